@@ -1,0 +1,123 @@
+/**
+ * The error taxonomy. Every error Trellis reports has a stable `code`, a `category` (whose fault:
+ * the user's input, the system, or a remote agent/tool) and says whether a retry may help.
+ * Control flow (a gate waiting, a cancellation) is not modelled as an error.
+ */
+
+/** Codes reported by the compiler (SPEC §2). */
+export const VALIDATION_CODES = [
+  'SCHEMA',
+  'DUPLICATE_NODE_ID',
+  'INVALID_NODE_ID',
+  'INVALID_NODE_TYPE',
+  'MISSING_FIELD',
+  'UNKNOWN_NODE_REFERENCE',
+  'CYCLE',
+  'UNREACHABLE_NODE',
+  'UNKNOWN_BINDING_REFERENCE',
+  'BINDING_NOT_UPSTREAM',
+  'EXPRESSION_SYNTAX',
+  'INVALID_EDGE',
+  'UNKNOWN_AGENT_SKILL',
+  'TOOL_INPUT_INVALID',
+] as const;
+export type ValidationCode = (typeof VALIDATION_CODES)[number];
+
+/** One problem found in a definition. `path` is a JSON pointer into the definition. */
+export interface ValidationError {
+  code: ValidationCode;
+  message: string;
+  nodes?: string[];
+  path?: string;
+}
+
+/** Codes with which a node attempt or a run can fail. */
+export const RUNTIME_CODES = [
+  'EXPRESSION_ERROR',
+  'TIMEOUT',
+  'RUN_TIMEOUT',
+  'CANCELLED',
+  'GATE_REJECTED',
+  'GATE_TIMEOUT',
+  'BUDGET_EXCEEDED',
+  'OUTPUT_TOO_LARGE',
+  'INPUT_INVALID',
+  'NETWORK_ERROR',
+  'HTTP_ERROR',
+  'RATE_LIMITED',
+  'LEASE_EXPIRED',
+  'EXECUTOR_NOT_FOUND',
+  'AGENT_ERROR',
+  'AGENT_NOT_FOUND',
+  'TOOL_ERROR',
+  'TOOL_NOT_FOUND',
+  'OUTBOUND_BLOCKED',
+  'NODE_FAILED',
+  'INTERNAL',
+] as const;
+export type RuntimeCode = (typeof RUNTIME_CODES)[number];
+
+export type ErrorCategory = 'user' | 'system' | 'remote';
+
+/** The serialisable shape of an error as stored in node runs, attempts, events and run records. */
+export interface ErrorInfo {
+  /** A stable code: one of RUNTIME_CODES or `HTTP_<status>` for HTTP failures. */
+  code: string;
+  message: string;
+  retryable?: boolean;
+  /** Milliseconds the remote side asked us to wait (Retry-After). */
+  retryAfterMs?: number;
+  details?: unknown;
+}
+
+export interface TrellisErrorOptions {
+  category?: ErrorCategory;
+  retryable?: boolean;
+  retryAfterMs?: number;
+  details?: unknown;
+  cause?: unknown;
+}
+
+/** An error with a stable code. Executors throw it to tell the runner whether to retry. */
+export class TrellisError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly details: unknown;
+
+  constructor(code: string, message: string, options: TrellisErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TrellisError';
+    this.code = code;
+    this.category = options.category ?? 'system';
+    this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details;
+  }
+
+  static retryable(code: string, message: string, options: Omit<TrellisErrorOptions, 'retryable'> = {}): TrellisError {
+    return new TrellisError(code, message, { ...options, retryable: true });
+  }
+
+  toInfo(): ErrorInfo {
+    const info: ErrorInfo = { code: this.code, message: this.message };
+    if (this.retryable) info.retryable = true;
+    if (this.retryAfterMs !== undefined) info.retryAfterMs = this.retryAfterMs;
+    if (this.details !== undefined) info.details = this.details;
+    return info;
+  }
+}
+
+/**
+ * The one boundary function that turns anything thrown into an ErrorInfo. Unknown errors become
+ * `INTERNAL` and are not retried; their message is kept (never a stack trace).
+ */
+export function toErrorInfo(err: unknown): ErrorInfo {
+  if (err instanceof TrellisError) return err.toInfo();
+  if (err instanceof Error) {
+    if (err.name === 'AbortError') return { code: 'CANCELLED', message: 'the attempt was cancelled' };
+    return { code: 'INTERNAL', message: err.message || err.name };
+  }
+  return { code: 'INTERNAL', message: typeof err === 'string' ? err : 'unknown error' };
+}

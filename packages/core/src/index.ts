@@ -1,0 +1,6 @@
+export * from './compiled.ts';
+export * from './definition.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export type * from './executor.ts';
+export * from './status.ts';

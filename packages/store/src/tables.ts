@@ -1,0 +1,188 @@
+/**
+ * Row types: the shape of each table as the database stores it. JSON columns hold text; times
+ * are ISO-8601 strings (UTC) so the same rows read alike on SQLite and PostgreSQL. Domain types
+ * (core) and API shapes (server) are separate and mapped from these.
+ */
+export interface WorkflowsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  owner: string;
+  latest_version: number;
+  created_at: string;
+  updated_at: string;
+  /** Set by DELETE: the workflow disappears from lists, its runs stay readable. */
+  deleted_at: string | null;
+}
+
+export interface WorkflowVersionsTable {
+  workflow_id: string;
+  version: number;
+  /** The definition document, JSON. */
+  definition: string;
+  created_by: string;
+  created_at: string;
+}
+
+export interface RunsTable {
+  id: string;
+  workflow_id: string;
+  version: number;
+  status: string;
+  input: string;
+  output: string | null;
+  error: string | null;
+  cost_usd: number;
+  created_by: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** The run's deadline (settings.timeoutMs), ISO time. */
+  deadline_at: string | null;
+  /** The last event seq appended for this run. */
+  last_seq: number;
+  /** The worker that owns the run while it is hot, and until when (leases; see DESIGN-NOTES). */
+  worker_id: string | null;
+  lease_expires_at: string | null;
+  /** Set when a cancel has been requested but not yet carried out by the owning worker. */
+  cancel_requested: number;
+}
+
+export interface NodeRunsTable {
+  run_id: string;
+  node_id: string;
+  status: string;
+  /** The current (latest) attempt number; 0 before the first attempt. */
+  attempt: number;
+  input: string | null;
+  output: string | null;
+  error: string | null;
+  cost_usd: number;
+  started_at: string | null;
+  finished_at: string | null;
+  /** When the next attempt is due (retry backoff), ISO time. */
+  next_attempt_at: string | null;
+  /** A waiting node's prompt. */
+  prompt: string | null;
+  /** When a waiting gate times out, ISO time. */
+  wait_until: string | null;
+  /** Executor-owned reference to remote work (e.g. an A2A task id), JSON. */
+  remote_ref: string | null;
+  /** A gate decision not yet consumed by the runner, JSON (GateDecision). */
+  decision: string | null;
+}
+
+export interface AttemptsTable {
+  run_id: string;
+  node_id: string;
+  attempt: number;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+  cost_usd: number;
+  usage: string | null;
+  worker_id: string | null;
+  lease_expires_at: string | null;
+}
+
+export interface EventsTable {
+  run_id: string;
+  seq: number;
+  type: string;
+  node_id: string | null;
+  at: string;
+  data: string;
+}
+
+export interface UsersTable {
+  name: string;
+  is_admin: number;
+  created_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  principal: string;
+  name: string;
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  token_hash: string;
+  /** The first characters of the token, to recognise it in lists. */
+  prefix: string;
+  is_admin: number;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface PermissionsTable {
+  workflow_id: string;
+  principal: string;
+  role: string;
+}
+
+export interface TemplatesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  definition: string;
+  builtin: number;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  run_id: string;
+  created_at: string;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  url: string;
+  card: string;
+  card_hash: string;
+  created_by: string;
+  created_at: string;
+  refreshed_at: string;
+}
+
+export interface ToolServersTable {
+  id: string;
+  name: string;
+  transport: string;
+  url: string | null;
+  command: string | null;
+  args: string | null;
+  /** The tools last listed, JSON. */
+  tools: string;
+  created_by: string;
+  created_at: string;
+  refreshed_at: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+/** The database, for Kysely. */
+export interface Database {
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
+  runs: RunsTable;
+  node_runs: NodeRunsTable;
+  attempts: AttemptsTable;
+  events: EventsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  permissions: PermissionsTable;
+  templates: TemplatesTable;
+  idempotency_keys: IdempotencyKeysTable;
+  agents: AgentsTable;
+  tool_servers: ToolServersTable;
+  trellis_meta: MetaTable;
+}

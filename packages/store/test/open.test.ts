@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { openSqlite, StoreOpenError } from '../src/index.ts';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'trellis-store-'));
+
+describe('openSqlite', () => {
+  it('creates and migrates a new database, and reopens it', async () => {
+    const path = join(dir(), 'sub', 'trellis.db');
+    const h = await openSqlite(path);
+    const tables = h.raw.prepare("select name from sqlite_master where type='table'").pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['runs', 'node_runs', 'attempts', 'events', 'workflows']));
+    expect(h.raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    await h.close();
+    const again = await openSqlite(path);
+    await again.close();
+  });
+
+  it('refuses a file that is not SQLite and leaves it untouched', async () => {
+    const path = join(dir(), 'notes.txt');
+    writeFileSync(path, 'my precious notes');
+    await expect(openSqlite(path)).rejects.toThrow(StoreOpenError);
+    await expect(openSqlite(path)).rejects.toThrow(/is not a SQLite database/);
+  });
+
+  it("refuses another application's database", async () => {
+    const path = join(dir(), 'other.db');
+    const other = new BetterSqlite3(path);
+    other.exec('create table customers (id integer primary key, name text)');
+    other.close();
+    await expect(openSqlite(path)).rejects.toThrow(/another application's tables \(customers\)/);
+    const check = new BetterSqlite3(path);
+    expect(check.prepare("select count(*) from sqlite_master where type='table'").pluck().get()).toBe(1);
+    check.close();
+  });
+});
