@@ -5,3 +5,4 @@ export * from './events.ts';
 export type * from './executor.ts';
 export type * from './run-record.ts';
 export * from './status.ts';
+export * from './scheduler/index.ts';

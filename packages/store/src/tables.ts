@@ -70,6 +70,8 @@ export interface NodeRunsTable {
   remote_ref: string | null;
   /** A gate decision not yet consumed by the runner, JSON (GateDecision). */
   decision: string | null;
+  /** Indexes of the outgoing edges taken once the node resolved, JSON array (for recovery). */
+  taken: string | null;
 }
 
 export interface AttemptsTable {

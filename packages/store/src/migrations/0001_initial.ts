@@ -75,8 +75,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('wait_until', 'text')
     .addColumn('remote_ref', 'text')
     .addColumn('decision', 'text')
+    .addColumn('taken', 'text')
     .addPrimaryKeyConstraint('node_runs_pk', ['run_id', 'node_id'])
     .execute();
+  await db.schema.createIndex('node_runs_waiting').on('node_runs').columns(['status', 'wait_until']).execute();
 
   await db.schema
     .createTable('attempts')

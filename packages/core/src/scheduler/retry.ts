@@ -1,0 +1,36 @@
+/**
+ * Retry policy (SPEC §1): which failures are retried and how long to wait. Pure functions,
+ * shared by the scheduler and by the shell (which must know whether a failure is final before
+ * it evaluates the edges of an `onError: "continue"` node).
+ */
+import type { CompiledNode } from '../compiled.ts';
+import type { ErrorInfo } from '../errors.ts';
+
+/** Codes that are never retried, whatever `retryable` says. */
+const NEVER_RETRIED = new Set([
+  'GATE_REJECTED',
+  'GATE_TIMEOUT',
+  'CANCELLED',
+  'EXPRESSION_ERROR',
+  'BUDGET_EXCEEDED',
+  'INPUT_INVALID',
+]);
+
+/** Whether a failed attempt gets another one. */
+export function willRetry(node: CompiledNode, attempt: number, leaseLosses: number, error: ErrorInfo): boolean {
+  if (NEVER_RETRIED.has(error.code) || error.retryable !== true) return false;
+  return attempt - leaseLosses < node.retry.maxAttempts;
+}
+
+/**
+ * Delay before attempt n+1: `min(maxDelayMs, initialDelayMs × backoffFactor^(n-1))`, with
+ * "equal jitter" (half fixed, half random) so retries spread out but never collapse to zero.
+ * A Retry-After from the remote side is honoured when it asks for longer.
+ */
+export function retryDelayMs(node: CompiledNode, attempt: number, error: ErrorInfo, random: number): number {
+  const { initialDelayMs, backoffFactor, maxDelayMs, jitter } = node.retry;
+  const base = Math.min(maxDelayMs, initialDelayMs * backoffFactor ** Math.max(0, attempt - 1));
+  const delay = jitter ? base / 2 + (base / 2) * random : base;
+  const after = error.retryAfterMs ?? 0;
+  return Math.round(Math.max(delay, after));
+}

@@ -1,0 +1,139 @@
+/**
+ * The scheduler's vocabulary. The scheduler is a pure state machine:
+ * `decide(run, input, now) → effects`. It performs no I/O and reads no clock; the runtime
+ * shell feeds it inputs (attempt results, timers, decisions, cancellation) and carries out the
+ * effects (persist, announce, execute, abort, set timers). See docs/ARCHITECTURE.md.
+ */
+import type { CompiledWorkflow } from '../compiled.ts';
+import type { ErrorInfo } from '../errors.ts';
+import type { CostReport, EventDraft } from '../events.ts';
+import type { GateDecision } from '../executor.ts';
+import type { NodeStatus, RunStatus } from '../status.ts';
+
+/** In-memory state of one node of a run. */
+export interface NodeState {
+  status: NodeStatus;
+  /** Current attempt number (0 before the first). */
+  attempt: number;
+  /** Incoming edges whose source is not yet resolved. */
+  pendingIn: number;
+  /** Incoming edges taken so far. */
+  takenIn: number;
+  /** Attempts lost to an expired lease; they do not count against `retry.maxAttempts`. */
+  leaseLosses: number;
+  output: unknown;
+  error: ErrorInfo | null;
+  costUsd: number;
+  /** Indexes (into `compiled.edges`) of the outgoing edges this node took once resolved. */
+  taken: number[] | null;
+}
+
+/** In-memory state of a run: rebuilt from rows on recovery, never snapshotted whole. */
+export interface RunState {
+  readonly runId: string;
+  readonly compiled: CompiledWorkflow;
+  status: RunStatus;
+  nodes: NodeState[];
+  /** Nodes ready to start but held back by `settings.maxConcurrency`, FIFO. */
+  queue: number[];
+  /** Nodes whose attempt is executing right now. */
+  running: number;
+  /** Nodes in backoff, waiting for their next attempt. */
+  retrying: number;
+  /** Nodes waiting for a human decision. */
+  waiting: number;
+  /** Nodes resolved (succeeded, failed, skipped, cancelled). */
+  resolved: number;
+  costUsd: number;
+  /** Set once every node resolved and the run's output is being resolved by the shell. */
+  finishing: boolean;
+  error: ErrorInfo | null;
+}
+
+/** What the shell feeds the scheduler. A closed union. */
+export type SchedulerInput =
+  | { type: 'start' }
+  | {
+      type: 'attempt.succeeded';
+      node: number;
+      attempt: number;
+      output: unknown;
+      cost?: CostReport | undefined;
+      durationMs: number;
+      /** Outgoing edge indexes whose condition held (edges without a condition count as taken). */
+      taken: number[];
+    }
+  | {
+      type: 'attempt.failed';
+      node: number;
+      attempt: number;
+      error: ErrorInfo;
+      cost?: CostReport | undefined;
+      /** Only when the failure is final and the node has `onError: "continue"`: the taken outgoing edges. */
+      taken?: number[] | undefined;
+      /** A uniform random number in [0, 1) for jitter (the scheduler has no randomness of its own). */
+      random?: number;
+    }
+  | { type: 'attempt.waiting'; node: number; attempt: number; prompt: string; waitUntil: number | null }
+  | { type: 'gate.decided'; node: number; decision: GateDecision }
+  | { type: 'timer.fired'; node: number; kind: 'retry' | 'gate_timeout' }
+  | { type: 'run.deadline' }
+  | { type: 'cancel'; reason?: string }
+  /** The attempt's owner is gone (worker died): fail it by lease and start a new attempt. */
+  | { type: 'lease.expired'; node: number; attempt: number }
+  /** After a restart, with the state rebuilt from rows (see rebuildRunState). */
+  | { type: 'recover' }
+  | { type: 'output.resolved'; output: unknown }
+  | { type: 'output.failed'; error: ErrorInfo };
+
+/** Node row fields a transition changes (only those it touches). */
+export interface NodePatch {
+  status?: NodeStatus;
+  attempt?: number;
+  output?: unknown;
+  error?: ErrorInfo | null;
+  costUsd?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  nextAttemptAt?: number | null;
+  prompt?: string | null;
+  waitUntil?: number | null;
+  taken?: number[] | null;
+  /** Clears a consumed gate decision. */
+  clearDecision?: boolean;
+}
+
+export interface RunPatch {
+  status?: RunStatus;
+  output?: unknown;
+  error?: ErrorInfo | null;
+  costUsd?: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** What the shell must carry out. A closed union. */
+export type Effect =
+  | { type: 'event'; event: EventDraft }
+  | { type: 'node.patch'; node: number; patch: NodePatch }
+  | { type: 'run.patch'; patch: RunPatch }
+  /** Insert the attempt row (running), then, after commit, execute it. */
+  | { type: 'attempt.start'; node: number; attempt: number }
+  /** Execute a waiting attempt again with the human decision (the attempt row already exists). */
+  | { type: 'attempt.resume'; node: number; attempt: number; decision: GateDecision }
+  | {
+      type: 'attempt.finish';
+      node: number;
+      attempt: number;
+      status: 'succeeded' | 'failed' | 'cancelled';
+      error?: ErrorInfo | undefined;
+      cost?: CostReport | undefined;
+    }
+  /** Abort a running attempt's signal (cancellation, run failure, deadline). */
+  | { type: 'attempt.abort'; node: number; attempt: number; error: ErrorInfo }
+  | { type: 'timer.set'; node: number; kind: 'retry' | 'gate_timeout'; dueAt: number }
+  | { type: 'timer.clear'; node: number; kind: 'retry' | 'gate_timeout' }
+  /** Every node resolved: the shell resolves the run's `output` bindings and feeds `output.resolved`. */
+  | { type: 'output.resolve' }
+  /** The run reached a terminal status. */
+  | { type: 'run.finished'; status: 'succeeded' | 'failed' | 'cancelled' };
