@@ -1,4 +1,23 @@
+export * from './areas/auth.ts';
+export * from './areas/permissions.ts';
+export * from './areas/templates.ts';
+export {
+  addVersion,
+  createWorkflow,
+  getVersion,
+  getWorkflow,
+  listVersions,
+  listWorkflows,
+  type NewWorkflow,
+  softDelete,
+  type WorkflowInfo,
+  type WorkflowListQuery,
+  type WorkflowPage,
+  type WorkflowVersionInfo,
+  type WorkflowVersionSummary,
+} from './areas/workflows.ts';
 export * from './errors.ts';
 export { MIGRATIONS } from './migrations/index.ts';
+export * from './runs/index.ts';
 export * from './sqlite.ts';
 export type * from './tables.ts';

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
+import * as m0002 from './0002_server.ts';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the set is fixed at
@@ -7,6 +8,7 @@ import * as m0001 from './0001_initial.ts';
  */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_server': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {
