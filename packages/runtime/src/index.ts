@@ -1,1 +1,3 @@
 export type * from './engine.ts';
+export * from './executors/http-request.ts';
+export * from './outbound/index.ts';
