@@ -1,6 +1,8 @@
+export * from './areas/agents.ts';
 export * from './areas/auth.ts';
 export * from './areas/permissions.ts';
 export * from './areas/templates.ts';
+export * from './areas/tool-servers.ts';
 export {
   addVersion,
   createWorkflow,
