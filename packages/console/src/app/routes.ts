@@ -1,0 +1,51 @@
+/**
+ * The console's pages as a closed union, parsed from the path. History routing (real paths such
+ * as `/workflows/new`) because the server answers unknown paths with the app (SPA fallback).
+ */
+export type Route =
+  | { page: 'workflows' }
+  | { page: 'builder'; workflowId: string | undefined }
+  | { page: 'runs'; workflowId: string }
+  | { page: 'run'; runId: string }
+  | { page: 'templates' }
+  | { page: 'agents' }
+  | { page: 'tools' }
+  | { page: 'not_found'; path: string };
+
+export function parseRoute(pathname: string): Route {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const [a, b, c] = parts;
+  if (parts.length === 0) return { page: 'workflows' };
+  if (a === 'workflows') {
+    if (parts.length === 1) return { page: 'workflows' };
+    if (b === 'new' && parts.length === 2) return { page: 'builder', workflowId: undefined };
+    if (b && parts.length === 2) return { page: 'builder', workflowId: b };
+    if (b && c === 'runs' && parts.length === 3) return { page: 'runs', workflowId: b };
+  }
+  if (a === 'runs' && b && parts.length === 2) return { page: 'run', runId: b };
+  if (a === 'templates' && parts.length === 1) return { page: 'templates' };
+  if (a === 'agents' && parts.length === 1) return { page: 'agents' };
+  if (a === 'tools' && parts.length === 1) return { page: 'tools' };
+  return { page: 'not_found', path: pathname };
+}
+
+export function routePath(r: Route): string {
+  switch (r.page) {
+    case 'workflows':
+      return '/workflows';
+    case 'builder':
+      return r.workflowId ? `/workflows/${encodeURIComponent(r.workflowId)}` : '/workflows/new';
+    case 'runs':
+      return `/workflows/${encodeURIComponent(r.workflowId)}/runs`;
+    case 'run':
+      return `/runs/${encodeURIComponent(r.runId)}`;
+    case 'templates':
+      return '/templates';
+    case 'agents':
+      return '/agents';
+    case 'tools':
+      return '/tools';
+    case 'not_found':
+      return r.path;
+  }
+}

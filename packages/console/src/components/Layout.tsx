@@ -1,0 +1,49 @@
+/** The frame of every signed-in page: navigation, sign-out, the page. */
+import type { ReactNode } from 'react';
+import { navigate } from '../app/navigation.ts';
+
+const LINKS = [
+  { path: '/workflows', label: 'Workflows' },
+  { path: '/templates', label: 'Templates' },
+  { path: '/agents', label: 'Agents' },
+  { path: '/tools', label: 'Tools' },
+] as const;
+
+export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+  return (
+    <a
+      href={to}
+      className={className}
+      onClick={(e) => {
+        if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+        e.preventDefault();
+        navigate(to);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+export function Layout({ pathname, onSignOut, children }: { pathname: string; onSignOut: () => void; children: ReactNode }) {
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/workflows" className="brand">
+          Trellis
+        </Link>
+        <nav aria-label="Main">
+          {LINKS.map((l) => (
+            <Link key={l.path} to={l.path} className={pathname.startsWith(l.path) ? 'active' : undefined}>
+              {l.label}
+            </Link>
+          ))}
+        </nav>
+        <button type="button" className="ghost" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main className="page">{children}</main>
+    </div>
+  );
+}

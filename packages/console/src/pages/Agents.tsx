@@ -1,0 +1,96 @@
+/** The agent registry: register an A2A agent by its URL and browse its skills. */
+import { type FormEvent, useState } from 'react';
+import { useApi } from '../app/context.ts';
+import { useAsync } from '../app/use-async.ts';
+import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
+
+export function Agents() {
+  const api = useApi();
+  const list = useAsync(() => api.listAgents(), [api]);
+  const [url, setUrl] = useState('');
+  const [name, setName] = useState('');
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+
+  async function register(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    if (!/^https?:\/\//.test(url.trim())) {
+      setError(new Error('Enter the agent’s base URL, starting with http:// or https://'));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api.registerAgent(url.trim(), name.trim() || undefined);
+      setUrl('');
+      setName('');
+      list.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove(id: string) {
+    setError(undefined);
+    try {
+      await api.deleteAgent(id);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Agents</h1>
+      </div>
+      <form className="inline-form" onSubmit={register} aria-label="Register an agent">
+        <label>
+          Agent URL
+          <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://agent.example.com" />
+        </label>
+        <label>
+          Name (optional)
+          <input value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Registering…' : 'Register agent'}
+        </button>
+      </form>
+      <ErrorBanner error={error} />
+      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data && <Loading what="agents" />}
+      {list.data?.length === 0 && (
+        <EmptyState title="No agents registered">
+          <p>Register an A2A agent by its URL; Trellis reads its agent card and lists its skills.</p>
+        </EmptyState>
+      )}
+      <ul className="cards" aria-label="Agents">
+        {list.data?.map((a) => (
+          <li key={a.id} className="card">
+            <h2>{a.name}</h2>
+            <p className="muted small">{a.url}</p>
+            {a.skills.length === 0 ? (
+              <p className="muted">No skills advertised.</p>
+            ) : (
+              <ul className="skills" aria-label={`Skills of ${a.name}`}>
+                {a.skills.map((s) => (
+                  <li key={s.id}>
+                    <strong>{s.name ?? s.id}</strong> <code>{s.id}</code>
+                    {s.description && <div className="small">{s.description}</div>}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <button type="button" className="danger" onClick={() => remove(a.id)} aria-label={`Remove agent ${a.name}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

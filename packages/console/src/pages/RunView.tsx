@@ -1,0 +1,4 @@
+/** Placeholder while the page is being built. */
+export function RunView(_props: Record<string, unknown>) {
+  return <p>Coming soon.</p>;
+}

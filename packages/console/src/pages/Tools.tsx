@@ -1,0 +1,103 @@
+/** MCP tool servers: register one (Streamable HTTP URL) and browse its tools. */
+import { type FormEvent, useState } from 'react';
+import { useApi } from '../app/context.ts';
+import { useAsync } from '../app/use-async.ts';
+import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
+
+export function Tools() {
+  const api = useApi();
+  const list = useAsync(() => api.listToolServers(), [api]);
+  const [url, setUrl] = useState('');
+  const [name, setName] = useState('');
+  const [error, setError] = useState<unknown>(undefined);
+  const [busy, setBusy] = useState(false);
+
+  async function register(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    if (!/^[A-Za-z0-9_.-]+$/.test(name.trim())) {
+      setError(new Error('Name the server with letters, digits, dots, dashes or underscores; tools are called "<name>/<tool>".'));
+      return;
+    }
+    if (!/^https?:\/\//.test(url.trim())) {
+      setError(new Error('Enter the MCP server’s Streamable HTTP URL, starting with http:// or https://'));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api.registerToolServer(name.trim(), url.trim());
+      setUrl('');
+      setName('');
+      list.reload();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function remove(id: string) {
+    setError(undefined);
+    try {
+      await api.deleteToolServer(id);
+      list.reload();
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Tools</h1>
+      </div>
+      <form className="inline-form" onSubmit={register} aria-label="Register an MCP server">
+        <label>
+          Server name
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="pricing" />
+        </label>
+        <label>
+          MCP URL
+          <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://tools.example.com/mcp" />
+        </label>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Registering…' : 'Register server'}
+        </button>
+      </form>
+      <ErrorBanner error={error} />
+      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {list.loading && !list.data && <Loading what="tool servers" />}
+      {list.data?.length === 0 && (
+        <EmptyState title="No tool servers registered">
+          <p>
+            Register an MCP server to call its tools from <code>tool_call</code> nodes. The built-in <code>http.request</code> is
+            always available.
+          </p>
+        </EmptyState>
+      )}
+      <ul className="cards" aria-label="Tool servers">
+        {list.data?.map((s) => (
+          <li key={s.id} className="card">
+            <h2>{s.name}</h2>
+            <p className="muted small">{s.url ?? s.command}</p>
+            {s.tools.length === 0 ? (
+              <p className="muted">No tools.</p>
+            ) : (
+              <ul className="skills" aria-label={`Tools of ${s.name}`}>
+                {s.tools.map((t) => (
+                  <li key={t.name}>
+                    <code>{t.name.includes('/') ? t.name : `${s.name}/${t.name}`}</code>
+                    {t.description && <div className="small">{t.description}</div>}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <button type="button" className="danger" onClick={() => remove(s.id)} aria-label={`Remove server ${s.name}`}>
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,128 @@
+/** The workflows list: search, last run status, version, updated time; create, duplicate, delete. */
+import { useMemo, useState } from 'react';
+import { useApi } from '../app/context.ts';
+import { formatTime } from '../app/format.ts';
+import { navigate } from '../app/navigation.ts';
+import { useAsync } from '../app/use-async.ts';
+import { EmptyState, ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
+import { Link } from '../components/Layout.tsx';
+
+export function Workflows() {
+  const api = useApi();
+  const list = useAsync(() => api.listWorkflows({ limit: 200 }), [api]);
+  const [q, setQ] = useState('');
+  const [actionError, setActionError] = useState<unknown>(undefined);
+
+  const items = useMemo(() => {
+    const all = list.data?.items ?? [];
+    const needle = q.trim().toLowerCase();
+    if (!needle) return all;
+    return all.filter((w) => `${w.name} ${w.description ?? ''} ${w.id}`.toLowerCase().includes(needle));
+  }, [list.data, q]);
+
+  async function duplicate(id: string) {
+    setActionError(undefined);
+    try {
+      const wf = await api.getWorkflow(id);
+      const created = await api.createWorkflow({ ...wf.definition, name: `${wf.definition.name} (copy)` });
+      navigate(`/workflows/${encodeURIComponent(created.id)}`);
+    } catch (err) {
+      setActionError(err);
+    }
+  }
+
+  async function remove(id: string, name: string) {
+    if (!window.confirm(`Delete workflow "${name}"? Its runs stay readable.`)) return;
+    setActionError(undefined);
+    try {
+      await api.deleteWorkflow(id);
+      list.reload();
+    } catch (err) {
+      setActionError(err);
+    }
+  }
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>Workflows</h1>
+        <input
+          type="search"
+          placeholder="Search workflows"
+          aria-label="Search workflows"
+          value={q}
+          onChange={(e) => setQ(e.target.value)}
+        />
+        <button type="button" className="primary" onClick={() => navigate('/workflows/new')}>
+          New workflow
+        </button>
+      </div>
+      <ErrorBanner error={list.error} onRetry={list.reload} />
+      <ErrorBanner error={actionError} />
+      {list.loading && !list.data && <Loading what="workflows" />}
+      {list.data && list.data.items.length === 0 && (
+        <EmptyState title="No workflows yet">
+          <p>Build one on the canvas, or start from a template.</p>
+          <p>
+            <button type="button" className="primary" onClick={() => navigate('/workflows/new')}>
+              New workflow
+            </button>{' '}
+            <button type="button" onClick={() => navigate('/templates')}>
+              Browse templates
+            </button>
+          </p>
+        </EmptyState>
+      )}
+      {list.data && list.data.items.length > 0 && items.length === 0 && (
+        <EmptyState title="No match">
+          <p>No workflow matches “{q}”.</p>
+        </EmptyState>
+      )}
+      {items.length > 0 && (
+        <table className="table" aria-label="Workflows">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Last run</th>
+              <th>Version</th>
+              <th>Updated</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((w) => (
+              <tr key={w.id}>
+                <td>
+                  <Link to={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
+                  {w.description && <div className="muted small">{w.description}</div>}
+                </td>
+                <td>
+                  {w.lastRun ? (
+                    <Link to={`/runs/${encodeURIComponent(w.lastRun.id)}`}>
+                      <StatusBadge status={w.lastRun.status} />
+                    </Link>
+                  ) : (
+                    <span className="muted">never run</span>
+                  )}
+                </td>
+                <td>v{w.version}</td>
+                <td>{formatTime(w.updatedAt ?? w.createdAt)}</td>
+                <td className="actions">
+                  <Link to={`/workflows/${encodeURIComponent(w.id)}/runs`}>Runs</Link>
+                  <button type="button" onClick={() => duplicate(w.id)} aria-label={`Duplicate ${w.name}`}>
+                    Duplicate
+                  </button>
+                  <button type="button" className="danger" onClick={() => remove(w.id, w.name)} aria-label={`Delete ${w.name}`}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
