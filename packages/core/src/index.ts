@@ -1,8 +1,10 @@
 export * from './compiled.ts';
+export * from './compiler/index.ts';
 export * from './definition.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export type * from './executor.ts';
+export * from './expressions/index.ts';
 export type * from './run-record.ts';
-export * from './status.ts';
 export * from './scheduler/index.ts';
+export * from './status.ts';

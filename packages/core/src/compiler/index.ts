@@ -1,0 +1,3 @@
+export { DEFAULT_ESTIMATED_MS } from './build.ts';
+export { type CompileOptions, compile, DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, validateDefinition } from './compile.ts';
+export { summarize } from './summary.ts';

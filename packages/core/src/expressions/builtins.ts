@@ -1,0 +1,80 @@
+/**
+ * JSONata's built-in function names (jsonata 2.2). They are variables in JSONata's grammar
+ * (`$count(...)`), so a node may not take one of these as its id: `$count` would be ambiguous.
+ * `now` and `millis` are bound per evaluation rather than in the static frame but are built-ins too.
+ */
+export const JSONATA_BUILTINS: ReadonlySet<string> = new Set([
+  'sum',
+  'count',
+  'max',
+  'min',
+  'average',
+  'string',
+  'substring',
+  'substringBefore',
+  'substringAfter',
+  'lowercase',
+  'uppercase',
+  'length',
+  'trim',
+  'pad',
+  'match',
+  'contains',
+  'replace',
+  'split',
+  'join',
+  'formatNumber',
+  'formatBase',
+  'formatInteger',
+  'parseInteger',
+  'number',
+  'floor',
+  'ceil',
+  'round',
+  'abs',
+  'sqrt',
+  'power',
+  'random',
+  'boolean',
+  'not',
+  'map',
+  'zip',
+  'filter',
+  'single',
+  'reduce',
+  'sift',
+  'keys',
+  'lookup',
+  'append',
+  'exists',
+  'spread',
+  'merge',
+  'reverse',
+  'each',
+  'error',
+  'assert',
+  'type',
+  'sort',
+  'shuffle',
+  'distinct',
+  'base64encode',
+  'base64decode',
+  'encodeUrlComponent',
+  'encodeUrl',
+  'decodeUrlComponent',
+  'decodeUrl',
+  'eval',
+  'toMillis',
+  'fromMillis',
+  'clone',
+  'now',
+  'millis',
+]);
+
+/** The variable that holds the run's input in every binding and expression. */
+export const CONTEXT_VARIABLE = 'context';
+
+/** Names no node may take: the scope's own variables and JSONata's built-ins. */
+export function isReservedName(name: string): boolean {
+  return name === CONTEXT_VARIABLE || name === 'run' || JSONATA_BUILTINS.has(name);
+}

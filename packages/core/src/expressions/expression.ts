@@ -1,0 +1,155 @@
+/**
+ * JSONata expressions, parsed once and cached by source, evaluated with limits.
+ *
+ * Scope convention: the scope maps variable names to values (`context` → the run's input,
+ * `<nodeId>` → that node's output). Each entry is bound as a JSONata variable (`$context`,
+ * `$search_hotels`), and the scope object itself is JSONata's input `$`.
+ */
+import jsonata from 'jsonata';
+import { TrellisError } from '../errors.ts';
+import { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits, limitsKey, withDefaults } from './limits.ts';
+import { LruCache } from './lru.ts';
+import { toPlainData } from './plain-data.ts';
+import { referencedVariablesOfAst } from './variables.ts';
+
+/** Longest expression source accepted; longer ones are refused before parsing. */
+export const MAX_EXPRESSION_LENGTH = 20_000;
+
+/** Where and why an expression does not parse. */
+export interface ExpressionSyntaxInfo {
+  message: string;
+  /** Character offset in the source, when JSONata reports one. */
+  position?: number;
+}
+
+/** A parsed JSONata expression, safe to share and to evaluate concurrently. */
+export interface PreparedExpression {
+  readonly source: string;
+  /** The `$variables` it reads from the scope (not built-ins, not its own local bindings). */
+  readonly variables: readonly string[];
+  /** Rejects with TrellisError `EXPRESSION_ERROR` on any failure, including a limit being hit. */
+  evaluate(scope: Record<string, unknown>, limits?: Partial<ExpressionLimits>): Promise<unknown>;
+}
+
+type Parsed = { ok: true; expression: PreparedExpression } | { ok: false; error: ExpressionSyntaxInfo };
+
+const parseCache = new LruCache<string, Parsed>(10_000);
+/** Evaluators are per limits (JSONata fixes its limits at creation); the AST analysis is shared. */
+const evaluatorCache = new LruCache<string, jsonata.Expression>(10_000);
+
+/**
+ * Parses `source` (cached). Returns the prepared expression or where it fails to parse;
+ * never throws.
+ */
+export function tryCompileExpression(source: string): Parsed {
+  const hit = parseCache.get(source);
+  if (hit) return hit;
+  const parsed = parse(source);
+  parseCache.set(source, parsed);
+  return parsed;
+}
+
+/** Parses `source` (cached); throws TrellisError `EXPRESSION_SYNTAX` when it does not parse. */
+export function compileExpression(source: string): PreparedExpression {
+  const r = tryCompileExpression(source);
+  if (r.ok) return r.expression;
+  throw new TrellisError('EXPRESSION_SYNTAX', r.error.message, { category: 'user', details: r.error });
+}
+
+/** The scope variables an expression reads; throws EXPRESSION_SYNTAX if it does not parse. */
+export function referencedVariables(source: string): readonly string[] {
+  return compileExpression(source).variables;
+}
+
+function parse(source: string): Parsed {
+  if (source.length > MAX_EXPRESSION_LENGTH) {
+    return {
+      ok: false,
+      error: { message: `expression is ${source.length} characters long; the limit is ${MAX_EXPRESSION_LENGTH}` },
+    };
+  }
+  let instance: jsonata.Expression;
+  try {
+    instance = jsonata(source, jsonataOptions(DEFAULT_EXPRESSION_LIMITS));
+  } catch (err) {
+    return { ok: false, error: syntaxInfo(err) };
+  }
+  const variables = referencedVariablesOfAst(instance.ast());
+  evaluatorCache.set(`${limitsKey(DEFAULT_EXPRESSION_LIMITS)}\u0000${source}`, instance);
+  const expression: PreparedExpression = {
+    source,
+    variables,
+    evaluate: (scope, limits) => evaluate(source, scope, withDefaults(limits)),
+  };
+  return { ok: true, expression };
+}
+
+function jsonataOptions(l: ExpressionLimits): jsonata.JsonataOptions {
+  return { stack: l.maxDepth, timeout: l.timeoutMs, sequence: l.maxSequence };
+}
+
+function evaluatorFor(source: string, limits: ExpressionLimits): jsonata.Expression {
+  const key = `${limitsKey(limits)}\u0000${source}`;
+  let ev = evaluatorCache.get(key);
+  if (!ev) {
+    ev = jsonata(source, jsonataOptions(limits));
+    evaluatorCache.set(key, ev);
+  }
+  return ev;
+}
+
+async function evaluate(source: string, scope: Record<string, unknown>, limits: ExpressionLimits): Promise<unknown> {
+  const ev = evaluatorFor(source, limits);
+  let result: unknown;
+  try {
+    // A fresh plain object: JSONata binds each own key as a variable; no prototype is reachable.
+    const bindings: Record<string, unknown> = Object.create(null);
+    for (const key of Object.keys(scope)) {
+      const v = scope[key];
+      if (typeof v === 'function')
+        throw new TrellisError('EXPRESSION_ERROR', `scope variable $${key} is a function; only plain data is allowed`);
+      bindings[key] = v;
+    }
+    result = await ev.evaluate(scope, bindings);
+  } catch (err) {
+    throw toExpressionError(err, source, limits);
+  }
+  return toPlainData(result);
+}
+
+function syntaxInfo(err: unknown): ExpressionSyntaxInfo {
+  const e = err as { message?: unknown; position?: unknown; token?: unknown };
+  const message = typeof e.message === 'string' ? e.message : 'does not parse';
+  const info: ExpressionSyntaxInfo = { message };
+  if (typeof e.position === 'number') {
+    info.position = e.position;
+    info.message = `${message} (at character ${e.position})`;
+  }
+  return info;
+}
+
+/** Turns whatever JSONata threw into EXPRESSION_ERROR with a message that says what happened. */
+export function toExpressionError(err: unknown, source: string, limits: ExpressionLimits): TrellisError {
+  if (err instanceof TrellisError) return err;
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; position?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  let message: string;
+  if (code === 'D1011')
+    message = `expression went deeper than the limit of ${limits.maxDepth} nested evaluations (runaway recursion?)`;
+  else if (code === 'D1012') message = `expression ran longer than the limit of ${limits.timeoutMs} ms (infinite loop?)`;
+  else if (code === 'D2015' || code === 'D2014')
+    message = `expression built a sequence longer than the limit of ${limits.maxSequence} items`;
+  else if (err instanceof RangeError) message = 'expression exhausted the stack (runaway recursion?)';
+  else message = typeof e.message === 'string' ? e.message : 'expression failed';
+  const shown = source.length > 200 ? `${source.slice(0, 200)}…` : source;
+  return new TrellisError('EXPRESSION_ERROR', `${message} — in ${JSON.stringify(shown)}`, {
+    category: 'user',
+    details: { jsonataCode: code, position: typeof e.position === 'number' ? e.position : undefined },
+  });
+}
+
+/** Drops every cached parse (tests and long-lived processes that load many definitions). */
+export function clearExpressionCache(): void {
+  parseCache.clear();
+  evaluatorCache.clear();
+}

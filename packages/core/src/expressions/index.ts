@@ -1,0 +1,22 @@
+export {
+  type BindingString,
+  classifyBindingString,
+  MAX_BINDING_DEPTH,
+  type PreparedBindings,
+  prepareBindings,
+  renderTemplate,
+  resolveBindings,
+} from './bindings.ts';
+export { CONTEXT_VARIABLE, isReservedName, JSONATA_BUILTINS } from './builtins.ts';
+export {
+  clearExpressionCache,
+  compileExpression,
+  type ExpressionSyntaxInfo,
+  MAX_EXPRESSION_LENGTH,
+  type PreparedExpression,
+  referencedVariables,
+  tryCompileExpression,
+} from './expression.ts';
+export { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from './limits.ts';
+export { type PathReference, type PathStep, parsePathReference, walkPath } from './path-reference.ts';
+export { splitTemplate, type TemplatePart } from './template.ts';
