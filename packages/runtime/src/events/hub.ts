@@ -1,0 +1,40 @@
+/**
+ * In-process fan-out of committed events. The runner publishes a batch's events right after its
+ * transaction commits; subscribers replay the log from the store first and then receive live
+ * events, with no gap and no duplicate at the seam (see subscribe in the engine).
+ */
+import type { RunEvent } from '@trellis/core';
+
+export type EventListener = (event: RunEvent) => void;
+
+export class EventHub {
+  private readonly listeners = new Map<string, Set<EventListener>>();
+
+  on(runId: string, listener: EventListener): () => void {
+    let set = this.listeners.get(runId);
+    if (!set) this.listeners.set(runId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(runId) === set) this.listeners.delete(runId);
+    };
+  }
+
+  publish(event: RunEvent): void {
+    const set = this.listeners.get(event.runId);
+    if (!set) return;
+    for (const l of [...set]) {
+      try {
+        l(event);
+      } catch {
+        // A failing subscriber must never stall the runner or other subscribers.
+      }
+    }
+  }
+
+  subscriberCount(runId: string): number {
+    return this.listeners.get(runId)?.size ?? 0;
+  }
+}
+
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);

@@ -1,0 +1,100 @@
+/**
+ * A workflow version prepared for execution: compiled once (graph, parsed expressions, binding
+ * accessors, input validator) and cached by (workflow, version), so the hot path never parses
+ * JSONata or walks the definition again.
+ */
+import {
+  type CompiledWorkflow,
+  compile,
+  compileExpression,
+  type PreparedBindings,
+  type PreparedExpression,
+  prepareBindings,
+  TrellisError,
+  type WorkflowDefinition,
+} from '@trellis/core';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+
+export interface PreparedWorkflow {
+  readonly key: string;
+  readonly compiled: CompiledWorkflow;
+  readonly definition: WorkflowDefinition;
+  /** Per node: its prepared `input` bindings, if any. */
+  readonly inputs: readonly (PreparedBindings | undefined)[];
+  /** Per edge: its prepared condition, if any. */
+  readonly conditions: readonly (PreparedExpression | undefined)[];
+  /** Per node: the ids its bindings/expressions reference (scope to build). */
+  readonly references: readonly (readonly string[])[];
+  /** Per edge: the variables its condition reads. */
+  readonly conditionVariables: readonly (readonly string[])[];
+  readonly output: PreparedBindings | undefined;
+  /** The ids the `output` bindings reference. */
+  readonly outputVariables: readonly string[];
+  /** Validates run input; returns the problems, or an empty list. */
+  validateInput(input: unknown): string[];
+}
+
+const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: true });
+
+export function prepareWorkflow(key: string, definitionJson: unknown): PreparedWorkflow {
+  const result = compile(definitionJson);
+  if (!result.ok) {
+    throw new TrellisError('DEFINITION_INVALID', `the stored definition does not compile: ${result.errors[0]?.message ?? ''}`, {
+      details: result.errors,
+    });
+  }
+  const compiled = result.compiled;
+  const definition = compiled.definition;
+  const inputs = compiled.nodes.map((n) => (n.def.input === undefined ? undefined : prepareBindings(n.def.input)));
+  const conditions = compiled.edges.map((e) => (e.condition === undefined ? undefined : compileExpression(e.condition)));
+  const conditionVariables = conditions.map((c) => (c ? c.variables : []));
+  const references = compiled.nodes.map((n) => n.references);
+  const output = definition.output === undefined ? undefined : prepareBindings(definition.output);
+  const outputVariables = definition.output === undefined ? [] : compiled.nodes.map((n) => n.id);
+  let validate: ValidateFunction | undefined;
+  if (definition.inputSchema !== undefined) {
+    try {
+      validate = ajv.compile(definition.inputSchema);
+    } catch (err) {
+      throw new TrellisError('DEFINITION_INVALID', `inputSchema is not a valid JSON Schema: ${(err as Error).message}`, {
+        category: 'user',
+      });
+    }
+  }
+  return {
+    key,
+    compiled,
+    definition,
+    inputs,
+    conditions,
+    references,
+    conditionVariables,
+    output,
+    outputVariables,
+    validateInput(input) {
+      if (!validate) return [];
+      if (validate(input)) return [];
+      return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+    },
+  };
+}
+
+/** Bounded cache of prepared versions (a version never changes once saved). */
+export class PreparedCache {
+  private readonly map = new Map<string, PreparedWorkflow>();
+  constructor(private readonly max = 500) {}
+
+  get(key: string): PreparedWorkflow | undefined {
+    const hit = this.map.get(key);
+    if (hit) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(p: PreparedWorkflow): void {
+    this.map.set(p.key, p);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Executing one attempt: build the node's scope, resolve its input bindings, call the executor
+ * with an AbortSignal and a per-attempt timeout, enforce the output size cap, and evaluate the
+ * outgoing edge conditions. Every failure becomes an ErrorInfo; nothing here throws.
+ */
+import {
+  type CostReport,
+  type ErrorInfo,
+  type ExecutionResult,
+  type ExecutorContext,
+  type ExecutorResolver,
+  type GateDecision,
+  renderTemplate,
+  TrellisError,
+  toErrorInfo,
+  willRetry,
+} from '@trellis/core';
+import type { Clock } from '../clock.ts';
+import type { EngineLogger } from './engine.ts';
+import type { HotRun } from './hot-run.ts';
+
+export type AttemptOutcome =
+  | { kind: 'succeeded'; input: unknown; output: unknown; cost: CostReport | undefined; durationMs: number; taken: number[] }
+  | { kind: 'waiting'; input: unknown; prompt: string }
+  | { kind: 'failed'; input: unknown; error: ErrorInfo; cost: CostReport | undefined; taken: number[] | undefined };
+
+export interface AttemptRunnerOptions {
+  executors: ExecutorResolver;
+  clock: Clock;
+  maxOutputBytes: number;
+  logger: EngineLogger;
+  saveRemoteRef(run: HotRun, nodeId: string, ref: unknown): Promise<void>;
+}
+
+export class AttemptRunner {
+  active = 0;
+
+  constructor(private readonly o: AttemptRunnerOptions) {}
+
+  async run(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined): Promise<AttemptOutcome> {
+    const { prepared } = run;
+    const cnode = prepared.compiled.nodes[node]!;
+    const started = this.o.clock.now();
+    const controller = new AbortController();
+    let cost: CostReport | undefined;
+    let input: unknown;
+    const aborted = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    aborted.catch(() => {});
+    run.inflight.set(node, { attempt, controller });
+    const timeoutMs = cnode.def.type === 'human_gate' ? undefined : cnode.def.timeoutMs;
+    const timer =
+      timeoutMs === undefined || decision !== undefined
+        ? undefined
+        : this.o.clock.setTimeout(
+            () => controller.abort(TrellisError.retryable('TIMEOUT', `the attempt took longer than timeoutMs (${timeoutMs} ms)`)),
+            timeoutMs,
+          );
+    this.active++;
+    try {
+      const scope = run.scopeFor(prepared.references[node]!);
+      if (cnode.type === 'join') {
+        const joined: Record<string, unknown> = {};
+        for (const e of cnode.incoming) {
+          const from = prepared.compiled.edges[e]!.from;
+          if (run.state.nodes[from]!.taken?.includes(e))
+            joined[prepared.compiled.nodes[from]!.id] = run.state.nodes[from]!.output ?? null;
+        }
+        input = joined;
+      } else {
+        const bindings = prepared.inputs[node];
+        input = bindings === undefined ? undefined : await bindings.resolve(scope);
+      }
+      const executor = this.o.executors.resolve(cnode.def);
+      if (!executor) {
+        const what = cnode.def.type === 'tool_call' ? `tool '${cnode.def.tool}'` : `node type '${cnode.type}'`;
+        throw new TrellisError(
+          cnode.def.type === 'tool_call' ? 'TOOL_NOT_FOUND' : 'EXECUTOR_NOT_FOUND',
+          `no executor for ${what}`,
+          { category: 'user' },
+        );
+      }
+      const row = this.remoteRefs.get(`${run.id}:${cnode.id}`);
+      const ctx: ExecutorContext = {
+        runId: run.id,
+        nodeId: cnode.id,
+        attempt,
+        idempotencyKey: `${run.id}:${cnode.id}:${attempt}`,
+        signal: controller.signal,
+        node: cnode.def,
+        scope,
+        logger: { debug() {}, info: this.o.logger.info, warn: this.o.logger.warn, error: this.o.logger.error },
+        reportCost: (c) => {
+          cost = addCost(cost, c);
+        },
+        renderTemplate: (t) => renderTemplate(t, scope),
+        remoteRef: row,
+        saveRemoteRef: async (ref) => {
+          this.remoteRefs.set(`${run.id}:${cnode.id}`, ref);
+          await this.o.saveRemoteRef(run, cnode.id, ref);
+        },
+        decision,
+      };
+      const result: ExecutionResult = await Promise.race([executor.execute(input, ctx), aborted]);
+      if (result.kind === 'waiting') return { kind: 'waiting', input, prompt: result.prompt };
+      if (result.cost) cost = addCost(cost, result.cost);
+      const output = result.output === undefined ? null : result.output;
+      const size = byteLength(output);
+      if (size > this.o.maxOutputBytes) {
+        throw new TrellisError(
+          'OUTPUT_TOO_LARGE',
+          `the node's output is ${size} bytes, over the ${this.o.maxOutputBytes}-byte cap; return less data or a reference to it`,
+          {
+            category: 'user',
+          },
+        );
+      }
+      run.state.nodes[node]!.output = output; // visible to this node's own edge conditions
+      const taken = await this.takenEdges(run, node, output);
+      return { kind: 'succeeded', input, output, cost, durationMs: this.o.clock.now() - started, taken };
+    } catch (err) {
+      const error = toErrorInfo(err);
+      const ns = run.state.nodes[node]!;
+      let taken: number[] | undefined;
+      if (cnode.onError === 'continue' && !willRetry(cnode, attempt, ns.leaseLosses, error)) {
+        const output = { error: { code: error.code, message: error.message } };
+        ns.output = output;
+        taken = await this.takenEdges(run, node, output).catch(() => []);
+      }
+      return { kind: 'failed', input, error, cost, taken };
+    } finally {
+      this.active--;
+      timer?.cancel();
+    }
+  }
+
+  /** Remote references saved by executors in this process (the database has them too). */
+  private readonly remoteRefs = new Map<string, unknown>();
+
+  /** Seeds a remote reference loaded from the database (after a restart). */
+  setRemoteRef(runId: string, nodeId: string, ref: unknown): void {
+    this.remoteRefs.set(`${runId}:${nodeId}`, ref);
+  }
+
+  /** A cancelled node that was waiting on a remote agent: ask the executor to cancel remotely. */
+  cancelWaiting(run: HotRun, node: number, attempt: number): void {
+    const cnode = run.prepared.compiled.nodes[node]!;
+    if (cnode.type !== 'agent_call' || !this.remoteRefs.has(`${run.id}:${cnode.id}`)) return;
+    void this.run(run, node, attempt, { approved: false, by: 'trellis:cancel', comment: 'the run was cancelled' }).catch(
+      () => {},
+    );
+  }
+
+  private async takenEdges(run: HotRun, node: number, output: unknown): Promise<number[]> {
+    const { prepared } = run;
+    const out = prepared.compiled.nodes[node]!.outgoing;
+    const taken: number[] = [];
+    for (const e of out) {
+      const cond = prepared.conditions[e];
+      if (!cond) {
+        taken.push(e);
+        continue;
+      }
+      const scope = run.scopeFor(prepared.conditionVariables[e]!);
+      scope[prepared.compiled.nodes[node]!.id] = output;
+      const v = await cond.evaluate(scope);
+      if (v === true) taken.push(e);
+    }
+    return taken;
+  }
+}
+
+function addCost(a: CostReport | undefined, b: CostReport): CostReport {
+  const out: CostReport = { ...a };
+  if (b.costUsd !== undefined) out.costUsd = (a?.costUsd ?? 0) + b.costUsd;
+  if (b.usage) {
+    out.usage = {
+      inputTokens: (a?.usage?.inputTokens ?? 0) + (b.usage.inputTokens ?? 0),
+      outputTokens: (a?.usage?.outputTokens ?? 0) + (b.usage.outputTokens ?? 0),
+    };
+  }
+  return out;
+}
+
+function byteLength(v: unknown): number {
+  const s = JSON.stringify(v);
+  return s === undefined ? 0 : Buffer.byteLength(s);
+}

@@ -1,0 +1,36 @@
+/**
+ * The write-behind batch: every transition decided in one tick lands here and commits in a
+ * single transaction (group commit). Patches to the same row merge, so a node that is queued
+ * and started in the same tick costs one UPDATE.
+ */
+import type { RunEvent } from '@trellis/core';
+import type { WriteOp } from '@trellis/store';
+
+export type PostCommit = () => void;
+
+export class Batch {
+  readonly ops: WriteOp[] = [];
+  readonly events: RunEvent[] = [];
+  readonly after: PostCommit[] = [];
+  private readonly rows = new Map<string, { set: Record<string, unknown> }>();
+
+  get empty(): boolean {
+    return this.ops.length === 0 && this.after.length === 0;
+  }
+
+  /** Merges a patch into the pending UPDATE of the same row, or queues a new one. */
+  patch(op: Extract<WriteOp, { op: 'node' | 'run' }>): void {
+    const key = op.op === 'node' ? `n|${op.runId}|${op.nodeId}` : `r|${op.runId}`;
+    const prev = this.rows.get(key);
+    if (prev) Object.assign(prev.set, op.set);
+    else {
+      const copy = { ...op, set: { ...op.set } } as typeof op;
+      this.rows.set(key, copy as { set: Record<string, unknown> });
+      this.ops.push(copy);
+    }
+  }
+
+  push(op: WriteOp): void {
+    this.ops.push(op);
+  }
+}

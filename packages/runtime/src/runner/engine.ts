@@ -1,0 +1,685 @@
+/**
+ * The runner: the shell around the pure scheduler. It feeds inputs to `decide`, turns the
+ * effects into row operations, commits each tick's operations in one transaction, and only then
+ * announces events, starts attempts and arms timers (commit → announce → act).
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createRunState,
+  decide,
+  type Effect,
+  type ErrorInfo,
+  type EventDraft,
+  type ExecutorResolver,
+  type GateDecision,
+  type NodeStatus,
+  type PersistedNodeState,
+  type RunEvent,
+  type RunRecord,
+  type RunStatus,
+  rebuildRunState,
+  type SchedulerInput,
+  TrellisError,
+  toErrorInfo,
+} from '@trellis/core';
+import type { RunStore, WriteOp } from '@trellis/store';
+import { type Clock, systemClock } from '../clock.ts';
+import type {
+  Engine,
+  GateDecisionOutcome,
+  RunListQuery,
+  StartRunRequest,
+  StartRunResult,
+  SubscribeOptions,
+  Subscription,
+} from '../engine.ts';
+import { EventHub, TERMINAL_EVENT_TYPES } from '../events/hub.ts';
+import { createExecutorResolver } from '../executors/registry.ts';
+import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
+import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
+import { Batch } from './batch.ts';
+import { HotRun } from './hot-run.ts';
+
+export interface EngineLogger {
+  info(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+  error(msg: string, data?: Record<string, unknown>): void;
+}
+
+export interface EngineOptions {
+  store: RunStore;
+  executors?: ExecutorResolver;
+  clock?: Clock;
+  /** Largest node output stored, in bytes of JSON (default 1 MB). */
+  maxOutputBytes?: number;
+  /** How often waiting gates' timeouts and waiting runs' deadlines are checked (default 1000 ms). */
+  pollMs?: number;
+  /** Resume unfinished runs on start (default true). */
+  recover?: boolean;
+  workerId?: string;
+  logger?: EngineLogger;
+  /** Random source for jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+const quietLogger: EngineLogger = { info() {}, warn() {}, error() {} };
+const iso = (ms: number) => new Date(ms).toISOString();
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+
+export class RunnerEngine implements Engine {
+  readonly hub = new EventHub();
+  private readonly store: RunStore;
+  private readonly clock: Clock;
+  private readonly logger: EngineLogger;
+  private readonly random: () => number;
+  private readonly hot = new Map<string, HotRun>();
+  private readonly loading = new Map<string, Promise<HotRun | undefined>>();
+  private readonly cache = new PreparedCache();
+  private readonly attempts: AttemptRunner;
+  private readonly workerId: string;
+  private readonly pollMs: number;
+  private batch = new Batch();
+  private flushScheduled = false;
+  private closed = false;
+  private pollTimer: { cancel(): void } | undefined;
+  private readonly ready: Promise<void>;
+
+  constructor(options: EngineOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? quietLogger;
+    this.random = options.random ?? Math.random;
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.pollMs = options.pollMs ?? 1000;
+    this.attempts = new AttemptRunner({
+      executors: options.executors ?? createExecutorResolver(),
+      clock: this.clock,
+      maxOutputBytes: options.maxOutputBytes ?? 1_000_000,
+      logger: this.logger,
+      saveRemoteRef: (run, nodeId, ref) => this.saveRemoteRef(run, nodeId, ref),
+    });
+    this.ready = options.recover === false ? Promise.resolve() : this.recoverAll();
+    this.armPoll();
+  }
+
+  /** Resolves once start-up recovery has finished. */
+  whenReady(): Promise<void> {
+    return this.ready;
+  }
+
+  // ── public API ─────────────────────────────────────────────────────────────
+
+  async startRun(req: StartRunRequest): Promise<StartRunResult> {
+    if (this.closed)
+      throw new TrellisError('SHUTTING_DOWN', 'the engine is shutting down; retry on another instance', { retryable: true });
+    const prepared = await this.prepared(req.workflowId, req.version);
+    const problems = prepared.validateInput(req.input);
+    if (problems.length > 0) {
+      throw new TrellisError('INPUT_INVALID', `the run input does not match the workflow's inputSchema: ${problems.join('; ')}`, {
+        category: 'user',
+        details: problems,
+      });
+    }
+    const now = this.clock.now();
+    const id = randomUUID();
+    const timeoutMs = prepared.definition.settings?.timeoutMs;
+    const { runId, created } = await this.store.createRun({
+      row: {
+        id,
+        workflow_id: req.workflowId,
+        version: req.version,
+        status: 'queued',
+        input: JSON.stringify(req.input ?? null),
+        output: null,
+        error: null,
+        cost_usd: 0,
+        created_by: req.createdBy ?? null,
+        created_at: iso(now),
+        started_at: null,
+        finished_at: null,
+        deadline_at: timeoutMs === undefined ? null : iso(now + timeoutMs),
+        last_seq: 1,
+        worker_id: this.workerId,
+        lease_expires_at: null,
+        cancel_requested: 0,
+      },
+      nodeIds: prepared.compiled.nodes.map((n) => n.id),
+      events: [
+        {
+          run_id: id,
+          seq: 1,
+          type: 'run.queued',
+          node_id: null,
+          at: iso(now),
+          data: JSON.stringify({ workflowId: req.workflowId, version: req.version }),
+        },
+      ],
+      ...(req.idempotencyKey === undefined ? {} : { idempotency: { scope: req.workflowId, key: req.idempotencyKey } }),
+    });
+    if (!created) {
+      const status = (await this.store.getRunStatus(runId)) as RunStatus;
+      return { runId, status, created: false };
+    }
+    this.hub.publish({
+      seq: 1,
+      runId: id,
+      type: 'run.queued',
+      at: iso(now),
+      data: { workflowId: req.workflowId, version: req.version },
+    });
+    const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, req.input ?? null);
+    this.hot.set(id, run);
+    if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
+    this.feed(run, { type: 'start' });
+    return { runId: id, status: 'queued', created: true };
+  }
+
+  async cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined> {
+    const run = await this.getHot(runId);
+    if (!run) {
+      const status = await this.store.getRunStatus(runId);
+      return status === undefined ? undefined : { status: status as RunStatus };
+    }
+    this.feed(run, reason === undefined ? { type: 'cancel' } : { type: 'cancel', reason });
+    await this.flushNow();
+    return { status: run.state.status };
+  }
+
+  async decideGate(runId: string, nodeId: string, decision: GateDecision): Promise<GateDecisionOutcome> {
+    const won = await this.store.recordDecision(runId, nodeId, JSON.stringify(decision));
+    if (!won) {
+      const rec = await this.store.loadRun(runId);
+      if (!rec) return { ok: false, reason: 'run_not_found' };
+      if (!rec.nodes.some((n) => n.node_id === nodeId)) return { ok: false, reason: 'node_not_found' };
+      return { ok: false, reason: 'not_waiting' };
+    }
+    const run = await this.getHot(runId);
+    if (run) {
+      const idx = run.prepared.compiled.indexById.get(nodeId);
+      if (idx !== undefined) this.feed(run, { type: 'gate.decided', node: idx, decision });
+      await this.flushNow();
+    }
+    return { ok: true };
+  }
+
+  getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.store.getRunRecord(runId);
+  }
+
+  listRuns(query: RunListQuery) {
+    return this.store.listRuns(query);
+  }
+
+  listEvents(runId: string, after: number, limit = 1000): Promise<RunEvent[]> {
+    return this.store.readEvents(runId, after, limit);
+  }
+
+  subscribe(runId: string, options: SubscribeOptions): Subscription {
+    let last = options.after;
+    let closed = false;
+    let replaying = true;
+    const buffered: RunEvent[] = [];
+    const deliver = (e: RunEvent) => {
+      if (closed || e.seq <= last) return;
+      last = e.seq;
+      options.onEvent(e);
+      if (TERMINAL_EVENT_TYPES.has(e.type)) {
+        closed = true;
+        off();
+        options.onEnd?.();
+      }
+    };
+    // Attach to the live feed first (buffering), then replay the log, then drain the buffer:
+    // anything committed while we replay is in the buffer, and seq filtering drops overlaps.
+    const off = this.hub.on(runId, (e) => {
+      if (replaying) buffered.push(e);
+      else deliver(e);
+    });
+    void (async () => {
+      try {
+        for (;;) {
+          const page = await this.store.readEvents(runId, last, 1000);
+          for (const e of page) deliver(e);
+          if (page.length < 1000 || closed) break;
+        }
+      } catch (err) {
+        this.logger.error('event replay failed', { runId, error: toErrorInfo(err).message });
+      }
+      replaying = false;
+      for (const e of buffered.splice(0)) deliver(e);
+    })();
+    return {
+      close() {
+        closed = true;
+        off();
+      },
+    };
+  }
+
+  async waitForRun(runId: string, options: { orWaiting?: boolean } = {}): Promise<RunRecord> {
+    const first = await this.store.getRunRecord(runId);
+    if (!first) throw new TrellisError('RUN_NOT_FOUND', `no run ${runId}`, { category: 'user' });
+    await new Promise<void>((resolve) => {
+      const sub = this.subscribe(runId, {
+        after: 0,
+        onEvent: (e) => {
+          if (options.orWaiting && e.type === 'run.waiting') {
+            sub.close();
+            resolve();
+          }
+        },
+        onEnd: resolve,
+      });
+    });
+    await this.flushNow();
+    return (await this.store.getRunRecord(runId))!;
+  }
+
+  async shutdown(graceMs = 10_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.pollTimer?.cancel();
+    for (const run of this.hot.values()) run.clearTimers();
+    const deadline = Date.now() + graceMs;
+    while (this.attempts.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await this.flushNow();
+    // What is still running stays `running` in the database; the next start resumes it.
+    this.hot.clear();
+  }
+
+  /** Runs this worker holds in memory (for metrics and tests). */
+  get hotRuns(): number {
+    return this.hot.size;
+  }
+
+  // ── feeding the scheduler ──────────────────────────────────────────────────
+
+  private feed(run: HotRun, input: SchedulerInput): void {
+    if (this.closed) return;
+    const effects = decide(run.state, input, this.clock.now());
+    this.carryOut(run, effects);
+  }
+
+  private carryOut(run: HotRun, effects: Effect[]): void {
+    const b = this.batch;
+    const now = this.clock.now();
+    const at = iso(now);
+    const nodes = run.prepared.compiled.nodes;
+    let touched = false;
+    for (const fx of effects) {
+      switch (fx.type) {
+        case 'event': {
+          const seq = ++run.lastSeq;
+          const ev = toEvent(run.id, seq, at, fx.event);
+          b.push({
+            op: 'event',
+            row: { run_id: run.id, seq, type: ev.type, node_id: ev.nodeId ?? null, at, data: JSON.stringify(ev.data) },
+          });
+          b.events.push(ev);
+          touched = true;
+          break;
+        }
+        case 'node.patch': {
+          const p = fx.patch;
+          const set: Record<string, unknown> = {};
+          if (p.status !== undefined) set.status = p.status;
+          if (p.attempt !== undefined) set.attempt = p.attempt;
+          if ('output' in p) set.output = json(p.output);
+          if ('error' in p) set.error = json(p.error);
+          if (p.costUsd !== undefined) set.cost_usd = p.costUsd;
+          if (p.startedAt !== undefined) set.started_at = iso(p.startedAt);
+          if (p.finishedAt !== undefined) set.finished_at = iso(p.finishedAt);
+          if ('nextAttemptAt' in p) set.next_attempt_at = p.nextAttemptAt == null ? null : iso(p.nextAttemptAt);
+          if ('prompt' in p) set.prompt = p.prompt ?? null;
+          if ('waitUntil' in p) set.wait_until = p.waitUntil == null ? null : iso(p.waitUntil);
+          if ('taken' in p) set.taken = json(p.taken);
+          if (p.clearDecision) set.decision = null;
+          b.patch({ op: 'node', runId: run.id, nodeId: nodes[fx.node]!.id, set });
+          break;
+        }
+        case 'run.patch': {
+          const p = fx.patch;
+          const set: Record<string, unknown> = {};
+          if (p.status !== undefined) set.status = p.status;
+          if ('output' in p) set.output = json(p.output);
+          if ('error' in p) set.error = json(p.error);
+          if (p.costUsd !== undefined) set.cost_usd = p.costUsd;
+          if (p.startedAt !== undefined) set.started_at = iso(p.startedAt);
+          if (p.finishedAt !== undefined) set.finished_at = iso(p.finishedAt);
+          b.patch({ op: 'run', runId: run.id, set });
+          break;
+        }
+        case 'attempt.start': {
+          b.push({
+            op: 'attempt.insert',
+            row: {
+              run_id: run.id,
+              node_id: nodes[fx.node]!.id,
+              attempt: fx.attempt,
+              status: 'running',
+              started_at: at,
+              finished_at: null,
+              error: null,
+              cost_usd: 0,
+              usage: null,
+              worker_id: this.workerId,
+              lease_expires_at: null,
+            },
+          });
+          const { node, attempt } = fx;
+          b.after.push(() => this.execute(run, node, attempt, undefined));
+          break;
+        }
+        case 'attempt.resume': {
+          const { node, attempt, decision } = fx;
+          b.after.push(() => this.execute(run, node, attempt, decision));
+          break;
+        }
+        case 'attempt.finish': {
+          const set: Record<string, unknown> = { status: fx.status, finished_at: at };
+          if (fx.error) set.error = JSON.stringify(fx.error);
+          if (fx.cost?.costUsd !== undefined) set.cost_usd = fx.cost.costUsd;
+          if (fx.cost?.usage !== undefined) set.usage = JSON.stringify(fx.cost.usage);
+          b.push({ op: 'attempt.update', runId: run.id, nodeId: nodes[fx.node]!.id, attempt: fx.attempt, set } as WriteOp);
+          break;
+        }
+        case 'attempt.abort': {
+          const { node, attempt, error } = fx;
+          b.after.push(() => {
+            const f = run.inflight.get(node);
+            if (f && f.attempt === attempt) {
+              run.inflight.delete(node);
+              f.controller.abort(new TrellisError(error.code, error.message));
+            } else if (run.state.nodes[node]?.status === 'cancelled') {
+              // A waiting agent has remote work but no attempt in flight: let it cancel remotely.
+              this.attempts.cancelWaiting(run, node, attempt);
+            }
+          });
+          break;
+        }
+        case 'timer.set': {
+          const { node, kind, dueAt } = fx;
+          b.after.push(() => {
+            const key = `${kind}:${node}`;
+            run.timers.get(key)?.cancel();
+            run.timers.set(
+              key,
+              this.clock.setTimeout(() => {
+                run.timers.delete(key);
+                this.feed(run, { type: 'timer.fired', node, kind });
+              }, dueAt - this.clock.now()),
+            );
+          });
+          break;
+        }
+        case 'timer.clear': {
+          const key = `${fx.kind}:${fx.node}`;
+          run.timers.get(key)?.cancel();
+          run.timers.delete(key);
+          break;
+        }
+        case 'output.resolve':
+          b.after.push(() => void this.resolveOutput(run));
+          break;
+        case 'run.finished':
+          b.after.push(() => {
+            run.clearTimers();
+            for (const f of run.inflight.values()) f.controller.abort(new TrellisError('CANCELLED', 'the run has finished'));
+            run.inflight.clear();
+            this.hot.delete(run.id);
+          });
+          break;
+        default: {
+          const never: never = fx;
+          throw new Error(`unhandled effect ${JSON.stringify(never)}`);
+        }
+      }
+    }
+    if (touched) b.patch({ op: 'run', runId: run.id, set: { last_seq: run.lastSeq } });
+    // Evict a run that only waits for people: it lives in the database until woken.
+    b.after.push(() => {
+      if (run.state.status === 'waiting' && run.idle && this.hot.get(run.id) === run) {
+        run.clearTimers();
+        this.hot.delete(run.id);
+      }
+    });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flushNow();
+    });
+  }
+
+  /** Commits the pending batch, then announces its events and carries out its actions. */
+  async flushNow(): Promise<void> {
+    const b = this.batch;
+    if (b.empty) return;
+    this.batch = new Batch();
+    try {
+      await this.store.commit(b.ops);
+    } catch (err) {
+      // A failed commit means we no longer know what is durable: stop, and let recovery decide.
+      this.logger.error('commit failed; the engine stops and will recover on restart', { error: toErrorInfo(err).message });
+      this.closed = true;
+      throw err;
+    }
+    for (const e of b.events) this.hub.publish(e);
+    for (const act of b.after) act();
+  }
+
+  // ── attempts ───────────────────────────────────────────────────────────────
+
+  private execute(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined): void {
+    if (this.closed || this.hot.get(run.id) !== run) return;
+    void this.attempts.run(run, node, attempt, decision).then((outcome) => this.settleAttempt(run, node, attempt, outcome));
+  }
+
+  private settleAttempt(run: HotRun, node: number, attempt: number, o: AttemptOutcome): void {
+    const f = run.inflight.get(node);
+    if (f && f.attempt === attempt) run.inflight.delete(node);
+    const ns = run.state.nodes[node];
+    if (!ns || ns.attempt !== attempt || ns.status !== 'running') return; // fenced: a newer attempt or the run moved on
+    if (o.input !== undefined) {
+      this.batch.patch({
+        op: 'node',
+        runId: run.id,
+        nodeId: run.prepared.compiled.nodes[node]!.id,
+        set: { input: json(o.input) },
+      });
+    }
+    switch (o.kind) {
+      case 'succeeded':
+        return this.feed(run, {
+          type: 'attempt.succeeded',
+          node,
+          attempt,
+          output: o.output,
+          cost: o.cost,
+          durationMs: o.durationMs,
+          taken: o.taken,
+        });
+      case 'waiting': {
+        const def = run.prepared.compiled.nodes[node]!.def;
+        const timeout = def.type === 'human_gate' ? def.timeoutMs : undefined;
+        return this.feed(run, {
+          type: 'attempt.waiting',
+          node,
+          attempt,
+          prompt: o.prompt,
+          waitUntil: timeout === undefined ? null : this.clock.now() + timeout,
+        });
+      }
+      case 'failed':
+        return this.feed(run, {
+          type: 'attempt.failed',
+          node,
+          attempt,
+          error: o.error,
+          cost: o.cost,
+          taken: o.taken,
+          random: this.random(),
+        });
+      default: {
+        const never: never = o;
+        throw new Error(`unhandled outcome ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private async saveRemoteRef(run: HotRun, nodeId: string, ref: unknown): Promise<void> {
+    this.batch.patch({ op: 'node', runId: run.id, nodeId, set: { remote_ref: json(ref) } });
+    this.scheduleFlush();
+    await this.flushNow();
+  }
+
+  private async resolveOutput(run: HotRun): Promise<void> {
+    const { prepared } = run;
+    try {
+      let output: unknown;
+      if (prepared.output) output = await prepared.output.resolve(run.fullScope());
+      else {
+        const o: Record<string, unknown> = {};
+        for (const s of prepared.compiled.sinks) {
+          const n = prepared.compiled.nodes[s]!;
+          o[n.id] = run.state.nodes[s]!.output ?? null;
+        }
+        output = o;
+      }
+      this.feed(run, { type: 'output.resolved', output: output === undefined ? null : output });
+    } catch (err) {
+      this.feed(run, {
+        type: 'output.failed',
+        error: { ...toErrorInfo(err), message: `the run's output bindings failed: ${toErrorInfo(err).message}` },
+      });
+    }
+  }
+
+  // ── loading, recovery, timers ──────────────────────────────────────────────
+
+  private async prepared(workflowId: string, version: number): Promise<PreparedWorkflow> {
+    const key = `${workflowId}@${version}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const text = await this.store.getDefinition(workflowId, version);
+    if (text === undefined)
+      throw new TrellisError('WORKFLOW_NOT_FOUND', `workflow ${workflowId} has no version ${version}`, { category: 'user' });
+    const p = prepareWorkflow(key, JSON.parse(text));
+    this.cache.set(p);
+    return p;
+  }
+
+  /** The run in memory, loading (rebuilding) it from rows if it was evicted. */
+  private async getHot(runId: string): Promise<HotRun | undefined> {
+    const hit = this.hot.get(runId);
+    if (hit) return hit;
+    let p = this.loading.get(runId);
+    if (!p) {
+      p = this.load(runId).finally(() => this.loading.delete(runId));
+      this.loading.set(runId, p);
+    }
+    return p;
+  }
+
+  private async load(runId: string): Promise<HotRun | undefined> {
+    await this.flushNow();
+    const loaded = await this.store.loadRun(runId);
+    if (!loaded) return undefined;
+    const { run: row } = loaded;
+    if (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled') return undefined;
+    const prepared = await this.prepared(row.workflow_id, row.version);
+    const byId = new Map(loaded.nodes.map((n) => [n.node_id, n]));
+    const persisted: PersistedNodeState[] = prepared.compiled.nodes.map((cn) => {
+      const r = byId.get(cn.id);
+      return {
+        status: (r?.status ?? 'pending') as NodeStatus,
+        attempt: r?.attempt ?? 0,
+        output: r?.output ? JSON.parse(r.output) : undefined,
+        error: r?.error ? (JSON.parse(r.error) as ErrorInfo) : null,
+        costUsd: r?.cost_usd ?? 0,
+        taken: r?.taken ? (JSON.parse(r.taken) as number[]) : null,
+        leaseLosses: loaded.leaseLosses.get(cn.id) ?? 0,
+      };
+    });
+    const state = rebuildRunState(runId, prepared.compiled, {
+      status: row.status as RunStatus,
+      costUsd: row.cost_usd,
+      nodes: persisted,
+    });
+    const existing = this.hot.get(runId);
+    if (existing) return existing;
+    const run = new HotRun(runId, prepared, state, row.last_seq, JSON.parse(row.input));
+    this.hot.set(runId, run);
+    if (row.deadline_at) this.armDeadline(run, Date.parse(row.deadline_at));
+    // Re-arm backoff timers from their stored due times: a restart keeps the schedule.
+    for (const cn of prepared.compiled.nodes) {
+      const r = byId.get(cn.id);
+      if (r?.status === 'retrying') {
+        const dueAt = r.next_attempt_at ? Date.parse(r.next_attempt_at) : this.clock.now();
+        this.carryOut(run, [{ type: 'timer.set', node: cn.index, kind: 'retry', dueAt }]);
+      }
+    }
+    this.feed(run, { type: 'recover' });
+    // Decisions recorded while no worker held the run (or before a crash) are applied now.
+    for (const cn of prepared.compiled.nodes) {
+      const r = byId.get(cn.id);
+      if (r?.remote_ref) this.attempts.setRemoteRef(runId, cn.id, JSON.parse(r.remote_ref));
+      if (r?.status === 'waiting' && r.decision)
+        this.feed(run, { type: 'gate.decided', node: cn.index, decision: JSON.parse(r.decision) as GateDecision });
+    }
+    return run;
+  }
+
+  private async recoverAll(): Promise<void> {
+    const ids = await this.store.listResumable();
+    for (const id of ids) {
+      try {
+        await this.getHot(id);
+      } catch (err) {
+        this.logger.error('could not resume run', { runId: id, error: toErrorInfo(err).message });
+      }
+    }
+    if (ids.length > 0) this.logger.info('resumed unfinished runs', { count: ids.length });
+  }
+
+  private armDeadline(run: HotRun, at: number): void {
+    run.deadline?.cancel();
+    run.deadline = this.clock.setTimeout(() => this.feed(run, { type: 'run.deadline' }), at - this.clock.now());
+  }
+
+  /** Periodic check for what fires while runs are evicted: gate timeouts and run deadlines. */
+  private armPoll(): void {
+    if (this.closed) return;
+    this.pollTimer = this.clock.setTimeout(() => {
+      void this.poll().finally(() => this.armPoll());
+    }, this.pollMs);
+  }
+
+  private async poll(): Promise<void> {
+    const nowIso = iso(this.clock.now());
+    const due = await this.store.dueGateTimeouts(nowIso, 500);
+    for (const { runId, nodeId } of due) {
+      const run = await this.getHot(runId);
+      const idx = run?.prepared.compiled.indexById.get(nodeId);
+      if (run && idx !== undefined) this.feed(run, { type: 'timer.fired', node: idx, kind: 'gate_timeout' });
+    }
+    for (const runId of await this.store.dueRunDeadlines(nowIso, 500)) {
+      const run = await this.getHot(runId);
+      if (run) this.feed(run, { type: 'run.deadline' });
+    }
+  }
+}
+
+function toEvent(runId: string, seq: number, at: string, d: EventDraft): RunEvent {
+  const e = { seq, runId, type: d.type, at, data: d.data } as RunEvent;
+  if (d.nodeId !== undefined) e.nodeId = d.nodeId;
+  return e;
+}
+
+export function createEngine(options: EngineOptions): RunnerEngine {
+  return new RunnerEngine(options);
+}

@@ -1,0 +1,64 @@
+/**
+ * A run that this worker holds in memory while it has work in flight: its scheduler state,
+ * its prepared workflow, the next event seq, the attempts executing and the timers armed.
+ * A run that only waits for people is evicted and costs nothing until it is woken.
+ */
+import type { RunState } from '@trellis/core';
+import type { TimerHandle } from '../clock.ts';
+import type { PreparedWorkflow } from '../prepared.ts';
+
+export interface InFlight {
+  attempt: number;
+  /** Aborting it settles the attempt at once, even if the executor ignores the signal. */
+  controller: AbortController;
+}
+
+export class HotRun {
+  lastSeq: number;
+  readonly inflight = new Map<number, InFlight>();
+  readonly timers = new Map<string, TimerHandle>();
+  deadline: TimerHandle | undefined;
+  /** The run's input (the `context` variable). */
+  readonly context: unknown;
+
+  constructor(
+    readonly id: string,
+    readonly prepared: PreparedWorkflow,
+    readonly state: RunState,
+    lastSeq: number,
+    context: unknown,
+  ) {
+    this.lastSeq = lastSeq;
+    this.context = context;
+  }
+
+  /** Nothing executing and no output being resolved (a waiting run in this state can be evicted). */
+  get idle(): boolean {
+    return this.inflight.size === 0 && !this.state.finishing;
+  }
+
+  clearTimers(): void {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    this.deadline?.cancel();
+    this.deadline = undefined;
+  }
+
+  /** The variables in scope for a node: `context` and the outputs of the nodes it references. */
+  scopeFor(ids: readonly string[]): Record<string, unknown> {
+    const scope: Record<string, unknown> = { context: this.context };
+    const { compiled } = this.prepared;
+    for (const id of ids) {
+      const idx = compiled.indexById.get(id);
+      if (idx === undefined) continue;
+      const out = this.state.nodes[idx]!.output;
+      scope[id] = out === undefined ? null : out;
+    }
+    return scope;
+  }
+
+  /** Scope with every node's output (for the run's `output` bindings). */
+  fullScope(): Record<string, unknown> {
+    return this.scopeFor(this.prepared.compiled.nodes.map((n) => n.id));
+  }
+}

@@ -1,0 +1,4 @@
+export * from './errors.ts';
+export * from './record.ts';
+export type * from './run-store.ts';
+export * from './sqlite-run-store.ts';

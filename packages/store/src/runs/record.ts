@@ -1,0 +1,88 @@
+/** Maps run rows to the run record of SPEC §1 (the API shape). */
+import type {
+  AttemptRecord,
+  ErrorInfo,
+  NodeRunRecord,
+  NodeStatus,
+  RunEvent,
+  RunRecord,
+  RunStatus,
+  RunSummary,
+} from '@trellis/core';
+import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
+
+export function parseJson(text: string | null): unknown {
+  return text === null ? null : JSON.parse(text);
+}
+
+export function toRunSummary(r: RunsTable): RunSummary {
+  return {
+    id: r.id,
+    workflowId: r.workflow_id,
+    version: r.version,
+    status: r.status as RunStatus,
+    error: parseJson(r.error) as ErrorInfo | null,
+    costUsd: r.cost_usd,
+    createdBy: r.created_by,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    lastSeq: r.last_seq,
+  };
+}
+
+export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: AttemptsTable[]): RunRecord {
+  const byNode = new Map<string, AttemptRecord[]>();
+  for (const a of attempts) {
+    const rec: AttemptRecord = {
+      attempt: a.attempt,
+      status: a.status as AttemptRecord['status'],
+      startedAt: a.started_at,
+      finishedAt: a.finished_at,
+    };
+    if (a.error !== null) rec.error = JSON.parse(a.error) as ErrorInfo;
+    if (a.cost_usd > 0) rec.costUsd = a.cost_usd;
+    if (a.usage !== null) rec.usage = JSON.parse(a.usage) as NonNullable<AttemptRecord['usage']>;
+    let list = byNode.get(a.node_id);
+    if (!list) byNode.set(a.node_id, (list = []));
+    list.push(rec);
+  }
+  const out: Record<string, NodeRunRecord> = {};
+  for (const n of nodes) {
+    const rec: NodeRunRecord = {
+      status: n.status as NodeStatus,
+      input: parseJson(n.input),
+      output: parseJson(n.output),
+      error: parseJson(n.error) as ErrorInfo | null,
+      costUsd: n.cost_usd,
+      startedAt: n.started_at,
+      finishedAt: n.finished_at,
+      attempts: (byNode.get(n.node_id) ?? []).sort((a, b) => a.attempt - b.attempt),
+    };
+    if (n.prompt !== null) rec.prompt = n.prompt;
+    if (n.next_attempt_at !== null) rec.nextAttemptAt = n.next_attempt_at;
+    out[n.node_id] = rec;
+  }
+  return { ...toRunSummary(r), input: parseJson(r.input), output: parseJson(r.output), nodes: out };
+}
+
+export function toRunEvent(e: EventsTable): RunEvent {
+  const ev = { seq: e.seq, runId: e.run_id, type: e.type, at: e.at, data: JSON.parse(e.data) } as RunEvent;
+  if (e.node_id !== null) ev.nodeId = e.node_id;
+  return ev;
+}
+
+/** Cursor for run history: the last row's (created_at, id), opaque to clients. */
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string') return [v[0], v[1]];
+  } catch {
+    // fall through: an unreadable cursor is reported by the caller
+  }
+  return undefined;
+}
