@@ -12,7 +12,10 @@ export class EventHub {
 
   on(runId: string, listener: EventListener): () => void {
     let set = this.listeners.get(runId);
-    if (!set) this.listeners.set(runId, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.listeners.set(runId, set);
+    }
     set.add(listener);
     return () => {
       set.delete(listener);

@@ -43,9 +43,9 @@ export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: Atte
     if (a.error !== null) rec.error = JSON.parse(a.error) as ErrorInfo;
     if (a.cost_usd > 0) rec.costUsd = a.cost_usd;
     if (a.usage !== null) rec.usage = JSON.parse(a.usage) as NonNullable<AttemptRecord['usage']>;
-    let list = byNode.get(a.node_id);
-    if (!list) byNode.set(a.node_id, (list = []));
-    list.push(rec);
+    const list = byNode.get(a.node_id);
+    if (list) list.push(rec);
+    else byNode.set(a.node_id, [rec]);
   }
   const out: Record<string, NodeRunRecord> = {};
   for (const n of nodes) {
