@@ -82,3 +82,28 @@ export function tool(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves with the first event (replayed or live) that matches. */
+export function waitForEvent(
+  engine: RunnerEngine,
+  runId: string,
+  match: (e: RunEvent) => boolean,
+  timeoutMs = 10_000,
+): Promise<RunEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.close();
+      reject(new Error(`timed out waiting for an event on run ${runId}`));
+    }, timeoutMs);
+    const sub = engine.subscribe(runId, {
+      after: 0,
+      onEvent: (e) => {
+        if (match(e)) {
+          clearTimeout(timer);
+          sub.close();
+          resolve(e);
+        }
+      },
+    });
+  });
+}
