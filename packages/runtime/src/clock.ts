@@ -8,12 +8,13 @@ export interface TimerHandle {
 
 export interface Clock {
   now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** `background` timers do not keep the process alive (periodic housekeeping). */
+  setTimeout(fn: () => void, ms: number, options?: { background?: boolean }): TimerHandle;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, options) {
     // Node timers overflow past 2^31-1 ms (~24.8 days); longer waits re-arm.
     const max = 2_147_483_647;
     let handle: NodeJS.Timeout;
@@ -25,7 +26,7 @@ export const systemClock: Clock = {
         },
         Math.min(Math.max(0, left), max),
       );
-      handle.unref?.();
+      if (options?.background) handle.unref();
     };
     arm(ms);
     return { cancel: () => clearTimeout(handle) };

@@ -654,9 +654,13 @@ export class RunnerEngine implements Engine {
   /** Periodic check for what fires while runs are evicted: gate timeouts and run deadlines. */
   private armPoll(): void {
     if (this.closed) return;
-    this.pollTimer = this.clock.setTimeout(() => {
-      void this.poll().finally(() => this.armPoll());
-    }, this.pollMs);
+    this.pollTimer = this.clock.setTimeout(
+      () => {
+        void this.poll().finally(() => this.armPoll());
+      },
+      this.pollMs,
+      { background: true },
+    );
   }
 
   private async poll(): Promise<void> {

@@ -28,11 +28,12 @@ export class SqliteRunStore implements RunStore {
       'insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
-      for (const op of ops) this.apply(op);
+      for (const op of ops) this.applyOp(op);
     });
   }
 
-  private apply(op: WriteOp): void {
+  /** Applies one operation outside any batch transaction (tests use it to die mid-commit). */
+  applyOp(op: WriteOp): void {
     switch (op.op) {
       case 'event': {
         const e = op.row;
