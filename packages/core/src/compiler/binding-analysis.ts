@@ -9,18 +9,27 @@
  * - the workflow's `output`: any node (a skipped node yields null).
  *
  * Upstream checks need an acyclic graph; with a cycle only existence is checked.
+ *
+ * Performance: this pass touches every binding string, so it allocates as little as it can:
+ * no closure per node, plain references checked without building their path, and a JSON
+ * pointer is only built when a problem is reported.
  */
 import type { EdgeDefinition, NodeDefinition } from '../definition.ts';
 import { classifyBindingString, MAX_BINDING_DEPTH } from '../expressions/bindings.ts';
 import { CONTEXT_VARIABLE } from '../expressions/builtins.ts';
 import { tryCompileExpression } from '../expressions/expression.ts';
+import { referenceVariable } from '../expressions/path-reference.ts';
 import type { Graph } from './graph.ts';
 import { pointer, shortName } from './pointer.ts';
 import type { Problems } from './problems.ts';
 import type { Reachability } from './reachability.ts';
 
-/** Who reads a variable: a node, an edge's condition, or the workflow's output. */
-type User = { kind: 'node'; node: number } | { kind: 'edge'; from: number; to: number } | { kind: 'output' };
+/** Who reads: a node (`from` = node), an edge's condition (`from` → `to`), or the workflow's output. */
+enum UserKind {
+  Node = 0,
+  Edge = 1,
+  Output = 2,
+}
 
 export interface BindingAnalysis {
   /** Per node index: the node ids it references (deduplicated, `context` excluded). */
@@ -36,149 +45,201 @@ export function analyzeBindings(
   reach: Reachability | undefined,
   p: Problems,
 ): BindingAnalysis {
-  const ids = (i: number) => shortName(nodeIds[i] ?? '?');
-  const references: string[][] = nodes.map(() => []);
-  let refSet = new Set<string>();
-
-  const check = (variable: string, user: User, at: string): void => {
-    if (variable === CONTEXT_VARIABLE) return;
-    const target = g.indexById.get(variable);
-    const userNodes = user.kind === 'node' ? [ids(user.node)] : user.kind === 'edge' ? [ids(user.from), ids(user.to)] : [];
-    if (target === undefined) {
-      p.error(
-        'UNKNOWN_BINDING_REFERENCE',
-        `$${shortName(variable)} names no node; reference a node id or $context (to write a literal "$…" text, use {{ "$…" }})`,
-        at,
-        userNodes,
-      );
-      return;
-    }
-    if (user.kind === 'output') return;
-    if (user.kind === 'node') {
-      refSet.add(variable);
-      const u = user.node;
-      if (target === u) {
-        p.error(
-          'BINDING_NOT_UPSTREAM',
-          `$${variable} is ${variable}'s own output, which does not exist while it runs; reference an upstream node`,
-          at,
-          [variable],
-        );
-      } else if (reach && !reach.isAncestor(target, u)) {
-        p.error(
-          'BINDING_NOT_UPSTREAM',
-          `$${variable} is not upstream of ${ids(u)}; add an edge ${variable} → ${ids(u)} or reference an upstream node`,
-          at,
-          [ids(u), variable],
-        );
-      }
-      return;
-    }
-    if (target !== user.from && reach && !reach.isAncestor(target, user.from)) {
-      p.error(
-        'BINDING_NOT_UPSTREAM',
-        `$${variable} is not upstream of the edge ${ids(user.from)} → ${ids(user.to)}; an edge condition may read its source ${ids(user.from)} or the source's ancestors`,
-        at,
-        [ids(user.from), ids(user.to), variable],
-      );
-    }
-  };
-
-  const expression = (src: string, user: User, at: string): void => {
-    const r = tryCompileExpression(src);
-    if (!r.ok) {
-      p.error('EXPRESSION_SYNTAX', `JSONata does not parse: ${r.error.message}`, at, userLabel(user, ids));
-      return;
-    }
-    for (const v of r.expression.variables) check(v, user, at);
-  };
-
-  /** A string in bindings (`reference` allowed) or a template field (`message`, `prompt`). */
-  const bindingString = (s: string, user: User, at: string, templateOnly: boolean): void => {
-    const c = classifyBindingString(s);
-    if (c.kind === 'literal') return;
-    if (c.kind === 'reference') {
-      if (!templateOnly) check(c.ref.variable, user, at);
-      return;
-    }
-    if (c.kind === 'invalid') {
-      p.error('EXPRESSION_SYNTAX', c.message, at, userLabel(user, ids));
-      return;
-    }
-    for (const part of c.parts) if (part.kind === 'expr') expression(part.source, user, at);
-  };
-
-  /** Walks a bindings value without recursion; nesting beyond MAX_BINDING_DEPTH is an error. */
-  const bindings = (value: unknown, user: User, at: string): void => {
-    const stack: { v: unknown; at: string; depth: number }[] = [{ v: value, at, depth: 0 }];
-    while (stack.length > 0) {
-      const { v, at: here, depth } = stack.pop() as { v: unknown; at: string; depth: number };
-      if (typeof v === 'string') {
-        bindingString(v, user, here, false);
-        continue;
-      }
-      if (v === null || typeof v !== 'object') continue;
-      if (depth >= MAX_BINDING_DEPTH) {
-        p.error(
-          'SCHEMA',
-          `bindings are nested deeper than ${MAX_BINDING_DEPTH} levels; flatten them`,
-          here,
-          userLabel(user, ids),
-        );
-        continue;
-      }
-      if (Array.isArray(v)) {
-        for (let k = v.length - 1; k >= 0; k--) stack.push({ v: v[k], at: `${here}/${k}`, depth: depth + 1 });
-      } else {
-        const keys = Object.keys(v);
-        for (let k = keys.length - 1; k >= 0; k--) {
-          const key = keys[k] as string;
-          stack.push({ v: (v as Record<string, unknown>)[key], at: here + pointer(key), depth: depth + 1 });
-        }
-      }
-    }
-  };
-
+  const a = new Analyzer(nodeIds, g, reach, p);
+  const references: string[][] = new Array(nodes.length);
   for (let i = 0; i < nodes.length; i++) {
     const node = nodes[i];
+    references[i] = [];
     if (!node || !g.member[i]) continue;
-    refSet = new Set();
-    const user: User = { kind: 'node', node: i };
-    if (node.input !== undefined) bindings(node.input, user, pointer('nodes', i, 'input'));
+    a.begin(UserKind.Node, i, i);
+    if (node.input !== undefined) a.bindings(node.input, 'input');
     switch (node.type) {
       case 'agent_call':
-        if (node.message !== undefined) bindingString(node.message, user, pointer('nodes', i, 'message'), true);
+        if (node.message !== undefined) a.template(node.message, 'message');
         break;
       case 'human_gate':
-        bindingString(node.prompt, user, pointer('nodes', i, 'prompt'), true);
+        a.template(node.prompt, 'prompt');
         break;
       case 'condition':
       case 'transform':
-        expression(node.expression, user, pointer('nodes', i, 'expression'));
+        a.expression(node.expression, 'expression');
         break;
       case 'tool_call':
       case 'parallel':
       case 'join':
         break;
     }
-    references[i] = [...refSet];
+    references[i] = a.refs;
   }
-
   for (let j = 0; j < edges.length; j++) {
     const e = edges[j];
     if (e?.condition === undefined) continue;
     const from = g.indexById.get(e.from);
     const to = g.indexById.get(e.to);
     if (from === undefined || to === undefined) continue;
-    expression(e.condition, { kind: 'edge', from, to }, pointer('edges', j, 'condition'));
+    a.begin(UserKind.Edge, from, to, j);
+    a.expression(e.condition, 'condition');
   }
-
-  if (output !== undefined) bindings(output, { kind: 'output' }, pointer('output'));
+  if (output !== undefined) {
+    a.begin(UserKind.Output, -1, -1);
+    a.bindings(output, undefined);
+  }
   return { references };
 }
 
-function userLabel(user: User, ids: (i: number) => string): string[] {
-  if (user.kind === 'node') return [ids(user.node)];
-  if (user.kind === 'edge') return [ids(user.from), ids(user.to)];
-  return [];
+class Analyzer {
+  kind: UserKind = UserKind.Node;
+  from = -1;
+  to = -1;
+  edge = -1;
+  refs: string[] = [];
+  /** Path of the value being looked at, below the user's own pointer. */
+  readonly segs: (string | number)[] = [];
+
+  constructor(
+    readonly nodeIds: readonly (string | undefined)[],
+    readonly g: Graph,
+    readonly reach: Reachability | undefined,
+    readonly p: Problems,
+  ) {}
+
+  begin(kind: UserKind, from: number, to: number, edge = -1): void {
+    this.kind = kind;
+    this.from = from;
+    this.to = to;
+    this.edge = edge;
+    this.refs = [];
+    this.segs.length = 0;
+  }
+
+  id(i: number): string {
+    return shortName(this.nodeIds[i] ?? '?');
+  }
+
+  at(): string {
+    if (this.kind === UserKind.Node) return pointer('nodes', this.from, ...this.segs);
+    if (this.kind === UserKind.Edge) return pointer('edges', this.edge, ...this.segs);
+    return pointer('output', ...this.segs);
+  }
+
+  label(): string[] {
+    if (this.kind === UserKind.Node) return [this.id(this.from)];
+    if (this.kind === UserKind.Edge) return [this.id(this.from), this.id(this.to)];
+    return [];
+  }
+
+  /** Checks one variable read by the current user. */
+  check(variable: string): void {
+    if (variable === CONTEXT_VARIABLE) return;
+    const target = this.g.indexById.get(variable);
+    if (target === undefined) {
+      this.p.error(
+        'UNKNOWN_BINDING_REFERENCE',
+        `$${shortName(variable)} names no node; reference a node id or $context (to write a literal "$…" text, use {{ "$…" }})`,
+        this.at(),
+        this.label(),
+      );
+      return;
+    }
+    if (this.kind === UserKind.Output) return;
+    const u = this.from;
+    if (this.kind === UserKind.Node) {
+      if (!this.refs.includes(variable)) this.refs.push(variable);
+      if (target === u) {
+        this.p.error(
+          'BINDING_NOT_UPSTREAM',
+          `$${variable} is ${variable}'s own output, which does not exist while it runs; reference an upstream node`,
+          this.at(),
+          [variable],
+        );
+      } else if (this.reach && !this.reach.isAncestor(target, u)) {
+        const user = this.id(u);
+        this.p.error(
+          'BINDING_NOT_UPSTREAM',
+          `$${variable} is not upstream of ${user}; add an edge ${variable} → ${user} or reference an upstream node`,
+          this.at(),
+          [user, variable],
+        );
+      }
+      return;
+    }
+    if (target !== u && this.reach && !this.reach.isAncestor(target, u)) {
+      const [src, dst] = [this.id(u), this.id(this.to)];
+      this.p.error(
+        'BINDING_NOT_UPSTREAM',
+        `$${variable} is not upstream of the edge ${src} → ${dst}; an edge condition may read its source ${src} or the source's ancestors`,
+        this.at(),
+        [src, dst, variable],
+      );
+    }
+  }
+
+  /** A JSONata expression field (`expression`, an edge's `condition`). */
+  expression(src: string, field: string | undefined): void {
+    if (field !== undefined) this.segs.push(field);
+    const r = tryCompileExpression(src);
+    if (!r.ok) this.p.error('EXPRESSION_SYNTAX', `JSONata does not parse: ${r.error.message}`, this.at(), this.label());
+    else for (const v of r.expression.variables) this.check(v);
+    if (field !== undefined) this.segs.pop();
+  }
+
+  /** A template field (`message`, `prompt`): only its `{{ }}` parts are read. */
+  template(s: string, field: string): void {
+    this.segs.push(field);
+    this.string(s, true);
+    this.segs.pop();
+  }
+
+  /** A bindings value (`input`, `output`); recursion is bounded by MAX_BINDING_DEPTH. */
+  bindings(value: unknown, field: string | undefined): void {
+    if (field !== undefined) this.segs.push(field);
+    this.visit(value, 0);
+    if (field !== undefined) this.segs.pop();
+  }
+
+  private visit(v: unknown, depth: number): void {
+    if (typeof v === 'string') {
+      this.string(v, false);
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    if (depth >= MAX_BINDING_DEPTH) {
+      this.p.error(
+        'SCHEMA',
+        `bindings are nested deeper than ${MAX_BINDING_DEPTH} levels; flatten them`,
+        this.at(),
+        this.label(),
+      );
+      return;
+    }
+    const segs = this.segs;
+    if (Array.isArray(v)) {
+      for (let k = 0; k < v.length; k++) {
+        segs.push(k);
+        this.visit(v[k], depth + 1);
+        segs.pop();
+      }
+      return;
+    }
+    for (const key in v) {
+      if (!Object.hasOwn(v, key)) continue;
+      segs.push(key);
+      this.visit((v as Record<string, unknown>)[key], depth + 1);
+      segs.pop();
+    }
+  }
+
+  private string(s: string, templateOnly: boolean): void {
+    if (s.charCodeAt(0) === 36 /* $ */) {
+      const variable = referenceVariable(s);
+      if (variable !== undefined) {
+        if (!templateOnly) this.check(variable);
+        return;
+      }
+    }
+    if (!s.includes('{{')) return;
+    const c = classifyBindingString(s);
+    if (c.kind === 'invalid') this.p.error('EXPRESSION_SYNTAX', c.message, this.at(), this.label());
+    else if (c.kind === 'template') for (const part of c.parts) if (part.kind === 'expr') this.expression(part.source, undefined);
+  }
 }

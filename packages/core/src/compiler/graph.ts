@@ -58,8 +58,9 @@ export function buildGraph(
     predecessors: Array.from({ length: n }, () => []),
     successors: Array.from({ length: n }, () => []),
   };
-  // from * n + to identifies an ordered pair; exact in a double for any n we accept.
-  const seen = new Map<number, number>();
+  // Duplicate check: a scan of the source's outgoing edges while it has few (the common case),
+  // a per-source map once it has many, so a hub with thousands of edges stays linear.
+  const bigOut = new Map<number, Map<number, number>>();
   for (let j = 0; j < edges.length; j++) {
     const e = edges[j];
     if (!e) continue;
@@ -85,18 +86,16 @@ export function buildGraph(
       );
       continue;
     }
-    const key = from * n + to;
-    const dup = seen.get(key);
+    const dup = findDuplicate(g, bigOut, from, to);
     if (dup !== undefined) {
       p.error(
         'INVALID_EDGE',
-        `edge ${shortName(e.from)} → ${shortName(e.to)} repeats edges/${dup}; keep one (combine conditions with "and"/"or")`,
+        `edge ${shortName(e.from)} → ${shortName(e.to)} repeats edges/${g.edgeIndex[dup]}; keep one (combine conditions with "and"/"or")`,
         pointer('edges', j),
         [shortName(e.from), shortName(e.to)],
       );
       continue;
     }
-    seen.set(key, j);
     const k = g.edgeIndex.length;
     g.edgeIndex.push(j);
     g.edgeFrom.push(from);
@@ -105,8 +104,25 @@ export function buildGraph(
     (g.incoming[to] as number[]).push(k);
     (g.successors[from] as number[]).push(to);
     (g.predecessors[to] as number[]).push(from);
+    const big = bigOut.get(from);
+    if (big) big.set(to, k);
+    else if ((g.outgoing[from] as number[]).length === SCAN_LIMIT) {
+      const m = new Map<number, number>();
+      for (const ek of g.outgoing[from] as number[]) m.set(g.edgeTo[ek] as number, ek);
+      bigOut.set(from, m);
+    }
   }
   return g;
+}
+
+const SCAN_LIMIT = 16;
+
+/** The accepted edge already going from → to, if any. */
+function findDuplicate(g: Graph, bigOut: Map<number, Map<number, number>>, from: number, to: number): number | undefined {
+  const big = bigOut.get(from);
+  if (big) return big.get(to);
+  for (const ek of g.outgoing[from] as number[]) if (g.edgeTo[ek] === to) return ek;
+  return undefined;
 }
 
 export interface TopoResult {

@@ -117,12 +117,12 @@ function checkNode(raw: unknown, i: number, p: Problems, out: ShapeResult): void
 
 /** Pattern, length and reserved names. Returns whether the id is usable. */
 function checkNodeId(id: string, i: number, p: Problems): boolean {
-  const at = pointer('nodes', i, 'id');
+  const at = () => pointer('nodes', i, 'id');
   if (id.length > MAX_NODE_ID_LENGTH) {
     p.error(
       'INVALID_NODE_ID',
       `node id "${shortName(id)}" is longer than ${MAX_NODE_ID_LENGTH} characters; use a shorter id`,
-      at,
+      at(),
       [shortName(id)],
     );
     return false;
@@ -131,7 +131,7 @@ function checkNodeId(id: string, i: number, p: Problems): boolean {
     p.error(
       'INVALID_NODE_ID',
       `node id "${shortName(id)}" must start with a letter or "_" and contain only letters, digits and "_" (e.g. "fetch_data")`,
-      at,
+      at(),
       [id],
     );
     return false;
@@ -140,7 +140,7 @@ function checkNodeId(id: string, i: number, p: Problems): boolean {
     p.error(
       'INVALID_NODE_ID',
       `node id "${id}" is reserved (it names a scope variable or a JSONata function); rename the node`,
-      at,
+      at(),
       [id],
     );
     return false;
@@ -184,11 +184,8 @@ function checkEdge(raw: unknown, j: number, p: Problems): EdgeDefinition | undef
       ok = false;
     }
   }
-  if (!ok) return undefined;
-  const edge: EdgeDefinition = { from: e.from as string, to: e.to as string };
-  if (e.condition !== undefined) edge.condition = e.condition as string;
-  if (e.label !== undefined) edge.label = e.label as string;
-  return edge;
+  // Validated: the object itself is the edge (no copy; edges are many).
+  return ok ? (e as unknown as EdgeDefinition) : undefined;
 }
 
 function reportIssue(p: Problems, issue: z.core.$ZodIssue, prefix: (string | number)[], nodes?: string[]): void {

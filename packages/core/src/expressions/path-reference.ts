@@ -13,25 +13,26 @@ export interface PathReference {
   readonly steps: readonly PathStep[];
 }
 
-const IDENT_START = /[A-Za-z_]/;
-const IDENT_CHAR = /[A-Za-z0-9_]/;
-const FIELD_CHAR = /[A-Za-z0-9_-]/;
+// Character classes by code, not by regex: this runs for every binding string of a definition.
+const isIdentStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isIdentChar = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57);
+const isFieldChar = (c: number) => isIdentChar(c) || c === 45; /* - */
 
 /**
  * Parses `$name.a[0]["b c"]`. Returns undefined for anything else, so `"$5"`, `"costs $5"` or
  * `"$a.b and more"` are not references (they are literal text).
  */
 export function parsePathReference(src: string): PathReference | undefined {
-  if (src.length < 2 || src.charCodeAt(0) !== 36 /* $ */ || !IDENT_START.test(src[1] as string)) return undefined;
+  if (src.length < 2 || src.charCodeAt(0) !== 36 /* $ */ || !isIdentStart(src.charCodeAt(1))) return undefined;
   let i = 2;
-  while (i < src.length && IDENT_CHAR.test(src[i] as string)) i++;
+  while (i < src.length && isIdentChar(src.charCodeAt(i))) i++;
   const variable = src.slice(1, i);
   const steps: PathStep[] = [];
   while (i < src.length) {
     const c = src[i];
     if (c === '.') {
       const start = ++i;
-      while (i < src.length && FIELD_CHAR.test(src[i] as string)) i++;
+      while (i < src.length && isFieldChar(src.charCodeAt(i))) i++;
       if (i === start) return undefined;
       steps.push(src.slice(start, i));
     } else if (c === '[') {
@@ -48,6 +49,29 @@ export function parsePathReference(src: string): PathReference | undefined {
     } else return undefined;
   }
   return { variable, steps };
+}
+
+/**
+ * The variable of a plain reference, or undefined when `src` is not one: the same grammar as
+ * `parsePathReference` without building the steps (the compiler only needs the name).
+ */
+export function referenceVariable(src: string): string | undefined {
+  if (src.length < 2 || src.charCodeAt(0) !== 36 /* $ */ || !isIdentStart(src.charCodeAt(1))) return undefined;
+  let i = 2;
+  while (i < src.length && isIdentChar(src.charCodeAt(i))) i++;
+  const end = i;
+  while (i < src.length) {
+    const c = src.charCodeAt(i);
+    if (c === 46 /* . */) {
+      const start = ++i;
+      while (i < src.length && isFieldChar(src.charCodeAt(i))) i++;
+      if (i === start) return undefined;
+    } else if (c === 91 /* [ */) {
+      // Bracket steps are rare: let the full parser judge them.
+      return parsePathReference(src)?.variable;
+    } else return undefined;
+  }
+  return src.slice(1, end);
 }
 
 /**

@@ -1,0 +1,57 @@
+/**
+ * Compile benchmark (issue 2): compile time of generated workflows with 1,000 / 10,000 / 50,000
+ * nodes, about three edges per node and bindings on every node. Each row is the median of
+ * several runs after warm-up; the JSONata parse cache is cleared before every run so cached
+ * parses never flatter the figures. Run: `npx tsx bench/compile.ts`.
+ */
+import { clearExpressionCache, compile } from '@trellis/core';
+import { randomDag } from './lib/random-dag.ts';
+import { median, printTable, type Row, writeResults } from './lib/report.ts';
+
+interface Case {
+  label: string;
+  nodes: number;
+  expressionEvery: number;
+  runs: number;
+}
+
+const CASES: Case[] = [
+  { label: 'references', nodes: 1_000, expressionEvery: 0, runs: 15 },
+  { label: 'references', nodes: 10_000, expressionEvery: 0, runs: 9 },
+  { label: 'references', nodes: 50_000, expressionEvery: 0, runs: 5 },
+  { label: '+1% JSONata', nodes: 10_000, expressionEvery: 100, runs: 9 },
+];
+
+function timeCompile(def: unknown, runs: number): { ms: number; all: number[] } {
+  const all: number[] = [];
+  for (let r = 0; r < runs + 2; r++) {
+    clearExpressionCache();
+    const t0 = performance.now();
+    const result = compile(def);
+    const t1 = performance.now();
+    if (!result.ok) throw new Error(`benchmark workflow does not compile: ${JSON.stringify(result.errors.slice(0, 3))}`);
+    if (r >= 2) all.push(t1 - t0); // the first two runs warm the JIT up
+  }
+  return { ms: median(all), all };
+}
+
+const rows: Row[] = [];
+for (const c of CASES) {
+  const def = randomDag({ nodes: c.nodes, expressionEvery: c.expressionEvery });
+  const { ms, all } = timeCompile(def, c.runs);
+  rows.push({
+    bindings: c.label,
+    nodes: c.nodes,
+    edges: def.edges.length,
+    runs: all.length,
+    'ms (median)': Number(ms.toFixed(2)),
+    'ms/1k nodes': Number(((ms / c.nodes) * 1000).toFixed(3)),
+  });
+}
+const ref10k = rows.find((r) => r.nodes === 10_000 && r.bindings === 'references');
+const ref50k = rows.find((r) => r.nodes === 50_000);
+const ratio = ref10k && ref50k ? Number(ref50k['ms (median)']) / Number(ref10k['ms (median)']) : Number.NaN;
+printTable('compile: generated DAGs, ~3 edges/node, bindings on every node', rows);
+process.stdout.write(`50k / 10k time ratio: ${ratio.toFixed(2)} (target ≤ 6); 10k target ≤ 50 ms\n`);
+const file = writeResults('compile', { rows, ratio50kTo10k: ratio, targets: { ms10k: 50, ratioMax: 6 } });
+process.stdout.write(`written to ${file}\n`);
