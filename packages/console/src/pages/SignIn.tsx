@@ -35,12 +35,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
         {notice && <p className="banner">{notice}</p>}
         <label>
           API token
-          <input
-            type="password"
-            autoComplete="current-password"
-            value={token}
-            onChange={(e) => setToken(e.target.value)}
-          />
+          <input type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} />
         </label>
         {error && (
           <p className="banner banner-error" role="alert">
