@@ -1,0 +1,205 @@
+/**
+ * The `agent_call` executor (SPEC §1, §6) on the official A2A SDK.
+ *
+ * Durability: the remote task id is saved (`ctx.saveRemoteRef`) as soon as the agent names it
+ * and before any waiting, so a worker that restarts re-attaches with GetTask/SubscribeToTask
+ * instead of sending the message twice. The first message's id is the idempotency key, so an
+ * agent that deduplicates by message id is safe even in the window before the id is saved.
+ */
+import type { SendMessageRequest, Task } from '@a2a-js/sdk';
+import type { Client } from '@a2a-js/sdk/client';
+import type { ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
+import { TrellisError } from '@trellis/core';
+import type { AgentRef, AgentResolver } from './agent-registry.ts';
+import { buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
+import { TaskTracker } from './task-tracker.ts';
+import { A2AClientPool, toAgentError } from './transport.ts';
+
+/** What `agent_call` stores as `remoteRef`. */
+export interface A2ARemoteRef {
+  kind: 'a2a';
+  agentUrl: string;
+  taskId: string;
+  contextId: string;
+}
+
+export interface AgentCallExecutorDeps {
+  /** Finds a node's agent (registered id or name, or `{ url }`). */
+  agents: AgentResolver;
+  /** The outbound guard's fetch. */
+  fetch: typeof fetch;
+  /** Delay between GetTask polls of an agent that cannot stream (default 250 ms, growing to 2 s). */
+  pollIntervalMs?: number;
+  /** How long a CancelTask sent on cancellation may take (default 5 s). */
+  cancelTimeoutMs?: number;
+}
+
+function isRef(v: unknown): v is A2ARemoteRef {
+  return (
+    typeof v === 'object' && v !== null && (v as A2ARemoteRef).kind === 'a2a' && typeof (v as A2ARemoteRef).taskId === 'string'
+  );
+}
+
+export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
+  const pool = new A2AClientPool(deps.fetch);
+  const basePoll = deps.pollIntervalMs ?? 250;
+  const cancelTimeoutMs = deps.cancelTimeoutMs ?? 5000;
+
+  return {
+    async execute(input: unknown, ctx: ExecutorContext): Promise<ExecutionResult> {
+      const node = ctx.node as NodeOf<'agent_call'>;
+      const agent = await deps.agents.resolve(node.agent as AgentRef);
+      const client = await pool.get(`${agent.url}#${agent.cardHash}`, agent.card);
+      const streaming = agent.card.capabilities?.streaming === true;
+      const signal = ctx.signal;
+      let ref: A2ARemoteRef | undefined = isRef(ctx.remoteRef) ? ctx.remoteRef : undefined;
+      const metadata = {
+        trellis: { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt, idempotencyKey: ctx.idempotencyKey },
+        ...(node.skill ? { skill: node.skill } : {}),
+      };
+
+      // When replying to an input-required task, the task still shows the old question until
+      // the agent moves on; that status (identified by its timestamp) does not count as settled.
+      let staleStamp: string | undefined;
+      const done = (task: Task | undefined): boolean => {
+        const status = task?.status;
+        if (!isSettled(status?.state)) return false;
+        return !(staleStamp !== undefined && INTERRUPTED_STATES.has(status?.state as never) && status?.timestamp === staleStamp);
+      };
+
+      const remember = async (task: Task | undefined): Promise<void> => {
+        if (!task?.id || ref?.taskId === task.id) return;
+        ref = { kind: 'a2a', agentUrl: agent.url, taskId: task.id, contextId: task.contextId };
+        await ctx.saveRemoteRef(ref);
+      };
+
+      const poll = async (tracker: TaskTracker): Promise<Task> => {
+        let delay = basePoll;
+        for (;;) {
+          const id = tracker.task?.id ?? ref?.taskId;
+          if (!id) throw new TrellisError('AGENT_ERROR', `${agent.name} did not return a task id`, { category: 'remote' });
+          tracker.task = await client.getTask({ tenant: '', id }, { signal });
+          if (done(tracker.task)) return tracker.task;
+          await sleep(delay, signal);
+          delay = Math.min(2000, Math.round(delay * 1.5));
+        }
+      };
+
+      /** Follows a known task to a settled state: SubscribeToTask when the agent streams, else GetTask polls. */
+      const follow = async (tracker: TaskTracker): Promise<Task> => {
+        if (streaming && tracker.task) {
+          try {
+            for await (const ev of client.resubscribeTask({ tenant: '', id: tracker.task.id }, { signal })) {
+              tracker.apply(ev);
+              if (done(tracker.task)) return tracker.task as Task;
+            }
+          } catch (err) {
+            if (signal.aborted || (err instanceof TrellisError && err.retryable)) throw err;
+            // The agent may refuse to subscribe (e.g. the task just settled): fall back to GetTask.
+          }
+        }
+        return poll(tracker);
+      };
+
+      const send = async (request: SendMessageRequest, tracker: TaskTracker): Promise<void> => {
+        if (streaming) {
+          for await (const ev of client.sendMessageStream(request, { signal })) {
+            tracker.apply(ev);
+            await remember(tracker.task);
+            if (tracker.message || done(tracker.task)) return;
+          }
+          if (tracker.message) return;
+          await follow(tracker);
+          return;
+        }
+        const result = await client.sendMessage(request, { signal });
+        if ('messageId' in result && 'parts' in result && !('status' in result)) {
+          tracker.message = result;
+          return;
+        }
+        tracker.task = result as Task;
+        await remember(tracker.task);
+        if (!done(tracker.task)) await poll(tracker);
+      };
+
+      const request = (text: string | undefined, data: unknown, messageId: string): SendMessageRequest => ({
+        tenant: '',
+        message: buildMessage({ messageId, text, data, taskId: ref?.taskId, contextId: ref?.contextId, metadata }),
+        // returnImmediately: a non-streaming agent hands back the task id at once, so it is
+        // saved before the (possibly long) wait, which then happens by polling.
+        configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: !streaming },
+        metadata,
+      });
+
+      const tracker = new TaskTracker();
+      try {
+        if (ref && ref.agentUrl === agent.url) {
+          tracker.task = await client.getTask({ tenant: '', id: ref.taskId }, { signal });
+          const state = tracker.task.status?.state;
+          if (ctx.decision && !ctx.decision.approved) {
+            await cancelQuietly(client, ref.taskId, cancelTimeoutMs);
+            throw new TrellisError('GATE_REJECTED', `${ctx.decision.by} rejected: ${ctx.decision.comment ?? 'no reason given'}`, {
+              category: 'user',
+            });
+          }
+          if (ctx.decision && state !== undefined && INTERRUPTED_STATES.has(state)) {
+            staleStamp = tracker.task.status?.timestamp ?? '';
+            const reply = request(
+              ctx.decision.comment,
+              ctx.decision.data,
+              `${ctx.idempotencyKey}:reply:${tracker.task.status?.timestamp ?? ''}`,
+            );
+            await send(reply, tracker);
+          } else if (!isSettled(state)) {
+            await follow(tracker);
+          }
+        } else {
+          ref = undefined;
+          const text = node.message !== undefined ? await ctx.renderTemplate(node.message) : undefined;
+          await send(request(text, input, ctx.idempotencyKey), tracker);
+        }
+      } catch (err) {
+        if (signal.aborted && (ref?.taskId ?? tracker.task?.id)) {
+          await cancelQuietly(client, (ref?.taskId ?? tracker.task?.id) as string, cancelTimeoutMs);
+        }
+        throw toAgentError(err, agent.name);
+      }
+
+      if (tracker.message) {
+        const cost = costOf(tracker.message.metadata);
+        if (cost) ctx.reportCost(cost);
+        return { kind: 'succeeded', output: outputOf([], tracker.message) };
+      }
+      const task = tracker.task as Task;
+      const cost = costOf(task.status?.message?.metadata, task.metadata);
+      if (cost) ctx.reportCost(cost);
+      return outcomeOf(task, agent.name);
+    },
+  };
+}
+
+async function cancelQuietly(client: Client, taskId: string, timeoutMs: number): Promise<void> {
+  try {
+    await client.cancelTask({ tenant: '', id: taskId, metadata: undefined }, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch {
+    // Best effort: the run is cancelled whether or not the agent honours it (SPEC §1).
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

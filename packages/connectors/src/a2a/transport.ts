@@ -1,0 +1,119 @@
+/**
+ * How Trellis talks to A2A agents: the SDK's client, with every HTTP request going through the
+ * outbound guard, and errors sorted into retryable (network, 5xx, 429) and not (protocol).
+ */
+import type { AgentCard } from '@a2a-js/sdk';
+import {
+  type Client,
+  ClientFactory,
+  ClientFactoryOptions,
+  DefaultAgentCardResolver,
+  JsonRpcTransportFactory,
+  RestTransportFactory,
+} from '@a2a-js/sdk/client';
+import { TrellisError } from '@trellis/core';
+import { parseRetryAfter } from '@trellis/runtime';
+
+/**
+ * Wraps a (guarded) fetch so that transport failures become TrellisErrors the runner can
+ * classify: the SDK turns HTTP errors into plain `Error`s with only a message, but it calls
+ * fetch without catching, so an error thrown here reaches the executor intact.
+ */
+export function classifyingFetch(base: typeof fetch, what: string): typeof fetch {
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    let res: Response;
+    try {
+      res = await base(input, init);
+    } catch (err) {
+      if (err instanceof TrellisError || (err as Error).name === 'AbortError') throw err;
+      const cause = (err as Error).cause as Error | undefined;
+      throw TrellisError.retryable('NETWORK_ERROR', `${what} unreachable: ${cause?.message ?? (err as Error).message}`, {
+        category: 'remote',
+        cause: err,
+      });
+    }
+    if (res.status >= 500 || res.status === 429) {
+      const body = await res.text().catch(() => '');
+      throw new TrellisError(`HTTP_${res.status}`, `${what} answered ${res.status}${body ? `: ${body.slice(0, 200)}` : ''}`, {
+        category: 'remote',
+        retryable: true,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+      });
+    }
+    return res;
+  }) as typeof fetch;
+}
+
+/** Fetches and normalises an agent card (v1.0 or v0.3) from `<url>/.well-known/agent-card.json`. */
+export async function fetchAgentCard(url: string, fetchImpl: typeof fetch): Promise<AgentCard> {
+  const resolver = new DefaultAgentCardResolver({ fetchImpl: classifyingFetch(fetchImpl, url), legacyCompat: { enabled: true } });
+  const isCardUrl = /\.json$/.test(new URL(url).pathname);
+  let card: AgentCard;
+  try {
+    card = await (isCardUrl ? resolver.resolve(url, '') : resolver.resolve(url.replace(/\/+$/, '')));
+  } catch (err) {
+    if (err instanceof TrellisError) throw err;
+    throw new TrellisError('AGENT_ERROR', `cannot read the agent card at ${url}: ${(err as Error).message}`, {
+      category: 'remote',
+      cause: err,
+    });
+  }
+  validateCard(card, url);
+  return card;
+}
+
+function validateCard(card: AgentCard, url: string): void {
+  const problems: string[] = [];
+  if (!card || typeof card !== 'object') problems.push('it is not a JSON object');
+  else {
+    if (!card.name) problems.push('"name" is missing');
+    if (!Array.isArray(card.supportedInterfaces) || card.supportedInterfaces.length === 0)
+      problems.push('it declares no interface (supportedInterfaces / url)');
+    if (!Array.isArray(card.skills)) problems.push('"skills" is missing');
+    else if (card.skills.some((s) => !s.id)) problems.push('a skill has no "id"');
+  }
+  if (problems.length > 0) {
+    throw new TrellisError('AGENT_ERROR', `the agent card at ${url} is invalid: ${problems.join('; ')}`, { category: 'remote' });
+  }
+}
+
+/** Builds SDK clients that reach agents only through `fetchImpl`; one per card, reused. */
+export class A2AClientPool {
+  private readonly clients = new Map<string, Promise<Client>>();
+  private readonly factory: ClientFactory;
+
+  constructor(fetchImpl: typeof fetch) {
+    const f = classifyingFetch(fetchImpl, 'the agent');
+    this.factory = new ClientFactory(
+      ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+        cardResolver: new DefaultAgentCardResolver({ fetchImpl: f, legacyCompat: { enabled: true } }),
+        transports: [
+          new JsonRpcTransportFactory({ fetchImpl: f, legacyCompat: { enabled: true } }),
+          new RestTransportFactory({ fetchImpl: f, legacyCompat: { enabled: true } }),
+        ],
+      }),
+    );
+  }
+
+  get(key: string, card: AgentCard): Promise<Client> {
+    let client = this.clients.get(key);
+    if (!client) {
+      client = this.factory.createFromAgentCard(card);
+      client.catch(() => this.clients.delete(key));
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+}
+
+/** Sorts an error from the SDK: ours pass through, aborts stay aborts, the rest are protocol errors. */
+export function toAgentError(err: unknown, agentName: string): unknown {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e instanceof Error; i++) {
+    if (e instanceof TrellisError) return e;
+    e = e.cause;
+  }
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TrellisError('AGENT_ERROR', `agent ${agentName}: ${message}`, { category: 'remote', cause: err });
+}
