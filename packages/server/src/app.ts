@@ -1,0 +1,146 @@
+/**
+ * The HTTP server, as a factory: `buildServer()` returns a ready Fastify instance (use
+ * `inject()` in tests, `listen()` in `trellis serve`). Everything it needs is passed in — the
+ * database, the engine, limits — so tests build as many isolated servers as they like.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import type { Engine } from '@trellis/runtime';
+import type { Database } from '@trellis/store';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Kysely } from 'kysely';
+import { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
+import { Metrics } from './http/metrics.ts';
+import { buildOpenApi } from './http/openapi.ts';
+import { HttpProblem, toProblem } from './http/problem.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { API_PREFIX, Api } from './http/route.ts';
+import { chatRoutes } from './routes/chat.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { permissionRoutes } from './routes/permissions.ts';
+import { runRoutes } from './routes/runs.ts';
+import { templateRoutes } from './routes/templates.ts';
+import { workflowRoutes } from './routes/workflows.ts';
+
+export const SERVER_VERSION = '0.1.0';
+
+export interface BuildServerOptions {
+  store: { db: Kysely<Database> };
+  /** The embedded runner; without it run routes answer 503. */
+  engine?: Engine | undefined;
+  limits?: Partial<Limits>;
+  /** Fastify/pino logger options; false (default) for silence. */
+  logger?: FastifyServerOptions['logger'];
+  /** Extra origins allowed to open WebSockets (the server's own is always allowed). */
+  allowedOrigins?: string[];
+  baseUrl?: string;
+  /** The console's built files (default packages/console/dist if it exists); false to serve none. */
+  consoleDir?: string | false;
+  /** Validate every JSON response against its declared schema (tests turn this on). */
+  checkResponses?: boolean;
+  /** More route files (e.g. the connectors' agents and tool servers routes). */
+  routeFiles?: ((api: Api) => void)[];
+}
+
+export interface TrellisServer {
+  app: FastifyInstance;
+  api: Api;
+  ctx: ServerContext;
+  openapi(): Record<string, unknown>;
+  /** Every method + path Fastify serves under /api/v1, as registered (for the contract test). */
+  registeredRoutes: { method: string; url: string }[];
+}
+
+/** Query parameters that must never reach a log line. */
+function redactUrl(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
+}
+
+export async function buildServer(options: BuildServerOptions): Promise<TrellisServer> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    requestIdHeader: false,
+    genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  });
+  const ctx: ServerContext = {
+    db: options.store.db,
+    engine: options.engine,
+    limits,
+    metrics: new Metrics(),
+    rateLimiter: new RateLimiter(limits.requestsPerMinute),
+    allowedOrigins: options.allowedOrigins ?? [],
+    baseUrl: options.baseUrl,
+    checkResponses: options.checkResponses === true,
+    streams: new Set(),
+    draining: false,
+  };
+
+  const registeredRoutes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    if (!r.url.startsWith(API_PREFIX)) return;
+    for (const m of Array.isArray(r.method) ? r.method : [r.method])
+      if (m !== 'HEAD') registeredRoutes.push({ method: m, url: r.url });
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    ctx.metrics.countRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const p = toProblem(err);
+    if (!p.expose) req.log.error({ err, url: redactUrl(req.url) }, 'unhandled error');
+    else if (p.status >= 500) req.log.warn({ code: p.body.code, detail: p.body.detail }, 'server problem');
+    void reply
+      .code(p.status)
+      .headers(p.headers)
+      .type('application/problem+json')
+      .send({ ...p.body, instance: (req.url.split('?')[0] ?? '').slice(0, 300), requestId: req.id });
+  });
+
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: 64 * 1024 },
+    errorHandler: (error, socket, req) => {
+      req.log.warn({ err: error }, 'websocket error');
+      socket.terminate();
+    },
+  });
+
+  const api = new Api(app, ctx);
+  const openapi = () => buildOpenApi(api.routes, { version: SERVER_VERSION, serverUrl: options.baseUrl });
+  healthRoutes(api);
+  docsRoutes(api, openapi);
+  workflowRoutes(api);
+  permissionRoutes(api);
+  runRoutes(api);
+  eventRoutes(api);
+  chatRoutes(api);
+  templateRoutes(api);
+  for (const add of options.routeFiles ?? []) add(api);
+
+  const consoleDir = options.consoleDir ?? join(import.meta.dirname, '../../console/dist');
+  const hasConsole = consoleDir !== false && existsSync(join(consoleDir, 'index.html'));
+  if (hasConsole) await app.register(fastifyStatic, { root: consoleDir, prefix: '/', index: ['index.html'] });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    if (hasConsole && req.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/ws/')) {
+      // SPA fallback: client-side routes (e.g. /runs/123) load the console.
+      return reply.type('text/html').sendFile('index.html');
+    }
+    throw new HttpProblem('NOT_FOUND', `no route ${req.method} ${path.slice(0, 200)}; see ${API_PREFIX}/docs`);
+  });
+
+  await app.ready();
+  return { app, api, ctx, openapi, registeredRoutes };
+}

@@ -1,0 +1,53 @@
+/**
+ * Authentication: `Authorization: Bearer <token>` (or `?token=` where a browser cannot set
+ * headers: WebSocket and EventSource). Tokens are verified against their stored SHA-256 hash
+ * (see @trellis/store auth). After authentication each token is rate limited.
+ */
+import { type Principal, touchToken, verifyToken } from '@trellis/store';
+import type { FastifyRequest } from 'fastify';
+import type { ServerContext } from './context.ts';
+import { HttpProblem } from './problem.ts';
+
+const TOUCH_INTERVAL_MS = 60_000;
+const lastTouched = new Map<string, number>();
+
+/** The presented token, from the Authorization header or the `token` query parameter. */
+export function presentedToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string' && header.length > 0) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return m?.[1] ?? '';
+  }
+  const q = req.query as Record<string, unknown> | undefined;
+  const t = q?.token;
+  return typeof t === 'string' ? t : undefined;
+}
+
+/** Resolves the caller or throws 401; then applies the per-token rate limit (429). */
+export async function authenticate(req: FastifyRequest, ctx: ServerContext): Promise<Principal> {
+  const token = presentedToken(req);
+  if (token === undefined)
+    throw new HttpProblem('UNAUTHORIZED', 'this needs an API token: send `Authorization: Bearer <token>`', {
+      headers: { 'www-authenticate': 'Bearer realm="trellis"' },
+    });
+  const principal = token === '' ? undefined : await verifyToken(ctx.db, token);
+  if (!principal)
+    throw new HttpProblem(
+      'UNAUTHORIZED',
+      'the token is malformed, unknown, revoked or expired; create one with `trellis token create`',
+      {
+        headers: { 'www-authenticate': 'Bearer realm="trellis", error="invalid_token"' },
+      },
+    );
+  const waitMs = ctx.rateLimiter.take(principal.tokenId);
+  if (waitMs > 0)
+    throw new HttpProblem('RATE_LIMITED', `too many requests for this token; retry in ${Math.ceil(waitMs / 1000)} s`, {
+      headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) },
+    });
+  const now = Date.now();
+  if ((lastTouched.get(principal.tokenId) ?? 0) + TOUCH_INTERVAL_MS < now) {
+    lastTouched.set(principal.tokenId, now);
+    await touchToken(ctx.db, principal.tokenId);
+  }
+  return principal;
+}

@@ -1,0 +1,53 @@
+/**
+ * What every route handler can reach: the database, the engine (absent in a server built
+ * without a runner, e.g. for contract tests — run routes then answer 503), limits and metrics.
+ * Passed explicitly to each route file; nothing is read from globals.
+ */
+import type { Engine } from '@trellis/runtime';
+import type { Database } from '@trellis/store';
+import type { Kysely } from 'kysely';
+import type { Metrics } from './metrics.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+/** Tunable limits. Every one protects the server from a single client. */
+export interface Limits {
+  /** Largest request body, bytes (413 beyond). */
+  bodyBytes: number;
+  /** Largest workflow definition, bytes of JSON (413 beyond). */
+  definitionBytes: number;
+  /** Largest page a list endpoint returns. */
+  maxPageSize: number;
+  /** Requests per token per minute (429 beyond), refilled continuously. */
+  requestsPerMinute: number;
+  /** Events a WebSocket or SSE client may have unsent before it is disconnected (it then resumes with `after`). */
+  streamBuffer: number;
+  /** Bytes buffered in a socket before it counts as slow. */
+  socketHighWaterBytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  bodyBytes: 2 * 1024 * 1024,
+  definitionBytes: 1024 * 1024,
+  maxPageSize: 200,
+  requestsPerMinute: 6000,
+  streamBuffer: 1000,
+  socketHighWaterBytes: 4 * 1024 * 1024,
+};
+
+export interface ServerContext {
+  readonly db: Kysely<Database>;
+  readonly engine: Engine | undefined;
+  readonly limits: Limits;
+  readonly metrics: Metrics;
+  readonly rateLimiter: RateLimiter;
+  /** Origins (scheme://host:port) allowed to open WebSockets besides the server's own. */
+  readonly allowedOrigins: readonly string[];
+  /** Public base URL, e.g. http://127.0.0.1:8080 (for links printed and returned). */
+  readonly baseUrl: string | undefined;
+  /** Check JSON responses against their declared schemas (tests). */
+  readonly checkResponses: boolean;
+  /** Open event streams (WebSocket, SSE), closed with a reason when the server shuts down. */
+  readonly streams: Set<(reason: string) => void>;
+  /** True once the server is draining: readyz fails and new runs are refused. */
+  draining: boolean;
+}

@@ -1,0 +1,116 @@
+/**
+ * Prometheus metrics in the text exposition format (0.0.4), written by hand: the handful of
+ * series we export do not justify a client library. Counters and histograms that the server
+ * observes live here; gauges that the database knows (runs by status, queue depth, node
+ * durations) are read at scrape time by `collectStoreMetrics`.
+ */
+import type { Database } from '@trellis/store';
+import { type Kysely, sql } from 'kysely';
+
+const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const DURATION_BUCKETS_S = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
+
+class Histogram {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(readonly buckets: readonly number[]) {
+    this.counts = buckets.map(() => 0);
+  }
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    for (let i = 0; i < this.buckets.length; i++) if (v <= (this.buckets[i] ?? 0)) this.counts[i] = (this.counts[i] ?? 0) + 1;
+  }
+  render(name: string, labels = ''): string[] {
+    const sep = labels ? `${labels},` : '';
+    const lines = this.buckets.map((b, i) => `${name}_bucket{${sep}le="${b}"} ${this.counts[i] ?? 0}`);
+    lines.push(`${name}_bucket{${sep}le="+Inf"} ${this.count}`);
+    lines.push(`${name}_sum${labels ? `{${labels}}` : ''} ${this.sum}`);
+    lines.push(`${name}_count${labels ? `{${labels}}` : ''} ${this.count}`);
+    return lines;
+  }
+}
+
+export class Metrics {
+  private readonly requests = new Map<string, number>();
+  /** Seconds from an event's commit (`at`) to its delivery to a stream subscriber. */
+  readonly eventLag = new Histogram(LATENCY_BUCKETS_S);
+  openStreams = 0;
+  streamsDroppedSlow = 0;
+
+  countRequest(method: string, route: string, status: number): void {
+    const key = `method="${method}",route="${route.replaceAll('"', '')}",status="${status}"`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+  }
+
+  observeEventLag(eventAt: string): void {
+    const t = Date.parse(eventAt);
+    if (Number.isFinite(t)) this.eventLag.observe(Math.max(0, (Date.now() - t) / 1000));
+  }
+
+  renderOwn(): string[] {
+    const out = [
+      '# HELP trellis_http_requests_total HTTP requests by route and status.',
+      '# TYPE trellis_http_requests_total counter',
+    ];
+    for (const [k, v] of this.requests) out.push(`trellis_http_requests_total{${k}} ${v}`);
+    out.push('# HELP trellis_event_lag_seconds Time from an event commit to its delivery to a live subscriber.');
+    out.push('# TYPE trellis_event_lag_seconds histogram');
+    out.push(...this.eventLag.render('trellis_event_lag_seconds'));
+    out.push('# HELP trellis_streams_open Open WebSocket and SSE event streams.', '# TYPE trellis_streams_open gauge');
+    out.push(`trellis_streams_open ${this.openStreams}`);
+    out.push('# HELP trellis_streams_dropped_slow_total Streams closed because the client could not keep up.');
+    out.push(
+      '# TYPE trellis_streams_dropped_slow_total counter',
+      `trellis_streams_dropped_slow_total ${this.streamsDroppedSlow}`,
+    );
+    return out;
+  }
+}
+
+/** Reads the database-backed series: runs by status, queue depth, node attempt durations. */
+export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[]> {
+  const out: string[] = [];
+  const byStatus = await db
+    .selectFrom('runs')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('status')
+    .execute();
+  out.push('# HELP trellis_runs Runs by status.', '# TYPE trellis_runs gauge');
+  for (const r of byStatus) out.push(`trellis_runs{status="${r.status}"} ${Number(r.n)}`);
+
+  const queuedRuns = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'queued')
+    .executeTakeFirst();
+  const queuedNodes = await db
+    .selectFrom('node_runs')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', 'in', ['queued', 'retrying'])
+    .executeTakeFirst();
+  out.push('# HELP trellis_queue_depth Work waiting for a worker.', '# TYPE trellis_queue_depth gauge');
+  out.push(`trellis_queue_depth{kind="runs"} ${Number(queuedRuns?.n ?? 0)}`);
+  out.push(`trellis_queue_depth{kind="nodes"} ${Number(queuedNodes?.n ?? 0)}`);
+
+  // Durations of finished attempts, bucketed in SQL so a scrape never loads the attempts table.
+  const secs = sql<number>`(julianday(finished_at) - julianday(started_at)) * 86400.0`;
+  const cols = DURATION_BUCKETS_S.map((b, i) => sql<number>`sum(case when ${secs} <= ${b} then 1 else 0 end)`.as(`b${i}`));
+  const row = (await db
+    .selectFrom('attempts')
+    .select([...cols, sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(${secs}), 0)`.as('total')])
+    .where('finished_at', 'is not', null)
+    .executeTakeFirst()) as Record<string, number | null> | undefined;
+  out.push(
+    '# HELP trellis_node_duration_seconds Duration of finished node attempts.',
+    '# TYPE trellis_node_duration_seconds histogram',
+  );
+  DURATION_BUCKETS_S.forEach((b, i) => {
+    out.push(`trellis_node_duration_seconds_bucket{le="${b}"} ${Number(row?.[`b${i}`] ?? 0)}`);
+  });
+  out.push(`trellis_node_duration_seconds_bucket{le="+Inf"} ${Number(row?.n ?? 0)}`);
+  out.push(`trellis_node_duration_seconds_sum ${Number(row?.total ?? 0)}`);
+  out.push(`trellis_node_duration_seconds_count ${Number(row?.n ?? 0)}`);
+  return out;
+}

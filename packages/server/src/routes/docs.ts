@@ -1,0 +1,30 @@
+/** The API described: the OpenAPI document and a self-contained page that renders it (no CDN). */
+import { z } from 'zod';
+import { DOCS_PAGE } from '../http/docs-page.ts';
+import type { Api } from '../http/route.ts';
+
+export function docsRoutes(api: Api, openapi: () => Record<string, unknown>): void {
+  api.route({
+    method: 'GET',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document (OpenAPI 3.1)',
+    tags: ['operations'],
+    access: { kind: 'public' },
+    responses: { 200: { description: 'the document', schema: z.record(z.string(), z.unknown()) } },
+    handler: async () => openapi(),
+  });
+  api.route({
+    method: 'GET',
+    path: '/docs',
+    operationId: 'docs',
+    summary: 'The API reference, rendered',
+    tags: ['operations'],
+    access: { kind: 'public' },
+    responses: { 200: { description: 'an HTML page', schema: z.string(), contentType: 'text/html' } },
+    handler: async ({ reply }) => {
+      reply.type('text/html; charset=utf-8');
+      return DOCS_PAGE;
+    },
+  });
+}

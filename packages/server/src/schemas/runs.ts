@@ -1,0 +1,131 @@
+/** API shapes of runs, gate decisions, events and chat (SPEC §1, §4, §5). */
+import { EVENT_TYPES, NODE_STATUSES, RUN_STATUSES } from '@trellis/core';
+import { z } from 'zod';
+import { errorInfoSchema } from './common.ts';
+
+export const runStatusSchema = z.enum(RUN_STATUSES);
+
+export const startRunBody = z
+  .object({
+    input: z.unknown().optional().describe("The run's input ($context); checked against the workflow's inputSchema."),
+    version: z.number().int().min(1).optional().describe('Default: the latest version.'),
+  })
+  .strict()
+  .default({});
+
+export const startedRunSchema = z.object({
+  id: z.string(),
+  status: runStatusSchema,
+  workflowId: z.string(),
+  version: z.number().int(),
+  created: z.boolean().describe('False when the Idempotency-Key matched an earlier run.'),
+});
+
+const attemptSchema = z.object({
+  attempt: z.number().int(),
+  status: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  error: errorInfoSchema.optional(),
+  costUsd: z.number().optional(),
+  usage: z.object({ inputTokens: z.number().optional(), outputTokens: z.number().optional() }).optional(),
+});
+
+const nodeRunSchema = z.object({
+  status: z.enum(NODE_STATUSES),
+  input: z.unknown(),
+  output: z.unknown(),
+  error: errorInfoSchema.nullable(),
+  costUsd: z.number(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  prompt: z.string().optional(),
+  nextAttemptAt: z.string().optional(),
+  attempts: z.array(attemptSchema),
+});
+
+export const runSummarySchema = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  status: runStatusSchema,
+  error: errorInfoSchema.nullable(),
+  costUsd: z.number(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  lastSeq: z.number().int(),
+});
+
+export const runRecordSchema = runSummarySchema.extend({
+  input: z.unknown(),
+  output: z.unknown(),
+  nodes: z.record(z.string(), nodeRunSchema),
+});
+
+export const cancelResultSchema = z.object({ id: z.string(), status: runStatusSchema });
+
+export const gateParams = z.object({
+  id: z.string().min(1).max(200),
+  nodeId: z.string().min(1).max(200).describe('The human_gate node.'),
+});
+
+export const decisionBody = z
+  .object({
+    comment: z.string().max(10_000).optional(),
+    data: z.unknown().optional().describe('Approve only: becomes the gate output `data`.'),
+  })
+  .strict()
+  .default({});
+
+export const decisionResultSchema = z.object({
+  runId: z.string(),
+  nodeId: z.string(),
+  decision: z.enum(['approved', 'rejected']),
+  by: z.string(),
+});
+
+export const runEventSchema = z.object({
+  seq: z.number().int(),
+  runId: z.string(),
+  type: z.enum(EVENT_TYPES),
+  nodeId: z.string().optional(),
+  at: z.string(),
+  data: z.unknown(),
+});
+
+export const eventsQuery = (max: number) =>
+  z.object({
+    after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('Return events with seq > after.'),
+    limit: z.coerce.number().int().min(1).max(max).default(max).describe(`At most this many (1–${max}).`),
+  });
+
+export const eventListSchema = z.object({ items: z.array(runEventSchema) });
+
+export const wsQuery = z.object({
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('Replay events with seq > after.'),
+  token: z.string().max(512).optional().describe('The API token, when the client cannot send an Authorization header.'),
+});
+
+/** Messages the WebSocket sends: a closed union (`event`, then `end` after the terminal event). */
+export const socketMessageSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('event'), event: runEventSchema }),
+  z.object({ kind: z.literal('end'), status: runStatusSchema, lastSeq: z.number().int() }),
+]);
+export type SocketMessage = z.output<typeof socketMessageSchema>;
+
+export const chatBody = z
+  .object({
+    workflowId: z.string().min(1).max(200),
+    message: z.string().min(1).max(100_000).describe('Becomes the run input `{ message }`.'),
+    version: z.number().int().min(1).optional(),
+  })
+  .strict();
+
+export const chatResultSchema = z.object({
+  runId: z.string(),
+  status: runStatusSchema,
+  output: z.unknown(),
+  error: errorInfoSchema.nullable(),
+});

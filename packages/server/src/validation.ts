@@ -1,0 +1,40 @@
+/**
+ * Definition checks at the API's edge: the compiler's every problem (SPEC §2), reported as 422
+ * with `errors`, plus the size limit (413). A definition is compiled once here per save; the
+ * engine caches its own compiled form per version.
+ */
+import { type CompiledSummary, compile, summarize, type ValidationError, type WorkflowDefinition } from '@trellis/core';
+import { HttpProblem } from './http/problem.ts';
+
+export type DefinitionCheck =
+  | { valid: true; definition: WorkflowDefinition; errors: []; warnings: ValidationError[]; compiled: CompiledSummary }
+  | { valid: false; errors: ValidationError[]; warnings: ValidationError[]; compiled: null };
+
+/** Compiles a definition and summarises it, or lists every problem. Never throws for bad input. */
+export function checkDefinition(definition: unknown): DefinitionCheck {
+  const r = compile(definition);
+  if (!r.ok) return { valid: false, errors: r.errors, warnings: r.warnings, compiled: null };
+  return { valid: true, definition: r.compiled.definition, errors: [], warnings: r.warnings, compiled: summarize(r.compiled) };
+}
+
+/** Refuses definitions whose JSON is larger than `maxBytes` (413). */
+export function assertDefinitionSize(definition: unknown, maxBytes: number): void {
+  const size = Buffer.byteLength(JSON.stringify(definition) ?? '', 'utf8');
+  if (size > maxBytes)
+    throw new HttpProblem('PAYLOAD_TOO_LARGE', `the definition is ${size} bytes; the limit is ${maxBytes} bytes`);
+}
+
+/** A valid definition or a 422 problem carrying the compiler's errors. */
+export function requireValidDefinition(definition: unknown, maxBytes: number): Extract<DefinitionCheck, { valid: true }> {
+  assertDefinitionSize(definition, maxBytes);
+  const check = checkDefinition(definition);
+  if (!check.valid) {
+    const first = check.errors[0];
+    throw new HttpProblem(
+      'DEFINITION_INVALID',
+      `the definition has ${check.errors.length} problem(s)${first ? `; first: ${first.code} ${first.message}` : ''}`,
+      { errors: check.errors },
+    );
+  }
+  return check;
+}
