@@ -6,3 +6,9 @@ registerCommand(
   'what `npm start` runs: the main job as far as it exists',
   async () => (await import('./start.ts')).start,
 );
+registerCommand(
+  'validate',
+  'check a workflow definition: every problem, with its path',
+  async () => (await import('./validate.ts')).validate,
+);
+registerCommand('schema', "print the definition's JSON Schema (for editors)", async () => (await import('./schema.ts')).schema);
