@@ -47,6 +47,7 @@ export async function openSqlite(path: string, options: { migrate?: boolean } = 
     raw.pragma('foreign_keys = ON');
     raw.pragma('cache_size = -65536');
     raw.pragma('temp_store = MEMORY');
+    raw.pragma('wal_autocheckpoint = 8000');
     const check = raw.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new StoreOpenError(`${path} is corrupt (${String(check)}); restore it from a backup`);
   } catch (err) {

@@ -39,7 +39,10 @@ export interface RunsTable {
   finished_at: string | null;
   /** The run's deadline (settings.timeoutMs), ISO time. */
   deadline_at: string | null;
-  /** The last event seq appended for this run. */
+  /**
+   * The last event seq when the run was created. Not updated per event (that would cost a page
+   * write per commit): readers derive it from the events table.
+   */
   last_seq: number;
   /** The worker that owns the run while it is hot, and until when (leases; see DESIGN-NOTES). */
   worker_id: string | null;

@@ -5,6 +5,7 @@
  */
 import type { RunEvent } from '@trellis/core';
 import type { WriteOp } from '@trellis/store';
+import type { HotRun } from './hot-run.ts';
 
 export type PostCommit = () => void;
 
@@ -12,6 +13,8 @@ export class Batch {
   readonly ops: WriteOp[] = [];
   readonly events: RunEvent[] = [];
   readonly after: PostCommit[] = [];
+  /** Runs this batch changed (checked for eviction once the batch is carried out). */
+  readonly touched = new Set<HotRun>();
   private readonly rows = new Map<string, { set: Record<string, unknown> }>();
 
   get empty(): boolean {

@@ -62,6 +62,10 @@ export interface EngineOptions {
   random?: () => number;
 }
 
+/** Node types executed by the engine itself, with no side effect outside the process. */
+const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'condition', 'parallel', 'join', 'human_gate']);
+const MAX_BATCH_OPS = 5000;
+
 const quietLogger: EngineLogger = { info() {}, warn() {}, error() {} };
 const iso = (ms: number) => new Date(ms).toISOString();
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
@@ -295,7 +299,9 @@ export class RunnerEngine implements Engine {
   // ── feeding the scheduler ──────────────────────────────────────────────────
 
   private feed(run: HotRun, input: SchedulerInput): void {
-    if (this.closed) return;
+    // A run object that is no longer the hot one (evicted, finished) must not act: a fresh one
+    // is rebuilt from rows when the run is woken.
+    if (this.closed || this.hot.get(run.id) !== run) return;
     const effects = decide(run.state, input, this.clock.now());
     this.carryOut(run, effects);
   }
@@ -305,7 +311,6 @@ export class RunnerEngine implements Engine {
     const now = this.clock.now();
     const at = iso(now);
     const nodes = run.prepared.compiled.nodes;
-    let touched = false;
     for (const fx of effects) {
       switch (fx.type) {
         case 'event': {
@@ -316,7 +321,6 @@ export class RunnerEngine implements Engine {
             row: { run_id: run.id, seq, type: ev.type, node_id: ev.nodeId ?? null, at, data: JSON.stringify(ev.data) },
           });
           b.events.push(ev);
-          touched = true;
           break;
         }
         case 'node.patch': {
@@ -367,7 +371,12 @@ export class RunnerEngine implements Engine {
             },
           });
           const { node, attempt } = fx;
-          b.after.push(() => this.execute(run, node, attempt, undefined));
+          // Built-in nodes are pure functions of committed-or-committing outputs, with no side
+          // effect outside this process: they run at once, and their start commits together
+          // with their result. Nodes that reach outside (tools, agents) run only after their
+          // claim (the attempt row) has committed.
+          if (PURE_NODE_TYPES.has(nodes[node]!.type)) queueMicrotask(() => this.execute(run, node, attempt, undefined));
+          else b.after.push(() => this.execute(run, node, attempt, undefined));
           break;
         }
         case 'attempt.resume': {
@@ -435,15 +444,10 @@ export class RunnerEngine implements Engine {
         }
       }
     }
-    if (touched) b.patch({ op: 'run', runId: run.id, set: { last_seq: run.lastSeq } });
-    // Evict a run that only waits for people: it lives in the database until woken.
-    b.after.push(() => {
-      if (run.state.status === 'waiting' && run.idle && this.hot.get(run.id) === run) {
-        run.clearTimers();
-        this.hot.delete(run.id);
-      }
-    });
-    this.scheduleFlush();
+    b.touched.add(run);
+    // Bound a tick's batch: a long chain of pure nodes must not hold everything in memory.
+    if (b.ops.length > MAX_BATCH_OPS) void this.flushNow();
+    else this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -470,6 +474,13 @@ export class RunnerEngine implements Engine {
     }
     for (const e of b.events) this.hub.publish(e);
     for (const act of b.after) act();
+    // Evict runs that only wait for people: they live in the database until woken.
+    for (const run of b.touched) {
+      if (run.state.status === 'waiting' && run.idle && this.hot.get(run.id) === run) {
+        run.clearTimers();
+        this.hot.delete(run.id);
+      }
+    }
   }
 
   // ── attempts ───────────────────────────────────────────────────────────────
@@ -612,7 +623,7 @@ export class RunnerEngine implements Engine {
     });
     const existing = this.hot.get(runId);
     if (existing) return existing;
-    const run = new HotRun(runId, prepared, state, row.last_seq, JSON.parse(row.input));
+    const run = new HotRun(runId, prepared, state, loaded.lastSeq, JSON.parse(row.input));
     this.hot.set(runId, run);
     if (row.deadline_at) this.armDeadline(run, Date.parse(row.deadline_at));
     // Re-arm backoff timers from their stored due times: a restart keeps the schedule.

@@ -32,6 +32,8 @@ export interface NewRun {
 export interface LoadedRun {
   run: RunsTable;
   nodes: NodeRunsTable[];
+  /** The newest event's seq (the log is the truth; runs.last_seq is not updated per event). */
+  lastSeq: number;
   /** Per node id, how many attempts ended with LEASE_EXPIRED. */
   leaseLosses: Map<string, number>;
 }

@@ -146,7 +146,7 @@ export class SqliteRunStore implements RunStore {
         `select node_id, count(*) as n from attempts where run_id = ? and error like '{"code":"LEASE_EXPIRED"%' group by node_id`,
       )
       .all(runId) as { node_id: string; n: number }[];
-    return { run, nodes, leaseLosses: new Map(losses.map((l) => [l.node_id, l.n])) };
+    return { run, nodes, lastSeq: this.lastSeq(runId), leaseLosses: new Map(losses.map((l) => [l.node_id, l.n])) };
   }
 
   async listResumable(): Promise<string[]> {
@@ -195,10 +195,15 @@ export class SqliteRunStore implements RunStore {
     return rows.map(toRunEvent);
   }
 
+  private lastSeq(runId: string): number {
+    return (this.raw.prepare('select max(seq) from events where run_id = ?').pluck().get(runId) as number | null) ?? 0;
+  }
+
   async getRunRecord(runId: string): Promise<RunRecord | undefined> {
     const run = this.raw.prepare('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
-    const nodes = this.raw.prepare('select * from node_runs where run_id = ? order by rowid').all(runId) as NodeRunsTable[];
+    run.last_seq = this.lastSeq(runId);
+    const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
     const attempts = this.raw.prepare('select * from attempts where run_id = ?').all(runId) as AttemptsTable[];
     return toRunRecord(run, nodes, attempts);
   }
@@ -216,7 +221,7 @@ export class SqliteRunStore implements RunStore {
       where.push('(created_at < ? or (created_at = ? and id < ?))');
       params.push(c[0], c[0], c[1]);
     }
-    const sql = `select * from runs ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit ?`;
+    const sql = `select runs.*, (select max(seq) from events where events.run_id = runs.id) as last_seq from runs ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit ?`;
     const rows = this.raw.prepare(sql).all(...params, query.limit + 1) as RunsTable[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
