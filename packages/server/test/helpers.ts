@@ -127,6 +127,7 @@ export function gateWorkflow(name = 'gated') {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: assertions read arbitrary response JSON
 export function json(res: LightMyRequestResponse): Record<string, unknown> & { [k: string]: any } {
   return res.json();
 }
