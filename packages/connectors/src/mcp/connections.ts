@@ -1,0 +1,83 @@
+/**
+ * MCP connections, one per registered server, opened on first use and reused; a connection
+ * that closes (server restarted, process exited, session dropped) is forgotten, and the next
+ * call opens a new one. Nothing here runs at import time: a stdio server is only spawned when a
+ * tool on it is listed or called.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { TrellisError } from '@trellis/core';
+
+/** How to reach a server: Streamable HTTP, or a local process over stdio. */
+export type McpEndpoint =
+  | { transport: 'http'; url: string }
+  | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env?: Record<string, string> };
+
+export class McpConnectionPool {
+  private readonly open = new Map<string, Promise<Client>>();
+
+  /** @param fetchImpl the outbound guard's fetch, used for every HTTP request to a server. */
+  constructor(private readonly fetchImpl: typeof fetch) {}
+
+  /** The connected client for `key`, connecting (or reconnecting) when needed. */
+  get(key: string, endpoint: McpEndpoint): Promise<Client> {
+    let client = this.open.get(key);
+    if (!client) {
+      client = this.connect(key, endpoint);
+      this.open.set(key, client);
+      client.catch(() => this.open.delete(key));
+    }
+    return client;
+  }
+
+  /** Forgets a connection (after a transport failure) so the next `get` reconnects. */
+  async drop(key: string): Promise<void> {
+    const client = this.open.get(key);
+    this.open.delete(key);
+    await client?.then((c) => c.close()).catch(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open.keys()].map((k) => this.drop(k)));
+  }
+
+  private async connect(key: string, endpoint: McpEndpoint): Promise<Client> {
+    const client = new Client({ name: 'trellis', version: '0.1.0' });
+    const transport =
+      endpoint.transport === 'http'
+        ? new StreamableHTTPClientTransport(new URL(endpoint.url), { fetch: this.fetchImpl })
+        : new StdioClientTransport({
+            command: endpoint.command,
+            args: endpoint.args,
+            cwd: endpoint.cwd,
+            env: endpoint.env,
+            stderr: 'pipe',
+          });
+    client.onclose = () => {
+      this.open.get(key)?.then(
+        (c) => {
+          if (c === client) this.open.delete(key);
+        },
+        () => undefined,
+      );
+    };
+    try {
+      await client.connect(transport, { timeout: 15_000 });
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      throw connectError(endpoint, err);
+    }
+    return client;
+  }
+}
+
+function connectError(endpoint: McpEndpoint, err: unknown): TrellisError {
+  if (err instanceof TrellisError) return err;
+  const where = endpoint.transport === 'http' ? endpoint.url : `${endpoint.command} ${endpoint.args.join(' ')}`;
+  const msg = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+  return TrellisError.retryable('NETWORK_ERROR', `cannot connect to the MCP server ${where}: ${msg}`, {
+    category: 'remote',
+    cause: err,
+  });
+}
