@@ -12,7 +12,8 @@ import type jsonata from 'jsonata';
 import { JSONATA_BUILTINS } from './builtins.ts';
 
 export function referencedVariablesOfAst(ast: jsonata.ExprNode): string[] {
-  const used = new Set<string>();
+  /** Variable → first position in the source, so results come in reading order. */
+  const used = new Map<string, number>();
   const bound = new Set<string>();
   const seen = new Set<object>();
   // Iterative, so a deeply nested expression cannot overflow the stack.
@@ -26,7 +27,11 @@ export function referencedVariablesOfAst(ast: jsonata.ExprNode): string[] {
       continue;
     }
     const node = cur as Record<string, unknown>;
-    if (node.type === 'variable' && typeof node.value === 'string') used.add(node.value);
+    if (node.type === 'variable' && typeof node.value === 'string') {
+      const pos = typeof node.position === 'number' ? node.position : 0;
+      const prev = used.get(node.value);
+      if (prev === undefined || pos < prev) used.set(node.value, pos);
+    }
     if (node.type === 'bind') collectVariableName(node.lhs, bound);
     if (node.type === 'lambda' && Array.isArray(node.arguments)) for (const a of node.arguments) collectVariableName(a, bound);
     if (typeof node.focus === 'string') bound.add(node.focus);
@@ -37,7 +42,7 @@ export function referencedVariablesOfAst(ast: jsonata.ExprNode): string[] {
     }
   }
   const out: string[] = [];
-  for (const name of used) {
+  for (const [name] of [...used].sort((x, y) => x[1] - y[1])) {
     // '' is `$` (the input) and '$' is `$$` (the root): not scope variables.
     if (name === '' || name === '$' || bound.has(name) || JSONATA_BUILTINS.has(name)) continue;
     out.push(name);
