@@ -84,7 +84,9 @@ describe('compiler properties on random graphs', () => {
           const es = new Set(g.edges.map(([a, b]) => `n${a}>n${b}`));
           const ns = cyc.nodes ?? [];
           expect(new Set(ns).size).toBe(ns.length);
-          ns.forEach((v, i) => expect(es.has(`${v}>${ns[(i + 1) % ns.length]}`)).toBe(true));
+          ns.forEach((v, i) => {
+            expect(es.has(`${v}>${ns[(i + 1) % ns.length]}`)).toBe(true);
+          });
         } else {
           expect(r.errors).toEqual([]);
         }
@@ -104,8 +106,10 @@ describe('compiler properties on random graphs', () => {
         for (const [a, b] of g.edges) expect(pos.get(a) as number).toBeLessThan(pos.get(b) as number);
 
         const depth = longest(g, () => 1).map((x) => x - 1);
-        c.nodes.forEach((node, i) => expect(node.level).toBe(depth[i]));
-        c.levels.forEach((l, k) => l.forEach((v) => expect(depth[v]).toBe(k)));
+        c.nodes.forEach((node, i) => {
+          expect(node.level).toBe(depth[i]);
+        });
+        for (const [k, l] of c.levels.entries()) for (const v of l) expect(depth[v]).toBe(k);
 
         const best = Math.max(...longest(g, (i) => g.weights[i] as number));
         expect(c.criticalPath.estimatedMs).toBe(best);
