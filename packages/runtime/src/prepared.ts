@@ -74,7 +74,9 @@ export function prepareWorkflow(key: string, definitionJson: unknown): PreparedW
     validateInput(input) {
       if (!validate) return [];
       if (validate(input)) return [];
-      return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+      return (validate.errors ?? []).map(
+        (e) => `${e.instancePath ? `input${e.instancePath.replaceAll('/', '.')}` : 'input'} ${e.message ?? 'is invalid'}`,
+      );
     },
   };
 }

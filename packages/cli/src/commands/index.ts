@@ -3,7 +3,7 @@ import { registerCommand } from '../main.ts';
 
 registerCommand(
   'start',
-  'what `npm start` runs: the main job as far as it exists',
+  'what `npm start` runs: `trellis serve --demo`',
   async () => (await import('./start.ts')).start,
 );
 registerCommand(
@@ -12,3 +12,7 @@ registerCommand(
   async () => (await import('./validate.ts')).validate,
 );
 registerCommand('schema', "print the definition's JSON Schema (for editors)", async () => (await import('./schema.ts')).schema);
+registerCommand('run', 'run a workflow locally with live progress', async () => (await import('./run.ts')).run);
+registerCommand('serve', 'the HTTP API, live streams, web console and an embedded runner', async () => (await import('./serve.ts')).serve);
+registerCommand('token', 'create, list and revoke API tokens', async () => (await import('./token.ts')).token);
+registerCommand('migrate', 'apply database migrations', async () => (await import('./migrate.ts')).migrate);

@@ -1,0 +1,202 @@
+/**
+ * `trellis run FILE [--input JSON|@file] [--db PATH] [--json]` (SPEC §3): runs a definition
+ * locally on an embedded SQLite database, with live progress on stderr and the run's output on
+ * stdout. Exit: 0 succeeded, 1 failed or cancelled, 2 invalid definition, input or usage.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { compile, type RunEvent, type RunRecord, TrellisError, toErrorInfo } from '@trellis/core';
+import { createEngine } from '@trellis/runtime';
+import { createWorkflow, openSqlite, SqliteRunStore, StoreOpenError } from '@trellis/store';
+import { localExecutors } from '../engine-setup.ts';
+import { loadDefinitionFile } from '../load-definition.ts';
+import { Progress } from '../progress.ts';
+import { formatProblem } from './validate.ts';
+
+export const RUN_HELP = `Usage: trellis run FILE [--input JSON|@file] [--db PATH] [--json] [--approve-gates]
+
+Runs a workflow definition (JSON or YAML) locally and durably, on an embedded SQLite
+database, showing every transition live on stderr. The run's output goes to stdout.
+
+Options:
+  --input JSON|@file  the run's input (the $context variable): inline JSON, or @path to a JSON file
+  --db PATH           SQLite file to keep the run in (default: a temporary database, removed after)
+  --json              print the whole run record (nodes, attempts, costs) instead of the output
+  --approve-gates     approve every human gate automatically (for scripts); on a terminal you
+                      are asked instead, otherwise the run stops waiting at the gate
+  -q, --quiet         no progress on stderr
+  -h, --help          show this help
+
+Ctrl-C cancels the run cleanly (its record says "cancelled").
+Exit status: 0 succeeded, 1 failed, cancelled or left waiting, 2 invalid definition, input or usage.`;
+
+export async function run(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  if (args.values.help) {
+    process.stdout.write(`${RUN_HELP}\n`);
+    return 0;
+  }
+  if (args.positionals.length !== 1) return usage(args.positionals.length === 0 ? 'missing FILE' : 'give exactly one FILE');
+  const file = args.positionals[0]!;
+
+  const loaded = await loadDefinitionFile(file);
+  if (!loaded.ok) {
+    process.stderr.write(`trellis run: ${loaded.message}\n`);
+    return 2;
+  }
+  const compiled = compile(loaded.value);
+  if (!compiled.ok) {
+    process.stderr.write(
+      `✗ ${file}: ${compiled.errors.length} problem${compiled.errors.length === 1 ? '' : 's'}; nothing was run\n`,
+    );
+    for (const e of compiled.errors.slice(0, 50)) process.stderr.write(`${formatProblem(e, '✗')}\n`);
+    return 2;
+  }
+  let input: unknown = {};
+  if (args.values.input !== undefined) {
+    const src = args.values.input;
+    try {
+      input = JSON.parse(src.startsWith('@') ? readFileSync(src.slice(1), 'utf8') : src);
+    } catch (err) {
+      const what = src.startsWith('@') ? `the input file ${src.slice(1)}` : '--input';
+      return usage(`${what} is not valid JSON (${(err as Error).message}); pass e.g. --input '{"query":"Paris"}'`);
+    }
+  }
+
+  const dbArg = args.values.db ?? process.env.TRELLIS_DB;
+  if (dbArg?.startsWith('postgres')) return usage('trellis run keeps runs in SQLite; pass a file path to --db');
+  const tempDir = dbArg === undefined ? mkdtempSync(join(tmpdir(), 'trellis-run-')) : undefined;
+  const dbPath = dbArg ?? join(tempDir!, 'run.db');
+
+  let handle: Awaited<ReturnType<typeof openSqlite>>;
+  try {
+    handle = await openSqlite(dbPath);
+  } catch (err) {
+    process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
+    return 2;
+  }
+  const engine = createEngine({
+    store: new SqliteRunStore(handle),
+    executors: localExecutors({ allowLoopback: true }),
+    recover: false,
+  });
+  const progress = new Progress(process.stderr, { quiet: args.values.quiet ?? false, nodes: compiled.compiled.nodes.length });
+  let runId: string | undefined;
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted > 1) process.exit(130);
+    progress.note('cancelling the run (Ctrl-C again to quit at once)…');
+    if (runId) void engine.cancelRun(runId, 'cancelled from the terminal (Ctrl-C)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const definition = compiled.compiled.definition;
+    const { id: workflowId } = await createWorkflow(handle.db, { name: definition.name, definition: loaded.value, owner: 'cli' });
+    try {
+      runId = (await engine.startRun({ workflowId, version: 1, input, createdBy: 'cli' })).runId;
+    } catch (err) {
+      if (err instanceof TrellisError && err.code === 'INPUT_INVALID') {
+        process.stderr.write(`trellis run: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    if (interrupted) await engine.cancelRun(runId, 'cancelled from the terminal (Ctrl-C)');
+    progress.start(runId, dbArg === undefined ? undefined : dbPath);
+    const record = await follow(engine, runId, progress, args.values['approve-gates'] ?? false);
+    progress.finish(record);
+    process.stdout.write(`${JSON.stringify(args.values.json ? record : record.output, null, 2)}\n`);
+    if (record.status === 'waiting') {
+      process.stderr.write(
+        tempDir
+          ? 'the run stopped at a human gate; run again with --approve-gates, or with --db PATH and decide it from `trellis serve --db PATH`\n'
+          : `the run is waiting at a human gate; decide it from \`trellis serve --db ${dbPath}\` (or run again with --approve-gates)\n`,
+      );
+    }
+    return record.status === 'succeeded' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.shutdown(0);
+    await handle.close();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/** Streams the run's events to the progress display; decides gates as asked; resolves with the record. */
+async function follow(
+  engine: ReturnType<typeof createEngine>,
+  runId: string,
+  progress: Progress,
+  approveGates: boolean,
+): Promise<RunRecord> {
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const asking = new Set<string>();
+  return new Promise<RunRecord>((resolve, reject) => {
+    const finish = () => {
+      sub.close();
+      engine.getRun(runId).then((r) => resolve(r!), reject);
+    };
+    const sub = engine.subscribe(runId, {
+      after: 0,
+      onEvent: (e: RunEvent) => {
+        progress.event(e);
+        if (e.type === 'node.waiting' && e.nodeId) {
+          const nodeId = e.nodeId;
+          if (approveGates)
+            void engine.decideGate(runId, nodeId, { approved: true, by: 'cli', comment: 'approved by --approve-gates' });
+          else if (interactive && !asking.has(nodeId)) {
+            asking.add(nodeId);
+            void ask(progress, e.data.prompt, nodeId).then(async (d) => {
+              asking.delete(nodeId);
+              await engine.decideGate(runId, nodeId, { by: 'cli', ...d });
+            });
+          }
+        }
+        if (e.type === 'run.waiting' && !approveGates && !interactive) finish();
+      },
+      onEnd: finish,
+    });
+  });
+}
+
+async function ask(progress: Progress, prompt: string, nodeId: string): Promise<{ approved: boolean; comment?: string }> {
+  progress.pause();
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`\n? ${nodeId}: ${prompt} [y/N, or a comment to reject with] `)).trim();
+    if (/^y(es)?$/i.test(answer)) return { approved: true };
+    return answer && !/^n(o)?$/i.test(answer) ? { approved: false, comment: answer } : { approved: false };
+  } finally {
+    rl.close();
+    progress.resume();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      input: { type: 'string' },
+      db: { type: 'string' },
+      json: { type: 'boolean' },
+      'approve-gates': { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function usage(message: string): number {
+  process.stderr.write(`trellis run: ${message}\n\n${RUN_HELP}\n`);
+  return 2;
+}
