@@ -1,0 +1,51 @@
+/**
+ * One call wires the connectors for a host (server, worker, `trellis run`): the registries and
+ * the executors the runner's ExecutorResolver needs for `agent_call` and MCP `tool_call` nodes.
+ */
+import type { Executor } from '@trellis/core';
+import type { OutboundGuard } from '@trellis/runtime';
+import type { Database } from '@trellis/store';
+import type { Kysely } from 'kysely';
+import { createAgentCallExecutor } from './a2a/agent-call-executor.ts';
+import { AgentRegistry } from './a2a/agent-registry.ts';
+import { createMcpToolExecutor } from './mcp/tool-executor.ts';
+import { ToolServerRegistry } from './mcp/tool-server-registry.ts';
+
+export interface ConnectorOptions {
+  db: Kysely<Database>;
+  guard: OutboundGuard;
+  /** Working directory for stdio MCP servers. */
+  cwd?: string;
+  /** GetTask poll interval for agents that cannot stream (default 250 ms). */
+  pollIntervalMs?: number;
+}
+
+export interface Connectors {
+  agents: AgentRegistry;
+  tools: ToolServerRegistry;
+  /** The `agent_call` executor. */
+  agentCall: Executor;
+  /** The executor for a `tool_call` node's tool when it is an MCP tool (`<server>/<tool>`). */
+  toolCall(tool: string): Executor | undefined;
+  /** Closes pooled MCP connections (and stops stdio servers). */
+  close(): Promise<void>;
+}
+
+export function createConnectorExecutors(options: ConnectorOptions): Connectors {
+  const agents = new AgentRegistry({ db: options.db, fetch: options.guard.fetch });
+  const tools = new ToolServerRegistry({
+    db: options.db,
+    fetch: options.guard.fetch,
+    checkUrl: (u) => options.guard.checkUrl(u),
+    cwd: options.cwd,
+  });
+  const agentCall = createAgentCallExecutor({ agents, fetch: options.guard.fetch, pollIntervalMs: options.pollIntervalMs });
+  const mcp = createMcpToolExecutor({ tools });
+  return {
+    agents,
+    tools,
+    agentCall,
+    toolCall: (tool) => (tool.includes('/') ? mcp : undefined),
+    close: () => tools.close(),
+  };
+}
