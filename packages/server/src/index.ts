@@ -3,4 +3,14 @@ export { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.
 export { HttpProblem, PROBLEM_CODES, type ProblemBody, type ProblemCode } from './http/problem.ts';
 export { type Access, API_PREFIX, Api, type HandlerContext, type RouteSpec } from './http/route.ts';
 export type { SocketMessage } from './schemas/runs.ts';
+export {
+  DEFAULT_DB,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  EXAMPLES_DIR,
+  type RunningServer,
+  type ServeOptions,
+  seedBuiltinTemplates,
+  startTrellisServer,
+} from './serve.ts';
 export { WS_CLOSE } from './streams/websocket.ts';

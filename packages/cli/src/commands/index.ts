@@ -1,11 +1,7 @@
 // Each command registers itself here; its module is loaded only when it runs.
 import { registerCommand } from '../main.ts';
 
-registerCommand(
-  'start',
-  'what `npm start` runs: `trellis serve --demo`',
-  async () => (await import('./start.ts')).start,
-);
+registerCommand('start', 'what `npm start` runs: `trellis serve --demo`', async () => (await import('./start.ts')).start);
 registerCommand(
   'validate',
   'check a workflow definition: every problem, with its path',
@@ -13,6 +9,10 @@ registerCommand(
 );
 registerCommand('schema', "print the definition's JSON Schema (for editors)", async () => (await import('./schema.ts')).schema);
 registerCommand('run', 'run a workflow locally with live progress', async () => (await import('./run.ts')).run);
-registerCommand('serve', 'the HTTP API, live streams, web console and an embedded runner', async () => (await import('./serve.ts')).serve);
+registerCommand(
+  'serve',
+  'the HTTP API, live streams, web console and an embedded runner',
+  async () => (await import('./serve.ts')).serve,
+);
 registerCommand('token', 'create, list and revoke API tokens', async () => (await import('./token.ts')).token);
 registerCommand('migrate', 'apply database migrations', async () => (await import('./migrate.ts')).migrate);

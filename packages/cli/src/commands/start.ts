@@ -1,5 +1,6 @@
-/** `npm start`: the main job. Until the server lands it validates and compiles the examples. */
-export async function start(_argv: string[]): Promise<number> {
-  process.stdout.write('Trellis: nothing to start yet.\n');
-  return 0;
+/** `npm start`: the server with the demo agents, tools and workflows (`trellis serve --demo`). */
+import { serve } from './serve.ts';
+
+export async function start(argv: string[]): Promise<number> {
+  return serve(['--demo', ...argv]);
 }

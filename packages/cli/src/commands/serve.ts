@@ -1,0 +1,101 @@
+/**
+ * `trellis serve [--port 8080] [--host 127.0.0.1] [--db PATH] [--demo]`: the API, live streams,
+ * the console and an embedded runner. Runs until SIGTERM/SIGINT, then shuts down gracefully
+ * (running attempts get a grace period; anything unfinished resumes on the next start).
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, startTrellisServer } from '@trellis/server';
+
+const USAGE = `Usage: trellis serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--db PATH] [--demo] [--grace-ms 10000]
+
+Environment: TRELLIS_DB, TRELLIS_PORT, TRELLIS_HOST, TRELLIS_ADMIN_TOKEN, TRELLIS_ALLOW_HOSTS, TRELLIS_LOG_LEVEL
+`;
+
+export async function serve(argv: string[]): Promise<number> {
+  let values: { port?: string; host?: string; db?: string; demo?: boolean; help?: boolean; 'grace-ms'?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        db: { type: 'string' },
+        demo: { type: 'boolean' },
+        'grace-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`trellis serve: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const env = process.env;
+  const portText = values.port ?? env.TRELLIS_PORT ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) {
+    process.stderr.write(`trellis serve: --port must be a number from 0 to 65535, got '${portText}'\n`);
+    return 2;
+  }
+  const graceText = values['grace-ms'] ?? '10000';
+  if (!/^\d+$/.test(graceText)) {
+    process.stderr.write(`trellis serve: --grace-ms must be a number of milliseconds, got '${graceText}'\n`);
+    return 2;
+  }
+  const db = values.db ?? env.TRELLIS_DB ?? DEFAULT_DB;
+  if (/^postgres(ql)?:\/\//.test(db)) {
+    process.stderr.write('trellis serve: PostgreSQL is not supported by this build yet; use a SQLite path for --db\n');
+    return 2;
+  }
+  const host = values.host ?? env.TRELLIS_HOST ?? DEFAULT_HOST;
+  let running: Awaited<ReturnType<typeof startTrellisServer>>;
+  try {
+    running = await startTrellisServer({
+      db,
+      host,
+      port,
+      demo: values.demo === true,
+      adminToken: env.TRELLIS_ADMIN_TOKEN || undefined,
+      graceMs: Number(graceText),
+      logger: { level: env.TRELLIS_LOG_LEVEL ?? 'info' },
+    });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const hint = e.code === 'EADDRINUSE' ? ` (port ${port} is taken; pass --port)` : '';
+    process.stderr.write(`trellis serve: ${e.message ?? String(err)}${hint}\n`);
+    return 1;
+  }
+  const lines = [
+    `Trellis is serving at ${running.url}  (API ${running.url}/api/v1, docs ${running.url}/api/v1/docs)`,
+    `Database: ${db}`,
+  ];
+  if (running.adminToken) {
+    lines.push(
+      '',
+      'First start: an administrator was created. Its token is shown only this once:',
+      `  ${running.adminToken}`,
+      `Sign in to the console: ${running.url}/#token=${running.adminToken}`,
+      '',
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  await new Promise<void>((resolveSignal) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`trellis serve: ${signal} received, shutting down gracefully\n`);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolveSignal();
+    };
+    const onTerm = () => stop('SIGTERM');
+    const onInt = () => stop('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+  });
+  await running.close();
+  process.stderr.write('trellis serve: stopped\n');
+  return 0;
+}

@@ -1,0 +1,160 @@
+/**
+ * `trellis serve` as a library: opens the database, makes sure an administrator exists, starts
+ * the embedded runner and the HTTP server, seeds built-in templates (and demo workflows), and
+ * returns a handle whose `close()` shuts down gracefully:
+ *
+ * 1. stop taking work — readyz answers 503, new runs are refused with 503 + Retry-After;
+ * 2. close live streams with a reason (clients resume with `after`);
+ * 3. the engine stops claiming work and gives running attempts `graceMs` to finish; what is
+ *    still running stays leased in the database and is resumed by the next start (nothing lost);
+ * 4. the HTTP server closes, then the database.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ExecutorResolver } from '@trellis/core';
+import {
+  allowHostsFromEnv,
+  createEngine,
+  createExecutorResolver,
+  createHttpRequestExecutor,
+  createOutboundGuard,
+  type Engine,
+} from '@trellis/runtime';
+import {
+  ADMIN_PRINCIPAL,
+  createWorkflow,
+  ensureAdmin,
+  openSqlite,
+  readTemplateFiles,
+  type SqliteHandle,
+  SqliteRunStore,
+  upsertBuiltinTemplates,
+} from '@trellis/store';
+import type { FastifyServerOptions } from 'fastify';
+import { buildServer, type TrellisServer } from './app.ts';
+import type { Limits } from './http/context.ts';
+import { checkDefinition } from './validation.ts';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_DB = '.trellis/trellis.db';
+
+/** The repository's examples folder (built-in templates and demo workflows). */
+export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../examples');
+
+export interface ServeOptions {
+  db: string;
+  host: string;
+  port: number;
+  demo: boolean;
+  /** TRELLIS_ADMIN_TOKEN: the first-start admin token, instead of a generated one. */
+  adminToken?: string | undefined;
+  logger?: FastifyServerOptions['logger'];
+  /** How long running attempts get to finish on shutdown (default 10 s). */
+  graceMs?: number;
+  limits?: Partial<Limits>;
+  consoleDir?: string | false;
+  examplesDir?: string;
+  /** Extra hosts/CIDRs agent and HTTP calls may reach (TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
+  allowHosts?: string[];
+  /** Replaces the default executors (tests register their own tools). */
+  executors?: (ctx: { handle: SqliteHandle; allowHosts: string[] }) => ExecutorResolver;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Set only on the first start when the token was generated: print it once. */
+  adminToken: string | undefined;
+  server: TrellisServer;
+  engine: Engine;
+  handle: SqliteHandle;
+  close(graceMs?: number): Promise<void>;
+}
+
+function defaultExecutors(allowHosts: string[]): ExecutorResolver {
+  const guard = createOutboundGuard({ allowHosts });
+  // Agent (A2A) and MCP executors are wired here once @trellis/connectors exports its factory.
+  return createExecutorResolver({ tools: { 'http.request': createHttpRequestExecutor({ guard }) } });
+}
+
+/** Upserts the examples that validate as built-in templates; returns the ones skipped and why. */
+export async function seedBuiltinTemplates(handle: SqliteHandle, dir: string): Promise<{ file: string; reason: string }[]> {
+  const { templates, skipped } = readTemplateFiles(dir, (d) => checkDefinition(d).valid);
+  await upsertBuiltinTemplates(handle.db, templates);
+  return skipped;
+}
+
+/** --demo: saves the example workflows for the admin, once per database. */
+async function seedDemoWorkflows(handle: SqliteHandle, dirs: string[]): Promise<number> {
+  const done = await handle.db.selectFrom('trellis_meta').select('value').where('key', '=', 'demo_seeded').executeTakeFirst();
+  if (done) return 0;
+  let n = 0;
+  for (const dir of dirs) {
+    for (const t of readTemplateFiles(dir, (d) => checkDefinition(d).valid).templates) {
+      await createWorkflow(handle.db, {
+        name: t.name,
+        description: t.description,
+        definition: t.definition,
+        owner: ADMIN_PRINCIPAL,
+      });
+      n++;
+    }
+  }
+  await handle.db.insertInto('trellis_meta').values({ key: 'demo_seeded', value: new Date().toISOString() }).execute();
+  return n;
+}
+
+export async function startTrellisServer(options: ServeOptions): Promise<RunningServer> {
+  const handle = await openSqlite(options.db);
+  let engine: Engine | undefined;
+  try {
+    const admin = await ensureAdmin(handle.db, options.adminToken);
+    const allowHosts = [
+      ...(options.allowHosts ?? allowHostsFromEnv()),
+      ...(options.demo ? ['127.0.0.0/8', '::1', 'localhost'] : []),
+    ];
+    const runner = createEngine({
+      store: new SqliteRunStore(handle),
+      executors: options.executors ? options.executors({ handle, allowHosts }) : defaultExecutors(allowHosts),
+    });
+    engine = runner;
+    await runner.whenReady();
+
+    const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
+    await seedBuiltinTemplates(handle, examplesDir);
+    if (options.demo) {
+      const demoDir = join(examplesDir, 'demo');
+      const hasDemo = existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
+      await seedDemoWorkflows(handle, [hasDemo ? demoDir : examplesDir]);
+    }
+
+    const server = await buildServer({
+      store: handle,
+      engine: runner,
+      logger: options.logger ?? false,
+      ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
+    });
+    const address = await server.app.listen({ host: options.host, port: options.port });
+    const url = address.replace('[::1]', 'localhost');
+    let closing: Promise<void> | undefined;
+    const close = (graceMs = options.graceMs ?? 10_000): Promise<void> => {
+      closing ??= (async () => {
+        server.ctx.draining = true;
+        for (const stop of [...server.ctx.streams]) stop('the server is shutting down; reconnect with after=<last seq>');
+        await runner.shutdown(graceMs);
+        // Requests still open after the grace period (a chat waiting on a run) are cut.
+        const force = setTimeout(() => server.app.server.closeAllConnections(), 1000);
+        await server.app.close();
+        clearTimeout(force);
+        await handle.close();
+      })();
+      return closing;
+    };
+    return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, handle, close };
+  } catch (err) {
+    await engine?.shutdown(0);
+    await handle.close();
+    throw err;
+  }
+}
