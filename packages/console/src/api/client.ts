@@ -88,7 +88,8 @@ export class ApiClient {
     params.set('limit', String(query.limit ?? 100));
     if (query.cursor) params.set('cursor', query.cursor);
     if (query.q) params.set('q', query.q);
-    return toPage<WorkflowSummary>(await this.request('GET', `/workflows?${params}`), 'workflows');
+    const page = toPage<WorkflowSummary>(await this.request('GET', `/workflows?${params}`), 'workflows');
+    return { ...page, items: page.items.map((w) => ({ ...w, version: w.version ?? w.latestVersion ?? 1 })) };
   }
 
   async getWorkflow(id: string): Promise<WorkflowDetail> {

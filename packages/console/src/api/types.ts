@@ -12,8 +12,11 @@ export type { CompiledSummary, RunEvent, RunRecord, RunSummary, ValidationError,
 export interface WorkflowSummary {
   id: string;
   name: string;
-  description?: string;
+  description?: string | null;
+  /** The latest version (the server's list calls it `latestVersion`; normalised here). */
   version: number;
+  latestVersion?: number;
+  owner?: string;
   createdAt?: string;
   updatedAt?: string;
   lastRun?: Pick<RunSummary, 'id' | 'status'> & { createdAt?: string };
@@ -78,7 +81,8 @@ export interface ToolServer {
 export interface Template {
   id: string;
   name: string;
-  description?: string;
+  description?: string | null;
+  builtin?: boolean;
   tags?: string[];
   definition?: WorkflowDefinition;
 }

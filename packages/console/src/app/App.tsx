@@ -1,7 +1,7 @@
 /** The console: sign-in gate, then one page per route. */
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient } from '../api/client.ts';
-import { bootstrapToken, clearToken, saveToken } from '../auth/session.ts';
+import { bootstrapToken, clearToken, saveToken, tokenFromHash } from '../auth/session.ts';
 import { EmptyState } from '../components/Feedback.tsx';
 import { Layout, Link } from '../components/Layout.tsx';
 import { Agents } from '../pages/Agents.tsx';
@@ -47,6 +47,18 @@ export function App() {
   const [token, setToken] = useState<string | undefined>(() => bootstrapToken(window));
   const [notice, setNotice] = useState<string | undefined>(undefined);
   const pathname = usePathname();
+  const route = parseRoute(pathname);
+
+  // A sign-in link opened in a tab that already shows the console changes only the hash.
+  useEffect(() => {
+    const onHash = () => {
+      if (!tokenFromHash(window.location.hash)) return;
+      setToken(bootstrapToken(window));
+      setNotice(undefined);
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
 
   const signOut = useCallback((why?: string) => {
     clearToken(window.localStorage);
@@ -76,8 +88,8 @@ export function App() {
   }
   return (
     <ApiContext.Provider value={api}>
-      <Layout pathname={pathname} onSignOut={() => signOut()}>
-        <Page route={parseRoute(pathname)} />
+      <Layout pathname={pathname} onSignOut={() => signOut()} full={route.page === 'builder' || route.page === 'run'}>
+        <Page route={route} />
       </Layout>
     </ApiContext.Provider>
   );

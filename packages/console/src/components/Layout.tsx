@@ -25,7 +25,17 @@ export function Link({ to, children, className }: { to: string; children: ReactN
   );
 }
 
-export function Layout({ pathname, onSignOut, children }: { pathname: string; onSignOut: () => void; children: ReactNode }) {
+export function Layout({
+  pathname,
+  onSignOut,
+  full,
+  children,
+}: {
+  pathname: string;
+  onSignOut: () => void;
+  full: boolean;
+  children: ReactNode;
+}) {
   return (
     <div className="app">
       <header className="topbar">
@@ -43,7 +53,7 @@ export function Layout({ pathname, onSignOut, children }: { pathname: string; on
           Sign out
         </button>
       </header>
-      <main className="page">{children}</main>
+      <main className={full ? 'page full' : 'page'}>{children}</main>
     </div>
   );
 }

@@ -422,7 +422,9 @@ function BuilderEditor({
           onNodeDragStop={() => setHist(dropEmptyCheckpoint)}
           isValidConnection={(c) => c.source !== c.target}
           deleteKeyCode={['Delete', 'Backspace']}
-          fitView
+          fitView={initial.nodes.length > 0}
+          fitViewOptions={{ maxZoom: 1 }}
+          defaultViewport={{ x: 0, y: 0, zoom: 1 }}
           minZoom={0.05}
           onlyRenderVisibleElements={doc.nodes.length > 200}
           proOptions={{ hideAttribution: true }}

@@ -188,6 +188,7 @@ function LiveRun({
           onNodeClick={(_, n) => setSelected(n.id)}
           onPaneClick={() => setSelected(undefined)}
           fitView
+          fitViewOptions={{ maxZoom: 1 }}
           minZoom={0.05}
           onlyRenderVisibleElements={doc.nodes.length > 200}
           proOptions={{ hideAttribution: true }}

@@ -51,7 +51,7 @@ export function Templates() {
                 ))}
               </p>
             )}
-            {t.definition && <p className="muted small">{t.definition.nodes.length} nodes</p>}
+            {Array.isArray(t.definition?.nodes) && <p className="muted small">{t.definition.nodes.length} nodes</p>}
             <button
               type="button"
               className="primary"

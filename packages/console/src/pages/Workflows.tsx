@@ -1,5 +1,6 @@
 /** The workflows list: search, last run status, version, updated time; create, duplicate, delete. */
 import { useMemo, useState } from 'react';
+import type { WorkflowSummary } from '../api/types.ts';
 import { useApi } from '../app/context.ts';
 import { formatTime } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
@@ -99,13 +100,7 @@ export function Workflows() {
                   {w.description && <div className="muted small">{w.description}</div>}
                 </td>
                 <td>
-                  {w.lastRun ? (
-                    <Link to={`/runs/${encodeURIComponent(w.lastRun.id)}`}>
-                      <StatusBadge status={w.lastRun.status} />
-                    </Link>
-                  ) : (
-                    <span className="muted">never run</span>
-                  )}
+                  <LastRun workflowId={w.id} known={w.lastRun} />
                 </td>
                 <td>v{w.version}</td>
                 <td>{formatTime(w.updatedAt ?? w.createdAt)}</td>
@@ -124,5 +119,21 @@ export function Workflows() {
         </table>
       )}
     </>
+  );
+}
+
+/**
+ * The last run's status. The list endpoint may include it (`lastRun`); otherwise it is read
+ * with a one-item run history request per row.
+ */
+function LastRun({ workflowId, known }: { workflowId: string; known: WorkflowSummary['lastRun'] }) {
+  const api = useApi();
+  const last = useAsync(async () => known ?? (await api.listRuns(workflowId, { limit: 1 })).items[0], [api, workflowId, known]);
+  if (last.loading) return <span className="muted">…</span>;
+  if (!last.data) return <span className="muted">never run</span>;
+  return (
+    <Link to={`/runs/${encodeURIComponent(last.data.id)}`}>
+      <StatusBadge status={last.data.status} />
+    </Link>
   );
 }

@@ -1,0 +1,222 @@
+/**
+ * End-to-end: the built console in headless Chromium against the real server, engine and a
+ * SQLite file. Scenarios: sign in with the one-time link; build a three-node workflow with a
+ * conditional edge by drag and drop, save, run and watch it finish live; approve a waiting
+ * gate; cancel a running run; no console errors on any page.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { buildConsole, hasRegistryRoutes, type Stack, startStack } from './helpers/stack.ts';
+
+let stack: Stack;
+let browser: Browser;
+let page: Page;
+
+async function signIn() {
+  await page.goto(`${stack.url}/#token=${stack.token}`);
+  await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+}
+
+async function dropPaletteItem(label: string, x: number, y: number) {
+  await page
+    .getByRole('button', { name: `Add ${label}`, exact: true })
+    .dragTo(page.locator('.react-flow__pane'), { targetPosition: { x, y } });
+}
+
+async function connect(from: string, to: string) {
+  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`);
+  const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`);
+  const a = await src.boundingBox();
+  const b = await dst.boundingBox();
+  if (!a || !b) throw new Error('handle not found');
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2, { steps: 5 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
+  await page.mouse.up();
+}
+
+async function runStatus(): Promise<string | null> {
+  return page.locator('[data-run-status]').getAttribute('data-run-status');
+}
+
+describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
+  beforeAll(async () => {
+    const dist = await buildConsole();
+    stack = await startStack(dist);
+    browser = await launch();
+    page = browser.page;
+    await signIn();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  it('signs in with the one-time link, removes the token from the address, and remembers the session', async () => {
+    await signIn();
+    expect(page.url()).not.toContain('token=');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await page.getByText('No workflows yet').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('form', { name: 'Sign in' }).waitFor();
+    await page.getByLabel('API token').fill('wrong-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not accepted' }).waitFor();
+    browser.errors.length = 0; // the rejected token's 401 is the point of this step
+    await page.getByLabel('API token').fill(stack.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+  });
+
+  it('builds a three-node workflow with a conditional edge by drag and drop, saves it, runs it and watches it finish live', async () => {
+    await page.goto(`${stack.url}/workflows/new`);
+    await page.getByRole('toolbar', { name: 'Builder' }).waitFor();
+    await page.getByLabel('Workflow name').fill('e2e-built');
+
+    await dropPaletteItem('tool_call', 110, 200);
+    await page.locator('.react-flow__node[data-id="tool_call_1"]').waitFor();
+    await page.getByLabel('Tool', { exact: true }).fill('test.echo');
+    await page.getByLabel('url').fill('');
+    await page.getByRole('textbox', { name: 'New input field name' }).fill('n');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await page.getByLabel('n', { exact: true }).fill('5');
+
+    await dropPaletteItem('condition', 370, 200);
+    await page.locator('.react-flow__node[data-id="condition_1"]').waitFor();
+    await page.getByLabel('Expression (JSONata)').fill('$tool_call_1.n > 3');
+
+    await dropPaletteItem('transform', 630, 200);
+    await page.locator('.react-flow__node[data-id="transform_1"]').waitFor();
+    // A bad expression is reported at once, pinned to the node…
+    await page.getByLabel('Expression (JSONata)').fill("{ 'big': ");
+    await page.locator('.react-flow__node[data-id="transform_1"] .tnode.has-error').waitFor();
+    await page.getByLabel('Expression (JSONata)').fill("{ 'big': $tool_call_1.n }");
+
+    await connect('tool_call_1', 'condition_1');
+    await connect('condition_1', 'transform_1');
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
+
+    // Select the second edge and give it a condition; a syntax error shows while typing.
+    await page.locator('.react-flow__edge').nth(1).click({ force: true });
+    const cond = page.getByLabel('Condition (JSONata; empty: always taken)');
+    await cond.fill('$condition_1.value = ');
+    await page.getByText(/^Syntax:/).waitFor();
+    await cond.fill('$condition_1.value = true');
+    await page.getByText('Syntax OK').waitFor();
+
+    await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Valid$/ })
+      .waitFor();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\/workflows\/[^/]+$/);
+    await page.getByText('v1', { exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.waitForURL(/\/runs\//);
+    await expect.poll(runStatus, { timeout: 20_000 }).toBe('succeeded');
+    for (const id of ['tool_call_1', 'condition_1', 'transform_1']) {
+      await expect
+        .poll(() => page.locator(`.react-flow__node[data-id="${id}"] .tnode`).getAttribute('data-status'))
+        .toBe('succeeded');
+    }
+    await page.getByRole('tab', { name: /Events/ }).click();
+    await page.getByRole('table', { name: 'Event log' }).getByText('run.succeeded').waitFor();
+    await expect.poll(() => page.locator('[data-field="run-output"]').textContent()).toContain('"big": 5');
+    // Each event exactly once, in order.
+    const seqs = await page.locator('table.events tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+
+  it('approves a waiting gate from the browser, with edited data and a comment', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-gate',
+      nodes: [
+        { id: 'prepare', type: 'transform', expression: "{ 'item': 'thing' }" },
+        { id: 'approve', type: 'human_gate', prompt: 'Buy {{ $prepare.item }}?' },
+        { id: 'after', type: 'transform', expression: "'bought ' & $approve.data.qty" },
+      ],
+      edges: [
+        { from: 'prepare', to: 'approve' },
+        { from: 'approve', to: 'after' },
+      ],
+    });
+    const run = await stack.api<{ id: string }>('POST', `/workflows/${wf.id}/run`, { input: {} });
+    await page.goto(`${stack.url}/runs/${run.id}`);
+    const panel = page.getByRole('form', { name: 'Decision for approve' });
+    await panel.waitFor({ timeout: 15_000 });
+    await expect.poll(() => panel.textContent()).toContain('Buy thing?');
+    await panel.getByLabel('Data (JSON, optional)').fill('{ "qty": 3 }');
+    await panel.getByLabel('Comment').fill('looks good');
+    await panel.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(runStatus, { timeout: 15_000 }).toBe('succeeded');
+    const record = await stack.api<{ nodes: Record<string, { output: unknown }> }>('GET', `/workflow_runs/${run.id}`);
+    expect(record.nodes.approve?.output).toMatchObject({ approved: true, comment: 'looks good', data: { qty: 3 } });
+    expect(record.nodes.after?.output).toBe('bought 3');
+    await page.getByRole('figure', { name: 'Timeline of attempts' }).locator('[data-kind="gate"]').first().waitFor();
+  });
+
+  it('cancels a running run', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-slow',
+      nodes: [{ id: 'wait', type: 'tool_call', tool: 'test.slow', input: { ms: 60000 } }],
+      edges: [],
+    });
+    const run = await stack.api<{ id: string }>('POST', `/workflows/${wf.id}/run`, { input: {} });
+    await page.goto(`${stack.url}/runs/${run.id}`);
+    await expect
+      .poll(() => page.locator('.react-flow__node[data-id="wait"] .tnode').getAttribute('data-status'), { timeout: 15_000 })
+      .toBe('running');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await expect.poll(runStatus, { timeout: 15_000 }).toBe('cancelled');
+    await expect.poll(() => page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+  });
+
+  it('shows retries and backoff waits on the timeline', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-flaky',
+      nodes: [
+        {
+          id: 'flaky',
+          type: 'tool_call',
+          tool: 'test.flaky',
+          input: { failTimes: 2 },
+          retry: { maxAttempts: 3, initialDelayMs: 150, backoffFactor: 2, jitter: false },
+        },
+      ],
+      edges: [],
+    });
+    const run = await stack.api<{ id: string }>('POST', `/workflows/${wf.id}/run`, { input: {} });
+    await page.goto(`${stack.url}/runs/${run.id}`);
+    await expect.poll(runStatus, { timeout: 15_000 }).toBe('succeeded');
+    const row = page.locator('.gantt-row[data-node-id="flaky"]');
+    await expect.poll(() => row.locator('[data-kind="attempt"]').count()).toBe(3);
+    await expect.poll(() => row.locator('[data-kind="backoff"]').count()).toBe(2);
+    await expect.poll(() => row.locator('.gantt-bar.s-failed').count()).toBe(2);
+  });
+
+  it('shows no console errors on any page', async () => {
+    const registry = hasRegistryRoutes(stack);
+    browser.errors.length = 0;
+    const pages = ['/workflows', '/workflows/new', '/templates', '/no/such/page'];
+    if (registry) pages.push('/agents', '/tools');
+    const list = await stack.api<{ items: { id: string }[] }>('GET', '/workflows');
+    const first = list.items[0];
+    if (first) pages.push(`/workflows/${first.id}`, `/workflows/${first.id}/runs`);
+    for (const p of pages) {
+      await page.goto(`${stack.url}${p}`);
+      await page.waitForLoadState('networkidle');
+    }
+    // Until the agent/tool registry routes exist, the builder's palette lookups 404 by design.
+    const errors = registry
+      ? browser.errors
+      : browser.errors.filter((e) => !/\/api\/v1\/(agents|tools)\b/.test(e) && !/404/.test(e));
+    expect(errors).toEqual([]);
+  });
+});
