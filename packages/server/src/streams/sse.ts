@@ -4,7 +4,7 @@
  * resumes with `Last-Event-ID` on its own. A client that cannot keep up (its socket buffer
  * stays full past the limit) is disconnected rather than slowing the runner; it resumes.
  */
-import type { RunEvent } from '@trellis/core';
+import { isTerminalRunStatus, type RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.ts';
@@ -65,25 +65,37 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
   ctx.metrics.openStreams++;
   ctx.streams.add(close);
   let sub: Subscription | undefined;
-  sub = engine.subscribe(options.runId, {
-    after: options.after,
-    onEvent: (e: RunEvent) => {
-      lastSeq = e.seq;
-      ctx.metrics.observeEventLag(e.at);
-      write(e.type, e, e.seq);
+  const subscribe = () => {
+    sub = engine.subscribe(options.runId, {
+      after: options.after,
+      onEvent: (e: RunEvent) => {
+        lastSeq = e.seq;
+        ctx.metrics.observeEventLag(e.at);
+        write(e.type, e, e.seq);
+      },
+      onEnd: () => finish(),
+    });
+    if (closed) sub.close();
+  };
+  const finish = () => {
+    const done = options.onEnd ? options.onEnd((event, data) => write(event, data)) : Promise.resolve();
+    done.then(
+      () => {
+        write('end', { lastSeq });
+        close();
+      },
+      () => close(),
+    );
+  };
+  // Resuming after the terminal event: nothing left, so end at once (see websocket.ts).
+  engine.getRun(options.runId).then(
+    (run) => {
+      if (closed) return;
+      if (run && isTerminalRunStatus(run.status) && options.after >= run.lastSeq) finish();
+      else subscribe();
     },
-    onEnd: () => {
-      const finish = options.onEnd ? options.onEnd((event, data) => write(event, data)) : Promise.resolve();
-      finish.then(
-        () => {
-          write('end', { lastSeq });
-          close();
-        },
-        () => close(),
-      );
-    },
-  });
-  if (closed) sub.close();
+    () => close(),
+  );
   req.raw.on('close', () => close());
   return reply;
 }

@@ -5,7 +5,7 @@
  * and a reason; the client reconnects with `after=<last seq it received>` and misses nothing.
  */
 import type { WebSocket } from '@fastify/websocket';
-import type { RunEvent } from '@trellis/core';
+import { isTerminalRunStatus, type RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { ServerContext } from '../http/context.ts';
 import type { SocketMessage } from '../schemas/runs.ts';
@@ -46,25 +46,39 @@ export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: st
   ctx.streams.add(onShutdown);
   ctx.metrics.openStreams++;
   let sub: Subscription | undefined;
-  sub = engine.subscribe(runId, {
-    after,
-    onEvent: (event: RunEvent) => {
-      ctx.metrics.observeEventLag(event.at);
-      send({ kind: 'event', event });
-      // lastSeq is what the client has been handed; a slow consumer resumes from its own last.
-      lastSeq = event.seq;
+  const subscribe = () => {
+    sub = engine.subscribe(runId, {
+      after,
+      onEvent: (event: RunEvent) => {
+        ctx.metrics.observeEventLag(event.at);
+        send({ kind: 'event', event });
+        // lastSeq is what the client has been handed; a slow consumer resumes from its own last.
+        lastSeq = event.seq;
+      },
+      onEnd: () => {
+        engine.getRun(runId).then(
+          (run) => {
+            if (run) send({ kind: 'end', status: run.status, lastSeq });
+            close(WS_CLOSE.done, 'run finished');
+          },
+          () => close(WS_CLOSE.done, 'run finished'),
+        );
+      },
+    });
+    if (closed) sub.close();
+  };
+  // A client resuming after the terminal event has nothing left to receive: the engine would
+  // never call onEnd for it, so answer `end` at once.
+  engine.getRun(runId).then(
+    (run) => {
+      if (closed) return;
+      if (run && isTerminalRunStatus(run.status) && after >= run.lastSeq) {
+        send({ kind: 'end', status: run.status, lastSeq: run.lastSeq });
+        close(WS_CLOSE.done, 'run finished');
+      } else subscribe();
     },
-    onEnd: () => {
-      engine.getRun(runId).then(
-        (run) => {
-          if (run) send({ kind: 'end', status: run.status, lastSeq });
-          close(WS_CLOSE.done, 'run finished');
-        },
-        () => close(WS_CLOSE.done, 'run finished'),
-      );
-    },
-  });
-  if (closed) sub.close();
+    () => close(1011, 'internal error'),
+  );
   socket.on('close', () => close(WS_CLOSE.done, 'client closed'));
   // Clients have nothing to say; a message is ignored rather than treated as an error.
   socket.on('message', () => undefined);

@@ -1,0 +1,198 @@
+/**
+ * End to end on a real loopback port: HTTP with fetch, live events with a real WebSocket
+ * client (`ws`), the real engine on a real SQLite file.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createExecutorResolver } from '@trellis/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type RunningServer, type SocketMessage, startTrellisServer } from '../src/index.ts';
+import { branchingWorkflow, echoTool, gateWorkflow } from './helpers.ts';
+
+const ADMIN = 'e2e-admin-token-0123456789abcdef';
+let srv: RunningServer;
+let wsBase: string;
+
+beforeAll(async () => {
+  srv = await startTrellisServer({
+    db: join(mkdtempSync(join(tmpdir(), 'trellis-e2e-')), 'trellis.db'),
+    host: '127.0.0.1',
+    port: 0,
+    demo: false,
+    adminToken: ADMIN,
+    consoleDir: false,
+    graceMs: 0,
+    limits: { socketHighWaterBytes: 256 * 1024 },
+    executors: () => createExecutorResolver({ tools: { 'test.echo': echoTool() } }),
+  });
+  wsBase = srv.url.replace(/^http/, 'ws');
+});
+afterAll(async () => {
+  await srv.close(0);
+});
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${srv.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+interface Watch {
+  messages: SocketMessage[];
+  closed: Promise<{ code: number; reason: string }>;
+  ws: WebSocket;
+  waitFor(pred: (m: SocketMessage) => boolean): Promise<SocketMessage>;
+}
+
+function watch(runId: string, opts: { after?: number; headers?: Record<string, string>; query?: string } = {}): Watch {
+  const url = `${wsBase}/api/v1/ws/workflow_runs/${runId}?after=${opts.after ?? 0}${opts.query ?? ''}`;
+  const ws = new WebSocket(url, { headers: opts.headers ?? { authorization: `Bearer ${ADMIN}` } });
+  const messages: SocketMessage[] = [];
+  const waiters: { pred: (m: SocketMessage) => boolean; resolve: (m: SocketMessage) => void }[] = [];
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data)) as SocketMessage;
+    messages.push(m);
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.on('close', (code, reason) => resolve({ code, reason: String(reason) }));
+    ws.on('unexpected-response', (_req, res) => resolve({ code: res.statusCode ?? 0, reason: 'http' }));
+    ws.on('error', () => undefined);
+  });
+  return {
+    messages,
+    closed,
+    ws,
+    waitFor: (pred) => {
+      const hit = messages.find(pred);
+      return hit ? Promise.resolve(hit) : new Promise((resolve) => waiters.push({ pred, resolve }));
+    },
+  };
+}
+
+const events = (w: Watch) => w.messages.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
+
+describe('end to end over loopback', () => {
+  it('runs a 5-node workflow with a branch and streams every transition and output over a WebSocket', async () => {
+    const wf = await api('POST', '/workflows', branchingWorkflow('e2e-branch'));
+    expect(wf.status).toBe(201);
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, { input: { n: 99 } });
+    expect(run.status).toBe(201);
+    const w = watch(run.body.id);
+    const closed = await w.closed;
+    expect(closed.code).toBe(1000);
+    const evs = events(w);
+    expect(evs.map((e) => e.seq)).toEqual(evs.map((_, i) => i + 1));
+    const types = evs.map((e) => `${e.type}${e.nodeId ? `:${e.nodeId}` : ''}`);
+    for (const n of ['fetch', 'is_big', 'big', 'done']) {
+      expect(types).toContain(`node.started:${n}`);
+      expect(types).toContain(`node.succeeded:${n}`);
+    }
+    expect(types).toContain('node.skipped:small');
+    expect(types[0]).toBe('run.queued');
+    const last = evs.at(-1);
+    expect(last?.type).toBe('run.succeeded');
+    expect(last?.data).toEqual({ output: { big: { size: 'big', n: 99 }, small: null } });
+    const fetchDone = evs.find((e) => e.type === 'node.succeeded' && e.nodeId === 'fetch');
+    expect((fetchDone?.data as { output: unknown }).output).toEqual({ n: 99 });
+    expect(w.messages.at(-1)).toEqual({ kind: 'end', status: 'succeeded', lastSeq: last?.seq });
+  });
+
+  it('reconnecting with after=<last seq> misses nothing and repeats nothing', async () => {
+    const wf = await api('POST', '/workflows', branchingWorkflow('e2e-resume'));
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, { input: { n: 1 } });
+    const first = watch(run.body.id);
+    await first.waitFor((m) => m.kind === 'event' && m.event.seq >= 4);
+    first.ws.close();
+    await first.closed;
+    const got = events(first);
+    const lastSeq = got.at(-1)!.seq;
+    const second = watch(run.body.id, { after: lastSeq });
+    await second.closed;
+    const all = [...got, ...events(second)].map((e) => e.seq);
+    const full = (await api('GET', `/workflow_runs/${run.body.id}/events`)).body.items.map((e: { seq: number }) => e.seq);
+    expect(all).toEqual(full);
+  });
+
+  it('pauses at a human gate, is approved over HTTP, and finishes', async () => {
+    const wf = await api('POST', '/workflows', gateWorkflow('e2e-gate'));
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
+    const w = watch(run.body.id);
+    const waiting = await w.waitFor((m) => m.kind === 'event' && m.event.type === 'node.waiting');
+    expect(waiting.kind === 'event' && waiting.event.data).toMatchObject({ prompt: 'Buy thing?' });
+    const ok = await api('POST', `/workflow_runs/${run.body.id}/nodes/approve/approve`, { comment: 'fine' });
+    expect(ok.status).toBe(200);
+    await w.closed;
+    const types = events(w).map((e) => e.type);
+    expect(types).toContain('gate.approved');
+    expect(types.at(-1)).toBe('run.succeeded');
+    expect(events(w).find((e) => e.type === 'gate.approved')?.data).toMatchObject({ by: 'admin', comment: 'fine' });
+  });
+
+  it('cancels a running run', async () => {
+    const wf = await api('POST', '/workflows', {
+      name: 'e2e-slow',
+      nodes: [{ id: 'wait', type: 'tool_call', tool: 'test.echo', input: { delayMs: 30_000 } }],
+    });
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
+    const w = watch(run.body.id);
+    await w.waitFor((m) => m.kind === 'event' && m.event.type === 'node.started');
+    expect((await api('POST', `/workflow_runs/${run.body.id}/cancel`)).status).toBe(202);
+    await w.closed;
+    expect(events(w).at(-1)?.type).toBe('run.cancelled');
+  });
+
+  it('needs a token (header or ?token=) and refuses foreign origins', async () => {
+    const wf = await api('POST', '/workflows', branchingWorkflow('e2e-auth'));
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, { input: { n: 1 } });
+    expect((await watch(run.body.id, { headers: {} }).closed).code).toBe(401);
+    const viaQuery = watch(run.body.id, { headers: {}, query: `&token=${ADMIN}` });
+    expect((await viaQuery.closed).code).toBe(1000);
+    expect(events(viaQuery).length).toBeGreaterThan(5);
+    const evil = watch(run.body.id, { headers: { authorization: `Bearer ${ADMIN}`, origin: 'http://evil.example' } });
+    expect((await evil.closed).code).toBe(403);
+    const same = watch(run.body.id, { headers: { authorization: `Bearer ${ADMIN}`, origin: srv.url } });
+    expect((await same.closed).code).toBe(1000);
+  });
+
+  it('closes a slow consumer with 4008 and a reason; it resumes with after and gets the rest', async () => {
+    const nodes = Array.from({ length: 12 }, (_, i) => ({
+      id: `big${i}`,
+      type: 'transform',
+      expression: "$pad('', 400000, 'x')",
+    }));
+    const edges = nodes.slice(1).map((n, i) => ({ from: nodes[i]!.id, to: n.id }));
+    const wf = await api('POST', '/workflows', { name: 'e2e-bulky', nodes, edges });
+    expect(wf.status).toBe(201);
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
+    // Wait for the run to finish, then connect a client that reads nothing: the replay overflows.
+    for (let i = 0; i < 200 && (await api('GET', `/workflow_runs/${run.body.id}`)).body.status !== 'succeeded'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const slow = watch(run.body.id);
+    await new Promise<void>((r) => slow.ws.once('upgrade', () => r()));
+    const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    raw.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    raw.resume();
+    const closed = await slow.closed;
+    expect(closed.code).toBe(4008);
+    expect(closed.reason).toMatch(/slow consumer/);
+    const got = events(slow);
+    const rest = watch(run.body.id, { after: got.at(-1)?.seq ?? 0 });
+    // The resumed client reads promptly, so it gets everything else.
+    await rest.closed;
+    const all = [...got, ...events(rest)].map((e) => e.seq);
+    expect(all).toEqual(all.map((_, i) => i + 1));
+    expect(events(rest).at(-1)?.type).toBe('run.succeeded');
+  });
+});
