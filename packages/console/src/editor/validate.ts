@@ -3,20 +3,9 @@
  * what the builder accepts the server accepts. Problems are pinned to the nodes and edges they
  * concern, from their `nodes` list and their JSON pointer (`/nodes/3/…`, `/edges/1/…`).
  */
-
-import type { ValidationError } from '@trellis/core';
-import * as core from '@trellis/core';
+import { compile, tryCompileExpression, type ValidationError } from '@trellis/core';
 import { definitionFromDoc } from './convert.ts';
 import type { EditorDoc } from './doc.ts';
-
-type CompileFn = (definition: unknown) => { ok: boolean; errors: ValidationError[]; warnings?: ValidationError[] };
-type TryExpressionFn = (source: string) => { ok: true } | { ok: false; error: { message: string; position?: number } };
-
-/**
- * The core's compiler and expression parser, looked up at run time: both are exported by
- * @trellis/core (SPEC §2); the lookup keeps the console building while either is absent.
- */
-const coreApi = core as unknown as { compile?: CompileFn; tryCompileExpression?: TryExpressionFn };
 
 export interface PinnedProblems {
   errors: ValidationError[];
@@ -27,20 +16,9 @@ export interface PinnedProblems {
   general: ValidationError[];
 }
 
-export function validateDoc(doc: EditorDoc, compile: CompileFn | undefined = coreApi.compile): PinnedProblems {
-  const definition = definitionFromDoc(doc);
-  const result = compile ? compile(definition) : shapeOnly(definition);
-  return pin(doc, result.errors, result.warnings ?? []);
-}
-
-/** Fallback when the core has no compiler: the definition schema's shape check. */
-function shapeOnly(definition: unknown): ReturnType<CompileFn> {
-  const r = core.workflowDefinitionSchema.safeParse(definition);
-  if (r.success) return { ok: true, errors: [] };
-  return {
-    ok: false,
-    errors: r.error.issues.map((i) => ({ code: 'SCHEMA', message: i.message, path: `/${i.path.map(String).join('/')}` })),
-  };
+export function validateDoc(doc: EditorDoc): PinnedProblems {
+  const result = compile(definitionFromDoc(doc));
+  return pin(doc, result.errors, result.warnings);
 }
 
 export function pin(doc: EditorDoc, errors: ValidationError[], warnings: ValidationError[]): PinnedProblems {
@@ -54,19 +32,22 @@ export function pin(doc: EditorDoc, errors: ValidationError[], warnings: Validat
   };
   for (const e of errors) {
     const m = /^\/(nodes|edges)\/(\d+)(?:\/|$)/.exec(e.path ?? '');
+    // A problem shows on what its pointer names and on every node it lists (a cycle's nodes).
     let pinned = false;
+    let pathNode: string | undefined;
     if (m?.[1] === 'edges') {
       add(byEdge, Number(m[2]), e);
       pinned = true;
     } else if (m?.[1] === 'nodes') {
-      const node = doc.nodes[Number(m[2])];
-      if (node) {
-        add(byNode, node.id, e);
+      pathNode = doc.nodes[Number(m[2])]?.id;
+      if (pathNode !== undefined) {
+        add(byNode, pathNode, e);
         pinned = true;
       }
     }
-    if (!pinned && e.nodes?.length) {
-      for (const id of e.nodes) add(byNode, id, e);
+    for (const id of e.nodes ?? []) {
+      if (id === pathNode) continue;
+      add(byNode, id, e);
       pinned = true;
     }
     if (!pinned) general.push(e);
@@ -77,9 +58,7 @@ export function pin(doc: EditorDoc, errors: ValidationError[], warnings: Validat
 /** Checks a JSONata expression's syntax (edge conditions, condition/transform nodes). */
 export function expressionSyntaxError(source: string): string | undefined {
   if (source.trim() === '') return undefined;
-  const parse = coreApi.tryCompileExpression;
-  if (!parse) return undefined;
-  const r = parse(source);
+  const r = tryCompileExpression(source);
   if (r.ok) return undefined;
   return r.error.position === undefined ? r.error.message : `${r.error.message} (at character ${r.error.position})`;
 }
