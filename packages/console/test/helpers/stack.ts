@@ -71,7 +71,7 @@ export async function buildConsole(): Promise<string> {
   return outDir;
 }
 
-export async function startStack(consoleDir: string): Promise<Stack> {
+export async function startStack(consoleDir: string | false): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-e2e-'));
   const handle: SqliteHandle = await openSqlite(join(dir, 'trellis.db'));
   const engine = createEngine({ store: new SqliteRunStore(handle), executors: createExecutorResolver({ tools }), pollMs: 50 });
