@@ -10,12 +10,12 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Engine } from '@trellis/runtime';
 import type { Database } from '@trellis/store';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
 import { Metrics } from './http/metrics.ts';
 import { buildOpenApi } from './http/openapi.ts';
-import { HttpProblem, toProblem } from './http/problem.ts';
+import { HttpProblem, problemBody, toProblem } from './http/problem.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { API_PREFIX, Api } from './http/route.ts';
 import { chatRoutes } from './routes/chat.ts';
@@ -85,6 +85,25 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     requestIdHeader: false,
     genReqId: () => `req_${randomUUID().replaceAll('-', '').slice(0, 20)}`,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // Router-level refusals (undecodable URL, over-long path segment) get problem bodies too.
+    frameworkErrors: (err, req, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const status = tooLong ? 414 : 400;
+      // The router types this reply generically; it is an ordinary reply.
+      void (reply as unknown as FastifyReply)
+        .code(status)
+        .type('application/problem+json')
+        .send(
+          problemBody(
+            status,
+            tooLong ? 'URI_TOO_LONG' : 'BAD_REQUEST',
+            tooLong ? 'a path segment is longer than 500 characters' : 'the URL cannot be decoded',
+            {
+              requestId: req.id,
+            },
+          ),
+        );
+    },
   });
   const ctx: ServerContext = {
     db: options.store.db,

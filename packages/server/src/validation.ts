@@ -4,6 +4,7 @@
  * engine caches its own compiled form per version.
  */
 import { type CompiledSummary, compile, summarize, type ValidationError, type WorkflowDefinition } from '@trellis/core';
+import { MAX_JSON_DEPTH, measureJson } from './http/json-limits.ts';
 import { HttpProblem } from './http/problem.ts';
 
 export type DefinitionCheck =
@@ -19,9 +20,11 @@ export function checkDefinition(definition: unknown): DefinitionCheck {
 
 /** Refuses definitions whose JSON is larger than `maxBytes` (413). */
 export function assertDefinitionSize(definition: unknown, maxBytes: number): void {
-  const size = Buffer.byteLength(JSON.stringify(definition) ?? '', 'utf8');
-  if (size > maxBytes)
-    throw new HttpProblem('PAYLOAD_TOO_LARGE', `the definition is ${size} bytes; the limit is ${maxBytes} bytes`);
+  const { depth, bytes } = measureJson(definition);
+  if (depth > MAX_JSON_DEPTH)
+    throw new HttpProblem('BAD_REQUEST', `the definition is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
+  if (bytes > maxBytes)
+    throw new HttpProblem('PAYLOAD_TOO_LARGE', `the definition is about ${bytes} bytes of JSON; the limit is ${maxBytes} bytes`);
 }
 
 /** A valid definition or a 422 problem carrying the compiler's errors. */

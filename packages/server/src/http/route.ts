@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import { originAllowed } from '../streams/websocket.ts';
 import { authenticate } from './auth.ts';
 import type { ServerContext } from './context.ts';
+import { MAX_JSON_DEPTH, measureJson } from './json-limits.ts';
 import { HttpProblem } from './problem.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -178,6 +179,8 @@ export class Api {
     if (spec.websocket && !originAllowed(req.headers.origin, req.headers.host, ctx.allowedOrigins))
       throw new HttpProblem('FORBIDDEN', `origin '${String(req.headers.origin).slice(0, 200)}' may not open this WebSocket`);
     const principal = access.kind === 'public' ? ANONYMOUS : await authenticate(req, ctx);
+    if (req.body !== undefined && measureJson(req.body).depth > MAX_JSON_DEPTH)
+      throw new HttpProblem('BAD_REQUEST', `the body is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
     const input = {
       params: parse(spec.params, req.params, 'params'),
       query: parse(spec.query, req.query, 'query'),
