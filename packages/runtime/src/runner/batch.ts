@@ -16,6 +16,7 @@ export class Batch {
   /** Runs this batch changed (checked for eviction once the batch is carried out). */
   readonly touched = new Set<HotRun>();
   private readonly rows = new Map<string, { set: Record<string, unknown> }>();
+  private readonly attempts = new Map<string, Record<string, unknown>>();
 
   get empty(): boolean {
     return this.ops.length === 0 && this.after.length === 0;
@@ -34,6 +35,20 @@ export class Batch {
   }
 
   push(op: WriteOp): void {
+    if (op.op === 'attempt.insert') {
+      // Keep a handle so that a finish in the same tick folds into the insert.
+      const row = { ...op.row };
+      this.attempts.set(`${row.run_id}|${row.node_id}|${row.attempt}`, row);
+      this.ops.push({ op: 'attempt.insert', row });
+      return;
+    }
+    if (op.op === 'attempt.update') {
+      const row = this.attempts.get(`${op.runId}|${op.nodeId}|${op.attempt}`);
+      if (row) {
+        Object.assign(row, op.set);
+        return;
+      }
+    }
     this.ops.push(op);
   }
 }

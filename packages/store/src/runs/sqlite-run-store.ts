@@ -14,9 +14,13 @@ import type { LoadedRun, NewRun, RunListPage, RunStore, WriteOp } from './run-st
 
 type Stmt = BetterSqlite3.Statement;
 
+/** Rows per multi-row event INSERT (6 parameters each, well under SQLite's parameter limit). */
+const EVENT_CHUNK = 64;
+
 export class SqliteRunStore implements RunStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly cache = new Map<string, Stmt>();
+  private readonly eventStmts = new Map<number, Stmt>();
   private readonly insertEvent: Stmt;
   private readonly insertAttempt: Stmt;
   private readonly applyBatch: (ops: readonly WriteOp[]) => void;
@@ -28,7 +32,12 @@ export class SqliteRunStore implements RunStore {
       'insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
-      for (const op of ops) this.applyOp(op);
+      const events: EventsTable[] = [];
+      for (const op of ops) {
+        if (op.op === 'event') events.push(op.row);
+        else this.applyOp(op);
+      }
+      this.insertEvents(events);
     });
   }
 
@@ -74,16 +83,39 @@ export class SqliteRunStore implements RunStore {
   }
 
   private update(table: string, set: object, where: string, keys: unknown[]): void {
-    const cols = Object.keys(set);
-    if (cols.length === 0) return;
-    const sig = `${table}|${cols.join(',')}`;
+    let sig = table;
+    const params: unknown[] = [];
+    for (const [col, value] of Object.entries(set)) {
+      sig += `,${col}`;
+      params.push(value);
+    }
+    if (params.length === 0) return;
     let stmt = this.cache.get(sig);
     if (!stmt) {
       // Column names come from our own typed row patches, never from user input.
+      const cols = sig.split(',').slice(1);
       stmt = this.raw.prepare(`update ${table} set ${cols.map((c) => `${c} = ?`).join(', ')} where ${where}`);
       this.cache.set(sig, stmt);
     }
-    stmt.run(...(Object.values(set) as unknown[]), ...keys);
+    for (const k of keys) params.push(k);
+    stmt.run(params);
+  }
+
+  /** Inserts events with multi-row statements (one native call per chunk instead of per row). */
+  private insertEvents(rows: EventsTable[]): void {
+    for (let i = 0; i < rows.length; i += EVENT_CHUNK) {
+      const chunk = rows.slice(i, i + EVENT_CHUNK);
+      let stmt = this.eventStmts.get(chunk.length);
+      if (!stmt) {
+        stmt = this.raw.prepare(
+          `insert into events (run_id, seq, type, node_id, at, data) values ${Array(chunk.length).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        );
+        this.eventStmts.set(chunk.length, stmt);
+      }
+      const params: unknown[] = [];
+      for (const e of chunk) params.push(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
+      stmt.run(params);
+    }
   }
 
   async commit(ops: readonly WriteOp[]): Promise<void> {
