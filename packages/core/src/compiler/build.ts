@@ -32,7 +32,7 @@ export function buildCompiled(
       estimatedMs,
       onError: def.onError ?? 'fail',
       joinMode: def.type === 'join' ? (def.mode ?? 'all') : undefined,
-      retry: { ...RETRY_DEFAULTS, ...def.retry },
+      retry: def.retry ? Object.freeze({ ...RETRY_DEFAULTS, ...def.retry }) : RETRY_DEFAULTS,
       references: references[index] ?? [],
     };
   });

@@ -46,22 +46,13 @@ export function buildGraph(
       );
     }
   }
-  const g: Graph = {
-    n,
-    indexById,
-    member,
-    edgeIndex: [],
-    edgeFrom: [],
-    edgeTo: [],
-    incoming: Array.from({ length: n }, () => []),
-    outgoing: Array.from({ length: n }, () => []),
-    predecessors: Array.from({ length: n }, () => []),
-    successors: Array.from({ length: n }, () => []),
-  };
-  // Duplicate check: a scan of the source's outgoing edges while it has few (the common case),
-  // a per-source map once it has many, so a hub with thousands of edges stays linear.
-  const bigOut = new Map<number, Map<number, number>>();
-  for (let j = 0; j < edges.length; j++) {
+
+  // Pass 1: resolve ends; reject unknown ends and self-loops.
+  const m = edges.length;
+  const efrom = new Int32Array(m).fill(-1);
+  const eto = new Int32Array(m).fill(-1);
+  const outCount = new Int32Array(n + 1);
+  for (let j = 0; j < m; j++) {
     const e = edges[j];
     if (!e) continue;
     const from = indexById.get(e.from);
@@ -86,43 +77,88 @@ export function buildGraph(
       );
       continue;
     }
-    const dup = findDuplicate(g, bigOut, from, to);
-    if (dup !== undefined) {
-      p.error(
-        'INVALID_EDGE',
-        `edge ${shortName(e.from)} → ${shortName(e.to)} repeats edges/${g.edgeIndex[dup]}; keep one (combine conditions with "and"/"or")`,
-        pointer('edges', j),
-        [shortName(e.from), shortName(e.to)],
-      );
-      continue;
-    }
-    const k = g.edgeIndex.length;
-    g.edgeIndex.push(j);
-    g.edgeFrom.push(from);
-    g.edgeTo.push(to);
-    (g.outgoing[from] as number[]).push(k);
-    (g.incoming[to] as number[]).push(k);
-    (g.successors[from] as number[]).push(to);
-    (g.predecessors[to] as number[]).push(from);
-    const big = bigOut.get(from);
-    if (big) big.set(to, k);
-    else if ((g.outgoing[from] as number[]).length === SCAN_LIMIT) {
-      const m = new Map<number, number>();
-      for (const ek of g.outgoing[from] as number[]) m.set(g.edgeTo[ek] as number, ek);
-      bigOut.set(from, m);
+    efrom[j] = from;
+    eto[j] = to;
+    outCount[from + 1] = (outCount[from + 1] as number) + 1;
+  }
+
+  // Duplicates: group edges by source (a stable counting sort into typed arrays, no per-node
+  // allocation), then one stamp per target finds a repeated pair in O(edges).
+  for (let i = 0; i < n; i++) outCount[i + 1] = (outCount[i + 1] as number) + (outCount[i] as number);
+  const bySource = new Int32Array(outCount[n] as number);
+  const fillAt = outCount.slice(0, n);
+  for (let j = 0; j < m; j++) {
+    const from = efrom[j] as number;
+    if (from < 0) continue;
+    bySource[fillAt[from] as number] = j;
+    fillAt[from] = (fillAt[from] as number) + 1;
+  }
+  const stamp = new Int32Array(n).fill(-1);
+  const firstEdge = new Int32Array(n);
+  const outDeg = new Int32Array(n);
+  const inDeg = new Int32Array(n);
+  for (let s = 0; s < n; s++) {
+    for (let x = outCount[s] as number; x < (outCount[s + 1] as number); x++) {
+      const j = bySource[x] as number;
+      const to = eto[j] as number;
+      if (stamp[to] === s) {
+        const e = edges[j] as EdgeDefinition;
+        p.error(
+          'INVALID_EDGE',
+          `edge ${shortName(e.from)} → ${shortName(e.to)} repeats edges/${firstEdge[to]}; keep one (combine conditions with "and"/"or")`,
+          pointer('edges', j),
+          [shortName(e.from), shortName(e.to)],
+        );
+        efrom[j] = -1;
+        continue;
+      }
+      stamp[to] = s;
+      firstEdge[to] = j;
+      outDeg[s] = (outDeg[s] as number) + 1;
+      inDeg[to] = (inDeg[to] as number) + 1;
     }
   }
+  const accepted: number[] = [];
+  for (let j = 0; j < m; j++) if ((efrom[j] as number) >= 0) accepted.push(j);
+
+  // Pass 2: fill exact-size arrays, in edge order.
+  const k = accepted.length;
+  const g: Graph = {
+    n,
+    indexById,
+    member,
+    edgeIndex: accepted,
+    edgeFrom: new Array<number>(k),
+    edgeTo: new Array<number>(k),
+    incoming: new Array<number[]>(n),
+    outgoing: new Array<number[]>(n),
+    predecessors: new Array<number[]>(n),
+    successors: new Array<number[]>(n),
+  };
+  for (let i = 0; i < n; i++) {
+    g.incoming[i] = new Array<number>(inDeg[i] as number);
+    g.predecessors[i] = new Array<number>(inDeg[i] as number);
+    g.outgoing[i] = new Array<number>(outDeg[i] as number);
+    g.successors[i] = new Array<number>(outDeg[i] as number);
+  }
+  outDeg.fill(0);
+  inDeg.fill(0);
+  for (let x = 0; x < k; x++) {
+    const j = accepted[x] as number;
+    const from = efrom[j] as number;
+    const to = eto[j] as number;
+    g.edgeFrom[x] = from;
+    g.edgeTo[x] = to;
+    const o = outDeg[from] as number;
+    outDeg[from] = o + 1;
+    (g.outgoing[from] as number[])[o] = x;
+    (g.successors[from] as number[])[o] = to;
+    const q = inDeg[to] as number;
+    inDeg[to] = q + 1;
+    (g.incoming[to] as number[])[q] = x;
+    (g.predecessors[to] as number[])[q] = from;
+  }
   return g;
-}
-
-const SCAN_LIMIT = 16;
-
-/** The accepted edge already going from → to, if any. */
-function findDuplicate(g: Graph, bigOut: Map<number, Map<number, number>>, from: number, to: number): number | undefined {
-  const big = bigOut.get(from);
-  if (big) return big.get(to);
-  for (const ek of g.outgoing[from] as number[]) if (g.edgeTo[ek] === to) return ek;
-  return undefined;
 }
 
 export interface TopoResult {

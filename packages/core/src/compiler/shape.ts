@@ -95,7 +95,9 @@ function checkNode(raw: unknown, i: number, p: Problems, out: ShapeResult): void
   const nodeType = type as NodeType;
   const parsed = NODE_SCHEMAS[nodeType].safeParse(raw);
   if (parsed.success) {
-    if (idOk) out.nodes[i] = parsed.data;
+    // The validated object itself, not zod's copy: nodes are many, and the copy only differs by
+    // dropping unknown keys, which are reported as warnings below.
+    if (idOk) out.nodes[i] = raw as NodeDefinition;
   } else {
     const typeFields = NODE_TYPE_FIELDS[nodeType].shape as Record<string, unknown>;
     for (const issue of parsed.error.issues) {
@@ -117,12 +119,11 @@ function checkNode(raw: unknown, i: number, p: Problems, out: ShapeResult): void
 
 /** Pattern, length and reserved names. Returns whether the id is usable. */
 function checkNodeId(id: string, i: number, p: Problems): boolean {
-  const at = () => pointer('nodes', i, 'id');
   if (id.length > MAX_NODE_ID_LENGTH) {
     p.error(
       'INVALID_NODE_ID',
       `node id "${shortName(id)}" is longer than ${MAX_NODE_ID_LENGTH} characters; use a shorter id`,
-      at(),
+      pointer('nodes', i, 'id'),
       [shortName(id)],
     );
     return false;
@@ -131,7 +132,7 @@ function checkNodeId(id: string, i: number, p: Problems): boolean {
     p.error(
       'INVALID_NODE_ID',
       `node id "${shortName(id)}" must start with a letter or "_" and contain only letters, digits and "_" (e.g. "fetch_data")`,
-      at(),
+      pointer('nodes', i, 'id'),
       [id],
     );
     return false;
@@ -140,7 +141,7 @@ function checkNodeId(id: string, i: number, p: Problems): boolean {
     p.error(
       'INVALID_NODE_ID',
       `node id "${id}" is reserved (it names a scope variable or a JSONata function); rename the node`,
-      at(),
+      pointer('nodes', i, 'id'),
       [id],
     );
     return false;

@@ -67,8 +67,19 @@ export function referenceVariable(src: string): string | undefined {
       while (i < src.length && isFieldChar(src.charCodeAt(i))) i++;
       if (i === start) return undefined;
     } else if (c === 91 /* [ */) {
-      // Bracket steps are rare: let the full parser judge them.
-      return parsePathReference(src)?.variable;
+      const close = src.indexOf(']', i);
+      if (close < 0) return undefined;
+      let digits = true;
+      for (let k = i + 1; k < close; k++) {
+        const d = src.charCodeAt(k);
+        if (d < 48 || d > 57) {
+          digits = false;
+          break;
+        }
+      }
+      // Quoted keys are rare: let the full parser judge them.
+      if (!digits || close === i + 1 || close - i - 1 > 9) return parsePathReference(src)?.variable;
+      i = close + 1;
     } else return undefined;
   }
   return src.slice(1, end);
