@@ -156,3 +156,36 @@ describe('runner on SQLite', () => {
     expect(signalled).toBe(true);
   });
 });
+
+describe('event subscription', () => {
+  it('replays after a seq, then streams live, with no gap and no duplicate at the seam', async () => {
+    const slowish = tool(async () => {
+      await new Promise((r) => setTimeout(r, 2));
+      return 1;
+    });
+    h = await harness({ tools: { slowish } });
+    const nodes = Array.from({ length: 30 }, (_, i) => ({ id: `n${i}`, type: 'tool_call' as const, tool: 'slowish' }));
+    const wf = await h.save({ name: 'stream', nodes, edges: nodes.slice(1).map((n, i) => ({ from: `n${i}`, to: n.id })) });
+    const { runId } = await h.engine.startRun({ workflowId: wf, version: 1, input: {} });
+    // Subscribers join at different moments, from different seqs, while events are produced.
+    const seen: number[][] = [];
+    const done: Promise<void>[] = [];
+    for (let k = 0; k < 6; k++) {
+      await new Promise((r) => setTimeout(r, 8));
+      const after = k * 3;
+      const got: number[] = [];
+      seen.push(got);
+      done.push(
+        new Promise((resolve) => {
+          h!.engine.subscribe(runId, { after, onEvent: (e) => got.push(e.seq), onEnd: resolve });
+        }),
+      );
+    }
+    await Promise.all(done);
+    const total = (await h.events(runId)).length;
+    seen.forEach((got, k) => {
+      const after = k * 3;
+      expect(got).toEqual(Array.from({ length: total - after }, (_, i) => after + i + 1));
+    });
+  });
+});

@@ -37,3 +37,21 @@ describe('openSqlite', () => {
     check.close();
   });
 });
+
+describe('openSqlite on a damaged file', () => {
+  it('refuses a corrupt database with a clear message and does not modify it', async () => {
+    const path = join(dir(), 'corrupt.db');
+    const h = await openSqlite(path);
+    h.raw.exec("insert into trellis_meta (key, value) values ('x', '" + 'y'.repeat(20000) + "')");
+    h.raw.pragma('wal_checkpoint(TRUNCATE)');
+    await h.close();
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const bytes = readFileSync(path);
+    // Keep the header, scribble over the pages after it.
+    bytes.fill(0xab, 4096 + 100, Math.min(bytes.length, 4096 * 6));
+    writeFileSync(path, bytes);
+    const before = readFileSync(path);
+    await expect(openSqlite(path)).rejects.toThrow(/corrupt|malformed|not a database/i);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+});
