@@ -45,7 +45,11 @@ describe('ApiClient against the real server', () => {
   });
 
   it('turns a 422 into an ApiError carrying the compiler codes', async () => {
-    const bad = { name: 'bad', nodes: [{ id: 'a', type: 'transform', expression: '$nope.x +' }], edges: [] } as unknown as WorkflowDefinition;
+    const bad = {
+      name: 'bad',
+      nodes: [{ id: 'a', type: 'transform', expression: '$nope.x +' }],
+      edges: [],
+    } as unknown as WorkflowDefinition;
     const err = await api.createWorkflow(bad).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(422);

@@ -426,7 +426,6 @@ function BuilderEditor({
           fitViewOptions={{ maxZoom: 1 }}
           defaultViewport={{ x: 0, y: 0, zoom: 1 }}
           minZoom={0.05}
-          onlyRenderVisibleElements={doc.nodes.length > 200}
           proOptions={{ hideAttribution: true }}
         >
           <Background />

@@ -190,7 +190,6 @@ function LiveRun({
           fitView
           fitViewOptions={{ maxZoom: 1 }}
           minZoom={0.05}
-          onlyRenderVisibleElements={doc.nodes.length > 200}
           proOptions={{ hideAttribution: true }}
         >
           <Background />
