@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
+import type { Connectors } from '@trellis/connectors';
 import type { Engine } from '@trellis/runtime';
 import type { Database } from '@trellis/store';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
@@ -31,6 +32,8 @@ export const SERVER_VERSION = '0.1.0';
 
 export interface BuildServerOptions {
   store: { db: Kysely<Database> };
+  /** Agent and tool registries: workflows naming unknown agents, skills or tools are refused (422). */
+  connectors?: Connectors | undefined;
   /** The embedded runner; without it run routes answer 503. */
   engine?: Engine | undefined;
   limits?: Partial<Limits>;
@@ -108,6 +111,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   const ctx: ServerContext = {
     db: options.store.db,
     engine: options.engine,
+    connectors: options.connectors,
     limits,
     metrics: new Metrics(),
     rateLimiter: new RateLimiter(limits.requestsPerMinute),

@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type Connectors, createConnectorExecutors } from '@trellis/connectors';
 import type { ExecutorResolver } from '@trellis/core';
 import {
   allowHostsFromEnv,
@@ -19,6 +20,7 @@ import {
   createHttpRequestExecutor,
   createOutboundGuard,
   type Engine,
+  type OutboundGuard,
 } from '@trellis/runtime';
 import {
   ADMIN_PRINCIPAL,
@@ -71,10 +73,19 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-function defaultExecutors(allowHosts: string[]): ExecutorResolver {
+/** http.request, A2A agents and MCP tools, all behind one outbound guard. */
+function defaultExecutors(
+  handle: SqliteHandle,
+  allowHosts: string[],
+): { resolver: ExecutorResolver; connectors: Connectors; guard: OutboundGuard } {
   const guard = createOutboundGuard({ allowHosts });
-  // Agent (A2A) and MCP executors are wired here once @trellis/connectors exports its factory.
-  return createExecutorResolver({ tools: { 'http.request': createHttpRequestExecutor({ guard }) } });
+  const connectors = createConnectorExecutors({ db: handle.db, guard });
+  const resolver = createExecutorResolver({
+    tools: { 'http.request': createHttpRequestExecutor({ guard }) },
+    toolCall: connectors.toolCall,
+    agentCall: connectors.agentCall,
+  });
+  return { resolver, connectors, guard };
 }
 
 /** Upserts the examples that validate as built-in templates; returns the ones skipped and why. */
@@ -107,15 +118,20 @@ async function seedDemoWorkflows(handle: SqliteHandle, dirs: string[]): Promise<
 export async function startTrellisServer(options: ServeOptions): Promise<RunningServer> {
   const handle = await openSqlite(options.db);
   let engine: Engine | undefined;
+  let connectors: Connectors | undefined;
+  let guard: OutboundGuard | undefined;
   try {
     const admin = await ensureAdmin(handle.db, options.adminToken);
     const allowHosts = [
       ...(options.allowHosts ?? allowHostsFromEnv()),
       ...(options.demo ? ['127.0.0.0/8', '::1', 'localhost'] : []),
     ];
+    const wired = defaultExecutors(handle, allowHosts);
+    connectors = wired.connectors;
+    guard = wired.guard;
     const runner = createEngine({
       store: new SqliteRunStore(handle),
-      executors: options.executors ? options.executors({ handle, allowHosts }) : defaultExecutors(allowHosts),
+      executors: options.executors ? options.executors({ handle, allowHosts }) : wired.resolver,
     });
     engine = runner;
     await runner.whenReady();
@@ -131,6 +147,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const server = await buildServer({
       store: handle,
       engine: runner,
+      connectors: wired.connectors,
       logger: options.logger ?? false,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
@@ -147,6 +164,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
         const force = setTimeout(() => server.app.server.closeAllConnections(), 1000);
         await server.app.close();
         clearTimeout(force);
+        await wired.connectors.close();
+        await wired.guard.close();
         await handle.close();
       })();
       return closing;
@@ -154,6 +173,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, handle, close };
   } catch (err) {
     await engine?.shutdown(0);
+    await connectors?.close();
+    await guard?.close();
     await handle.close();
     throw err;
   }

@@ -3,6 +3,8 @@
  * with `errors`, plus the size limit (413). A definition is compiled once here per save; the
  * engine caches its own compiled form per version.
  */
+
+import { type ConnectorRegistries, checkConnectorReferences } from '@trellis/connectors';
 import { type CompiledSummary, compile, summarize, type ValidationError, type WorkflowDefinition } from '@trellis/core';
 import { MAX_JSON_DEPTH, measureJson } from './http/json-limits.ts';
 import { HttpProblem } from './http/problem.ts';
@@ -40,4 +42,25 @@ export function requireValidDefinition(definition: unknown, maxBytes: number): E
     );
   }
   return check;
+}
+
+/**
+ * Save-time checks of what the definition names outside itself (registered agents and skills,
+ * MCP tools and their literal arguments): 422 with `UNKNOWN_AGENT_SKILL` / `TOOL_INPUT_INVALID`.
+ * Skipped when the server has no connector registries (contract tests).
+ */
+export async function requireKnownReferences(
+  definition: WorkflowDefinition,
+  registries: ConnectorRegistries | undefined,
+): Promise<void> {
+  if (!registries) return;
+  const errors = await checkConnectorReferences(definition, registries);
+  if (errors.length > 0) {
+    const first = errors[0];
+    throw new HttpProblem(
+      'DEFINITION_INVALID',
+      `the definition names ${errors.length} unknown or misused agent(s)/tool(s)${first ? `; first: ${first.message}` : ''}`,
+      { errors },
+    );
+  }
 }

@@ -6,8 +6,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createConnectorExecutors } from '@trellis/connectors';
 import type { Executor } from '@trellis/core';
-import { createEngine, createExecutorResolver, type RunnerEngine } from '@trellis/runtime';
+import { createEngine, createExecutorResolver, createOutboundGuard, type RunnerEngine } from '@trellis/runtime';
 import { createToken, ensureAdmin, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
 import type { LightMyRequestResponse } from 'fastify';
 import { type BuildServerOptions, buildServer, type TrellisServer } from '../src/index.ts';
@@ -54,7 +55,9 @@ export async function startTestServer(
   });
   await engine.whenReady();
   const { tools: _tools, ...rest } = options;
-  const server = await buildServer({ store: handle, engine, checkResponses: true, consoleDir: false, ...rest });
+  const guard = createOutboundGuard();
+  const connectors = createConnectorExecutors({ db: handle.db, guard });
+  const server = await buildServer({ store: handle, engine, connectors, checkResponses: true, consoleDir: false, ...rest });
   await ensureAdmin(handle.db, ADMIN_TOKEN);
   const tokens = {
     admin: ADMIN_TOKEN,
@@ -82,6 +85,8 @@ export async function startTestServer(
     close: async () => {
       await server.app.close();
       await engine.shutdown(0);
+      await connectors.close();
+      await guard.close();
       await handle.close();
     },
   };

@@ -54,6 +54,14 @@ describe('workflows API', () => {
     expect(codes).toEqual(expect.arrayContaining(['DUPLICATE_NODE_ID', 'INVALID_NODE_TYPE', 'UNKNOWN_NODE_REFERENCE']));
   });
 
+  it('refuses to save a workflow naming an agent that is not registered (UNKNOWN_AGENT_SKILL)', async () => {
+    const res = await t.request('POST', '/api/v1/workflows', {
+      body: { name: 'agenty', nodes: [{ id: 'ask', type: 'agent_call', agent: 'nobody', skill: 'x' }] },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(json(res).errors[0]).toMatchObject({ code: 'UNKNOWN_AGENT_SKILL', nodes: ['ask'] });
+  });
+
   it('validates without saving', async () => {
     const ok = json(await t.request('POST', '/api/v1/workflows/validate', { body: branchingWorkflow() }));
     expect(ok).toMatchObject({ valid: true, errors: [] });

@@ -3,6 +3,7 @@
  * without a runner, e.g. for contract tests — run routes then answer 503), limits and metrics.
  * Passed explicitly to each route file; nothing is read from globals.
  */
+import type { Connectors } from '@trellis/connectors';
 import type { Engine } from '@trellis/runtime';
 import type { Database } from '@trellis/store';
 import type { Kysely } from 'kysely';
@@ -37,6 +38,8 @@ export const DEFAULT_LIMITS: Limits = {
 export interface ServerContext {
   readonly db: Kysely<Database>;
   readonly engine: Engine | undefined;
+  /** Agent and tool registries (routes of agents and tool servers; save-time reference checks); absent in contract tests. */
+  readonly connectors: Connectors | undefined;
   readonly limits: Limits;
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;

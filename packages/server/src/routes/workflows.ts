@@ -24,7 +24,7 @@ import {
   workflowDetailSchema,
   workflowSummarySchema,
 } from '../schemas/workflows.ts';
-import { checkDefinition, requireValidDefinition } from '../validation.ts';
+import { checkDefinition, requireKnownReferences, requireValidDefinition } from '../validation.ts';
 
 export function summary(w: WorkflowInfo) {
   return {
@@ -64,6 +64,7 @@ export function workflowRoutes(api: Api): void {
     handler: async ({ body, principal, reply }) => {
       const check = requireValidDefinition(body, ctx.limits.definitionBytes);
       const def = check.definition;
+      await requireKnownReferences(def, ctx.connectors);
       const { id, version } = await createWorkflow(ctx.db, {
         name: def.name,
         description: def.description ?? null,
@@ -166,6 +167,7 @@ export function workflowRoutes(api: Api): void {
     handler: async ({ workflow, body, principal }) => {
       const w = live(workflow);
       const check = requireValidDefinition(body, ctx.limits.definitionBytes);
+      await requireKnownReferences(check.definition, ctx.connectors);
       const version = await addVersion(ctx.db, w.id, body, principal.name);
       if (version === undefined) throw new HttpProblem('NOT_FOUND', `workflow '${w.id}' was deleted`);
       return {
