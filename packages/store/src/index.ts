@@ -20,6 +20,10 @@ export {
 } from './areas/workflows.ts';
 export * from './errors.ts';
 export { MIGRATIONS } from './migrations/index.ts';
+export * from './open.ts';
+export * from './postgres.ts';
 export * from './runs/index.ts';
+export * from './runs/lease-store.ts';
+export * from './runs/pg-run-store.ts';
 export * from './sqlite.ts';
 export type * from './tables.ts';

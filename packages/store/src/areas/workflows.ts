@@ -5,7 +5,7 @@
  * leaves lists and refuses new versions and runs, but its versions and runs stay readable.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter } from 'kysely';
 import type { Database, WorkflowsTable } from '../tables.ts';
 
 /** A workflow as the domain sees it (mapped from its row). */
@@ -235,11 +235,13 @@ export async function listWorkflows(db: Kysely<Database>, query: WorkflowListQue
   }
   if (query.q) {
     // instr() rather than LIKE: the user's text is matched literally, with no wildcard escaping.
+    // PostgreSQL spells it strpos(), with the same arguments and result.
     const needle = query.q.toLowerCase();
+    const find = db.getExecutor().adapter instanceof PostgresAdapter ? 'strpos' : 'instr';
     q = q.where((eb) =>
       eb.or([
-        eb(eb.fn('instr', [eb.fn('lower', ['name']), eb.val(needle)]), '>', 0),
-        eb(eb.fn('instr', [eb.fn('lower', ['description']), eb.val(needle)]), '>', 0),
+        eb(eb.fn(find, [eb.fn('lower', ['name']), eb.val(needle)]), '>', 0),
+        eb(eb.fn(find, [eb.fn('lower', ['description']), eb.val(needle)]), '>', 0),
       ]),
     );
   }

@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_server.ts';
+import * as m0003 from './0003_postgres.ts';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the set is fixed at
@@ -9,6 +10,7 @@ import * as m0002 from './0002_server.ts';
 export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_server': m0002,
+  '0003_postgres': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

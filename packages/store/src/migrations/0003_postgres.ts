@@ -1,0 +1,68 @@
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
+
+/**
+ * PostgreSQL-only parts of the schema (a no-op on SQLite):
+ *
+ * - Every text column gets the "C" collation: bytewise order, as SQLite's BINARY. Ids, names
+ *   and ISO times then sort and compare identically on both dialects, whatever locale the
+ *   user's database was created with, and ISO-time comparisons stay index-friendly text compares.
+ * - `trellis_iso(t)`: a time as the ISO-8601 text every time column holds, so the database's
+ *   clock (`now()`) can be compared with and written into those columns.
+ * - `trellis_fence(worker, run_ids)`: locks the runs a fenced commit touches and raises
+ *   SQLSTATE TR001 unless this worker holds an unexpired lease on each of them. It is the first
+ *   statement of a fenced commit, so a stale worker's late commit rolls back entirely.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run against any database shape
+export async function up(db: Kysely<any>): Promise<void> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+  const tables = [
+    'trellis_meta',
+    'workflows',
+    'workflow_versions',
+    'runs',
+    'node_runs',
+    'attempts',
+    'events',
+    'users',
+    'api_tokens',
+    'permissions',
+    'templates',
+    'idempotency_keys',
+    'agents',
+    'tool_servers',
+  ];
+  const cols = await sql<{ table_name: string; column_name: string }>`
+    select table_name, column_name from information_schema.columns
+    where table_schema = current_schema() and data_type = 'text' and table_name in (${sql.join(tables)})
+    order by table_name, ordinal_position`.execute(db);
+  const byTable = new Map<string, string[]>();
+  for (const c of cols.rows) byTable.set(c.table_name, [...(byTable.get(c.table_name) ?? []), c.column_name]);
+  for (const [table, names] of byTable) {
+    const alters = names.map((n) => sql`alter column ${sql.ref(n)} type text collate "C"`);
+    await sql`alter table ${sql.table(table)} ${sql.join(alters)}`.execute(db);
+  }
+
+  await sql`
+    create or replace function trellis_iso(t timestamptz) returns text
+    language sql stable strict parallel safe
+    as $$ select to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') $$`.execute(db);
+
+  await sql`
+    create or replace function trellis_fence(p_worker text, p_runs text[]) returns void
+    language plpgsql
+    as $$
+    declare
+      held text[];
+    begin
+      select coalesce(array_agg(id), '{}') into held from (
+        select id from runs
+        where id = any(p_runs) and worker_id = p_worker and lease_expires_at > trellis_iso(now())
+        for update
+      ) s;
+      if cardinality(held) < cardinality(p_runs) then
+        raise exception 'worker % no longer holds the lease on run(s) %', p_worker,
+          array_to_string(array(select unnest(p_runs) except select unnest(held)), ', ')
+          using errcode = 'TR001';
+      end if;
+    end $$`.execute(db);
+}

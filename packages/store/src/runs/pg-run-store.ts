@@ -1,0 +1,446 @@
+/**
+ * The runs area on PostgreSQL, and the lease store for many workers. Same semantics as
+ * SqliteRunStore (one suite tests both).
+ *
+ * Hot path: a batch (`commit`, `commitFenced`) is ONE round trip. Its statements are rendered
+ * with escaped literals into one multi-statement text sent over the simple-query protocol,
+ * which PostgreSQL runs as one implicit transaction: all or nothing, and any `pg_notify` in it
+ * is delivered only on commit. Sending statements one by one with parameters would cost one
+ * network round trip each (node-postgres does not pipeline). Reads that take parameters use
+ * named (prepared-once-per-connection) statements.
+ */
+import type { RunEvent, RunRecord } from '@trellis/core';
+import pg from 'pg';
+import { guardPg, listenPostgres, type PostgresHandle } from '../postgres.ts';
+import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
+import { InvalidCursorError } from './errors.ts';
+import {
+  CHANNELS,
+  checkNotification,
+  LeaseLostError,
+  type Notification,
+  type NotificationHandler,
+  type RunLeaseStore,
+  runIdsOf,
+  type Subscription,
+} from './lease-store.ts';
+import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
+import type { LoadedRun, NewRun, RunListPage, RunStore, WriteOp } from './run-store.ts';
+
+const RUN_COLUMNS = [
+  'id',
+  'workflow_id',
+  'version',
+  'status',
+  'input',
+  'output',
+  'error',
+  'cost_usd',
+  'created_by',
+  'created_at',
+  'started_at',
+  'finished_at',
+  'deadline_at',
+  'last_seq',
+  'worker_id',
+  'lease_expires_at',
+  'cancel_requested',
+] as const satisfies readonly (keyof RunsTable)[];
+const EVENT_COLUMNS = ['run_id', 'seq', 'type', 'node_id', 'at', 'data'] as const satisfies readonly (keyof EventsTable)[];
+const ATTEMPT_COLUMNS = [
+  'run_id',
+  'node_id',
+  'attempt',
+  'status',
+  'started_at',
+  'finished_at',
+  'error',
+  'cost_usd',
+  'usage',
+  'worker_id',
+  'lease_expires_at',
+] as const satisfies readonly (keyof AttemptsTable)[];
+
+/** SQLSTATE raised by trellis_fence (migration 0003). */
+const FENCE_STATE = 'TR001';
+
+/** A value as an SQL literal. Strings are escaped by node-postgres (standard_conforming_strings). */
+export function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError(`cannot store the number ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v === 'string') return pg.escapeLiteral(v);
+  throw new TypeError(`cannot store a ${typeof v} in a column`);
+}
+
+/** Column names come from our typed row patches; checked anyway, since they are not escaped. */
+function column(name: string): string {
+  if (!/^[a-z_]+$/.test(name)) throw new TypeError(`invalid column name ${JSON.stringify(name)}`);
+  return name;
+}
+
+function insertSql<T extends object>(table: string, cols: readonly (keyof T & string)[], rows: readonly T[]): string {
+  const values = rows.map((r) => `(${cols.map((c) => literal(r[c])).join(', ')})`).join(', ');
+  return `insert into ${table} (${cols.join(', ')}) values ${values}`;
+}
+
+function updateSql(table: string, set: object, where: string): string | undefined {
+  const entries = Object.entries(set);
+  if (entries.length === 0) return undefined;
+  return `update ${table} set ${entries.map(([c, v]) => `${column(c)} = ${literal(v)}`).join(', ')} where ${where}`;
+}
+
+/**
+ * The statements of a batch, in order. Consecutive event and attempt inserts are merged into
+ * one multi-row insert each (most of a batch is events).
+ */
+export function batchSql(ops: readonly WriteOp[]): string[] {
+  const out: string[] = [];
+  let events: EventsTable[] = [];
+  let attempts: AttemptsTable[] = [];
+  const flush = () => {
+    if (events.length) out.push(insertSql('events', EVENT_COLUMNS, events));
+    if (attempts.length) out.push(insertSql('attempts', ATTEMPT_COLUMNS, attempts));
+    events = [];
+    attempts = [];
+  };
+  for (const op of ops) {
+    switch (op.op) {
+      case 'event':
+        if (attempts.length) flush();
+        events.push(op.row);
+        break;
+      case 'attempt.insert':
+        if (events.length) flush();
+        attempts.push(op.row);
+        break;
+      case 'attempt.update': {
+        flush();
+        const s = updateSql(
+          'attempts',
+          op.set,
+          `run_id = ${literal(op.runId)} and node_id = ${literal(op.nodeId)} and attempt = ${literal(op.attempt)}`,
+        );
+        if (s) out.push(s);
+        break;
+      }
+      case 'node': {
+        flush();
+        const s = updateSql('node_runs', op.set, `run_id = ${literal(op.runId)} and node_id = ${literal(op.nodeId)}`);
+        if (s) out.push(s);
+        break;
+      }
+      case 'run': {
+        flush();
+        const s = updateSql('runs', op.set, `id = ${literal(op.runId)}`);
+        if (s) out.push(s);
+        break;
+      }
+      default: {
+        const never: never = op;
+        throw new Error(`unknown write op ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  flush();
+  return out;
+}
+
+function notifySql(notify: readonly Notification[]): string[] {
+  return notify.map((n) => {
+    checkNotification(n);
+    return `select pg_notify(${literal(n.channel)}, ${literal(n.payload)})`;
+  });
+}
+
+/** A lease's end: the database's now + ms, as ISO text. */
+const leaseEnd = (param: string) => `trellis_iso(now() + ${param} * interval '1 millisecond')`;
+
+export class PgRunStore implements RunStore, RunLeaseStore {
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly handle: Pick<PostgresHandle, 'pool' | 'clientConfig'>) {
+    this.pool = handle.pool;
+  }
+
+  /** Runs a multi-statement text as one implicit transaction; one result per statement. */
+  private async multi(statements: readonly string[]): Promise<pg.QueryResult[]> {
+    if (statements.length === 0) return [];
+    const res = (await guardPg(() => this.pool.query(statements.join(';\n')))) as pg.QueryResult | pg.QueryResult[];
+    return Array.isArray(res) ? res : [res];
+  }
+
+  private async q<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+    return guardPg(() => this.pool.query<R>({ name, text, values }));
+  }
+
+  async commit(ops: readonly WriteOp[]): Promise<void> {
+    await this.multi(batchSql(ops));
+  }
+
+  async commitFenced(workerId: string, ops: readonly WriteOp[], notify: readonly Notification[] = []): Promise<void> {
+    const runIds = runIdsOf(ops);
+    const statements = [...batchSql(ops), ...notifySql(notify)];
+    if (statements.length === 0) return;
+    if (runIds.length > 0)
+      statements.unshift(`select trellis_fence(${literal(workerId)}, array[${runIds.map(literal).join(', ')}]::text[])`);
+    try {
+      await this.multi(statements);
+    } catch (err) {
+      if (err && typeof err === 'object' && 'code' in err && err.code === FENCE_STATE)
+        throw new LeaseLostError(workerId, err instanceof Error ? err.message : String(err), err);
+      throw err;
+    }
+  }
+
+  async createRun(run: NewRun): Promise<{ runId: string; created: boolean }> {
+    const r = run.row;
+    const rest = [
+      insertSql('runs', RUN_COLUMNS, [r]),
+      ...(run.nodeIds.length
+        ? [
+            `insert into node_runs (run_id, node_id, status, attempt, cost_usd) select ${literal(r.id)}, n, 'pending', 0, 0 from unnest(array[${run.nodeIds.map(literal).join(', ')}]::text[]) as n`,
+          ]
+        : []),
+      ...(run.events.length ? [insertSql('events', EVENT_COLUMNS, run.events)] : []),
+    ];
+    if (!run.idempotency) {
+      await this.multi(rest);
+      return { runId: r.id, created: true };
+    }
+    const { scope, key } = run.idempotency;
+    return guardPg(async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('begin');
+        // Concurrent starts with one key: the second insert waits for the first to commit, then
+        // inserts nothing and reads the winner's run id.
+        const ins = await client.query(
+          'insert into idempotency_keys (scope, key, run_id, created_at) values ($1, $2, $3, $4) on conflict do nothing',
+          [scope, key, r.id, r.created_at],
+        );
+        if (ins.rowCount === 0) {
+          await client.query('rollback');
+          const existing = await client.query<{ run_id: string }>(
+            'select run_id from idempotency_keys where scope = $1 and key = $2',
+            [scope, key],
+          );
+          const id = existing.rows[0]?.run_id;
+          if (id === undefined) throw new Error('idempotency key vanished between insert and read');
+          return { runId: id, created: false };
+        }
+        await client.query(`${rest.join(';\n')};\ncommit`);
+        return { runId: r.id, created: true };
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        await client.query('rollback').catch(() => {});
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    });
+  }
+
+  async loadRun(runId: string): Promise<LoadedRun | undefined> {
+    const id = literal(runId);
+    const [runs, nodes, last, losses] = await this.multi([
+      `select * from runs where id = ${id}`,
+      `select * from node_runs where run_id = ${id}`,
+      `select coalesce(max(seq), 0) as n from events where run_id = ${id}`,
+      `select node_id, count(*) as n from attempts where run_id = ${id} and error like '{"code":"LEASE_EXPIRED"%' group by node_id`,
+    ]);
+    const run = runs?.rows[0] as RunsTable | undefined;
+    if (!run) return undefined;
+    return {
+      run,
+      nodes: (nodes?.rows ?? []) as NodeRunsTable[],
+      lastSeq: Number(last?.rows[0]?.n ?? 0),
+      leaseLosses: new Map(((losses?.rows ?? []) as { node_id: string; n: number }[]).map((l) => [l.node_id, l.n])),
+    };
+  }
+
+  async listResumable(): Promise<string[]> {
+    const res = await this.q<{ id: string }>(
+      'trellis_resumable',
+      `select id from runs where status in ('queued', 'running')
+       union select distinct run_id from node_runs where status = 'waiting' and decision is not null`,
+      [],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
+  async dueGateTimeouts(nowIso: string, limit: number): Promise<{ runId: string; nodeId: string }[]> {
+    const res = await this.q<{ runId: string; nodeId: string }>(
+      'trellis_due_gates',
+      `select run_id as "runId", node_id as "nodeId" from node_runs where status = 'waiting' and wait_until <= $1 limit $2`,
+      [nowIso, limit],
+    );
+    return res.rows;
+  }
+
+  async dueRunDeadlines(nowIso: string, limit: number): Promise<string[]> {
+    const res = await this.q<{ id: string }>(
+      'trellis_due_deadlines',
+      `select id from runs where status = 'waiting' and deadline_at <= $1 limit $2`,
+      [nowIso, limit],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
+  async recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean> {
+    // Row lock + re-check of `decision is null` under READ COMMITTED: of concurrent decisions,
+    // exactly one updates the row, on any number of servers.
+    const res = await this.q(
+      'trellis_record_decision',
+      `update node_runs set decision = $1 where run_id = $2 and node_id = $3 and status = 'waiting' and decision is null`,
+      [decision, runId, nodeId],
+    );
+    return res.rowCount === 1;
+  }
+
+  async getRunStatus(runId: string): Promise<string | undefined> {
+    const res = await this.q<{ status: string }>('trellis_run_status', 'select status from runs where id = $1', [runId]);
+    return res.rows[0]?.status;
+  }
+
+  async readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]> {
+    const res = await this.q<EventsTable>(
+      'trellis_read_events',
+      'select * from events where run_id = $1 and seq > $2 order by seq limit $3',
+      [runId, after, limit],
+    );
+    return res.rows.map(toRunEvent);
+  }
+
+  async getRunRecord(runId: string): Promise<RunRecord | undefined> {
+    const id = literal(runId);
+    const [runs, nodes, attempts, last] = await this.multi([
+      `select * from runs where id = ${id}`,
+      `select * from node_runs where run_id = ${id}`,
+      `select * from attempts where run_id = ${id}`,
+      `select coalesce(max(seq), 0) as n from events where run_id = ${id}`,
+    ]);
+    const run = runs?.rows[0] as RunsTable | undefined;
+    if (!run) return undefined;
+    run.last_seq = Number(last?.rows[0]?.n ?? 0);
+    return toRunRecord(run, (nodes?.rows ?? []) as NodeRunsTable[], (attempts?.rows ?? []) as AttemptsTable[]);
+  }
+
+  async listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.workflowId !== undefined) {
+      params.push(query.workflowId);
+      where.push(`workflow_id = $${params.length}`);
+    }
+    if (query.cursor !== undefined) {
+      const c = decodeCursor(query.cursor);
+      if (!c) throw new InvalidCursorError();
+      params.push(c[0], c[1]);
+      where.push(`(created_at < $${params.length - 1} or (created_at = $${params.length - 1} and id < $${params.length}))`);
+    }
+    params.push(query.limit + 1);
+    const text = `select runs.*, coalesce((select max(seq) from events where events.run_id = runs.id), runs.last_seq) as last_seq
+      from runs ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit $${params.length}`;
+    const res = await guardPg(() => this.pool.query<RunsTable>(text, params));
+    const rows = res.rows;
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      runs: page.map(toRunSummary),
+      nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  async getDefinition(workflowId: string, version: number): Promise<string | undefined> {
+    const res = await this.q<{ definition: string }>(
+      'trellis_definition',
+      'select definition from workflow_versions where workflow_id = $1 and version = $2',
+      [workflowId, version],
+    );
+    return res.rows[0]?.definition;
+  }
+
+  // ---- leases ---------------------------------------------------------------------------
+
+  async claimRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    // The inner select locks candidate rows, skipping rows another claimer holds; the outer
+    // update re-checks them under the lock (READ COMMITTED re-evaluation), so a run claimed
+    // and committed by another worker meanwhile is not taken twice.
+    const res = await this.q<{ id: string }>(
+      'trellis_claim_runs',
+      `update runs set worker_id = $1, lease_expires_at = ${leaseEnd('$2')}
+       where id in (
+         select r.id from runs r
+         where (r.lease_expires_at is null or r.lease_expires_at <= trellis_iso(now()))
+           and (
+             r.status in ('queued', 'running')
+             or (r.status = 'waiting' and (
+               r.cancel_requested = 1
+               or r.deadline_at <= trellis_iso(now())
+               or exists (
+                 select 1 from node_runs n
+                 where n.run_id = r.id and n.status = 'waiting'
+                   and (n.decision is not null or n.wait_until <= trellis_iso(now()))
+               )
+             ))
+           )
+         order by r.created_at, r.id
+         limit $3
+         for update skip locked
+       )
+       returning id`,
+      [workerId, leaseMs, limit],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
+  async renewLeases(workerId: string, runIds: readonly string[], leaseMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const res = await this.q<{ id: string }>(
+      'trellis_renew_leases',
+      `update runs set lease_expires_at = ${leaseEnd('$3')}
+       where id = any($2::text[]) and worker_id = $1
+       returning id`,
+      [workerId, [...runIds], leaseMs],
+    );
+    const kept = new Set(res.rows.map((r) => r.id));
+    return runIds.filter((id) => !kept.has(id));
+  }
+
+  async releaseRun(workerId: string, runId: string): Promise<boolean> {
+    const res = await this.q(
+      'trellis_release_run',
+      'update runs set worker_id = null, lease_expires_at = null where id = $1 and worker_id = $2',
+      [runId, workerId],
+    );
+    return res.rowCount === 1;
+  }
+
+  async requestCancel(runId: string): Promise<boolean> {
+    const [upd] = await this.multi([
+      `update runs set cancel_requested = 1 where id = ${literal(runId)} and status not in ('succeeded', 'failed', 'cancelled')`,
+      ...notifySql([{ channel: CHANNELS.cancel, payload: runId }]).map(
+        // Notify only when the update changed a row: same transaction, so both or neither.
+        (s) =>
+          `${s} where exists (select 1 from runs where id = ${literal(runId)} and cancel_requested = 1 and status not in ('succeeded', 'failed', 'cancelled'))`,
+      ),
+    ]);
+    return upd?.rowCount === 1;
+  }
+
+  async wake(channel: string, payload: string): Promise<void> {
+    await this.multi(notifySql([{ channel, payload }]));
+  }
+
+  async listen(channels: readonly string[], handler: NotificationHandler): Promise<Subscription> {
+    for (const channel of channels) checkNotification({ channel, payload: '' });
+    return listenPostgres(this.handle.clientConfig, channels, handler);
+  }
+}
