@@ -3,7 +3,7 @@
  * bench/results/ so that runs can be compared (and quoted) later.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,7 +40,7 @@ export function writeResults(name: string, data: unknown): string {
   const doc = {
     name,
     at: new Date().toISOString(),
-    machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model },
+    machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg: loadavg() },
     data,
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
@@ -52,4 +52,10 @@ export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** One line describing how busy the machine was: timings on a shared machine need this context. */
+export function machineLoad(): string {
+  const [one, five] = loadavg();
+  return `load average ${one?.toFixed(2)} (1 min), ${five?.toFixed(2)} (5 min) on ${cpus().length} cores`;
 }
