@@ -1,0 +1,435 @@
+/**
+ * One store suite, two dialects: every test below runs against a real SQLite file and a real
+ * PostgreSQL server (throwaway, one database per test). The lease contract, which only
+ * PostgreSQL implements, follows in its own block.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  addVersion,
+  createTemplate,
+  createToken,
+  createWorkflow,
+  deleteAgent,
+  deleteToolServer,
+  type EventsTable,
+  ensureAdmin,
+  getAgent,
+  getRole,
+  getTemplate,
+  getToolServer,
+  getVersion,
+  grant,
+  insertAgent,
+  insertToolServer,
+  listAgents,
+  listPermissions,
+  listTemplates,
+  listTokens,
+  listToolServers,
+  listVersions,
+  listWorkflows,
+  type NewRun,
+  openStore,
+  revokeToken,
+  type Store,
+  setPermissions,
+  softDelete,
+  updateAgentCard,
+  updateToolServerTools,
+  upsertBuiltinTemplates,
+  verifyToken,
+  type WriteOp,
+} from '../../src/index.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+
+let server: Promise<TestPostgres> | undefined;
+/** The PostgreSQL server for this file, started on first use (initdb once per file). */
+export const pgServer = (): Promise<TestPostgres> => {
+  server ??= startPostgres();
+  return server;
+};
+afterAll(async () => {
+  if (server) await (await server).destroy();
+});
+
+const DIALECTS = [
+  { name: 'sqlite', open: () => openStore(join(mkdtempSync(join(tmpdir(), 'trellis-suite-')), 'trellis.db')) },
+  { name: 'postgres', open: async () => openStore(await (await pgServer()).createDatabase('suite')) },
+] as const;
+
+const T0 = '2026-01-01T00:00:00.000Z';
+const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
+
+function event(runId: string, seq: number, type = 'node.started', nodeId: string | null = 'a'): EventsTable {
+  return { run_id: runId, seq, type, node_id: nodeId, at: at(seq), data: JSON.stringify({ seq, text: "it's \\ 'quoted'" }) };
+}
+
+function newRun(id: string, workflowId: string, extra: Partial<NewRun['row']> = {}, idem?: NewRun['idempotency']): NewRun {
+  return {
+    row: {
+      id,
+      workflow_id: workflowId,
+      version: 1,
+      status: 'queued',
+      input: JSON.stringify({ topic: 'x' }),
+      output: null,
+      error: null,
+      cost_usd: 0,
+      created_by: 'alice',
+      created_at: T0,
+      started_at: null,
+      finished_at: null,
+      deadline_at: null,
+      last_seq: 1,
+      worker_id: null,
+      lease_expires_at: null,
+      cancel_requested: 0,
+      ...extra,
+    },
+    nodeIds: ['a', 'b'],
+    events: [{ run_id: id, seq: 1, type: 'run.queued', node_id: null, at: T0, data: '{}' }],
+    ...(idem ? { idempotency: idem } : {}),
+  };
+}
+
+const DEFINITION = { name: 'Demo', description: 'a demo', nodes: [{ id: 'a', type: 'noop' }], edges: [] };
+
+describe.each(DIALECTS)('store on $name', (dialect) => {
+  let store: Store;
+  let wf: string;
+  beforeEach(async () => {
+    store = await dialect.open();
+    wf = (await createWorkflow(store.db, { name: 'Demo', definition: DEFINITION, owner: 'alice' })).id;
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('creates a run with its nodes and first events, and an idempotency key returns the same run', async () => {
+    const first = await store.runs.createRun(newRun('r1', wf, {}, { scope: 'alice', key: 'k1' }));
+    expect(first).toEqual({ runId: 'r1', created: true });
+    const again = await store.runs.createRun(newRun('r2', wf, {}, { scope: 'alice', key: 'k1' }));
+    expect(again).toEqual({ runId: 'r1', created: false });
+    expect(await store.runs.getRunStatus('r2')).toBeUndefined();
+    const other = await store.runs.createRun(newRun('r3', wf, {}, { scope: 'bob', key: 'k1' }));
+    expect(other).toEqual({ runId: 'r3', created: true });
+    const loaded = await store.runs.loadRun('r1');
+    expect(loaded?.nodes.map((n) => [n.node_id, n.status, n.attempt]).sort()).toEqual([
+      ['a', 'pending', 0],
+      ['b', 'pending', 0],
+    ]);
+    expect(loaded?.lastSeq).toBe(1);
+  });
+
+  it('concurrent starts with one idempotency key create exactly one run', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.runs.createRun(newRun(`c${i}`, wf, {}, { scope: 's', key: 'same' }))),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.runId)).size).toBe(1);
+  });
+
+  it('commits every op kind in one batch, and reads them back with the same types', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    const ops: WriteOp[] = [
+      { op: 'run', runId: 'r1', set: { status: 'running', started_at: at(1), cost_usd: 0.25 } },
+      { op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'running', attempt: 1, input: '{"x":1}', started_at: at(1) } },
+      {
+        op: 'attempt.insert',
+        row: {
+          run_id: 'r1',
+          node_id: 'a',
+          attempt: 1,
+          status: 'running',
+          started_at: at(1),
+          finished_at: null,
+          error: null,
+          cost_usd: 0,
+          usage: null,
+          worker_id: 'w1',
+          lease_expires_at: null,
+        },
+      },
+      { op: 'event', row: event('r1', 2, 'node.started') },
+      {
+        op: 'attempt.update',
+        runId: 'r1',
+        nodeId: 'a',
+        attempt: 1,
+        set: { status: 'failed', finished_at: at(2), error: '{"code":"TIMEOUT","message":"slow"}', cost_usd: 0.125 },
+      },
+      {
+        op: 'node',
+        runId: 'r1',
+        nodeId: 'a',
+        set: { status: 'retrying', next_attempt_at: at(500), cost_usd: 0.125, prompt: 'Approve?' },
+      },
+      { op: 'event', row: event('r1', 3, 'node.failed') },
+      { op: 'event', row: event('r1', 4, 'node.retrying') },
+    ];
+    await store.runs.commit(ops);
+
+    const loaded = await store.runs.loadRun('r1');
+    expect(loaded?.lastSeq).toBe(4);
+    expect(loaded?.run.status).toBe('running');
+    expect(typeof loaded?.run.version).toBe('number');
+    expect(loaded?.run.cost_usd).toBe(0.25);
+    expect(loaded?.run.cancel_requested).toBe(0);
+    const a = loaded?.nodes.find((n) => n.node_id === 'a');
+    expect(a).toMatchObject({ status: 'retrying', attempt: 1, input: '{"x":1}', next_attempt_at: at(500), cost_usd: 0.125 });
+
+    const rec = await store.runs.getRunRecord('r1');
+    expect(rec).toMatchObject({
+      id: 'r1',
+      workflowId: wf,
+      version: 1,
+      status: 'running',
+      input: { topic: 'x' },
+      costUsd: 0.25,
+      lastSeq: 4,
+      createdBy: 'alice',
+      createdAt: T0,
+      startedAt: at(1),
+    });
+    expect(rec?.nodes.a).toMatchObject({
+      status: 'retrying',
+      input: { x: 1 },
+      prompt: 'Approve?',
+      nextAttemptAt: at(500),
+      attempts: [
+        { attempt: 1, status: 'failed', startedAt: at(1), finishedAt: at(2), costUsd: 0.125, error: { code: 'TIMEOUT' } },
+      ],
+    });
+    expect(rec?.nodes.b).toMatchObject({ status: 'pending', attempts: [] });
+    expect(await store.runs.getRunRecord('nope')).toBeUndefined();
+  });
+
+  it('a batch with a failing operation changes nothing', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    const bad: WriteOp[] = [
+      { op: 'run', runId: 'r1', set: { status: 'running' } },
+      { op: 'event', row: event('r1', 2) },
+      { op: 'event', row: event('r1', 1) }, // seq 1 exists: primary key violation
+    ];
+    await expect(store.runs.commit(bad)).rejects.toThrow();
+    expect(await store.runs.getRunStatus('r1')).toBe('queued');
+    expect((await store.runs.readEvents('r1', 0, 10)).map((e) => e.seq)).toEqual([1]);
+    await store.runs.commit([]);
+  });
+
+  it('reads events in seq order, paged, with their data and node id', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    await store.runs.createRun(newRun('r2', wf));
+    const ops: WriteOp[] = [];
+    for (let s = 30; s >= 2; s--) ops.push({ op: 'event', row: event('r1', s, 'node.started', s % 2 ? 'a' : null) });
+    ops.push({ op: 'event', row: event('r2', 2) });
+    await store.runs.commit(ops);
+    const page1 = await store.runs.readEvents('r1', 0, 10);
+    expect(page1.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const page2 = await store.runs.readEvents('r1', 10, 100);
+    expect(page2.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 11));
+    expect(page2[0]).toEqual({
+      seq: 11,
+      runId: 'r1',
+      type: 'node.started',
+      at: at(11),
+      nodeId: 'a',
+      data: { seq: 11, text: "it's \\ 'quoted'" },
+    });
+    expect(page2[1]?.nodeId).toBeUndefined();
+    expect(await store.runs.readEvents('r1', 30, 10)).toEqual([]);
+    expect((await store.runs.loadRun('r1'))?.lastSeq).toBe(30);
+  });
+
+  it('lists resumable runs, due gate timeouts and due run deadlines', async () => {
+    await store.runs.createRun(newRun('queued', wf));
+    await store.runs.createRun(newRun('running', wf, { status: 'running' }));
+    await store.runs.createRun(newRun('done', wf, { status: 'succeeded' }));
+    await store.runs.createRun(newRun('gate', wf, { status: 'waiting', deadline_at: at(5_000) }));
+    await store.runs.createRun(newRun('decided', wf, { status: 'waiting', deadline_at: at(50_000) }));
+    await store.runs.commit([
+      { op: 'node', runId: 'gate', nodeId: 'a', set: { status: 'waiting', wait_until: at(1_000), prompt: 'ok?' } },
+      { op: 'node', runId: 'decided', nodeId: 'a', set: { status: 'waiting', wait_until: at(9_000) } },
+    ]);
+    expect(await store.runs.recordDecision('decided', 'a', '{"approved":true}')).toBe(true);
+
+    expect((await store.runs.listResumable()).sort()).toEqual(['decided', 'queued', 'running']);
+    expect(await store.runs.dueGateTimeouts(at(999), 10)).toEqual([]);
+    expect(await store.runs.dueGateTimeouts(at(1_000), 10)).toEqual([{ runId: 'gate', nodeId: 'a' }]);
+    expect((await store.runs.dueGateTimeouts(at(10_000), 10)).map((d) => d.runId).sort()).toEqual(['decided', 'gate']);
+    expect(await store.runs.dueGateTimeouts(at(10_000), 1)).toHaveLength(1);
+    expect(await store.runs.dueRunDeadlines(at(4_999), 10)).toEqual([]);
+    expect(await store.runs.dueRunDeadlines(at(5_000), 10)).toEqual(['gate']);
+    expect((await store.runs.dueRunDeadlines(at(60_000), 10)).sort()).toEqual(['decided', 'gate']);
+  });
+
+  it('records exactly one of many concurrent gate decisions', async () => {
+    await store.runs.createRun(newRun('r1', wf, { status: 'waiting' }));
+    expect(await store.runs.recordDecision('r1', 'a', '{}')).toBe(false); // not waiting yet
+    await store.runs.commit([{ op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'waiting' } }]);
+    const wins = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.runs.recordDecision('r1', 'a', JSON.stringify({ approved: true, by: `u${i}` }))),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    const winner = wins.indexOf(true);
+    const node = (await store.runs.loadRun('r1'))?.nodes.find((n) => n.node_id === 'a');
+    expect(JSON.parse(node?.decision ?? 'null')).toEqual({ approved: true, by: `u${winner}` });
+    expect(await store.runs.recordDecision('nope', 'a', '{}')).toBe(false);
+  });
+
+  it('counts lease losses per node when loading a run', async () => {
+    await store.runs.createRun(newRun('r1', wf, { status: 'running' }));
+    const attempt = (n: number, error: string | null) =>
+      ({
+        op: 'attempt.insert',
+        row: {
+          run_id: 'r1',
+          node_id: 'a',
+          attempt: n,
+          status: 'failed',
+          started_at: at(n),
+          finished_at: at(n + 1),
+          error,
+          cost_usd: 0,
+          usage: null,
+          worker_id: null,
+          lease_expires_at: null,
+        },
+      }) as const;
+    await store.runs.commit([
+      attempt(1, '{"code":"LEASE_EXPIRED","message":"worker gone"}'),
+      attempt(2, '{"code":"LEASE_EXPIRED","message":"worker gone"}'),
+      attempt(3, '{"code":"TIMEOUT","message":"slow"}'),
+    ]);
+    const loaded = await store.runs.loadRun('r1');
+    expect([...(loaded?.leaseLosses ?? [])]).toEqual([['a', 2]]);
+    expect(await store.runs.loadRun('nope')).toBeUndefined();
+  });
+
+  it('pages run history newest first by cursor, per workflow, and refuses a foreign cursor', async () => {
+    const other = (await createWorkflow(store.db, { name: 'Other', definition: DEFINITION, owner: 'alice' })).id;
+    for (let i = 0; i < 7; i++) await store.runs.createRun(newRun(`r${i}`, wf, { created_at: at(i % 3) }));
+    await store.runs.createRun(newRun('x1', other));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await store.runs.listRuns({ workflowId: wf, limit: 3, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.runs.map((r) => r.id));
+      expect(page.runs.every((r) => r.lastSeq === 1 && typeof r.version === 'number')).toBe(true);
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual(['r5', 'r2', 'r4', 'r1', 'r6', 'r3', 'r0']);
+    expect((await store.runs.listRuns({ limit: 100 })).runs).toHaveLength(8);
+    await expect(store.runs.listRuns({ limit: 3, cursor: 'garbage!' })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+  });
+
+  it('returns the stored definition of a workflow version', async () => {
+    expect(JSON.parse((await store.runs.getDefinition(wf, 1)) ?? 'null')).toEqual(DEFINITION);
+    expect(await store.runs.getDefinition(wf, 2)).toBeUndefined();
+  });
+
+  it('workflows: versions, search, paging, soft delete', async () => {
+    expect(await addVersion(store.db, wf, { ...DEFINITION, name: 'Demo v2' }, 'bob')).toBe(2);
+    expect((await listVersions(store.db, wf)).map((v) => [v.version, v.createdBy])).toEqual([
+      [2, 'bob'],
+      [1, 'alice'],
+    ]);
+    expect((await getVersion(store.db, wf, 2))?.definition).toMatchObject({ name: 'Demo v2' });
+    const b = await createWorkflow(store.db, { name: 'Billing 100%_done', definition: DEFINITION, owner: 'bob' });
+    const byAlice = await listWorkflows(store.db, { principal: 'alice', isAdmin: false, limit: 10 });
+    expect(byAlice.items.map((w) => w.id)).toEqual([wf]);
+    const search = await listWorkflows(store.db, { principal: 'x', isAdmin: true, limit: 10, q: '100%_' });
+    expect(search.items.map((w) => w.id)).toEqual([b.id]);
+    const p1 = await listWorkflows(store.db, { principal: 'x', isAdmin: true, limit: 1 });
+    const p2 = await listWorkflows(store.db, { principal: 'x', isAdmin: true, limit: 1, cursor: p1.nextCursor ?? '' });
+    expect([...p1.items, ...p2.items].map((w) => w.id)).toEqual([b.id, wf]);
+    expect(p2.nextCursor).toBeNull();
+    expect(await softDelete(store.db, wf)).toBe(true);
+    expect(await softDelete(store.db, wf)).toBe(false);
+    expect(await addVersion(store.db, wf, DEFINITION, 'bob')).toBeUndefined();
+  });
+
+  it('tokens: create, verify, revoke, first-start admin', async () => {
+    const first = await ensureAdmin(store.db);
+    expect(first.created).toBe(true);
+    expect(await ensureAdmin(store.db)).toEqual({ created: false });
+    const { token, info } = await createToken(store.db, { principal: 'carol', name: 'laptop' });
+    expect(await verifyToken(store.db, token)).toEqual({ name: 'carol', isAdmin: false, tokenId: info.id });
+    expect((await listTokens(store.db, 'carol')).map((t) => [t.name, t.isAdmin])).toEqual([['laptop', false]]);
+    expect(await revokeToken(store.db, info.id)).toBe(true);
+    expect(await verifyToken(store.db, token)).toBeUndefined();
+  });
+
+  it('permissions: grant, replace, deny by default', async () => {
+    expect(await getRole(store.db, wf, 'alice')).toBe('owner');
+    expect(await getRole(store.db, wf, 'bob')).toBeUndefined();
+    await grant(store.db, wf, 'bob', 'viewer');
+    await grant(store.db, wf, 'bob', 'editor');
+    expect(await listPermissions(store.db, wf)).toEqual([
+      { principal: 'alice', role: 'owner' },
+      { principal: 'bob', role: 'editor' },
+    ]);
+    expect(await setPermissions(store.db, wf, [{ principal: 'bob', role: 'viewer' }])).toMatchObject({ ok: false });
+    expect(await setPermissions(store.db, wf, [{ principal: 'dave', role: 'owner' }])).toEqual({ ok: true });
+    expect(await listPermissions(store.db, wf)).toEqual([{ principal: 'dave', role: 'owner' }]);
+  });
+
+  it('templates: built-ins upserted once, listed first, names in byte order', async () => {
+    const builtins = [{ key: 'hello', name: 'hello', description: null, definition: DEFINITION }];
+    await upsertBuiltinTemplates(store.db, builtins);
+    await upsertBuiltinTemplates(store.db, [{ ...builtins[0]!, description: 'now described' }]);
+    const mine = await createTemplate(store.db, { name: 'Zeta', definition: DEFINITION, createdBy: 'alice' });
+    await createTemplate(store.db, { name: 'alpha', definition: DEFINITION, createdBy: 'alice' });
+    const list = await listTemplates(store.db);
+    expect(list.map((t) => [t.name, t.builtin])).toEqual([
+      ['hello', true],
+      ['Zeta', false],
+      ['alpha', false],
+    ]);
+    expect(list[0]?.description).toBe('now described');
+    expect((await getTemplate(store.db, mine.id))?.definition).toEqual(DEFINITION);
+  });
+
+  it('agents and tool servers: register, conflict, find, refresh, delete', async () => {
+    const card = { name: 'Researcher', skills: [{ id: 'research' }] };
+    const agent = await insertAgent(store.db, {
+      name: 'researcher',
+      url: 'http://127.0.0.1:1/',
+      card,
+      cardHash: 'h1',
+      createdBy: 'alice',
+    });
+    await expect(
+      insertAgent(store.db, { name: 'researcher', url: 'http://x/', card, cardHash: 'h', createdBy: 'alice' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await getAgent(store.db, 'researcher'))?.id).toBe(agent.id);
+    expect((await updateAgentCard(store.db, agent.id, { ...card, v: 2 }, 'h2'))?.cardHash).toBe('h2');
+    expect((await listAgents(store.db)).map((a) => a.name)).toEqual(['researcher']);
+    expect(await deleteAgent(store.db, agent.id)).toBe(true);
+    expect(await getAgent(store.db, agent.id)).toBeUndefined();
+
+    const tools = [{ name: 'price', inputSchema: { type: 'object' } }];
+    const ts = await insertToolServer(store.db, {
+      name: 'pricing',
+      transport: 'stdio',
+      command: 'node',
+      args: ['server.js'],
+      tools,
+      createdBy: 'alice',
+    });
+    expect((await getToolServer(store.db, 'pricing'))?.args).toEqual(['server.js']);
+    expect((await updateToolServerTools(store.db, ts.id, []))?.tools).toEqual([]);
+    expect((await listToolServers(store.db)).map((t) => t.transport)).toEqual(['stdio']);
+    expect(await deleteToolServer(store.db, ts.id)).toBe(true);
+  });
+
+  it('reports that it is (or is not) a multi-worker store', () => {
+    if (dialect.name === 'postgres') expect(store.leases).toBeDefined();
+    else expect(store.leases).toBeUndefined();
+    expect(store.dialect).toBe(dialect.name);
+  });
+});
