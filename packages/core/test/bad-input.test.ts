@@ -42,6 +42,25 @@ describe('bad input', () => {
     expect(r.compiled?.isAncestor(0, n - 1)).toBe(true);
   });
 
+  it('every node reading a far ancestor is not quadratic (deferred to the batched pass)', () => {
+    // a chain where every node reads $n0 and node 2k also (wrongly) reads a node after it
+    const n = 50_000;
+    const nodes = Array.from({ length: n }, (_, i) => ({
+      id: `n${i}`,
+      type: 'parallel',
+      input: i === 0 ? undefined : { cfg: '$n0.config', ...(i % 10_000 === 0 && i + 5 < n ? { bad: `$n${i + 5}.x` } : {}) },
+    }));
+    const edges = Array.from({ length: n - 1 }, (_, i) => ({ from: `n${i}`, to: `n${i + 1}` }));
+    const r = compile({ name: 'far', nodes, edges });
+    expect(r.errors.map((e) => e.path)).toEqual([
+      '/nodes/10000/input/bad',
+      '/nodes/20000/input/bad',
+      '/nodes/30000/input/bad',
+      '/nodes/40000/input/bad',
+    ]);
+    expect(r.errors.every((e) => e.code === 'BINDING_NOT_UPSTREAM')).toBe(true);
+  });
+
   it('too many nodes are refused up front', () => {
     const r = compile({ name: 'x', nodes: new Array(300_000).fill(0) });
     expect(r.errors).toMatchObject([{ code: 'SCHEMA', path: '/nodes' }]);

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Reachability } from '../src/compiler/reachability.ts';
 import { compile } from '../src/index.ts';
 
 interface G {
@@ -137,6 +138,32 @@ describe('compiler properties on random graphs', () => {
           expect(c.ancestorsOf(d)).toEqual([...(reach[d] ?? [])].sort((x, y) => x - y));
           for (let a = 0; a < g.n; a++) expect(c.isAncestor(a, d)).toBe(reach[d]?.has(a) ?? false);
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the batched reachability pass agrees with the search, for any budget', () => {
+    fc.assert(
+      fc.property(graphArb(true), fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 80 }), (g, pairs) => {
+        const r = compile(toDef(g));
+        if (!r.ok) throw new Error(JSON.stringify(r.errors));
+        const c = r.compiled;
+        const reach = new Reachability(
+          c.order,
+          Int32Array.from(c.nodes.map((x) => x.level)),
+          c.nodes.map((x) => x.predecessors),
+        );
+        const as = pairs.map(([a]) => a % g.n);
+        const ds = pairs.map(([, d]) => d % g.n);
+        const batched = reach.batch(as, ds);
+        as.forEach((a, i) => {
+          const d = ds[i] as number;
+          const truth = c.isAncestor(a, d);
+          expect(batched[i]).toBe(truth);
+          const local = reach.tryIsAncestor(a, d, 1);
+          if (local !== -1) expect(local === 1).toBe(truth);
+        });
       }),
       { numRuns: 300 },
     );

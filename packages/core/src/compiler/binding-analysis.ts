@@ -24,6 +24,9 @@ import { pointer, shortName } from './pointer.ts';
 import type { Problems } from './problems.ts';
 import type { Reachability } from './reachability.ts';
 
+/** Nodes a single upstream check may visit before it is deferred to the batched pass. */
+const LOCAL_SEARCH_BUDGET = 64;
+
 /** Who reads: a node (`from` = node), an edge's condition (`from` → `to`), or the workflow's output. */
 enum UserKind {
   Node = 0,
@@ -84,6 +87,7 @@ export function analyzeBindings(
     a.begin(UserKind.Output, -1, -1);
     a.bindings(output, undefined);
   }
+  a.finish();
   return { references };
 }
 
@@ -93,6 +97,8 @@ class Analyzer {
   to = -1;
   edge = -1;
   refs: string[] = [];
+  /** Upstream checks a local search could not settle; answered together by `finish`. */
+  readonly deferred: { target: number; u: number; variable: string; at: string; kind: UserKind; to: number }[] = [];
   /** Path of the value being looked at, below the user's own pointer. */
   readonly segs: (string | number)[] = [];
 
@@ -152,26 +158,58 @@ class Analyzer {
           this.at(),
           [variable],
         );
-      } else if (this.reach && !this.reach.isAncestor(target, u)) {
-        const user = this.id(u);
-        this.p.error(
-          'BINDING_NOT_UPSTREAM',
-          `$${variable} is not upstream of ${user}; add an edge ${variable} → ${user} or reference an upstream node`,
-          this.at(),
-          [user, variable],
-        );
+      } else if (this.reach) {
+        this.upstream(target, u, variable);
       }
       return;
     }
-    if (target !== u && this.reach && !this.reach.isAncestor(target, u)) {
-      const [src, dst] = [this.id(u), this.id(this.to)];
+    if (target !== u && this.reach) this.upstream(target, u, variable);
+  }
+
+  /**
+   * Checks that `target` is an ancestor of `u` with a small local search; a query the search
+   * cannot settle within its budget is deferred to one batched pass (see Reachability).
+   */
+  private upstream(target: number, u: number, variable: string): void {
+    const r = (this.reach as Reachability).tryIsAncestor(target, u, LOCAL_SEARCH_BUDGET);
+    if (r === 1) return;
+    if (r === 0) {
+      this.notUpstream(variable, this.at(), this.kind, u, this.to);
+      return;
+    }
+    this.deferred.push({ target, u, variable, at: this.at(), kind: this.kind, to: this.to });
+  }
+
+  notUpstream(variable: string, at: string, kind: UserKind, u: number, to: number): void {
+    if (kind === UserKind.Node) {
+      const user = this.id(u);
       this.p.error(
         'BINDING_NOT_UPSTREAM',
-        `$${variable} is not upstream of the edge ${src} → ${dst}; an edge condition may read its source ${src} or the source's ancestors`,
-        this.at(),
-        [src, dst, variable],
+        `$${variable} is not upstream of ${user}; add an edge ${variable} → ${user} or reference an upstream node`,
+        at,
+        [user, variable],
       );
+      return;
     }
+    const [src, dst] = [this.id(u), this.id(to)];
+    this.p.error(
+      'BINDING_NOT_UPSTREAM',
+      `$${variable} is not upstream of the edge ${src} → ${dst}; an edge condition may read its source ${src} or the source's ancestors`,
+      at,
+      [src, dst, variable],
+    );
+  }
+
+  /** Settles the deferred upstream checks in one batched pass. */
+  finish(): void {
+    if (this.deferred.length === 0 || !this.reach) return;
+    const ok = this.reach.batch(
+      this.deferred.map((q) => q.target),
+      this.deferred.map((q) => q.u),
+    );
+    this.deferred.forEach((q, i) => {
+      if (!ok[i]) this.notUpstream(q.variable, q.at, q.kind, q.u, q.to);
+    });
   }
 
   /** A JSONata expression field (`expression`, an edge's `condition`). */
