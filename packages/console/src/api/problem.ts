@@ -60,3 +60,8 @@ export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** A 404 on a collection: the server does not serve that part of the API (e.g. no registry). */
+export function isMissingRoute(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 404;
+}

@@ -1,5 +1,6 @@
 /** The agent registry: register an A2A agent by its URL and browse its skills. */
 import { type FormEvent, useState } from 'react';
+import { isMissingRoute } from '../api/problem.ts';
 import { useApi } from '../app/context.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
@@ -61,7 +62,13 @@ export function Agents() {
         </button>
       </form>
       <ErrorBanner error={error} />
-      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {isMissingRoute(list.error) ? (
+        <EmptyState title="Not available on this server">
+          <p>This server does not serve the agent registry (its routes answered 404).</p>
+        </EmptyState>
+      ) : (
+        <ErrorBanner error={list.error} onRetry={list.reload} />
+      )}
       {list.loading && !list.data && <Loading what="agents" />}
       {list.data?.length === 0 && (
         <EmptyState title="No agents registered">

@@ -333,7 +333,15 @@ function BuilderEditor({
   const selectedNode = selNodes.size === 1 && selEdges.size === 0 ? doc.nodes.find((n) => selNodes.has(n.id)) : undefined;
   const selectedEdgeIndex = selEdges.size === 1 && selNodes.size === 0 ? [...selEdges][0] : undefined;
   const selectedEdge = selectedEdgeIndex === undefined ? undefined : doc.edges[selectedEdgeIndex];
-  const dirty = savedDoc !== doc;
+  const dirty = savedDoc ? savedDoc !== doc : doc.nodes.length > 0;
+
+  // Leaving the page (reload, close) with unsaved edits asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    const onBeforeUnload = (e: BeforeUnloadEvent) => e.preventDefault();
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [dirty]);
 
   return (
     <div className="builder">

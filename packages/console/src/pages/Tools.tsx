@@ -1,5 +1,6 @@
 /** MCP tool servers: register one (Streamable HTTP URL) and browse its tools. */
 import { type FormEvent, useState } from 'react';
+import { isMissingRoute } from '../api/problem.ts';
 import { useApi } from '../app/context.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
@@ -65,7 +66,13 @@ export function Tools() {
         </button>
       </form>
       <ErrorBanner error={error} />
-      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {isMissingRoute(list.error) ? (
+        <EmptyState title="Not available on this server">
+          <p>This server does not serve the tool server registry (its routes answered 404).</p>
+        </EmptyState>
+      ) : (
+        <ErrorBanner error={list.error} onRetry={list.reload} />
+      )}
       {list.loading && !list.data && <Loading what="tool servers" />}
       {list.data?.length === 0 && (
         <EmptyState title="No tool servers registered">
