@@ -4,6 +4,7 @@
  * conditional edge by drag and drop, save, run and watch it finish live; approve a waiting
  * gate; cancel a running run; no console errors on any page.
  */
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
@@ -132,6 +133,72 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     // Each event exactly once, in order.
     const seqs = await page.locator('table.events tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  });
+
+  it('edits with the keyboard, undo/redo and auto-layout; saves versions, opens an old one; exports and imports JSON', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-edit',
+      nodes: [
+        { id: 'first', type: 'transform', expression: '1' },
+        { id: 'second', type: 'transform', expression: '$first + 1' },
+      ],
+      edges: [{ from: 'first', to: 'second' }],
+    });
+    await page.goto(`${stack.url}/workflows/${wf.id}`);
+    const second = page.locator('.react-flow__node[data-id="second"]');
+    await second.click();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => second.count()).toBe(0);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => second.count()).toBe(1);
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => second.count()).toBe(0);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => second.count()).toBe(1);
+
+    await page.getByRole('button', { name: 'Auto-layout' }).click();
+    const boxes = await Promise.all(
+      ['first', 'second'].map((id) => page.locator(`.react-flow__node[data-id="${id}"]`).boundingBox()),
+    );
+    expect(boxes[1]!.x).toBeGreaterThan(boxes[0]!.x + boxes[0]!.width);
+
+    await page.getByLabel('Workflow name').fill('e2e-edit-renamed');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved as version 2.' }).waitFor();
+    await page.getByRole('button', { name: 'Versions' }).click();
+    const versions = page.getByRole('dialog', { name: 'Versions' });
+    await expect.poll(() => versions.getByRole('button', { name: /Open version/ }).count()).toBe(2);
+    await versions.getByRole('button', { name: 'Open version 1' }).click();
+    await expect.poll(() => page.getByLabel('Workflow name').inputValue()).toBe('e2e-edit');
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export JSON' }).click(),
+    ]);
+    const path = await download.path();
+    const exported = JSON.parse(readFileSync(path, 'utf8')) as { name: string; nodes: { id: string }[]; edges: unknown[] };
+    expect(exported.name).toBe('e2e-edit');
+    expect(exported.nodes.map((n) => n.id)).toEqual(['first', 'second']);
+
+    const input = page.getByLabel('Import a definition file');
+    await input.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{ nope') });
+    await page.getByRole('alert').filter({ hasText: 'not valid JSON' }).waitFor();
+    const imported = {
+      ...exported,
+      name: 'imported',
+      nodes: [...exported.nodes, { id: 'third', type: 'transform', expression: '$second' }],
+      edges: [...exported.edges, { from: 'second', to: 'third' }],
+    };
+    await input.setInputFiles({ name: 'wf.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(imported)) });
+    await page.locator('.react-flow__node[data-id="third"]').waitFor();
+    await expect.poll(() => page.getByLabel('Workflow name').inputValue()).toBe('imported');
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Valid$/ })
+      .waitFor();
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved as version 3.' }).waitFor();
   });
 
   it('approves a waiting gate from the browser, with edited data and a comment', async () => {

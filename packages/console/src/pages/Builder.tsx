@@ -94,6 +94,7 @@ function BuilderEditor({
   const [saving, setSaving] = useState(false);
   const [panel, setPanel] = useState<'none' | 'versions' | 'run'>('none');
   const [savedDoc, setSavedDoc] = useState<EditorDoc | undefined>(workflowId ? initial : undefined);
+  const [savedVersion, setSavedVersion] = useState(version);
   const fileRef = useRef<HTMLInputElement>(null);
   const cache = useRef(new FlowNodeCache());
   const doc = hist.present;
@@ -288,7 +289,8 @@ function BuilderEditor({
       if (workflowId) {
         const saved = await api.saveWorkflow(workflowId, def);
         setSavedDoc(doc);
-        setInfo(`Saved as version ${saved.version ?? ''}.`.replace(' .', '.'));
+        setSavedVersion(saved.version);
+        setInfo(`Saved as version ${saved.version}.`);
       } else {
         const created = await api.createWorkflow(def);
         navigate(`/workflows/${encodeURIComponent(created.id)}`, true);
@@ -352,7 +354,7 @@ function BuilderEditor({
           value={doc.meta.name}
           onChange={(e) => dispatch({ kind: 'set_meta', patch: { name: e.target.value } })}
         />
-        {version !== undefined && <span className="muted">v{version}</span>}
+        {savedVersion !== undefined && <span className="muted">v{savedVersion}</span>}
         <button type="button" onClick={doUndo} disabled={!canUndo(hist)} title="Undo (Ctrl+Z)">
           Undo
         </button>
