@@ -14,6 +14,7 @@ interface Case {
   nodes: number;
   expressionEvery: number;
   runs: number;
+  readFirst?: boolean;
 }
 
 const CASES: Case[] = [
@@ -21,6 +22,7 @@ const CASES: Case[] = [
   { label: 'references', nodes: 10_000, expressionEvery: 0, runs: 9 },
   { label: 'references', nodes: 50_000, expressionEvery: 0, runs: 5 },
   { label: '+1% JSONata', nodes: 10_000, expressionEvery: 100, runs: 9 },
+  { label: '+ $n0 on all', nodes: 10_000, expressionEvery: 0, runs: 9, readFirst: true },
 ];
 
 /**
@@ -54,7 +56,7 @@ function timeCompile(def: unknown, runs: number): { ms: number; all: number[]; c
 const gcNote = (globalThis as { gc?: unknown }).gc ? 'yes' : 'no (run with --expose-gc)';
 const rows: Row[] = [];
 for (const c of CASES) {
-  const def = randomDag({ nodes: c.nodes, expressionEvery: c.expressionEvery });
+  const def = randomDag({ nodes: c.nodes, expressionEvery: c.expressionEvery, readFirst: c.readFirst ?? false });
   const { ms, all, cpu } = timeCompile(def, c.runs);
   rows.push({
     bindings: c.label,

@@ -11,6 +11,8 @@ export interface DagOptions {
   /** Every k-th node is a JSONata `condition` (0: none). Each expression source is distinct. */
   expressionEvery?: number;
   seed?: number;
+  /** Every node also reads `$n0.config`: a far ancestor, the worst case for local searches. */
+  readFirst?: boolean;
 }
 
 export function randomDag(o: DagOptions): { name: string; nodes: unknown[]; edges: unknown[] } {
@@ -33,7 +35,13 @@ export function randomDag(o: DagOptions): { name: string; nodes: unknown[]; edge
     const input =
       i === 0
         ? { query: '$context.query' }
-        : { a: `$n${ps[0]}.value`, b: `$n${far}.items[0].id`, q: '$context.query', limit: 10 };
+        : {
+            a: `$n${ps[0]}.value`,
+            b: `$n${far}.items[0].id`,
+            q: '$context.query',
+            limit: 10,
+            ...(o.readFirst ? { cfg: '$n0.config' } : {}),
+          };
     if (o.expressionEvery && i > 0 && i % o.expressionEvery === 0) {
       nodes.push({ id: `n${i}`, type: 'condition', expression: `$n${ps[0]}.value > ${i}`, input });
     } else {

@@ -25,7 +25,7 @@ import type { Problems } from './problems.ts';
 import type { Reachability } from './reachability.ts';
 
 /** Nodes a single upstream check may visit before it is deferred to the batched pass. */
-const LOCAL_SEARCH_BUDGET = 64;
+const LOCAL_SEARCH_BUDGET = 16;
 
 /** Who reads: a node (`from` = node), an edge's condition (`from` → `to`), or the workflow's output. */
 enum UserKind {
