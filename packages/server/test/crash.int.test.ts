@@ -63,6 +63,7 @@ async function serve(db: string): Promise<{ child: ChildProcess; url: string }> 
   return { child, url };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON
 async function api(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${url}/api/v1${path}`, {
     method,
@@ -108,6 +109,7 @@ describe('SIGKILL mid-run', () => {
     await new Promise((r) => first.child.once('exit', r));
 
     const second = await serve(db);
+    // biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON
     let final: any;
     await until(async () => {
       final = (await api(second.url, 'GET', `/workflow_runs/${run.body.id}`)).body;

@@ -33,6 +33,7 @@ afterAll(async () => {
   await srv.close(0);
 });
 
+// biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${srv.url}/api/v1${path}`, {
     method,
@@ -104,7 +105,7 @@ describe('end to end over loopback', () => {
     expect(last?.type).toBe('run.succeeded');
     expect(last?.data).toEqual({ output: { big: { size: 'big', n: 99 }, small: null } });
     const fetchDone = evs.find((e) => e.type === 'node.succeeded' && e.nodeId === 'fetch');
-    expect((fetchDone?.data as { output: unknown }).output).toEqual({ n: 99 });
+    expect((fetchDone?.data as { output: unknown } | undefined)?.output).toEqual({ n: 99 });
     expect(w.messages.at(-1)).toEqual({ kind: 'end', status: 'succeeded', lastSeq: last?.seq });
   });
 

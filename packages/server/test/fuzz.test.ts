@@ -67,9 +67,9 @@ const bodyArb = fc.oneof(
       '[]',
       '"str"',
       '{"nodes":[{"id":"a","type":"transform","expression":"(("}],"name":"x"}',
-      '{"name":"x","nodes":[{"id":"a","type":"transform","expression":"$x","input":' + deep(5000, 'object') + '}]}',
-      '{"input":' + deep(5000, 'array') + '}',
-      '{"workflowId":"' + 'x'.repeat(100) + '","message":"hi"}',
+      `{"name":"x","nodes":[{"id":"a","type":"transform","expression":"$x","input":${deep(5000, 'object')}}]}`,
+      `{"input":${deep(5000, 'array')}}`,
+      `{"workflowId":"${'x'.repeat(100)}","message":"hi"}`,
       '{"name":"x","nodes":[{"id":"a","type":"human_gate","prompt":"{{ $$$ }}"}]}',
     )
     .map((raw) => ({ raw, type: 'application/json' })),

@@ -8,7 +8,8 @@ import { DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, startTrellisServer } from '@tre
 
 const USAGE = `Usage: trellis serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--db PATH] [--demo] [--grace-ms 10000]
 
-Environment: TRELLIS_DB, TRELLIS_PORT, TRELLIS_HOST, TRELLIS_ADMIN_TOKEN, TRELLIS_ALLOW_HOSTS, TRELLIS_LOG_LEVEL
+Environment: TRELLIS_DB, TRELLIS_PORT, TRELLIS_HOST, TRELLIS_ADMIN_TOKEN, TRELLIS_ALLOW_HOSTS, TRELLIS_LOG_LEVEL,
+             TRELLIS_RATE_LIMIT (requests per minute per token, default 6000)
 `;
 
 export async function serve(argv: string[]): Promise<number> {
@@ -51,6 +52,13 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const host = values.host ?? env.TRELLIS_HOST ?? DEFAULT_HOST;
+  const rateText = env.TRELLIS_RATE_LIMIT;
+  if (rateText !== undefined && !/^[1-9]\d*$/.test(rateText)) {
+    process.stderr.write(
+      `trellis serve: TRELLIS_RATE_LIMIT must be a positive number of requests per minute, got '${rateText}'\n`,
+    );
+    return 2;
+  }
   let running: Awaited<ReturnType<typeof startTrellisServer>>;
   try {
     running = await startTrellisServer({
@@ -61,6 +69,7 @@ export async function serve(argv: string[]): Promise<number> {
       adminToken: env.TRELLIS_ADMIN_TOKEN || undefined,
       graceMs: Number(graceText),
       logger: { level: env.TRELLIS_LOG_LEVEL ?? 'info' },
+      ...(rateText ? { limits: { requestsPerMinute: Number(rateText) } } : {}),
     });
   } catch (err) {
     const e = err as { code?: string; message?: string };

@@ -11,6 +11,31 @@ import { HttpProblem } from './problem.ts';
 const TOUCH_INTERVAL_MS = 60_000;
 const lastTouched = new Map<string, number>();
 
+/**
+ * Verified tokens are remembered for 2 s: a burst of requests costs one lookup, and a token
+ * revoked or expiring stops working within 2 s (the CLI revokes from another process, so a
+ * longer cache would need an invalidation channel).
+ */
+const PRINCIPAL_TTL_MS = 2_000;
+const caches = new WeakMap<ServerContext, Map<string, { principal: Principal; until: number }>>();
+
+async function verifyCached(ctx: ServerContext, token: string): Promise<Principal | undefined> {
+  let verified = caches.get(ctx);
+  if (!verified) {
+    verified = new Map();
+    caches.set(ctx, verified);
+  }
+  const now = Date.now();
+  const hit = verified.get(token);
+  if (hit && hit.until > now) return hit.principal;
+  const principal = await verifyToken(ctx.db, token);
+  if (principal) {
+    if (verified.size > 10_000) verified.clear();
+    verified.set(token, { principal, until: now + PRINCIPAL_TTL_MS });
+  } else verified.delete(token);
+  return principal;
+}
+
 /** The presented token, from the Authorization header or the `token` query parameter. */
 export function presentedToken(req: FastifyRequest): string | undefined {
   const header = req.headers.authorization;
@@ -30,7 +55,7 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext): Pro
     throw new HttpProblem('UNAUTHORIZED', 'this needs an API token: send `Authorization: Bearer <token>`', {
       headers: { 'www-authenticate': 'Bearer realm="trellis"' },
     });
-  const principal = token === '' ? undefined : await verifyToken(ctx.db, token);
+  const principal = token === '' ? undefined : await verifyCached(ctx, token);
   if (!principal)
     throw new HttpProblem(
       'UNAUTHORIZED',

@@ -212,14 +212,27 @@ export class Api {
       }
       case 'run': {
         const id = access.runId(input);
-        const row = await ctx.db.selectFrom('runs').select(['id', 'workflow_id']).where('id', '=', id).executeTakeFirst();
-        if (!row) throw new HttpProblem('NOT_FOUND', `no run '${id}'`);
-        c.run = { id: row.id, workflowId: row.workflow_id };
-        c.workflow = await getWorkflow(ctx.db, row.workflow_id);
-        c.role = await this.authorize(row.workflow_id, principal, access.role);
+        const workflowId = await this.workflowOfRun(id);
+        if (!workflowId) throw new HttpProblem('NOT_FOUND', `no run '${id}'`);
+        c.run = { id, workflowId };
+        c.workflow = await getWorkflow(ctx.db, workflowId);
+        c.role = await this.authorize(workflowId, principal, access.role);
         return c;
       }
     }
+  }
+
+  /** A run's workflow never changes, so it is remembered (bounded) after the first lookup. */
+  private readonly runWorkflow = new Map<string, string>();
+
+  private async workflowOfRun(runId: string): Promise<string | undefined> {
+    const known = this.runWorkflow.get(runId);
+    if (known) return known;
+    const row = await this.ctx.db.selectFrom('runs').select('workflow_id').where('id', '=', runId).executeTakeFirst();
+    if (!row) return undefined;
+    if (this.runWorkflow.size > 50_000) this.runWorkflow.clear();
+    this.runWorkflow.set(runId, row.workflow_id);
+    return row.workflow_id;
   }
 
   private async authorize(workflowId: string, principal: Principal, required: Role): Promise<Role> {

@@ -25,14 +25,14 @@ export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: st
   const engine = engineOf(ctx);
   let closed = false;
   let lastSeq = after;
-  const send = (m: SocketMessage) => {
+  const send = (m: SocketMessage | string) => {
     if (closed || socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > ctx.limits.socketHighWaterBytes) {
       ctx.metrics.streamsDroppedSlow++;
       close(WS_CLOSE.slowConsumer, `slow consumer: reconnect with after=${lastSeq}`);
       return;
     }
-    socket.send(JSON.stringify(m));
+    socket.send(typeof m === 'string' ? m : JSON.stringify(m));
   };
   const close = (code: number, reason: string) => {
     if (closed) return;
@@ -51,7 +51,7 @@ export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: st
       after,
       onEvent: (event: RunEvent) => {
         ctx.metrics.observeEventLag(event.at);
-        send({ kind: 'event', event });
+        send(eventMessage(event));
         // lastSeq is what the client has been handed; a slow consumer resumes from its own last.
         lastSeq = event.seq;
       },
@@ -82,6 +82,21 @@ export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: st
   socket.on('close', () => close(WS_CLOSE.done, 'client closed'));
   // Clients have nothing to say; a message is ignored rather than treated as an error.
   socket.on('message', () => undefined);
+}
+
+const serialized = new WeakMap<RunEvent, string>();
+
+/**
+ * The `event` message, serialised once per event object: the engine hands the same object to
+ * every subscriber of a run, so 100 watchers cost one JSON.stringify, not 100.
+ */
+export function eventMessage(event: RunEvent): string {
+  let s = serialized.get(event);
+  if (s === undefined) {
+    s = JSON.stringify({ kind: 'event', event } satisfies SocketMessage);
+    serialized.set(event, s);
+  }
+  return s;
 }
 
 /**
