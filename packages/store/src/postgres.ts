@@ -13,6 +13,7 @@ import { TrellisError } from '@trellis/core';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { StoreOpenError } from './errors.ts';
+import { MIGRATIONS } from './migrations/index.ts';
 import { migrate } from './sqlite.ts';
 import type { Database } from './tables.ts';
 
@@ -111,6 +112,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
   };
   try {
     await refuseForeignDatabase(pool, shown);
+    await refuseNewerSchema(pool);
     if (options.migrate !== false) await migrate(handle);
   } catch (err) {
     await handle.close().catch(() => {});
@@ -132,6 +134,21 @@ async function refuseForeignDatabase(pool: pg.Pool, shown: string): Promise<void
       `${shown} holds another application's tables (${names.slice(0, 5).join(', ')}); Trellis will not touch it — create a database for Trellis (createdb trellis) and point --db at it`,
     );
   }
+}
+
+/**
+ * A database migrated by a newer Trellis names migrations this build does not know. Kysely
+ * lists only the migrations it knows, so this reads the table itself.
+ */
+async function refuseNewerSchema(pool: pg.Pool): Promise<void> {
+  const exists = await pool.query(
+    `select 1 from information_schema.tables where table_schema = current_schema() and table_name = 'trellis_migrations'`,
+  );
+  if (exists.rowCount === 0) return;
+  const res = await pool.query<{ name: string }>('select name from trellis_migrations order by name');
+  const unknown = res.rows.map((r) => r.name).filter((n) => !(n in MIGRATIONS));
+  if (unknown.length > 0)
+    throw new StoreOpenError(`the database was migrated by a newer Trellis (${unknown.join(', ')}); upgrade Trellis to open it`);
 }
 
 function describeOpenError(err: unknown, url: URL, shown: string): StoreOpenError {

@@ -4,8 +4,10 @@
  * PostgreSQL implements, follows in its own block.
  */
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   addVersion,
@@ -31,10 +33,16 @@ import {
   listToolServers,
   listVersions,
   listWorkflows,
+  MIGRATIONS,
   type NewRun,
+  openPostgres,
   openStore,
+  type PostgresHandle,
+  RECONNECTED,
+  type RunLeaseStore,
   revokeToken,
   type Store,
+  StoreOpenError,
   setPermissions,
   softDelete,
   updateAgentCard,
@@ -431,5 +439,245 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     if (dialect.name === 'postgres') expect(store.leases).toBeDefined();
     else expect(store.leases).toBeUndefined();
     expect(store.dialect).toBe(dialect.name);
+  });
+});
+
+/** Waits until `check` holds (polling), failing with `what` after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('leases on postgres', () => {
+  let store: Store;
+  let leases: RunLeaseStore;
+  let wf: string;
+  beforeEach(async () => {
+    store = await openStore(await (await pgServer()).createDatabase('lease'));
+    if (!store.leases) throw new Error('postgres store without leases');
+    leases = store.leases;
+    wf = (await createWorkflow(store.db, { name: 'Demo', definition: DEFINITION, owner: 'alice' })).id;
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('workers claiming concurrently never get the same run', async () => {
+    for (let i = 0; i < 40; i++) await store.runs.createRun(newRun(`r${String(i).padStart(2, '0')}`, wf));
+    // One pool per worker, as in separate processes, connected before the race starts.
+    const url = (store.handle as PostgresHandle).clientConfig.connectionString ?? '';
+    const workers = await Promise.all(['w1', 'w2', 'w3', 'w4'].map(async (id) => ({ id, store: await openStore(url) })));
+    try {
+      await Promise.all(workers.map((w) => w.store.runs.getRunStatus('warm-up')));
+      const claimed = new Map<string, string[]>(workers.map((w) => [w.id, []]));
+      await Promise.all(
+        workers.map(async (w) => {
+          for (;;) {
+            const got = await (w.store.leases as RunLeaseStore).claimRuns(w.id, 60_000, 2);
+            if (got.length === 0) return;
+            claimed.get(w.id)?.push(...got);
+          }
+        }),
+      );
+      const all = [...claimed.values()].flat();
+      expect(all).toHaveLength(40);
+      expect(new Set(all).size).toBe(40);
+      expect([...claimed.values()].filter((ids) => ids.length > 0).length).toBeGreaterThan(1);
+      const rows = await store.db.selectFrom('runs').select(['id', 'worker_id', 'lease_expires_at']).execute();
+      for (const r of rows) expect(claimed.get(r.worker_id ?? '')).toContain(r.id);
+      expect(rows.every((r) => r.lease_expires_at !== null && Date.parse(r.lease_expires_at) > Date.now())).toBe(true);
+    } finally {
+      await Promise.all(workers.map((w) => w.store.close()));
+    }
+  });
+
+  it('treats a NULL lease as expired, and reclaims an expired lease; the old holder learns it lost it', async () => {
+    await store.runs.createRun(newRun('r1', wf, { worker_id: 'creator', lease_expires_at: null }));
+    expect(await leases.claimRuns('w1', 150, 10)).toEqual(['r1']);
+    expect(await leases.claimRuns('w2', 60_000, 10)).toEqual([]);
+    expect(await leases.renewLeases('w1', ['r1'], 150)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await leases.claimRuns('w2', 60_000, 10)).toEqual(['r1']);
+    expect(await leases.renewLeases('w1', ['r1'], 60_000)).toEqual(['r1']);
+    expect(await leases.releaseRun('w1', 'r1')).toBe(false);
+    expect(await leases.releaseRun('w2', 'r1')).toBe(true);
+    expect(await leases.claimRuns('w3', 60_000, 10)).toEqual(['r1']);
+  });
+
+  it('claims waiting runs only when they have something to do, and never finished runs', async () => {
+    await store.runs.createRun(newRun('idle', wf, { status: 'waiting' }));
+    await store.runs.createRun(newRun('decided', wf, { status: 'waiting' }));
+    await store.runs.createRun(newRun('timedout', wf, { status: 'waiting' }));
+    await store.runs.createRun(newRun('late', wf, { status: 'waiting', deadline_at: at(0) }));
+    await store.runs.createRun(newRun('cancel', wf, { status: 'waiting' }));
+    await store.runs.createRun(newRun('done', wf, { status: 'succeeded' }));
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await store.runs.commit([
+      { op: 'node', runId: 'idle', nodeId: 'a', set: { status: 'waiting', wait_until: future } },
+      { op: 'node', runId: 'decided', nodeId: 'a', set: { status: 'waiting', wait_until: future } },
+      { op: 'node', runId: 'timedout', nodeId: 'a', set: { status: 'waiting', wait_until: at(0) } },
+    ]);
+    expect((await leases.claimRuns('w1', 60_000, 10)).sort()).toEqual(['late', 'timedout']);
+    expect(await store.runs.recordDecision('decided', 'a', '{"approved":false}')).toBe(true);
+    expect(await leases.requestCancel('cancel')).toBe(true);
+    expect(await leases.requestCancel('done')).toBe(false);
+    expect(await leases.requestCancel('nope')).toBe(false);
+    expect((await leases.claimRuns('w1', 60_000, 10)).sort()).toEqual(['cancel', 'decided']);
+    expect(await leases.claimRuns('w2', 60_000, 10)).toEqual([]);
+  });
+
+  it('a fenced commit by the lease holder writes and notifies; the notification arrives after the data is visible', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    expect(await leases.claimRuns('w1', 60_000, 1)).toEqual(['r1']);
+    const seen: { channel: string; payload: string; status: string | undefined }[] = [];
+    const sub = await leases.listen(['trellis_events'], (channel, payload) => {
+      void store.runs.getRunStatus('r1').then((status) => seen.push({ channel, payload, status }));
+    });
+    try {
+      await leases.commitFenced(
+        'w1',
+        [
+          { op: 'run', runId: 'r1', set: { status: 'running' } },
+          { op: 'event', row: event('r1', 2) },
+        ],
+        [{ channel: 'trellis_events', payload: 'r1:2' }],
+      );
+      await until(() => seen.length === 1, 'the notification');
+      expect(seen[0]).toEqual({ channel: 'trellis_events', payload: 'r1:2', status: 'running' });
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('a stale worker’s fenced commit throws LEASE_LOST, changes nothing and notifies nobody', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    await store.runs.createRun(newRun('r2', wf));
+    expect((await leases.claimRuns('w1', 100, 2)).sort()).toEqual(['r1', 'r2']);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await leases.claimRuns('w2', 60_000, 1)).toEqual(['r1']); // r2: expired, not yet reclaimed
+    const got: string[] = [];
+    const sub = await leases.listen(['trellis_events'], (_c, p) => got.push(p));
+    try {
+      for (const runId of ['r1', 'r2']) {
+        const late = leases.commitFenced(
+          'w1',
+          [
+            { op: 'run', runId, set: { status: 'succeeded' } },
+            { op: 'event', row: event(runId, 2, 'run.succeeded', null) },
+          ],
+          [{ channel: 'trellis_events', payload: `stale ${runId}` }],
+        );
+        await expect(late).rejects.toMatchObject({ code: 'LEASE_LOST', name: 'LeaseLostError' });
+        await expect(late).rejects.toThrow(new RegExp(`w1 no longer holds the lease on run\\(s\\) ${runId}`));
+        expect(await store.runs.getRunStatus(runId)).toBe('queued');
+        expect((await store.runs.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([1]);
+      }
+      // The current holder commits fine, and its notification is the only one delivered.
+      await leases.commitFenced(
+        'w2',
+        [{ op: 'run', runId: 'r1', set: { status: 'running' } }],
+        [{ channel: 'trellis_events', payload: 'fresh' }],
+      );
+      await until(() => got.length > 0, 'the holder’s notification');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got).toEqual(['fresh']);
+    } finally {
+      await sub.close();
+    }
+  });
+
+  it('refuses notifications PostgreSQL would reject, with what to change', async () => {
+    await expect(leases.wake('bad channel!', 'x')).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
+    await expect(leases.wake('ok', 'x'.repeat(8_000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await expect(leases.listen(['no-dash'], () => {})).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
+  });
+});
+
+describe('openPostgres', () => {
+  it('says what to fix: unreachable server, wrong password, missing database, foreign or newer database', async () => {
+    const pgs = await pgServer();
+    const closed = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 1));
+      });
+    });
+    await expect(openPostgres(`postgres://u:secret@127.0.0.1:${closed}/db`)).rejects.toThrow(
+      new RegExp(`cannot reach PostgreSQL at 127.0.0.1:${closed} .*is the server running`),
+    );
+    const wrong = pgs.url('postgres').replace(pgs.password, 'not-the-password');
+    const err = await openPostgres(wrong).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreOpenError);
+    expect(String((err as Error).message)).toMatch(/refused the credentials for user "postgres"/);
+    expect(String((err as Error).message)).not.toContain('not-the-password');
+    await expect(openPostgres(pgs.url('no_such_db'))).rejects.toThrow(
+      /database "no_such_db" does not exist .*createdb no_such_db/,
+    );
+    await expect(openStore('postgres://[bad')).rejects.toThrow(/not a valid PostgreSQL URL/);
+
+    const foreign = await pgs.createDatabase('foreign');
+    const c = new pg.Client({ connectionString: foreign });
+    await c.connect();
+    await c.query('create table customers (id int)');
+    await c.end();
+    await expect(openPostgres(foreign)).rejects.toThrow(/another application's tables \(customers\)/);
+
+    const newer = await pgs.createDatabase('newer');
+    const h = await openPostgres(newer);
+    await h.pool.query(`insert into trellis_migrations (name, timestamp) values ('9999_future', '2099-01-01')`);
+    await h.close();
+    await expect(openPostgres(newer)).rejects.toThrow(/migrated by a newer Trellis \(9999_future\)/);
+  });
+
+  it('migrates once when many processes open the same new database at the same time', async () => {
+    const url = await (await pgServer()).createDatabase('race');
+    const handles = await Promise.all(Array.from({ length: 4 }, () => openPostgres(url)));
+    const res = await handles[0]?.pool.query<{ n: number }>('select count(*) as n from trellis_migrations');
+    expect(res?.rows[0]?.n).toBe(Object.keys(MIGRATIONS).length);
+    await Promise.all(handles.map((h) => h.close()));
+  });
+});
+
+// Last: it restarts the server under everyone's feet.
+describe('a PostgreSQL restart', () => {
+  it('fails queries with a retryable STORE_UNAVAILABLE while down; pool and listener recover once it is back', async () => {
+    const pgs = await pgServer();
+    const store = await openStore(await pgs.createDatabase('restart'));
+    const leases = store.leases as RunLeaseStore;
+    const wf = (await createWorkflow(store.db, { name: 'Demo', definition: DEFINITION, owner: 'alice' })).id;
+    await store.runs.createRun(newRun('r1', wf));
+    const got: [string, string][] = [];
+    const sub = await leases.listen(['trellis_wake'], (c, p) => got.push([c, p]));
+    try {
+      await leases.wake('trellis_wake', 'before');
+      await until(() => got.length === 1, 'the first notification');
+
+      await pgs.stop();
+      const down = await store.runs.getRunStatus('r1').catch((e: unknown) => e);
+      expect(down).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+      const downArea = await listWorkflows(store.db, { principal: 'a', isAdmin: true, limit: 1 }).catch((e: unknown) => e);
+      expect(downArea).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+      await pgs.start();
+
+      await until(
+        () =>
+          store.runs.getRunStatus('r1').then(
+            (s) => s === 'queued',
+            () => false,
+          ),
+        'the pool to reconnect',
+      );
+      expect((await listWorkflows(store.db, { principal: 'a', isAdmin: true, limit: 5 })).items).toHaveLength(1);
+      await until(() => got.some(([c]) => c === RECONNECTED), 'the listener to reconnect');
+      await leases.wake('trellis_wake', 'after');
+      await until(() => got.some(([, p]) => p === 'after'), 'a notification after the restart');
+      expect(got.filter(([c]) => c === 'trellis_wake').map(([, p]) => p)).toEqual(['before', 'after']);
+    } finally {
+      await sub.close();
+      await store.close();
+    }
   });
 });
