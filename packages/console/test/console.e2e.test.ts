@@ -38,6 +38,22 @@ async function connect(from: string, to: string) {
   await page.mouse.up();
 }
 
+/** Visible buttons, inputs, selects and text areas without an accessible name (label, aria, text, title). */
+async function unnamedControls(): Promise<string[]> {
+  return page.locator('button, input:not([type=hidden]), select, textarea, [role=button], [role=tab]').evaluateAll((els) =>
+    els
+      .filter((el) => {
+        const h = el as HTMLElement;
+        if (h.hidden || h.offsetParent === null) return false;
+        const labelled =
+          (el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+        const text = el.tagName === 'BUTTON' || el.getAttribute('role') ? (h.textContent ?? '').trim() : '';
+        return !(labelled || text || el.getAttribute('title'));
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+}
+
 async function runStatus(): Promise<string | null> {
   return page.locator('[data-run-status]').getAttribute('data-run-status');
 }
@@ -314,7 +330,20 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await expect.poll(() => page.locator('.gantt-row[data-node-id="a"] [data-kind="attempt"]').count()).toBe(4);
   });
 
-  it('shows no console errors on any page', async () => {
+  it('instantiates a template from the gallery and opens it in the builder', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-template-source',
+      nodes: [{ id: 'only', type: 'transform', expression: '42' }],
+      edges: [],
+    });
+    await stack.api('POST', '/templates', { workflowId: wf.id, name: 'Answer template', description: 'returns 42' });
+    await page.goto(`${stack.url}/templates`);
+    await page.getByRole('button', { name: 'Use template Answer template' }).click();
+    await page.waitForURL((u) => /\/workflows\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith(wf.id));
+    await page.locator('.react-flow__node[data-id="only"]').waitFor();
+  });
+
+  it('shows no console errors on any page, and every control has an accessible name', async () => {
     // Errors are collected since the browser started (all scenarios above), not only here.
     const registry = hasRegistryRoutes(stack);
     const pages = ['/workflows', '/workflows/new', '/templates', '/no/such/page'];
@@ -322,10 +351,13 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     const list = await stack.api<{ items: { id: string }[] }>('GET', '/workflows');
     const first = list.items[0];
     if (first) pages.push(`/workflows/${first.id}`, `/workflows/${first.id}/runs`);
+    const unnamed: string[] = [];
     for (const p of pages) {
       await page.goto(`${stack.url}${p}`);
       await page.waitForLoadState('networkidle');
+      for (const c of await unnamedControls()) unnamed.push(`${p}: ${c}`);
     }
+    expect(unnamed).toEqual([]);
     // Until the agent/tool registry routes exist, the builder's palette lookups 404 by design.
     const errors = registry
       ? browser.errors
