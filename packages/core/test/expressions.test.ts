@@ -169,6 +169,18 @@ describe('limits stop runaway expressions', () => {
     expect(slow.message).toMatch(/longer than the limit of 100 ms/);
   });
 
+  it('limits are per evaluation: concurrent evaluations of one expression do not share them', async () => {
+    const e = compileExpression('$reduce([1..300000], function($a, $b) { $a + $b })');
+    const [tight, loose] = await Promise.allSettled([e.evaluate({}, { timeoutMs: 5 }), e.evaluate({}, { timeoutMs: 20_000 })]);
+    expect(tight.status).toBe('rejected');
+    expect(loose).toEqual({ status: 'fulfilled', value: 45_000_150_000 });
+    const shallow = await rejection(
+      compileExpression('($a := function($n) { $n = 0 ? 0 : 1 + $a($n - 1) }; $a(30))').evaluate({}, { maxDepth: 20 }),
+    );
+    expect(shallow.message).toMatch(/deeper than the limit of 20/);
+    expect(await compileExpression('($a := function($n) { $n = 0 ? 0 : 1 + $a($n - 1) }; $a(30))').evaluate({})).toBe(30);
+  });
+
   it('functions in the scope are refused', async () => {
     const err = await rejection(compileExpression('$f()').evaluate({ f: () => 1 }));
     expect(err.code).toBe('EXPRESSION_ERROR');

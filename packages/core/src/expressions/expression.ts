@@ -70,7 +70,7 @@ function parse(source: string): Parsed {
   }
   let instance: jsonata.Expression;
   try {
-    instance = jsonata(source, jsonataOptions(DEFAULT_EXPRESSION_LIMITS));
+    instance = createEvaluator(source, DEFAULT_EXPRESSION_LIMITS.maxSequence);
   } catch (err) {
     return { ok: false, error: syntaxInfo(err) };
   }
@@ -84,15 +84,52 @@ function parse(source: string): Parsed {
   return { ok: true, expression };
 }
 
-function jsonataOptions(l: ExpressionLimits): jsonata.JsonataOptions {
-  return { stack: l.maxDepth, timeout: l.timeoutMs, sequence: l.maxSequence };
+/**
+ * Per-evaluation limits. Depth and wall time are checked in JSONata's `__evaluate_entry` /
+ * `__evaluate_exit` hooks against a guard object passed with each evaluation's bindings, so one
+ * parsed expression serves any limits and concurrent evaluations never share a counter. The
+ * guard's name starts with a space: no JSONata source can name, read or rebind it.
+ * The sequence limit is JSONata's own option, fixed when the expression is created, so
+ * evaluators are cached per `maxSequence` (normally the default only).
+ */
+const GUARD = ' trellis.guard';
+
+interface Guard {
+  depth: number;
+  readonly maxDepth: number;
+  readonly deadline: number;
+}
+
+interface GuardEnv {
+  lookup(name: string): unknown;
+}
+
+function onEntry(_expr: unknown, _input: unknown, env: GuardEnv): void {
+  const g = env.lookup(GUARD) as Guard | undefined;
+  if (!g) return;
+  if (++g.depth > g.maxDepth) throw { code: 'D1011' };
+  if (Date.now() > g.deadline) throw { code: 'D1012' };
+}
+
+function onExit(_expr: unknown, _input: unknown, env: GuardEnv): void {
+  const g = env.lookup(GUARD) as Guard | undefined;
+  if (g) g.depth--;
+}
+
+function createEvaluator(source: string, maxSequence: number): jsonata.Expression {
+  const ev = jsonata(source, { sequence: maxSequence });
+  // jsonata's typings only allow string names; its environment accepts symbols, which is how
+  // its own test suite installs these hooks.
+  ev.assign(Symbol.for('jsonata.__evaluate_entry') as unknown as string, onEntry);
+  ev.assign(Symbol.for('jsonata.__evaluate_exit') as unknown as string, onExit);
+  return ev;
 }
 
 function evaluatorFor(source: string, limits: ExpressionLimits): jsonata.Expression {
   const key = `${limitsKey(limits)}\u0000${source}`;
   let ev = evaluatorCache.get(key);
   if (!ev) {
-    ev = jsonata(source, jsonataOptions(limits));
+    ev = createEvaluator(source, limits.maxSequence);
     evaluatorCache.set(key, ev);
   }
   return ev;
@@ -110,6 +147,8 @@ async function evaluate(source: string, scope: Record<string, unknown>, limits: 
         throw new TrellisError('EXPRESSION_ERROR', `scope variable $${key} is a function; only plain data is allowed`);
       bindings[key] = v;
     }
+    // Last, so no scope key can replace it.
+    bindings[GUARD] = { depth: 0, maxDepth: limits.maxDepth, deadline: Date.now() + limits.timeoutMs } satisfies Guard;
     result = await ev.evaluate(scope, bindings);
   } catch (err) {
     throw toExpressionError(err, source, limits);

@@ -1,7 +1,8 @@
 /**
- * Bounds on one JSONata evaluation. JSONata (>= 2.2) enforces them itself: `stack` and
- * `timeout` are checked on every step of its evaluator, `sequence` on every sequence it builds,
- * so a runaway expression is stopped from inside the evaluation and never hangs the process.
+ * Bounds on one JSONata evaluation, checked on every step of JSONata's evaluator (depth and
+ * time, through its evaluate hooks) and on every sequence it builds (JSONata's own `sequence`
+ * option), so a runaway expression is stopped from inside the evaluation and never hangs the
+ * process.
  */
 export interface ExpressionLimits {
   /** Maximum evaluator depth (nested sub-expressions and function calls). */
@@ -23,7 +24,7 @@ export function withDefaults(limits: Partial<ExpressionLimits> | undefined): Exp
   return { ...DEFAULT_EXPRESSION_LIMITS, ...limits };
 }
 
-/** Cache key part for a set of limits (JSONata takes its limits when an expression is created). */
+/** Cache key part for a set of limits: only the sequence limit is fixed when JSONata creates an evaluator. */
 export function limitsKey(l: ExpressionLimits): string {
-  return `${l.maxDepth}/${l.timeoutMs}/${l.maxSequence}`;
+  return String(l.maxSequence);
 }
