@@ -190,7 +190,12 @@ export class ApiClient {
   }
 
   async listTools(): Promise<ToolInfo[]> {
-    return toPage<ToolInfo>(await this.request('GET', '/tools'), 'tools').items;
+    const items = toPage<ToolInfo & { id?: string; server?: string }>(await this.request('GET', '/tools'), 'tools').items;
+    // A tool is named `<server>/<tool>` in nodes; registries may send that as `id` with the bare `name`.
+    return items.map(({ id, server, ...t }) => ({
+      ...t,
+      name: id?.includes('/') ? id : server && !t.name.includes('/') ? `${server}/${t.name}` : t.name,
+    }));
   }
 
   /** Checks a token without side effects (used by sign-in). */
