@@ -27,6 +27,13 @@ describe('bad input', () => {
     expect(JSON.stringify(r.errors).length).toBeLessThan(600);
   });
 
+  it('ids that would collide with the scope object or JSONata are reserved', () => {
+    for (const id of ['__proto__', 'constructor', 'hasOwnProperty', 'context', 'run', 'count', 'now']) {
+      const r = compile({ name: 'x', nodes: [{ id, type: 'parallel' }] });
+      expect({ id, codes: r.errors.map((e) => e.code) }).toEqual({ id, codes: ['INVALID_NODE_ID'] });
+    }
+  });
+
   it('100,000 nodes compile correctly within seconds', () => {
     const n = 100_000;
     const nodes = Array.from({ length: n }, (_, i) => ({

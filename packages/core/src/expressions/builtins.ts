@@ -74,7 +74,13 @@ export const JSONATA_BUILTINS: ReadonlySet<string> = new Set([
 /** The variable that holds the run's input in every binding and expression. */
 export const CONTEXT_VARIABLE = 'context';
 
-/** Names no node may take: the scope's own variables and JSONata's built-ins. */
+/**
+ * Names of Object.prototype members: a scope is a plain object keyed by node id, and a node
+ * called `__proto__` would replace the scope's prototype instead of adding a variable.
+ */
+const OBJECT_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Names no node may take: the scope's own variables, JSONata's built-ins, Object.prototype's members. */
 export function isReservedName(name: string): boolean {
-  return name === CONTEXT_VARIABLE || name === 'run' || JSONATA_BUILTINS.has(name);
+  return name === CONTEXT_VARIABLE || name === 'run' || JSONATA_BUILTINS.has(name) || OBJECT_MEMBERS.has(name);
 }
