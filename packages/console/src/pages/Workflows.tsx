@@ -104,14 +104,16 @@ export function Workflows() {
                 </td>
                 <td>v{w.version}</td>
                 <td>{formatTime(w.updatedAt ?? w.createdAt)}</td>
-                <td className="actions">
-                  <Link to={`/workflows/${encodeURIComponent(w.id)}/runs`}>Runs</Link>
-                  <button type="button" onClick={() => duplicate(w.id)} aria-label={`Duplicate ${w.name}`}>
-                    Duplicate
-                  </button>
-                  <button type="button" className="danger" onClick={() => remove(w.id, w.name)} aria-label={`Delete ${w.name}`}>
-                    Delete
-                  </button>
+                <td>
+                  <div className="actions">
+                    <Link to={`/workflows/${encodeURIComponent(w.id)}/runs`}>Runs</Link>
+                    <button type="button" onClick={() => duplicate(w.id)} aria-label={`Duplicate ${w.name}`}>
+                      Duplicate
+                    </button>
+                    <button type="button" className="danger" onClick={() => remove(w.id, w.name)} aria-label={`Delete ${w.name}`}>
+                      Delete
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}
