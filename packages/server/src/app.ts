@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health.ts';
 import { permissionRoutes } from './routes/permissions.ts';
 import { runRoutes } from './routes/runs.ts';
 import { templateRoutes } from './routes/templates.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 
 export const SERVER_VERSION = '0.1.0';
@@ -165,6 +166,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   eventRoutes(api);
   chatRoutes(api);
   templateRoutes(api);
+  tokenRoutes(api);
   for (const add of options.routeFiles ?? []) add(api);
 
   const consoleDir = options.consoleDir ?? join(import.meta.dirname, '../../console/dist');

@@ -74,6 +74,19 @@ describe('runs API', () => {
     expect(seen.size).toBeGreaterThanOrEqual(4);
   });
 
+  it('a deleted workflow refuses new runs but its runs stay readable', async () => {
+    const wf = json(await t.request('POST', '/api/v1/workflows', { body: branchingWorkflow('doomed') })).id;
+    const { id } = json(await start(wf, { input: { n: 5 } }));
+    await t.engine.waitForRun(id);
+    expect((await t.request('DELETE', `/api/v1/workflows/${wf}`)).statusCode).toBe(204);
+    expect((await start(wf)).statusCode).toBe(404);
+    const run = await t.request('GET', `/api/v1/workflow_runs/${id}`);
+    expect(run.statusCode).toBe(200);
+    expect(json(run).status).toBe('succeeded');
+    expect(json(await t.request('GET', `/api/v1/workflow_runs/${id}/events`)).items.length).toBeGreaterThan(5);
+    expect((await t.request('GET', `/api/v1/workflow_runs/${id}`, { token: t.tokens.bob })).statusCode).toBe(403);
+  });
+
   it('approves a waiting gate, records who decided, and refuses a second decision with 409', async () => {
     const { id } = json(await start(gated));
     const waiting = await t.engine.waitForRun(id, { orWaiting: true });

@@ -76,3 +76,10 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext): Pro
   }
   return principal;
 }
+
+/** Drops a revoked token from this server's cache at once (the CLI path relies on the 2 s TTL). */
+export function forgetToken(ctx: ServerContext, tokenId: string): void {
+  const verified = caches.get(ctx);
+  if (!verified) return;
+  for (const [token, entry] of verified) if (entry.principal.tokenId === tokenId) verified.delete(token);
+}
