@@ -11,6 +11,10 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
  * - `trellis_fence(worker, run_ids)`: locks the runs a fenced commit touches and raises
  *   SQLSTATE TR001 unless this worker holds an unexpired lease on each of them. It is the first
  *   statement of a fenced commit, so a stale worker's late commit rolls back entirely.
+ * - `trellis_claim_key(scope, key, run_id, at)`: records an idempotency key for a new run, or
+ *   raises SQLSTATE TR002 with the existing run's id as DETAIL. As the first statement of the
+ *   run's creating batch, it makes an idempotent start one round trip: the winner's batch
+ *   commits, a repeat's batch rolls back and names the run it repeats.
  */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against any database shape
 export async function up(db: Kysely<any>): Promise<void> {
@@ -63,6 +67,22 @@ export async function up(db: Kysely<any>): Promise<void> {
         raise exception 'worker % no longer holds the lease on run(s) %', p_worker,
           array_to_string(array(select unnest(p_runs) except select unnest(held)), ', ')
           using errcode = 'TR001';
+      end if;
+    end $$`.execute(db);
+
+  await sql`
+    create or replace function trellis_claim_key(p_scope text, p_key text, p_run text, p_at text) returns void
+    language plpgsql
+    as $$
+    declare
+      existing text;
+    begin
+      insert into idempotency_keys (scope, key, run_id, created_at) values (p_scope, p_key, p_run, p_at)
+      on conflict do nothing;
+      if not found then
+        -- A concurrent first start waited for above has committed: its row is visible now.
+        select run_id into existing from idempotency_keys where scope = p_scope and key = p_key;
+        raise exception 'idempotency key already used by run %', existing using errcode = 'TR002', detail = existing;
       end if;
     end $$`.execute(db);
 }

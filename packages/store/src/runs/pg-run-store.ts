@@ -63,6 +63,8 @@ const ATTEMPT_COLUMNS = [
 
 /** SQLSTATE raised by trellis_fence (migration 0003). */
 const FENCE_STATE = 'TR001';
+/** SQLSTATE raised by trellis_claim_key (migration 0003): the idempotency key is taken. */
+const KEY_USED_STATE = 'TR002';
 
 /** A value as an SQL literal. Strings are escaped by node-postgres (standard_conforming_strings). */
 export function literal(v: unknown): string {
@@ -213,37 +215,17 @@ export class PgRunStore implements RunStore, RunLeaseStore {
       return { runId: r.id, created: true };
     }
     const { scope, key } = run.idempotency;
-    return guardPg(async () => {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('begin');
-        // Concurrent starts with one key: the second insert waits for the first to commit, then
-        // inserts nothing and reads the winner's run id.
-        const ins = await client.query(
-          'insert into idempotency_keys (scope, key, run_id, created_at) values ($1, $2, $3, $4) on conflict do nothing',
-          [scope, key, r.id, r.created_at],
-        );
-        if (ins.rowCount === 0) {
-          await client.query('rollback');
-          const existing = await client.query<{ run_id: string }>(
-            'select run_id from idempotency_keys where scope = $1 and key = $2',
-            [scope, key],
-          );
-          const id = existing.rows[0]?.run_id;
-          if (id === undefined) throw new Error('idempotency key vanished between insert and read');
-          return { runId: id, created: false };
-        }
-        await client.query(`${rest.join(';\n')};\ncommit`);
-        return { runId: r.id, created: true };
-      } catch (err) {
-        broken = err instanceof Error ? err : new Error(String(err));
-        await client.query('rollback').catch(() => {});
-        throw err;
-      } finally {
-        client.release(broken);
-      }
-    });
+    // One round trip: the key is claimed by the batch's first statement; a repeat raises
+    // TR002 naming the first run, and the whole batch rolls back.
+    const claim = `select trellis_claim_key(${literal(scope)}, ${literal(key)}, ${literal(r.id)}, ${literal(r.created_at)})`;
+    try {
+      await this.multi([claim, ...rest]);
+      return { runId: r.id, created: true };
+    } catch (err) {
+      if (err instanceof pg.DatabaseError && err.code === KEY_USED_STATE && err.detail)
+        return { runId: err.detail, created: false };
+      throw err;
+    }
   }
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {
