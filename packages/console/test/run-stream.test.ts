@@ -86,6 +86,33 @@ describe('RunStream', () => {
     expect(afters).toEqual([0, 1]);
   });
 
+  it('falls back to reading events over HTTP when the socket keeps failing', async () => {
+    // A loopback port nobody listens on: every connection is refused, for real.
+    const probe = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => probe.on('listening', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const polled: number[] = [];
+    const seqs: number[] = [];
+    await new Promise<void>((resolve) => {
+      const stream = new RunStream({
+        url: (after) => `ws://127.0.0.1:${port}/ws?after=${after}`,
+        socket: (u) => new WebSocket(u) as unknown as SocketLike,
+        backoffMs: [5],
+        pollAfterFailures: 2,
+        poll: async (after) => {
+          polled.push(after);
+          return events.slice(after, after + 3);
+        },
+        onEvent: (e) => seqs.push(e.seq),
+        onState: (st) => st === 'ended' && resolve(),
+      });
+      stream.start();
+    });
+    expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(polled).toEqual([0, 3, 6]);
+  });
+
   it('reads the message shapes a server may send', () => {
     const e = events[0]!;
     expect(eventsOfMessage(JSON.stringify(e))).toEqual([e]);

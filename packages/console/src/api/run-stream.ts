@@ -29,6 +29,13 @@ export interface RunStreamOptions {
   socket?: (url: string) => SocketLike;
   /** Reconnect delays in ms, by attempt; the last repeats. */
   backoffMs?: readonly number[];
+  /**
+   * Reads events after a seq over plain HTTP (`GET …/events?after=`). Used between reconnect
+   * attempts once the socket has failed `pollAfterFailures` times in a row, so a network that
+   * blocks WebSockets still shows the run, only less promptly.
+   */
+  poll?: (after: number) => Promise<RunEvent[]>;
+  pollAfterFailures?: number;
 }
 
 const TERMINAL = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
@@ -143,7 +150,19 @@ export class RunStream {
     const delay = delays[Math.min(this.attempts, delays.length - 1)] ?? 1000;
     this.attempts++;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.connect(), delay);
+    const poll = this.opts.poll;
+    const usePoll = poll !== undefined && this.attempts > (this.opts.pollAfterFailures ?? 3);
+    this.timer = setTimeout(() => {
+      if (!usePoll) return this.connect();
+      poll(this.lastSeq)
+        .then(
+          (events) => {
+            for (const e of [...events].sort((a, b) => a.seq - b.seq)) if (!this.accept(e)) break;
+          },
+          () => {},
+        )
+        .finally(() => this.connect());
+    }, delay);
   }
 
   private detach(): void {

@@ -103,6 +103,7 @@ function LiveRun({
     };
     const stream = new RunStream({
       url: (after) => api.runSocketUrl(runId, after),
+      poll: (after) => api.listEvents(runId, after),
       onEvent: (e) => {
         pending.push(e);
         if (!frame) frame = requestAnimationFrame(flush);
