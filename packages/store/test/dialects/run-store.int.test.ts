@@ -51,7 +51,7 @@ import {
   verifyToken,
   type WriteOp,
 } from '../../src/index.ts';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 let server: Promise<TestPostgres> | undefined;
 /** The PostgreSQL server for this file, started on first use (initdb once per file). */
@@ -589,6 +589,22 @@ describe('leases on postgres', () => {
     }
   });
 
+  it('a throwing notification handler does not stop later notifications', async () => {
+    const got: string[] = [];
+    const sub = await leases.listen(['trellis_a', 'trellis_b'], (channel, payload) => {
+      got.push(`${channel}:${payload}`);
+      if (payload === 'boom') throw new Error('handler bug');
+    });
+    try {
+      await leases.wake('trellis_a', 'boom');
+      await leases.wake('trellis_b', 'fine');
+      await until(() => got.length === 2, 'both notifications');
+      expect(got).toEqual(['trellis_a:boom', 'trellis_b:fine']);
+    } finally {
+      await sub.close();
+    }
+  });
+
   it('refuses notifications PostgreSQL would reject, with what to change', async () => {
     await expect(leases.wake('bad channel!', 'x')).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
     await expect(leases.wake('ok', 'x'.repeat(8_000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
@@ -630,6 +646,22 @@ describe('openPostgres', () => {
     await h.pool.query(`insert into trellis_migrations (name, timestamp) values ('9999_future', '2099-01-01')`);
     await h.close();
     await expect(openPostgres(newer)).rejects.toThrow(/migrated by a newer Trellis \(9999_future\)/);
+  });
+
+  it('openStore picks PostgreSQL for postgres:// and postgresql:// URLs, SQLite for paths', async () => {
+    const url = (await (await pgServer()).createDatabase('open')).replace(/^postgres:/, 'postgresql:');
+    const s = await openStore(url);
+    expect(s.dialect).toBe('postgres');
+    expect((s.handle as PostgresHandle).url).not.toContain((await pgServer()).password);
+    await s.close();
+    const f = await openStore(join(mkdtempSync(join(tmpdir(), 'trellis-open-')), 'postgres.db'));
+    expect(f.dialect).toBe('sqlite');
+    await f.close();
+  });
+
+  it('the test harness says how to get PostgreSQL when its binaries are missing', () => {
+    expect(() => findPostgresBin('/nonexistent', '/nonexistent')).toThrow(/apt-get install postgresql/);
+    expect(findPostgresBin()).toMatch(/bin$/);
   });
 
   it('migrates once when many processes open the same new database at the same time', async () => {

@@ -52,10 +52,9 @@ export async function restartPostgres(options?: { downMs?: number }): Promise<vo
 }
 
 /** The folder holding initdb and pg_ctl, or a clear error saying how to get them. */
-export function findPostgresBin(): string {
+export function findPostgresBin(path = process.env.PATH ?? '', lib = '/usr/lib/postgresql'): string {
   const candidates: string[] = [];
-  for (const p of (process.env.PATH ?? '').split(':')) if (p && existsSync(join(p, 'initdb'))) candidates.push(p);
-  const lib = '/usr/lib/postgresql';
+  for (const p of path.split(':')) if (p && existsSync(join(p, 'initdb'))) candidates.push(p);
   if (existsSync(lib)) {
     const versions = readdirSync(lib)
       .filter((v) => /^\d+$/.test(v))
