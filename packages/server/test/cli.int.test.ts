@@ -1,0 +1,98 @@
+/** The CLI commands this package backs: `trellis serve`, `trellis token`, `trellis migrate`. */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { isWellFormedToken, openSqlite, verifyToken } from '@trellis/store';
+import { describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../../cli/bin/trellis.mjs');
+const env = { ...process.env, TRELLIS_ADMIN_TOKEN: '', TRELLIS_DB: '' };
+const trellis = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'trellis-cli-')), 'trellis.db');
+
+/** Starts `trellis serve` on a free port and resolves with everything it printed until the URL line and the token block. */
+function firstLines(db: string): Promise<string> {
+  return new Promise((resolveOut, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db], {
+      env: { ...env, TRELLIS_LOG_LEVEL: 'warn' },
+    });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no banner: ${out}`));
+    }, 30_000);
+    child.stdout.on('data', (d) => {
+      out += String(d);
+      if (/Database: .*\n/.test(out) && (!/First start/.test(out) || /Sign in to the console: .*\n/.test(out))) {
+        clearTimeout(timer);
+        child.kill('SIGTERM');
+      }
+    });
+    child.on('exit', () => resolveOut(out));
+  });
+}
+
+describe('trellis migrate', () => {
+  it('applies the migrations once', () => {
+    const db = tmpDb();
+    const first = trellis('migrate', '--db', db);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/applied: 0001_initial, 0002_server/);
+    expect(trellis('migrate', '--db', db).stdout).toMatch(/up to date/);
+    expect(trellis('migrate', '--db', 'postgres://x/y').status).toBe(2);
+  });
+});
+
+describe('trellis token', () => {
+  it('creates a working token shown once, lists it and revokes it', async () => {
+    const db = tmpDb();
+    const made = trellis('token', 'create', '--name', 'bob', '--db', db);
+    expect(made.status).toBe(0);
+    const token = made.stdout.trim();
+    expect(isWellFormedToken(token)).toBe(true);
+    const id = /token (tok_\S+)/.exec(made.stderr)?.[1];
+    expect(id).toBeDefined();
+    const admin = trellis('token', 'create', '--name', 'ops', '--admin', '--expires-days', '30', '--db', db);
+    expect(admin.stderr).toMatch(/\(admin\), expires/);
+    const list = trellis('token', 'list', '--db', db);
+    expect(list.stdout).toMatch(/bob/);
+    expect(list.stdout).not.toContain(token);
+    expect(trellis('token', 'revoke', id!, '--db', db).status).toBe(0);
+    expect(trellis('token', 'revoke', id!, '--db', db).status).toBe(1);
+    const h = await openSqlite(db);
+    try {
+      expect(await verifyToken(h.db, token)).toBeUndefined();
+      expect(await verifyToken(h.db, admin.stdout.trim())).toMatchObject({ name: 'ops', isAdmin: true });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses bad usage with exit 2 and a message', () => {
+    const noName = trellis('token', 'create', '--db', tmpDb());
+    expect(noName.status).toBe(2);
+    expect(noName.stderr).toMatch(/--name/);
+    expect(trellis('token', 'create', '--name', 'has space', '--db', tmpDb()).status).toBe(2);
+    expect(trellis('token', 'frobnicate').status).toBe(2);
+  });
+});
+
+describe('trellis serve', () => {
+  it('prints the URL, and the admin token with a console link on the first start only', async () => {
+    const db = tmpDb();
+    const first = await firstLines(db);
+    expect(first).toMatch(/serving at http:\/\/127\.0\.0\.1:\d+/);
+    const token = /^\s+(trls_\S+)$/m.exec(first)?.[1];
+    expect(token && isWellFormedToken(token)).toBe(true);
+    expect(first).toContain(`/#token=${token}`);
+    const second = await firstLines(db);
+    expect(second).not.toMatch(/trls_/);
+  }, 60_000);
+
+  it('refuses bad options with exit 2', () => {
+    expect(trellis('serve', '--port', 'abc').status).toBe(2);
+    expect(trellis('serve', '--db', 'postgres://localhost/x').stderr).toMatch(/PostgreSQL/);
+    expect(trellis('serve', '--bogus').status).toBe(2);
+  });
+});
