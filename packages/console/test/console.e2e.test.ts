@@ -143,6 +143,8 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
         .poll(() => page.locator(`.react-flow__node[data-id="${id}"] .tnode`).getAttribute('data-status'))
         .toBe('succeeded');
     }
+    // Both edges were taken (the conditional one evaluated true), and the graph says so.
+    await expect.poll(() => page.locator('.react-flow__edge.edge-taken').count()).toBe(2);
     await page.getByRole('tab', { name: /Events/ }).click();
     await page.getByRole('table', { name: 'Event log' }).getByText('run.succeeded').waitFor();
     await expect.poll(() => page.locator('[data-field="run-output"]').textContent()).toContain('"big": 5');

@@ -98,3 +98,45 @@ describe('timeline', () => {
     expect(bar.left + bar.width).toBeCloseTo(1, 5);
   });
 });
+
+describe('edges taken', () => {
+  it('evaluates edge conditions like the engine: true branch taken, false branch not, skipped sources take none', async () => {
+    const { edgesTaken } = await import('../src/run/edges-taken.ts');
+    const at = { x: 0, y: 0 };
+    const nodes = [
+      { id: 'check', type: 'condition', position: at },
+      { id: 'yes', type: 'transform', position: at },
+      { id: 'no', type: 'transform', position: at },
+      { id: 'after_no', type: 'transform', position: at },
+      { id: 'soft', type: 'tool_call', onError: 'continue', position: at },
+      { id: 'hard', type: 'tool_call', position: at },
+      { id: 'pending', type: 'transform', position: at },
+    ];
+    const edges = [
+      { from: 'check', to: 'yes', condition: '$check.value = true and $context.n > 1' },
+      { from: 'check', to: 'no', condition: '$check.value = false' },
+      { from: 'no', to: 'after_no' },
+      { from: 'soft', to: 'yes', condition: '$exists($soft.error)' },
+      { from: 'hard', to: 'no' },
+      { from: 'pending', to: 'yes' },
+    ];
+    const records = {
+      check: { status: 'succeeded', output: { value: true } },
+      yes: { status: 'succeeded', output: 1 },
+      no: { status: 'skipped', output: null },
+      after_no: { status: 'skipped', output: null },
+      soft: { status: 'failed', output: { error: { code: 'X', message: 'm' } } },
+      hard: { status: 'failed', output: null },
+      pending: { status: 'running', output: null },
+    } as const;
+    const t = await edgesTaken(nodes, edges, records, { n: 2 });
+    expect([...t.entries()].sort((a, b) => a[0] - b[0])).toEqual([
+      [0, true],
+      [1, false],
+      [2, false],
+      [3, true],
+      [4, false],
+    ]);
+    expect(t.has(5)).toBe(false);
+  });
+});

@@ -20,6 +20,7 @@ import { NodeRunInspector } from '../components/NodeRunInspector.tsx';
 import { docFromDefinition } from '../editor/convert.ts';
 import type { EditorDoc } from '../editor/doc.ts';
 import { FlowNodeCache, mapEdges, type NodeExtras } from '../editor/flow-mapping.ts';
+import { edgesTaken } from '../run/edges-taken.ts';
 import { applyEvents, initialRunView, type RunView as RunViewModel } from '../run/run-state.ts';
 import { buildTimeline } from '../run/timeline.ts';
 
@@ -133,7 +134,18 @@ function LiveRun({
   }, [view.nodes]);
   const sel = useMemo(() => new Set(selected ? [selected] : []), [selected]);
   const flowNodes = useMemo(() => cache.current.map(doc.nodes, sel, NO_PROBLEMS, extras), [doc.nodes, sel, extras]);
-  const flowEdges = useMemo(() => mapEdges(doc.edges, new Set(), NO_PROBLEMS), [doc.edges]);
+  const [taken, setTaken] = useState<Map<number, boolean>>(() => new Map());
+  useEffect(() => {
+    let live = true;
+    edgesTaken(doc.nodes, doc.edges, record.nodes, record.input).then(
+      (t) => live && setTaken(t),
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [doc, record]);
+  const flowEdges = useMemo(() => mapEdges(doc.edges, new Set(), NO_PROBLEMS, taken), [doc.edges, taken]);
   const order = useMemo(() => doc.nodes.map((n) => n.id), [doc.nodes]);
   const timeline = useMemo(() => buildTimeline(view, order, now), [view, order, now]);
 
