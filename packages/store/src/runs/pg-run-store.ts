@@ -65,6 +65,7 @@ const ATTEMPT_COLUMNS = [
 const FENCE_STATE = 'TR001';
 /** SQLSTATE raised by trellis_claim_key (migration 0003): the idempotency key is taken. */
 const KEY_USED_STATE = 'TR002';
+const UNIQUE_VIOLATION = '23505';
 
 /** A value as an SQL literal. Strings are escaped by node-postgres (standard_conforming_strings). */
 export function literal(v: unknown): string {
@@ -181,7 +182,40 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   }
 
   async commit(ops: readonly WriteOp[]): Promise<void> {
-    await this.multi(batchSql(ops));
+    try {
+      await this.multi(batchSql(ops));
+    } catch (err) {
+      if (!(await this.alreadyCommitted(ops, err))) throw err;
+    }
+  }
+
+  /**
+   * A commit whose connection dropped before the answer came back may have committed; the
+   * caller sees STORE_UNAVAILABLE and retries. The retry then collides with its own rows
+   * (unique violation). When every event of the batch is already stored, identical (events
+   * are immutable, and a batch commits whole), the batch landed the first time: the retry
+   * succeeds without writing anything twice. A batch with no events is checked by its
+   * attempt keys.
+   */
+  private async alreadyCommitted(ops: readonly WriteOp[], err: unknown): Promise<boolean> {
+    if (!(err instanceof pg.DatabaseError) || err.code !== UNIQUE_VIOLATION) return false;
+    const events = ops.flatMap((o) => (o.op === 'event' ? [o.row] : []));
+    const attempts = ops.flatMap((o) => (o.op === 'attempt.insert' ? [o.row] : []));
+    if (events.length > 0) {
+      const values = events.map((e) => `(${EVENT_COLUMNS.map((c) => literal(e[c])).join(', ')})`).join(', ');
+      const [res] = await this.multi([
+        `select count(*) as n from events e join (values ${values}) as v(${EVENT_COLUMNS.join(', ')})
+         on e.run_id = v.run_id and e.seq = v.seq and e.type = v.type and e.at = v.at and e.data = v.data
+           and e.node_id is not distinct from v.node_id`,
+      ]);
+      return Number(res?.rows[0]?.n) === events.length;
+    }
+    if (attempts.length > 0) {
+      const keys = attempts.map((a) => `(${literal(a.run_id)}, ${literal(a.node_id)}, ${literal(a.attempt)})`).join(', ');
+      const [res] = await this.multi([`select count(*) as n from attempts where (run_id, node_id, attempt) in (${keys})`]);
+      return Number(res?.rows[0]?.n) === attempts.length;
+    }
+    return false;
   }
 
   async commitFenced(workerId: string, ops: readonly WriteOp[], notify: readonly Notification[] = []): Promise<void> {
@@ -195,7 +229,8 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     } catch (err) {
       if (err && typeof err === 'object' && 'code' in err && err.code === FENCE_STATE)
         throw new LeaseLostError(workerId, err instanceof Error ? err.message : String(err), err);
-      throw err;
+      // The fence passed (this worker still holds the runs), so a colliding retry is its own.
+      if (!(await this.alreadyCommitted(ops, err))) throw err;
     }
   }
 

@@ -605,6 +605,46 @@ describe('leases on postgres', () => {
     }
   });
 
+  it('a batch retried after an unanswered commit is applied once; a different colliding batch still fails', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    expect(await leases.claimRuns('w1', 60_000, 1)).toEqual(['r1']);
+    const batch: WriteOp[] = [
+      { op: 'run', runId: 'r1', set: { status: 'running' } },
+      { op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'running', attempt: 1 } },
+      {
+        op: 'attempt.insert',
+        row: {
+          run_id: 'r1',
+          node_id: 'a',
+          attempt: 1,
+          status: 'running',
+          started_at: at(1),
+          finished_at: null,
+          error: null,
+          cost_usd: 0,
+          usage: null,
+          worker_id: 'w1',
+          lease_expires_at: null,
+        },
+      },
+      { op: 'event', row: event('r1', 2) },
+      { op: 'event', row: event('r1', 3, 'node.progress', null) },
+    ];
+    await store.runs.commit(batch);
+    await store.runs.commit(batch); // the retry of a commit that landed
+    await leases.commitFenced('w1', batch);
+    expect((await store.runs.readEvents('r1', 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    const other = batch.map((o) => (o.op === 'event' ? { ...o, row: { ...o.row, data: '{"other":true}' } } : o));
+    await expect(store.runs.commit(other)).rejects.toMatchObject({ code: '23505' });
+    const attemptsOnly = batch.filter((o) => o.op === 'attempt.insert');
+    await store.runs.commit(attemptsOnly);
+    await expect(
+      store.runs.commit(
+        attemptsOnly.map((o) => (o.op === 'attempt.insert' ? { ...o, row: { ...o.row, node_id: 'b' } } : o)).concat(attemptsOnly),
+      ),
+    ).rejects.toMatchObject({ code: '23505' });
+  });
+
   it('refuses notifications PostgreSQL would reject, with what to change', async () => {
     await expect(leases.wake('bad channel!', 'x')).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
     await expect(leases.wake('ok', 'x'.repeat(8_000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
