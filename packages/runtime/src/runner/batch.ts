@@ -7,14 +7,18 @@ import type { RunEvent } from '@trellis/core';
 import type { WriteOp } from '@trellis/store';
 import type { HotRun } from './hot-run.ts';
 
-export type PostCommit = () => void;
+/** An action to take once the batch has committed, on behalf of a run. */
+export interface PostCommit {
+  run: HotRun;
+  act: () => void;
+}
 
 export class Batch {
-  readonly ops: WriteOp[] = [];
-  readonly events: RunEvent[] = [];
-  readonly after: PostCommit[] = [];
+  ops: WriteOp[] = [];
+  events: RunEvent[] = [];
+  after: PostCommit[] = [];
   /** Runs this batch changed (checked for eviction once the batch is carried out). */
-  readonly touched = new Set<HotRun>();
+  touched = new Set<HotRun>();
   private readonly rows = new Map<string, { set: Record<string, unknown> }>();
   private readonly attempts = new Map<string, Record<string, unknown>>();
 
@@ -32,6 +36,10 @@ export class Batch {
       this.rows.set(key, copy as { set: Record<string, unknown> });
       this.ops.push(copy);
     }
+  }
+
+  later(run: HotRun, act: () => void): void {
+    this.after.push({ run, act });
   }
 
   push(op: WriteOp): void {

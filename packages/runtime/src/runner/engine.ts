@@ -39,6 +39,7 @@ import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepar
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import { Batch } from './batch.ts';
 import { HotRun } from './hot-run.ts';
+import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 
 export interface EngineLogger {
   info(msg: string, data?: Record<string, unknown>): void;
@@ -60,6 +61,11 @@ export interface EngineOptions {
   logger?: EngineLogger;
   /** Random source for jitter (tests pass a fixed one). */
   random?: () => number;
+  /**
+   * Several workers share the database (PostgreSQL): runs are claimed, leased, heartbeated and
+   * committed through fenced commits. Without it the engine owns every run in its database.
+   */
+  leasing?: LeasingOptions;
 }
 
 /** Node types executed by the engine itself, with no side effect outside the process. */
@@ -87,6 +93,10 @@ export class RunnerEngine implements Engine {
   private closed = false;
   private pollTimer: { cancel(): void } | undefined;
   private readonly ready: Promise<void>;
+  private readonly leasing: Leasing | undefined;
+  /** Newest seq published here for runs executed by other processes (see remoteEvents). */
+  private readonly remoteSeq = new Map<string, number>();
+  private readonly remoteReads = new Map<string, Promise<void>>();
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -102,8 +112,33 @@ export class RunnerEngine implements Engine {
       logger: this.logger,
       saveRemoteRef: (run, nodeId, ref) => this.saveRemoteRef(run, nodeId, ref),
     });
-    this.ready = options.recover === false ? Promise.resolve() : this.recoverAll();
-    this.armPoll();
+    if (options.leasing) {
+      this.leasing = new Leasing(
+        options.leasing,
+        this.workerId,
+        this.clock,
+        {
+          hotIds: () => [...this.hot.keys()],
+          isHot: (id) => this.hot.has(id),
+          adopt: async (id) => {
+            await this.getHot(id);
+          },
+          drop: (id) => this.dropRun(id),
+          cancelRequested: (id) => {
+            const run = this.hot.get(id);
+            if (run) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
+          },
+          woken: (id) => void this.applyStoredDecisions(id),
+          remoteEvents: (id, seq) => this.remoteEvents(id, seq),
+        },
+        this.logger,
+      );
+      this.ready = options.recover === false ? Promise.resolve() : this.leasing.start();
+    } else {
+      this.leasing = undefined;
+      this.ready = options.recover === false ? Promise.resolve() : this.recoverAll();
+      this.armPoll();
+    }
   }
 
   /** Resolves once start-up recovery has finished. */
@@ -143,8 +178,10 @@ export class RunnerEngine implements Engine {
         finished_at: null,
         deadline_at: timeoutMs === undefined ? null : iso(now + timeoutMs),
         last_seq: 1,
-        worker_id: this.workerId,
-        lease_expires_at: null,
+        // With several workers, the process that starts a run claims it — unless it executes
+        // nothing, in which case the run is left for the workers (woken below).
+        worker_id: this.leasing && !this.leasing.execute ? null : this.workerId,
+        lease_expires_at: this.leasing?.execute ? iso(now + this.leasing.leaseMs) : null,
         cancel_requested: 0,
       },
       nodeIds: prepared.compiled.nodes.map((n) => n.id),
@@ -171,6 +208,10 @@ export class RunnerEngine implements Engine {
       at: iso(now),
       data: { workflowId: req.workflowId, version: req.version },
     });
+    if (this.leasing && !this.leasing.execute) {
+      await this.leasing.store.wake(WAKE_CHANNEL, '');
+      return { runId: id, status: 'queued', created: true };
+    }
     const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, req.input ?? null);
     this.hot.set(id, run);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
@@ -179,6 +220,12 @@ export class RunnerEngine implements Engine {
   }
 
   async cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined> {
+    if (this.leasing && !this.hot.has(runId)) {
+      // Another worker may hold it: mark it and notify; its owner (or the next claimer) cancels.
+      await this.leasing.store.requestCancel(runId);
+      const status = await this.store.getRunStatus(runId);
+      return status === undefined ? undefined : { status: status as RunStatus };
+    }
     const run = await this.getHot(runId);
     if (!run) {
       const status = await this.store.getRunStatus(runId);
@@ -196,6 +243,11 @@ export class RunnerEngine implements Engine {
       if (!rec) return { ok: false, reason: 'run_not_found' };
       if (!rec.nodes.some((n) => n.node_id === nodeId)) return { ok: false, reason: 'node_not_found' };
       return { ok: false, reason: 'not_waiting' };
+    }
+    if (this.leasing && !this.hot.has(runId)) {
+      // Recorded durably; whichever worker holds or claims the run applies it.
+      await this.leasing.store.wake(WAKE_CHANNEL, runId);
+      return { ok: true };
     }
     const run = await this.getHot(runId);
     if (run) {
@@ -251,6 +303,7 @@ export class RunnerEngine implements Engine {
       }
       replaying = false;
       for (const e of buffered.splice(0)) deliver(e);
+      if (this.leasing && last > (this.remoteSeq.get(runId) ?? 0)) this.remoteSeq.set(runId, last);
     })();
     return {
       close() {
@@ -283,11 +336,14 @@ export class RunnerEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     this.pollTimer?.cancel();
+    await this.leasing?.stop();
     for (const run of this.hot.values()) run.clearTimers();
     const deadline = Date.now() + graceMs;
     while (this.attempts.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await this.flushNow();
-    // What is still running stays `running` in the database; the next start resumes it.
+    await this.flushNow().catch(() => {});
+    // What is still running stays `running` in the database; the next start (or, with several
+    // workers, another worker once the lease is given back) resumes it.
+    for (const id of this.hot.keys()) this.leasing?.release(id);
     this.hot.clear();
   }
 
@@ -376,12 +432,12 @@ export class RunnerEngine implements Engine {
           // with their result. Nodes that reach outside (tools, agents) run only after their
           // claim (the attempt row) has committed.
           if (PURE_NODE_TYPES.has(nodes[node]!.type)) queueMicrotask(() => this.execute(run, node, attempt, undefined));
-          else b.after.push(() => this.execute(run, node, attempt, undefined));
+          else b.later(run, () => this.execute(run, node, attempt, undefined));
           break;
         }
         case 'attempt.resume': {
           const { node, attempt, decision } = fx;
-          b.after.push(() => this.execute(run, node, attempt, decision));
+          b.later(run, () => this.execute(run, node, attempt, decision));
           break;
         }
         case 'attempt.finish': {
@@ -394,7 +450,7 @@ export class RunnerEngine implements Engine {
         }
         case 'attempt.abort': {
           const { node, attempt, error } = fx;
-          b.after.push(() => {
+          b.later(run, () => {
             const f = run.inflight.get(node);
             if (f && f.attempt === attempt) {
               run.inflight.delete(node);
@@ -408,7 +464,7 @@ export class RunnerEngine implements Engine {
         }
         case 'timer.set': {
           const { node, kind, dueAt } = fx;
-          b.after.push(() => {
+          b.later(run, () => {
             const key = `${kind}:${node}`;
             run.timers.get(key)?.cancel();
             run.timers.set(
@@ -428,14 +484,15 @@ export class RunnerEngine implements Engine {
           break;
         }
         case 'output.resolve':
-          b.after.push(() => void this.resolveOutput(run));
+          b.later(run, () => void this.resolveOutput(run));
           break;
         case 'run.finished':
-          b.after.push(() => {
+          b.later(run, () => {
             run.clearTimers();
             for (const f of run.inflight.values()) f.controller.abort(new TrellisError('CANCELLED', 'the run has finished'));
             run.inflight.clear();
             this.hot.delete(run.id);
+            this.leasing?.release(run.id);
           });
           break;
         default: {
@@ -464,23 +521,122 @@ export class RunnerEngine implements Engine {
     const b = this.batch;
     if (b.empty) return;
     this.batch = new Batch();
-    try {
-      await this.store.commit(b.ops);
-    } catch (err) {
-      // A failed commit means we no longer know what is durable: stop, and let recovery decide.
-      this.logger.error('commit failed; the engine stops and will recover on restart', { error: toErrorInfo(err).message });
-      this.closed = true;
-      throw err;
+    if (this.leasing) {
+      if (!(await this.commitLeased(b))) return;
+    } else {
+      try {
+        await this.store.commit(b.ops);
+      } catch (err) {
+        // A failed commit means we no longer know what is durable: stop, and let recovery decide.
+        this.logger.error('commit failed; the engine stops and will recover on restart', { error: toErrorInfo(err).message });
+        this.closed = true;
+        throw err;
+      }
     }
     for (const e of b.events) this.hub.publish(e);
-    for (const act of b.after) act();
+    for (const { run, act } of b.after) if (!this.leasing || this.hot.get(run.id) === run) act();
     // Evict runs that only wait for people: they live in the database until woken.
     for (const run of b.touched) {
       if (run.state.status === 'waiting' && run.idle && this.hot.get(run.id) === run) {
         run.clearTimers();
         this.hot.delete(run.id);
+        this.leasing?.release(run.id);
       }
     }
+  }
+
+  /**
+   * Fenced commit for shared databases. A lost lease drops exactly the runs it concerns (their
+   * ops are discarded, nothing is announced) and the rest commits; a database that cannot be
+   * reached drops every run of the batch from memory — their leases expire and they are
+   * reclaimed, rebuilt from what did commit. Returns false when nothing of the batch committed.
+   */
+  private async commitLeased(b: Batch): Promise<boolean> {
+    const leasing = this.leasing!;
+    const notify = [...b.touched]
+      .filter((r) => b.events.some((e) => e.runId === r.id))
+      .map((r) => ({ channel: EVENTS_CHANNEL, payload: `${r.id}:${r.lastSeq}` }));
+    try {
+      await leasing.store.commitFenced(this.workerId, b.ops, notify);
+      return true;
+    } catch (err) {
+      const info = toErrorInfo(err);
+      if (info.code === 'LEASE_LOST') {
+        const ids = [...b.touched].map((r) => r.id);
+        const lost = new Set(await leasing.store.renewLeases(this.workerId, ids, leasing.leaseMs).catch(() => ids));
+        for (const id of lost) this.dropRun(id);
+        if (lost.size === 0 || lost.size === ids.length) {
+          if (lost.size === 0) for (const id of ids) this.dropRun(id);
+          return false;
+        }
+        b.ops = b.ops.filter((op) => !lost.has(opRunId(op)));
+        b.events = b.events.filter((e) => !lost.has(e.runId));
+        b.after = b.after.filter((a) => !lost.has(a.run.id));
+        b.touched = new Set([...b.touched].filter((r) => !lost.has(r.id)));
+        return this.commitLeased(b);
+      }
+      this.logger.warn('commit failed; dropping the batch runs, they will be reclaimed', { error: info.message });
+      for (const r of b.touched) this.dropRun(r.id);
+      return false;
+    }
+  }
+
+  /** Forgets a run this worker no longer holds: aborts its attempts, writes nothing. */
+  private dropRun(runId: string): void {
+    const run = this.hot.get(runId);
+    if (!run) return;
+    this.hot.delete(runId);
+    run.clearTimers();
+    for (const f of run.inflight.values())
+      f.controller.abort(new TrellisError('LEASE_LOST', 'this worker no longer holds the run'));
+    run.inflight.clear();
+  }
+
+  /** Applies what other servers recorded for a run this worker holds: gate decisions, a cancel. */
+  private async applyStoredDecisions(runId: string): Promise<void> {
+    const run = this.hot.get(runId);
+    if (!run) return;
+    const loaded = await this.store.loadRun(runId);
+    if (!loaded || this.hot.get(runId) !== run) return;
+    if (loaded.run.cancel_requested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
+    for (const r of loaded.nodes) {
+      const idx = run.prepared.compiled.indexById.get(r.node_id);
+      if (idx !== undefined && r.status === 'waiting' && r.decision) {
+        this.feed(run, { type: 'gate.decided', node: idx, decision: JSON.parse(r.decision) as GateDecision });
+      }
+    }
+  }
+
+  /**
+   * Another process committed events of `runId` up to `seq`. If anyone here listens, read the
+   * new events from the log (in order, one read at a time per run) and publish them.
+   */
+  private remoteEvents(runId: string, seq: number): void {
+    if (this.hot.has(runId) || this.hub.subscriberCount(runId) === 0) return;
+    if ((this.remoteSeq.get(runId) ?? 0) >= seq) return;
+    const prev = this.remoteReads.get(runId) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      for (;;) {
+        const from = this.remoteSeq.get(runId) ?? 0;
+        if (from >= seq) return;
+        const page = await this.store.readEvents(runId, from, 1000);
+        for (const e of page) this.hub.publish(e);
+        const last = page[page.length - 1];
+        if (!last) return;
+        this.remoteSeq.set(runId, last.seq);
+        if (TERMINAL_EVENT_TYPES.has(last.type)) {
+          this.remoteSeq.delete(runId);
+          return;
+        }
+        if (page.length < 1000) return;
+      }
+    });
+    const tracked: Promise<void> = next
+      .catch((err) => this.logger.warn('reading remote events failed', { runId, error: String(err) }))
+      .finally(() => {
+        if (this.remoteReads.get(runId) === tracked) this.remoteReads.delete(runId);
+      });
+    this.remoteReads.set(runId, tracked);
   }
 
   // ── attempts ───────────────────────────────────────────────────────────────
@@ -491,6 +647,7 @@ export class RunnerEngine implements Engine {
   }
 
   private settleAttempt(run: HotRun, node: number, attempt: number, o: AttemptOutcome): void {
+    if (this.hot.get(run.id) !== run) return; // dropped (lease lost) or finished meanwhile
     const f = run.inflight.get(node);
     if (f && f.attempt === attempt) run.inflight.delete(node);
     const ns = run.state.nodes[node];
@@ -635,12 +792,19 @@ export class RunnerEngine implements Engine {
       }
     }
     this.feed(run, { type: 'recover' });
+    if (row.cancel_requested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
+    // A claimed run with nothing to do right now is evicted again by the next flush.
+    this.batch.touched.add(run);
+    this.scheduleFlush();
     // Decisions recorded while no worker held the run (or before a crash) are applied now.
     for (const cn of prepared.compiled.nodes) {
       const r = byId.get(cn.id);
       if (r?.remote_ref) this.attempts.setRemoteRef(runId, cn.id, JSON.parse(r.remote_ref));
       if (r?.status === 'waiting' && r.decision)
         this.feed(run, { type: 'gate.decided', node: cn.index, decision: JSON.parse(r.decision) as GateDecision });
+      else if (r?.status === 'waiting' && r.wait_until) {
+        this.carryOut(run, [{ type: 'timer.set', node: cn.index, kind: 'gate_timeout', dueAt: Date.parse(r.wait_until) }]);
+      }
     }
     return run;
   }
@@ -697,4 +861,8 @@ function toEvent(runId: string, seq: number, at: string, d: EventDraft): RunEven
 
 export function createEngine(options: EngineOptions): RunnerEngine {
   return new RunnerEngine(options);
+}
+
+function opRunId(op: WriteOp): string {
+  return op.op === 'attempt.insert' || op.op === 'event' ? op.row.run_id : op.runId;
 }

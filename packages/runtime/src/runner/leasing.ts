@@ -1,0 +1,200 @@
+/**
+ * Many workers, one database (PostgreSQL). A worker *claims* runs that need one (new, orphaned
+ * by a dead worker, or woken by a decision, a timeout or a cancel), holds each by a *lease* it
+ * renews by heartbeat, and commits only through a *fenced* commit that fails if the lease is
+ * gone — so a stale worker's late result changes nothing. Notifications (LISTEN/NOTIFY) carry
+ * wake-ups and "new events for run X" across processes; a periodic claim catches anything a
+ * notification missed (a dropped connection reports `reconnected`).
+ */
+import { CHANNELS, RECONNECTED, type RunLeaseStore } from '@trellis/store';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { EngineLogger } from './engine.ts';
+
+/** Channel for "run X has committed events up to seq N" (payload `runId:seq`). */
+export const EVENTS_CHANNEL = 'trellis_events';
+/** Channel for "run X has something to do" (a decision; payload: the run id, or empty). */
+export const WAKE_CHANNEL = 'trellis_wake';
+
+export interface LeasingOptions {
+  store: RunLeaseStore;
+  /** How long a lease lasts without a heartbeat (default 15 s): a dead worker's runs are reclaimed after at most this plus one claim interval. */
+  leaseMs?: number;
+  /** How often to look for claimable runs besides notifications (default 1 s). */
+  claimIntervalMs?: number;
+  /** Runs claimed per round (default 50). */
+  claimBatch?: number;
+  /**
+   * False for a process that serves the API but executes nothing (runs it starts are left for
+   * the workers, woken by a notification). Default true.
+   */
+  execute?: boolean;
+}
+
+export interface LeasedEngineHooks {
+  hotIds(): string[];
+  isHot(runId: string): boolean;
+  /** Load (rebuild) a claimed run and carry on with it. */
+  adopt(runId: string): Promise<void>;
+  /** The lease is gone: forget the run without writing anything. */
+  drop(runId: string): void;
+  /** A cancel was requested for a run this worker holds. */
+  cancelRequested(runId: string): void;
+  /** Something may be waiting for a run this worker holds (a decision). */
+  woken(runId: string): void;
+  /** Another process committed events of a run. */
+  remoteEvents(runId: string, seq: number): void;
+}
+
+export class Leasing {
+  readonly store: RunLeaseStore;
+  readonly leaseMs: number;
+  private readonly claimIntervalMs: number;
+  private readonly claimBatch: number;
+  private heartbeatTimer: TimerHandle | undefined;
+  private claimTimer: TimerHandle | undefined;
+  private listener: { close(): Promise<void> } | undefined;
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
+  private stopped = false;
+  private lastRenewOk: number;
+  readonly execute: boolean;
+
+  constructor(
+    options: LeasingOptions,
+    private readonly workerId: string,
+    private readonly clock: Clock,
+    private readonly hooks: LeasedEngineHooks,
+    private readonly logger: EngineLogger,
+  ) {
+    this.store = options.store;
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.claimIntervalMs = options.claimIntervalMs ?? 1000;
+    this.claimBatch = options.claimBatch ?? 50;
+    this.execute = options.execute ?? true;
+    this.lastRenewOk = clock.now();
+  }
+
+  async start(): Promise<void> {
+    this.listener = await this.store.listen([EVENTS_CHANNEL, WAKE_CHANNEL, CHANNELS.cancel], (channel, payload) =>
+      this.onNotification(channel, payload),
+    );
+    if (!this.execute) return;
+    this.armHeartbeat();
+    await this.claim();
+    this.armClaim();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.heartbeatTimer?.cancel();
+    this.claimTimer?.cancel();
+    await this.claiming;
+    await this.listener?.close().catch(() => {});
+  }
+
+  /** Asks for a claim round soon (coalesced). */
+  poke(): void {
+    if (this.stopped || !this.execute) return;
+    if (this.claiming) this.claimAgain = true;
+    else void this.claim();
+  }
+
+  release(runId: string): void {
+    void this.store
+      .releaseRun(this.workerId, runId)
+      .catch((err) => this.logger.warn('release failed', { runId, error: String(err) }));
+  }
+
+  private onNotification(channel: string, payload: string): void {
+    if (this.stopped) return;
+    switch (channel) {
+      case EVENTS_CHANNEL: {
+        const i = payload.lastIndexOf(':');
+        if (i > 0) this.hooks.remoteEvents(payload.slice(0, i), Number(payload.slice(i + 1)));
+        return;
+      }
+      case CHANNELS.cancel:
+        if (this.hooks.isHot(payload)) this.hooks.cancelRequested(payload);
+        else this.poke();
+        return;
+      case WAKE_CHANNEL:
+        if (payload && this.hooks.isHot(payload)) this.hooks.woken(payload);
+        else this.poke();
+        return;
+      case RECONNECTED:
+        // Anything notified while the connection was down was missed: look again.
+        this.poke();
+        for (const id of this.hooks.hotIds()) this.hooks.woken(id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private claim(): Promise<void> {
+    this.claiming = (async () => {
+      do {
+        this.claimAgain = false;
+        try {
+          const ids = await this.store.claimRuns(this.workerId, this.leaseMs, this.claimBatch);
+          for (const id of ids) {
+            await this.hooks
+              .adopt(id)
+              .catch((err) => this.logger.error('could not adopt a claimed run', { runId: id, error: String(err) }));
+          }
+          if (ids.length === this.claimBatch) this.claimAgain = true;
+        } catch (err) {
+          this.logger.warn('claim failed; will retry', { error: String(err) });
+        }
+      } while (this.claimAgain && !this.stopped);
+    })().finally(() => {
+      this.claiming = undefined;
+    });
+    return this.claiming;
+  }
+
+  private armClaim(): void {
+    if (this.stopped) return;
+    this.claimTimer = this.clock.setTimeout(
+      () => {
+        this.poke();
+        this.armClaim();
+      },
+      this.claimIntervalMs,
+      { background: true },
+    );
+  }
+
+  private armHeartbeat(): void {
+    if (this.stopped) return;
+    this.heartbeatTimer = this.clock.setTimeout(
+      () => {
+        void this.heartbeat().finally(() => this.armHeartbeat());
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+      { background: true },
+    );
+  }
+
+  private async heartbeat(): Promise<void> {
+    const ids = this.hooks.hotIds();
+    if (ids.length === 0) {
+      this.lastRenewOk = this.clock.now();
+      return;
+    }
+    try {
+      const lost = await this.store.renewLeases(this.workerId, ids, this.leaseMs);
+      this.lastRenewOk = this.clock.now();
+      for (const id of lost) {
+        this.logger.warn('lease lost; another worker owns the run now', { runId: id });
+        this.hooks.drop(id);
+      }
+    } catch (err) {
+      // The database is unreachable. Once our leases may have expired, others may own the runs.
+      if (this.clock.now() - this.lastRenewOk >= this.leaseMs) {
+        this.logger.warn('cannot renew leases; dropping held runs', { error: String(err) });
+        for (const id of ids) this.hooks.drop(id);
+      }
+    }
+  }
+}
