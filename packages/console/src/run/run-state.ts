@@ -87,18 +87,29 @@ function finishAttempt(n: NodeView, attempt: number, at: number, state: AttemptS
 
 /** Applies a batch of events in seq order; returns the same object when nothing applied. */
 export function applyEvents(view: RunView, events: readonly RunEvent[]): RunView {
-  let v = view;
-  for (const e of [...events].sort((a, b) => a.seq - b.seq)) v = applyEvent(v, e);
-  return v;
+  const fresh = events.filter((e) => e.seq > view.lastSeq).sort((a, b) => a.seq - b.seq);
+  if (fresh.length === 0) return view;
+  // One copy of the log per batch (a replay of a big run is thousands of events at once).
+  const log = [...view.events];
+  const nodes = { ...view.nodes };
+  let v: RunView = { ...view, nodes };
+  for (const e of fresh) v = fold(v, e, log, nodes);
+  return { ...v, events: log, nodes };
 }
 
 export function applyEvent(view: RunView, e: RunEvent): RunView {
+  return applyEvents(view, [e]);
+}
+
+/** Folds one event; `log` and `nodes` are the batch's own copies and are written in place. */
+function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string, NodeView>): RunView {
   if (e.seq <= view.lastSeq) return view;
+  log.push(e);
   const at = Date.parse(e.at);
-  const v: RunView = { ...view, lastSeq: e.seq, events: [...view.events, e] };
-  const node = (id: string | undefined) => (id ? (v.nodes[id] ?? emptyNode()) : emptyNode());
+  const v: RunView = { ...view, lastSeq: e.seq };
+  const node = (id: string | undefined) => (id ? (nodes[id] ?? emptyNode()) : emptyNode());
   const setNode = (id: string | undefined, n: NodeView) => {
-    if (id) v.nodes = { ...v.nodes, [id]: n };
+    if (id) nodes[id] = n;
   };
   switch (e.type) {
     case 'run.queued':
