@@ -57,6 +57,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     as $$
     declare
       held text[];
+      lost text[];
     begin
       select coalesce(array_agg(id), '{}') into held from (
         select id from runs
@@ -64,9 +65,9 @@ export async function up(db: Kysely<any>): Promise<void> {
         for update
       ) s;
       if cardinality(held) < cardinality(p_runs) then
-        raise exception 'worker % no longer holds the lease on run(s) %', p_worker,
-          array_to_string(array(select unnest(p_runs) except select unnest(held)), ', ')
-          using errcode = 'TR001';
+        lost := array(select unnest(p_runs) except select unnest(held) order by 1);
+        raise exception 'worker % no longer holds the lease on run(s) %', p_worker, array_to_string(lost, ', ')
+          using errcode = 'TR001', detail = array_to_json(lost)::text;
       end if;
     end $$`.execute(db);
 

@@ -50,7 +50,7 @@ export interface RunLeaseStore {
    * queued or running runs with no live lease, and waiting runs with no live lease that have
    * something to do (a recorded but unapplied gate decision, a due gate timeout, a passed run
    * deadline, a requested cancel). Returns the claimed run ids; concurrent claimers never get
-   * the same run.
+   * the same run. The ids come in no particular order.
    */
   claimRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]>;
   /**
@@ -78,10 +78,12 @@ export interface RunLeaseStore {
 export class LeaseLostError extends TrellisError {
   constructor(
     readonly workerId: string,
+    /** The runs of the batch this worker no longer holds (drop them; the others are still its own). */
+    readonly runIds: readonly string[],
     message: string,
     cause?: unknown,
   ) {
-    super('LEASE_LOST', message, { category: 'system', details: { workerId }, cause });
+    super('LEASE_LOST', message, { category: 'system', details: { workerId, runIds }, cause });
     this.name = 'LeaseLostError';
   }
 }

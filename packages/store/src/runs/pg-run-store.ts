@@ -227,8 +227,8 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     try {
       await this.multi(statements);
     } catch (err) {
-      if (err && typeof err === 'object' && 'code' in err && err.code === FENCE_STATE)
-        throw new LeaseLostError(workerId, err instanceof Error ? err.message : String(err), err);
+      if (err instanceof pg.DatabaseError && err.code === FENCE_STATE)
+        throw new LeaseLostError(workerId, JSON.parse(err.detail ?? '[]') as string[], err.message, err);
       // The fence passed (this worker still holds the runs), so a colliding retry is its own.
       if (!(await this.alreadyCommitted(ops, err))) throw err;
     }

@@ -570,11 +570,21 @@ describe('leases on postgres', () => {
           ],
           [{ channel: 'trellis_events', payload: `stale ${runId}` }],
         );
-        await expect(late).rejects.toMatchObject({ code: 'LEASE_LOST', name: 'LeaseLostError' });
+        await expect(late).rejects.toMatchObject({ code: 'LEASE_LOST', name: 'LeaseLostError', runIds: [runId] });
         await expect(late).rejects.toThrow(new RegExp(`w1 no longer holds the lease on run\\(s\\) ${runId}`));
         expect(await store.runs.getRunStatus(runId)).toBe('queued');
         expect((await store.runs.readEvents(runId, 0, 10)).map((e) => e.seq)).toEqual([1]);
       }
+      // A batch over a run still held and a run lost: all or nothing, and it names the lost one.
+      await store.runs.createRun(newRun('r3', wf));
+      expect((await leases.claimRuns('w1', 60_000, 5)).sort()).toEqual(['r2', 'r3']); // r2: its own expired lease
+      expect(await leases.renewLeases('w1', ['r1', 'r2', 'r3'], 60_000)).toEqual(['r1']);
+      const mixed = leases.commitFenced('w1', [
+        { op: 'run', runId: 'r3', set: { status: 'running' } },
+        { op: 'run', runId: 'r1', set: { status: 'running' } },
+      ]);
+      await expect(mixed).rejects.toMatchObject({ code: 'LEASE_LOST', runIds: ['r1'] });
+      expect(await store.runs.getRunStatus('r3')).toBe('queued');
       // The current holder commits fine, and its notification is the only one delivered.
       await leases.commitFenced(
         'w2',
