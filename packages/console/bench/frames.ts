@@ -73,41 +73,61 @@ function stats(intervals: number[], seconds: number): FrameStats {
   };
 }
 
-/** Pans the canvas back and forth with the mouse for `seconds`, recording rAF intervals. */
-async function panAndMeasure(page: Page, selector: string, seconds: number): Promise<FrameStats> {
-  const box = await page.locator(selector).boundingBox();
-  if (!box) throw new Error(`${selector} not found`);
-  // A string, not a function: tsx's transform would add helpers that do not exist in the page.
-  await page.evaluate(`(() => {
-    window.__frames = [];
-    window.__stop = false;
-    let last = performance.now();
-    const tick = (t) => {
-      window.__frames.push(t - last);
-      last = t;
-      if (!window.__stop) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
-  })()`);
-  // Grab the pane near its top edge: after fitView the wide graph sits in the middle, so this
-  // is empty pane and the drag pans the view (it would move a node otherwise).
-  const cx = box.x + box.width / 2;
-  const cy = box.y + 25;
-  const before = await page.locator('.react-flow__viewport').getAttribute('style');
+const START_RECORDING = `(() => {
+  window.__frames = [];
+  window.__stop = false;
+  let last = performance.now();
+  const tick = (t) => {
+    window.__frames.push(t - last);
+    last = t;
+    if (!window.__stop) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame((t) => { last = t; requestAnimationFrame(tick); });
+})()`;
+const STOP_RECORDING = '(() => { window.__stop = true; return window.__frames; })()';
+
+/**
+ * Drags with the mouse from `from` back and forth for `seconds`, recording every animation
+ * frame's interval. `moved` names the element whose style must change (the viewport for a pan,
+ * the node for a node drag), so a drag that missed its target fails instead of measuring idle.
+ */
+async function dragAndMeasure(page: Page, from: { x: number; y: number }, moved: string, seconds: number): Promise<FrameStats> {
+  // Strings, not functions: tsx's transform would add helpers that do not exist in the page.
+  await page.evaluate(START_RECORDING);
+  const before = await page.locator(moved).getAttribute('style');
   const end = Date.now() + seconds * 1000;
   let dir = 1;
   while (Date.now() < end) {
-    await page.mouse.move(cx, cy);
+    await page.mouse.move(from.x, from.y);
     await page.mouse.down();
-    await page.mouse.move(cx + dir * 300, cy + 60, { steps: 30 });
+    await page.mouse.move(from.x + dir * 300, from.y + 60, { steps: 30 });
     await page.mouse.up();
+    if (moved.includes('react-flow__node')) {
+      // The node moved with the mouse: grab it where it is now, and come back.
+      const box = await page.locator(moved).boundingBox();
+      if (box) from = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    }
     dir = -dir;
-    await page.mouse.move(cx, cy);
   }
-  const frames = (await page.evaluate('(() => { window.__stop = true; return window.__frames; })()')) as number[];
-  const after = await page.locator('.react-flow__viewport').getAttribute('style');
-  if (before === after) throw new Error('the view did not pan; the measurement would be meaningless');
+  const frames = (await page.evaluate(STOP_RECORDING)) as number[];
+  const after = await page.locator(moved).getAttribute('style');
+  if (before === after) throw new Error(`${moved} did not move; the measurement would be meaningless`);
   return stats(frames.slice(1), seconds);
+}
+
+/** Pans by grabbing the pane near its top edge (empty after fitView: the wide graph sits in the middle). */
+async function panAndMeasure(page: Page, selector: string, seconds: number): Promise<FrameStats> {
+  const box = await page.locator(selector).boundingBox();
+  if (!box) throw new Error(`${selector} not found`);
+  return dragAndMeasure(page, { x: box.x + box.width / 2, y: box.y + 25 }, '.react-flow__viewport', seconds);
+}
+
+/** Drags one node around (each move is an edit of the document, re-rendered through React). */
+async function dragNodeAndMeasure(page: Page, nodeId: string, seconds: number): Promise<FrameStats> {
+  const sel = `.react-flow__node[data-id="${nodeId}"]`;
+  const box = await page.locator(sel).boundingBox();
+  if (!box) throw new Error(`${sel} not found`);
+  return dragAndMeasure(page, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, sel, seconds);
 }
 
 async function main() {
@@ -130,6 +150,7 @@ async function main() {
       .waitFor();
     results.builderLoadMs = Date.now() - t;
     results.builder = await panAndMeasure(page, '.builder .react-flow__pane', SECONDS);
+    results.builderDragNode = await dragNodeAndMeasure(page, `n${Math.floor(NODES / 2)}`, SECONDS);
 
     const run = await stack.api<{ id: string }>('POST', `/workflows/${wf.id}/run`, { input: {} });
     t = Date.now();
@@ -150,8 +171,10 @@ async function main() {
   }
   if (browser.errors.length) console.error('console errors:', browser.errors);
 
-  const rows = (['builder', 'runView'] as const).map((k) => ({ view: k, ...(results[k] as FrameStats) }));
-  console.log(`Console frame times while panning a ${NODES}-node workflow (${SECONDS}s each, 1280x800):`);
+  const rows = (['builder', 'builderDragNode', 'runView'] as const).map((k) => ({ view: k, ...(results[k] as FrameStats) }));
+  console.log(
+    `Console frame times with a ${NODES}-node workflow (${SECONDS}s each, 1280x800): panning, dragging a node, panning the run view`,
+  );
   console.table(rows);
   console.log(`builder load: ${results.builderLoadMs} ms; run view load → run succeeded: ${results.runViewLoadToSucceededMs} ms`);
   console.log(`load average (1 min) at the end: ${results.loadAverage1m} on ${results.cores} cores`);
