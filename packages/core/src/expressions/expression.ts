@@ -34,7 +34,7 @@ export interface PreparedExpression {
 type Parsed = { ok: true; expression: PreparedExpression } | { ok: false; error: ExpressionSyntaxInfo };
 
 const parseCache = new LruCache<string, Parsed>(10_000);
-/** Evaluators are per limits (JSONata fixes its limits at creation); the AST analysis is shared. */
+/** Evaluators for a non-default sequence limit (JSONata fixes that one at creation). */
 const evaluatorCache = new LruCache<string, jsonata.Expression>(10_000);
 
 /**
@@ -75,11 +75,16 @@ function parse(source: string): Parsed {
     return { ok: false, error: syntaxInfo(err) };
   }
   const variables = referencedVariablesOfAst(instance.ast());
-  evaluatorCache.set(`${limitsKey(DEFAULT_EXPRESSION_LIMITS)}\u0000${source}`, instance);
+  // The prepared expression keeps its default evaluator itself, so a caller holding it (the
+  // runner caches one per workflow version) never re-parses, whatever the caches evict.
   const expression: PreparedExpression = {
     source,
     variables,
-    evaluate: (scope, limits) => evaluate(source, scope, withDefaults(limits)),
+    evaluate: (scope, limits) => {
+      const l = withDefaults(limits);
+      const ev = l.maxSequence === DEFAULT_EXPRESSION_LIMITS.maxSequence ? instance : evaluatorFor(source, l);
+      return evaluate(ev, source, scope, l);
+    },
   };
   return { ok: true, expression };
 }
@@ -135,8 +140,12 @@ function evaluatorFor(source: string, limits: ExpressionLimits): jsonata.Express
   return ev;
 }
 
-async function evaluate(source: string, scope: Record<string, unknown>, limits: ExpressionLimits): Promise<unknown> {
-  const ev = evaluatorFor(source, limits);
+async function evaluate(
+  ev: jsonata.Expression,
+  source: string,
+  scope: Record<string, unknown>,
+  limits: ExpressionLimits,
+): Promise<unknown> {
   let result: unknown;
   try {
     // A fresh plain object: JSONata binds each own key as a variable; no prototype is reachable.
