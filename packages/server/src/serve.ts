@@ -25,14 +25,15 @@ import {
 import {
   ADMIN_PRINCIPAL,
   createWorkflow,
+  type Database,
   ensureAdmin,
-  openSqlite,
+  openStore,
   readTemplateFiles,
-  type SqliteHandle,
-  SqliteRunStore,
+  type Store,
   upsertBuiltinTemplates,
 } from '@trellis/store';
 import type { FastifyServerOptions } from 'fastify';
+import type { Kysely } from 'kysely';
 import { buildServer, type TrellisServer } from './app.ts';
 import type { Limits } from './http/context.ts';
 import { checkDefinition } from './validation.ts';
@@ -45,6 +46,7 @@ export const DEFAULT_DB = '.trellis/trellis.db';
 export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../examples');
 
 export interface ServeOptions {
+  /** A SQLite file path or a postgres:// URL. */
   db: string;
   host: string;
   port: number;
@@ -60,7 +62,7 @@ export interface ServeOptions {
   /** Extra hosts/CIDRs agent and HTTP calls may reach (TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
   allowHosts?: string[];
   /** Replaces the default executors (tests register their own tools). */
-  executors?: (ctx: { handle: SqliteHandle; allowHosts: string[] }) => ExecutorResolver;
+  executors?: (ctx: { store: Store; allowHosts: string[] }) => ExecutorResolver;
 }
 
 export interface RunningServer {
@@ -69,17 +71,17 @@ export interface RunningServer {
   adminToken: string | undefined;
   server: TrellisServer;
   engine: Engine;
-  handle: SqliteHandle;
+  store: Store;
   close(graceMs?: number): Promise<void>;
 }
 
 /** http.request, A2A agents and MCP tools, all behind one outbound guard. */
 function defaultExecutors(
-  handle: SqliteHandle,
+  db: Kysely<Database>,
   allowHosts: string[],
 ): { resolver: ExecutorResolver; connectors: Connectors; guard: OutboundGuard } {
   const guard = createOutboundGuard({ allowHosts });
-  const connectors = createConnectorExecutors({ db: handle.db, guard });
+  const connectors = createConnectorExecutors({ db, guard });
   const resolver = createExecutorResolver({
     tools: { 'http.request': createHttpRequestExecutor({ guard }) },
     toolCall: connectors.toolCall,
@@ -89,20 +91,20 @@ function defaultExecutors(
 }
 
 /** Upserts the examples that validate as built-in templates; returns the ones skipped and why. */
-export async function seedBuiltinTemplates(handle: SqliteHandle, dir: string): Promise<{ file: string; reason: string }[]> {
+export async function seedBuiltinTemplates(db: Kysely<Database>, dir: string): Promise<{ file: string; reason: string }[]> {
   const { templates, skipped } = readTemplateFiles(dir, (d) => checkDefinition(d).valid);
-  await upsertBuiltinTemplates(handle.db, templates);
+  await upsertBuiltinTemplates(db, templates);
   return skipped;
 }
 
 /** --demo: saves the example workflows for the admin, once per database. */
-async function seedDemoWorkflows(handle: SqliteHandle, dirs: string[]): Promise<number> {
-  const done = await handle.db.selectFrom('trellis_meta').select('value').where('key', '=', 'demo_seeded').executeTakeFirst();
+async function seedDemoWorkflows(db: Kysely<Database>, dirs: string[]): Promise<number> {
+  const done = await db.selectFrom('trellis_meta').select('value').where('key', '=', 'demo_seeded').executeTakeFirst();
   if (done) return 0;
   let n = 0;
   for (const dir of dirs) {
     for (const t of readTemplateFiles(dir, (d) => checkDefinition(d).valid).templates) {
-      await createWorkflow(handle.db, {
+      await createWorkflow(db, {
         name: t.name,
         description: t.description,
         definition: t.definition,
@@ -111,41 +113,41 @@ async function seedDemoWorkflows(handle: SqliteHandle, dirs: string[]): Promise<
       n++;
     }
   }
-  await handle.db.insertInto('trellis_meta').values({ key: 'demo_seeded', value: new Date().toISOString() }).execute();
+  await db.insertInto('trellis_meta').values({ key: 'demo_seeded', value: new Date().toISOString() }).execute();
   return n;
 }
 
 export async function startTrellisServer(options: ServeOptions): Promise<RunningServer> {
-  const handle = await openSqlite(options.db);
+  const store = await openStore(options.db);
   let engine: Engine | undefined;
   let connectors: Connectors | undefined;
   let guard: OutboundGuard | undefined;
   try {
-    const admin = await ensureAdmin(handle.db, options.adminToken);
+    const admin = await ensureAdmin(store.db, options.adminToken);
     const allowHosts = [
       ...(options.allowHosts ?? allowHostsFromEnv()),
       ...(options.demo ? ['127.0.0.0/8', '::1', 'localhost'] : []),
     ];
-    const wired = defaultExecutors(handle, allowHosts);
+    const wired = defaultExecutors(store.db, allowHosts);
     connectors = wired.connectors;
     guard = wired.guard;
     const runner = createEngine({
-      store: new SqliteRunStore(handle),
-      executors: options.executors ? options.executors({ handle, allowHosts }) : wired.resolver,
+      store: store.runs,
+      executors: options.executors ? options.executors({ store, allowHosts }) : wired.resolver,
     });
     engine = runner;
     await runner.whenReady();
 
     const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
-    await seedBuiltinTemplates(handle, examplesDir);
+    await seedBuiltinTemplates(store.db, examplesDir);
     if (options.demo) {
       const demoDir = join(examplesDir, 'demo');
       const hasDemo = existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
-      await seedDemoWorkflows(handle, [hasDemo ? demoDir : examplesDir]);
+      await seedDemoWorkflows(store.db, [hasDemo ? demoDir : examplesDir]);
     }
 
     const server = await buildServer({
-      store: handle,
+      store,
       engine: runner,
       connectors: wired.connectors,
       logger: options.logger ?? false,
@@ -166,16 +168,16 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
         clearTimeout(force);
         await wired.connectors.close();
         await wired.guard.close();
-        await handle.close();
+        await store.close();
       })();
       return closing;
     };
-    return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, handle, close };
+    return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, store, close };
   } catch (err) {
     await engine?.shutdown(0);
     await connectors?.close();
     await guard?.close();
-    await handle.close();
+    await store.close();
     throw err;
   }
 }

@@ -40,7 +40,7 @@ describe('trellis migrate', () => {
     expect(first.status).toBe(0);
     expect(first.stdout).toMatch(/applied: 0001_initial, 0002_server/);
     expect(trellis('migrate', '--db', db).stdout).toMatch(/up to date/);
-    expect(trellis('migrate', '--db', 'postgres://x/y').status).toBe(2);
+    expect(trellis('migrate', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
   });
 });
 
@@ -92,7 +92,7 @@ describe('trellis serve', () => {
 
   it('refuses bad options with exit 2', () => {
     expect(trellis('serve', '--port', 'abc').status).toBe(2);
-    expect(trellis('serve', '--db', 'postgres://localhost/x').stderr).toMatch(/PostgreSQL/);
+    expect(trellis('serve', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
     expect(trellis('serve', '--bogus').status).toBe(2);
   });
 });

@@ -47,10 +47,6 @@ export async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const db = values.db ?? env.TRELLIS_DB ?? DEFAULT_DB;
-  if (/^postgres(ql)?:\/\//.test(db)) {
-    process.stderr.write('trellis serve: PostgreSQL is not supported by this build yet; use a SQLite path for --db\n');
-    return 2;
-  }
   const host = values.host ?? env.TRELLIS_HOST ?? DEFAULT_HOST;
   const rateText = env.TRELLIS_RATE_LIMIT;
   if (rateText !== undefined && !/^[1-9]\d*$/.test(rateText)) {

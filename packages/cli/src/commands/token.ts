@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DB } from '@trellis/server';
-import { createToken, listTokens, openSqlite, PRINCIPAL_PATTERN, revokeToken } from '@trellis/store';
+import { createToken, listTokens, openStore, PRINCIPAL_PATTERN, revokeToken } from '@trellis/store';
 
 const USAGE = `Usage:
   trellis token create --name NAME [--admin] [--label LABEL] [--expires-days DAYS] [--db PATH]
@@ -43,7 +43,7 @@ export async function token(argv: string[]): Promise<number> {
       }
       expiresAt = new Date(Date.now() + days * 86_400_000).toISOString();
     }
-    const handle = await openSqlite(db);
+    const handle = await openStore(db);
     try {
       const { token: secret, info } = await createToken(handle.db, {
         principal: name,
@@ -61,7 +61,7 @@ export async function token(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'list') {
-    const handle = await openSqlite(db);
+    const handle = await openStore(db);
     try {
       for (const t of await listTokens(handle.db)) {
         const state = t.revokedAt ? 'revoked' : t.expiresAt && Date.parse(t.expiresAt) < Date.now() ? 'expired' : 'active';
@@ -78,7 +78,7 @@ export async function token(argv: string[]): Promise<number> {
       process.stderr.write(`trellis token revoke: which token? pass its id (see \`trellis token list\`)\n`);
       return 2;
     }
-    const handle = await openSqlite(db);
+    const handle = await openStore(db);
     try {
       if (!(await revokeToken(handle.db, id))) {
         process.stderr.write(`trellis token revoke: no active token '${id}'\n`);

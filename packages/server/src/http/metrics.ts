@@ -5,7 +5,7 @@
  * durations) are read at scrape time by `collectStoreMetrics`.
  */
 import type { Database } from '@trellis/store';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const DURATION_BUCKETS_S = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
@@ -95,7 +95,10 @@ export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[
   out.push(`trellis_queue_depth{kind="nodes"} ${Number(queuedNodes?.n ?? 0)}`);
 
   // Durations of finished attempts, bucketed in SQL so a scrape never loads the attempts table.
-  const secs = sql<number>`(julianday(finished_at) - julianday(started_at)) * 86400.0`;
+  const secs =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? sql<number>`extract(epoch from (finished_at::timestamptz - started_at::timestamptz))`
+      : sql<number>`(julianday(finished_at) - julianday(started_at)) * 86400.0`;
   const cols = DURATION_BUCKETS_S.map((b, i) => sql<number>`sum(case when ${secs} <= ${b} then 1 else 0 end)`.as(`b${i}`));
   const row = (await db
     .selectFrom('attempts')
