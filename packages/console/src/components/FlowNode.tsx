@@ -21,6 +21,13 @@ export interface FlowNodeData extends Record<string, unknown> {
 
 export type FlowNodeType = Node<FlowNodeData, 'trellis'>;
 
+/**
+ * Below this zoom a node's text is unreadable anyway; the canvas gets a `low-detail` class and
+ * CSS drops the text and edge labels, so big graphs paint boxes and lines only. React does not
+ * re-render for it: the class changes once when the zoom crosses the threshold.
+ */
+export const LOW_DETAIL_ZOOM = 0.35;
+
 /** Handles declared up front so xyflow need not measure them (cheaper with many nodes). */
 export const NODE_HANDLES = [
   { type: 'target' as const, position: Position.Left, x: -4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },

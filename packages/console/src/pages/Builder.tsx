@@ -22,7 +22,7 @@ import { navigate } from '../app/navigation.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EdgeInspector } from '../components/EdgeInspector.tsx';
 import { ErrorBanner, Loading } from '../components/Feedback.tsx';
-import { type FlowNodeType, nodeTypes } from '../components/FlowNode.tsx';
+import { type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
 import { Link } from '../components/Layout.tsx';
 import { NodeInspector } from '../components/NodeInspector.tsx';
 import { DRAG_MIME, Palette, type PaletteItem } from '../components/Palette.tsx';
@@ -93,6 +93,7 @@ function BuilderEditor({
   const [info, setInfo] = useState<string | undefined>(undefined);
   const [saving, setSaving] = useState(false);
   const [panel, setPanel] = useState<'none' | 'versions' | 'run'>('none');
+  const [lowDetail, setLowDetail] = useState(false);
   const [savedDoc, setSavedDoc] = useState<EditorDoc | undefined>(workflowId ? initial : undefined);
   const [savedVersion, setSavedVersion] = useState(version);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -412,7 +413,7 @@ function BuilderEditor({
       </div>
       <Palette agents={agents.data ?? []} tools={tools.data ?? []} onAdd={(i) => addItem(i)} />
       <section
-        className="canvas"
+        className={lowDetail ? 'canvas low-detail' : 'canvas'}
         aria-label="Canvas"
         onDragOver={(e) => {
           e.preventDefault();
@@ -436,6 +437,8 @@ function BuilderEditor({
           fitViewOptions={{ maxZoom: 1 }}
           defaultViewport={{ x: 0, y: 0, zoom: 1 }}
           minZoom={0.05}
+          onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
+          onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
           proOptions={{ hideAttribution: true }}
         >
           <Background />

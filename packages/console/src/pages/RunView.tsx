@@ -12,7 +12,7 @@ import { useApi } from '../app/context.ts';
 import { durationBetween, formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
 import { EventLog } from '../components/EventLog.tsx';
 import { ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
-import { type FlowNodeType, nodeTypes } from '../components/FlowNode.tsx';
+import { type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
 import { Gantt } from '../components/Gantt.tsx';
 import { GatePanel } from '../components/GatePanel.tsx';
 import { Link } from '../components/Layout.tsx';
@@ -81,6 +81,7 @@ function LiveRun({
   const [conn, setConn] = useState<StreamState>('connecting');
   const [selected, setSelected] = useState<string | undefined>(undefined);
   const [tab, setTab] = useState<'timeline' | 'events'>('timeline');
+  const [lowDetail, setLowDetail] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
   const [now, setNow] = useState(() => Date.now());
   const streamRef = useRef<RunStream | undefined>(undefined);
@@ -190,7 +191,7 @@ function LiveRun({
           </button>
         )}
       </div>
-      <section className="canvas" aria-label="Run graph">
+      <section className={lowDetail ? 'canvas low-detail' : 'canvas'} aria-label="Run graph">
         <ReactFlow<FlowNodeType>
           nodes={flowNodes}
           edges={flowEdges}
@@ -203,6 +204,8 @@ function LiveRun({
           fitView
           fitViewOptions={{ maxZoom: 1 }}
           minZoom={0.05}
+          onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
+          onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
           proOptions={{ hideAttribution: true }}
         >
           <Background />
