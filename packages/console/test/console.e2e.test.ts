@@ -345,6 +345,34 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await page.locator('.react-flow__node[data-id="only"]').waitFor();
   });
 
+  it('lays out the builder and the run view at 1280×800 and at 1920×1080 without horizontal overflow', async () => {
+    const list = await stack.api<{ items: { id: string }[] }>('GET', '/workflows');
+    const wf = list.items[0]!;
+    const runs = await stack.api<{ items: { id: string }[] }>('GET', `/workflows/${wf.id}/runs`);
+    for (const size of [
+      { width: 1280, height: 800 },
+      { width: 1920, height: 1080 },
+    ]) {
+      await page.setViewportSize(size);
+      for (const [path, parts] of [
+        [`/workflows/${wf.id}`, ['Palette', 'Canvas', 'Inspector']],
+        ...(runs.items[0] ? [[`/runs/${runs.items[0].id}`, ['Run graph', 'Run details']] as const] : []),
+      ] as const) {
+        await page.goto(`${stack.url}${path}`);
+        for (const name of parts) {
+          const box = await page.getByLabel(name, { exact: true }).first().boundingBox();
+          expect(box, `${name} at ${size.width}×${size.height}`).not.toBeNull();
+          expect(box!.x + box!.width).toBeLessThanOrEqual(size.width + 1);
+          expect(box!.y).toBeLessThan(size.height);
+          expect(box!.width).toBeGreaterThan(150);
+        }
+        const overflow = await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth');
+        expect(overflow).toBeLessThanOrEqual(0);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('shows no console errors on any page, and every control has an accessible name', async () => {
     // Errors are collected since the browser started (all scenarios above), not only here.
     const registry = hasRegistryRoutes(stack);
