@@ -94,8 +94,8 @@ export class RunnerEngine implements Engine {
   private pollTimer: { cancel(): void } | undefined;
   private readonly ready: Promise<void>;
   private readonly leasing: Leasing | undefined;
-  /** Newest seq published here for runs executed by other processes (see remoteEvents). */
-  private readonly remoteSeq = new Map<string, number>();
+  /** Positions of this process's subscribers, per run (for runs executed by other processes). */
+  private readonly positions = new Map<string, Set<{ last: number }>>();
   private readonly remoteReads = new Map<string, Promise<void>>();
 
   constructor(options: EngineOptions) {
@@ -271,17 +271,29 @@ export class RunnerEngine implements Engine {
   }
 
   subscribe(runId: string, options: SubscribeOptions): Subscription {
-    let last = options.after;
+    const pos = { last: options.after };
     let closed = false;
     let replaying = true;
     const buffered: RunEvent[] = [];
+    const positions = this.positions;
+    let mine = positions.get(runId);
+    if (!mine) {
+      mine = new Set();
+      positions.set(runId, mine);
+    }
+    mine.add(pos);
+    const detach = () => {
+      off();
+      mine.delete(pos);
+      if (mine.size === 0 && positions.get(runId) === mine) positions.delete(runId);
+    };
     const deliver = (e: RunEvent) => {
-      if (closed || e.seq <= last) return;
-      last = e.seq;
+      if (closed || e.seq <= pos.last) return;
+      pos.last = e.seq;
       options.onEvent(e);
       if (TERMINAL_EVENT_TYPES.has(e.type)) {
         closed = true;
-        off();
+        detach();
         options.onEnd?.();
       }
     };
@@ -294,7 +306,7 @@ export class RunnerEngine implements Engine {
     void (async () => {
       try {
         for (;;) {
-          const page = await this.store.readEvents(runId, last, 1000);
+          const page = await this.store.readEvents(runId, pos.last, 1000);
           for (const e of page) deliver(e);
           if (page.length < 1000 || closed) break;
         }
@@ -303,12 +315,11 @@ export class RunnerEngine implements Engine {
       }
       replaying = false;
       for (const e of buffered.splice(0)) deliver(e);
-      if (this.leasing && last > (this.remoteSeq.get(runId) ?? 0)) this.remoteSeq.set(runId, last);
     })();
     return {
       close() {
         closed = true;
-        off();
+        detach();
       },
     };
   }
@@ -609,25 +620,27 @@ export class RunnerEngine implements Engine {
 
   /**
    * Another process committed events of `runId` up to `seq`. If anyone here listens, read the
-   * new events from the log (in order, one read at a time per run) and publish them.
+   * log from the position of the furthest-behind subscriber (one read at a time per run) and
+   * publish: each subscriber drops what it already has, so none sees a gap or a duplicate.
    */
   private remoteEvents(runId: string, seq: number): void {
-    if (this.hot.has(runId) || this.hub.subscriberCount(runId) === 0) return;
-    if ((this.remoteSeq.get(runId) ?? 0) >= seq) return;
+    if (this.hot.has(runId)) return; // published locally already
+    const behind = () => {
+      const set = this.positions.get(runId);
+      if (!set || set.size === 0) return undefined;
+      let min = Number.POSITIVE_INFINITY;
+      for (const p of set) min = Math.min(min, p.last);
+      return min;
+    };
+    const first = behind();
+    if (first === undefined || first >= seq) return;
     const prev = this.remoteReads.get(runId) ?? Promise.resolve();
     const next = prev.then(async () => {
       for (;;) {
-        const from = this.remoteSeq.get(runId) ?? 0;
-        if (from >= seq) return;
+        const from = behind();
+        if (from === undefined || from >= seq) return;
         const page = await this.store.readEvents(runId, from, 1000);
         for (const e of page) this.hub.publish(e);
-        const last = page[page.length - 1];
-        if (!last) return;
-        this.remoteSeq.set(runId, last.seq);
-        if (TERMINAL_EVENT_TYPES.has(last.type)) {
-          this.remoteSeq.delete(runId);
-          return;
-        }
         if (page.length < 1000) return;
       }
     });

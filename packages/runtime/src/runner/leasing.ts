@@ -21,8 +21,10 @@ export interface LeasingOptions {
   leaseMs?: number;
   /** How often to look for claimable runs besides notifications (default 1 s). */
   claimIntervalMs?: number;
-  /** Runs claimed per round (default 50). */
+  /** Runs claimed per round (default 20), so that several workers share a burst of new runs. */
   claimBatch?: number;
+  /** Runs this worker holds at most (default 1000); it claims no more beyond that. */
+  maxRuns?: number;
   /**
    * False for a process that serves the API but executes nothing (runs it starts are left for
    * the workers, woken by a notification). Default true.
@@ -50,6 +52,7 @@ export class Leasing {
   readonly leaseMs: number;
   private readonly claimIntervalMs: number;
   private readonly claimBatch: number;
+  private readonly maxRuns: number;
   private heartbeatTimer: TimerHandle | undefined;
   private claimTimer: TimerHandle | undefined;
   private listener: { close(): Promise<void> } | undefined;
@@ -69,7 +72,8 @@ export class Leasing {
     this.store = options.store;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.claimIntervalMs = options.claimIntervalMs ?? 1000;
-    this.claimBatch = options.claimBatch ?? 50;
+    this.claimBatch = options.claimBatch ?? 20;
+    this.maxRuns = options.maxRuns ?? 1000;
     this.execute = options.execute ?? true;
     this.lastRenewOk = clock.now();
   }

@@ -1,0 +1,74 @@
+/**
+ * Several engines on one throwaway PostgreSQL, as several workers and servers would be.
+ */
+import type { Executor, WorkflowDefinitionInput } from '@trellis/core';
+import { createWorkflow, openStore, type Store } from '@trellis/store';
+import { type Clock, createEngine, createExecutorResolver, type RunnerEngine } from '../src/index.ts';
+
+export interface PgNode {
+  store: Store;
+  engine: RunnerEngine;
+  close(): Promise<void>;
+}
+
+export async function pgNode(
+  url: string,
+  options: {
+    tools?: Record<string, Executor>;
+    execute?: boolean;
+    leaseMs?: number;
+    clock?: Clock;
+    workerId?: string;
+    claimBatch?: number;
+  } = {},
+): Promise<PgNode> {
+  const store = await openStore(url);
+  const engine = createEngine({
+    store: store.runs,
+    executors: createExecutorResolver({ tools: options.tools ?? {} }),
+    leasing: {
+      store: store.leases!,
+      leaseMs: options.leaseMs ?? 2000,
+      claimIntervalMs: 100,
+      execute: options.execute ?? true,
+      claimBatch: options.claimBatch ?? 20,
+    },
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.workerId ? { workerId: options.workerId } : {}),
+    random: () => 0.5,
+  });
+  await engine.whenReady();
+  return {
+    store,
+    engine,
+    async close() {
+      await engine.shutdown(0);
+      await store.close();
+    },
+  };
+}
+
+export async function saveWorkflow(store: Store, def: WorkflowDefinitionInput): Promise<string> {
+  return (await createWorkflow(store.db, { name: def.name, definition: def, owner: 'tester' })).id;
+}
+
+export function fiveNodes(tool: string): WorkflowDefinitionInput {
+  return {
+    name: 'five',
+    nodes: [
+      { id: 'a', type: 'tool_call', tool },
+      { id: 'b', type: 'tool_call', tool, input: { from: '$a.by' } },
+      { id: 'c', type: 'tool_call', tool },
+      { id: 'd', type: 'tool_call', tool },
+      { id: 'e', type: 'join' },
+    ],
+    edges: [
+      { from: 'a', to: 'b' },
+      { from: 'a', to: 'c' },
+      { from: 'a', to: 'd' },
+      { from: 'b', to: 'e' },
+      { from: 'c', to: 'e' },
+      { from: 'd', to: 'e' },
+    ],
+  };
+}
