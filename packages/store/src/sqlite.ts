@@ -6,7 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { StoreOpenError } from './errors.ts';
 import { MIGRATIONS, migrationProvider } from './migrations/index.ts';
 import type { Database } from './tables.ts';
@@ -87,10 +87,12 @@ export async function migrate(handle: { db: Kysely<Database> }): Promise<string[
     migrationTableName: 'trellis_migrations',
     migrationLockTableName: 'trellis_migrations_lock',
   });
-  const known = new Set(Object.keys(MIGRATIONS));
-  const existing = await migrator.getMigrations();
-  const applied = existing.filter((m) => m.executedAt !== undefined).map((m) => m.name);
-  const unknown = applied.filter((n) => !known.has(n));
+  // Kysely lists only the migrations it knows, so read the applied ones from the table itself.
+  const applied = await sql<{ name: string }>`select name from trellis_migrations`
+    .execute(handle.db)
+    .then((r) => r.rows.map((x) => x.name))
+    .catch(() => [] as string[]);
+  const unknown = applied.filter((n) => !(n in MIGRATIONS));
   if (unknown.length > 0)
     throw new StoreOpenError(`the database was migrated by a newer Trellis (${unknown.join(', ')}); upgrade Trellis`);
   const { error, results } = await migrator.migrateToLatest();

@@ -55,3 +55,13 @@ describe('openSqlite on a damaged file', () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 });
+
+describe('schema versions', () => {
+  it('refuses a database migrated by a newer Trellis, naming the migration', async () => {
+    const path = join(dir(), 'newer.db');
+    const h = await openSqlite(path);
+    h.raw.prepare("insert into trellis_migrations (name, timestamp) values ('9999_from_the_future', '2030-01-01')").run();
+    await h.close();
+    await expect(openSqlite(path)).rejects.toThrow(/migrated by a newer Trellis \(9999_from_the_future\)/);
+  });
+});
