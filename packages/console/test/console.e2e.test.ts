@@ -345,6 +345,29 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await page.locator('.react-flow__node[data-id="only"]').waitFor();
   });
 
+  it('lists workflows with search, last run status and version; duplicates and deletes one', async () => {
+    await page.goto(`${stack.url}/workflows`);
+    const table = page.getByRole('table', { name: 'Workflows' });
+    await table.waitFor();
+    const built = table.getByRole('row').filter({ hasText: 'e2e-built' }).first();
+    await expect.poll(() => built.textContent()).toMatch(/succeeded/);
+    await page.getByLabel('Search workflows').fill('gate');
+    await expect.poll(() => table.getByRole('row').count()).toBe(2); // header + e2e-gate
+    await page.getByLabel('Search workflows').fill('zzz-nothing');
+    await page.getByText('No workflow matches').waitFor();
+    await page.getByLabel('Search workflows').fill('');
+
+    await page.getByRole('button', { name: 'Duplicate e2e-slow' }).click();
+    await page.waitForURL(/\/workflows\/[^/]+$/);
+    await expect.poll(() => page.getByLabel('Workflow name').inputValue()).toBe('e2e-slow (copy)');
+    await page.goto(`${stack.url}/workflows`);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete e2e-slow (copy)' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Delete e2e-slow (copy)' }).count()).toBe(0);
+    const after = await stack.api<{ items: { name: string }[] }>('GET', '/workflows');
+    expect(after.items.map((w) => w.name)).not.toContain('e2e-slow (copy)');
+  });
+
   it('lays out the builder and the run view at 1280×800 and at 1920×1080 without horizontal overflow', async () => {
     const list = await stack.api<{ items: { id: string }[] }>('GET', '/workflows');
     const wf = list.items[0]!;
