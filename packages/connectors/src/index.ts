@@ -8,3 +8,4 @@ export * from './mcp/schema.ts';
 export * from './mcp/tool-executor.ts';
 export * from './mcp/tool-server-registry.ts';
 export * from './references.ts';
+export * from './host.ts';

@@ -16,3 +16,8 @@ registerCommand(
 );
 registerCommand('token', 'create, list and revoke API tokens', async () => (await import('./token.ts')).token);
 registerCommand('migrate', 'apply database migrations', async () => (await import('./migrate.ts')).migrate);
+registerCommand(
+  'worker',
+  'execute runs from a shared PostgreSQL database (no HTTP)',
+  async () => (await import('./worker.ts')).worker,
+);

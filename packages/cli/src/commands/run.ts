@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { createHostExecutors } from '@trellis/connectors';
 import { compile, type RunEvent, type RunRecord, TrellisError, toErrorInfo } from '@trellis/core';
 import { createEngine } from '@trellis/runtime';
 import { createWorkflow, openSqlite, SqliteRunStore, StoreOpenError } from '@trellis/store';
-import { localExecutors } from '../engine-setup.ts';
 import { loadDefinitionFile } from '../load-definition.ts';
 import { Progress } from '../progress.ts';
 import { formatProblem } from './validate.ts';
@@ -83,11 +83,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
-  const engine = createEngine({
-    store: new SqliteRunStore(handle),
-    executors: localExecutors({ allowLoopback: true }),
-    recover: false,
-  });
+  const host = createHostExecutors({ db: handle.db, allowLoopback: true });
+  const engine = createEngine({ store: new SqliteRunStore(handle), executors: host.resolver, recover: false });
   const progress = new Progress(process.stderr, { quiet: args.values.quiet ?? false, nodes: compiled.compiled.nodes.length });
   let runId: string | undefined;
   let interrupted = 0;
@@ -126,6 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     await engine.shutdown(0);
+    await host.close();
     await handle.close();
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   }
