@@ -1,0 +1,75 @@
+/**
+ * `trellis worker` as a real process on a throwaway PostgreSQL: runs started by an API-only
+ * process are executed by the workers; SIGTERM stops a worker cleanly (exit 0).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createEngine } from '@trellis/runtime';
+import { createWorkflow, openStore } from '@trellis/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type TestPostgres } from '../../store/test/helpers/postgres.ts';
+
+const bin = join(import.meta.dirname, '..', 'bin', 'trellis.mjs');
+let pg: TestPostgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await pg?.destroy();
+});
+
+function startWorker(url: string): { child: ChildProcess; logs: string[]; started: Promise<void> } {
+  const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const started = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      logs.push(...d.toString().trim().split('\n'));
+      if (logs.some((l) => l.includes('"worker started"'))) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`worker exited early (${code}): ${logs.join('\n')}`)));
+  });
+  return { child, logs, started };
+}
+
+describe('trellis worker', () => {
+  it('executes runs from the shared database and stops cleanly on SIGTERM', async () => {
+    const url = await pg.createDatabase('worker');
+    const store = await openStore(url);
+    const api = createEngine({ store: store.runs, leasing: { store: store.leases!, execute: false } });
+    await api.whenReady();
+    const workers = [startWorker(url), startWorker(url)];
+    try {
+      await Promise.all(workers.map((w) => w.started));
+      const def = {
+        name: 'via-workers',
+        nodes: [
+          { id: 'a', type: 'transform' as const, expression: '$context.n * 2' },
+          { id: 'b', type: 'transform' as const, expression: '$a + 1' },
+        ],
+        edges: [{ from: 'a', to: 'b' }],
+      };
+      const { id } = await createWorkflow(store.db, { name: def.name, definition: def, owner: 'tester' });
+      const runs = await Promise.all(Array.from({ length: 20 }, (_, n) => api.startRun({ workflowId: id, version: 1, input: { n } })));
+      const recs = await Promise.all(runs.map((r) => api.waitForRun(r.runId)));
+      expect(recs.map((r) => r.output)).toEqual(Array.from({ length: 20 }, (_, n) => ({ b: n * 2 + 1 })));
+      for (const w of workers) {
+        const exited = new Promise<number | null>((r) => w.child.on('exit', r));
+        w.child.kill('SIGTERM');
+        expect(await exited).toBe(0);
+        expect(w.logs.some((l) => l.includes('"worker stopped"'))).toBe(true);
+      }
+    } finally {
+      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      await api.shutdown(0);
+      await store.close();
+    }
+  });
+
+  it('refuses a SQLite path and a missing --db with exit 2', async () => {
+    const run = (args: string[]) =>
+      new Promise<number | null>((r) => spawn(process.execPath, [bin, 'worker', ...args], { stdio: 'ignore', env: { ...process.env, TRELLIS_DB: '' } }).on('exit', r));
+    expect(await run(['--db', 'local.db'])).toBe(2);
+    expect(await run([])).toBe(2);
+    expect(await run(['--db', 'postgres://x@127.0.0.1:1/db', '--lease-ms', 'soon'])).toBe(2);
+  });
+});
