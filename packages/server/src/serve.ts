@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { type Connectors, createConnectorExecutors } from '@trellis/connectors';
 import type { ExecutorResolver } from '@trellis/core';
 import {
@@ -20,6 +21,7 @@ import {
   createHttpRequestExecutor,
   createOutboundGuard,
   type Engine,
+  LOOPBACK_ALLOW_HOSTS,
   type OutboundGuard,
 } from '@trellis/runtime';
 import {
@@ -90,6 +92,42 @@ function defaultExecutors(
   return { resolver, connectors, guard };
 }
 
+/** What `examples/demo/services.ts` exports (loaded at run time: examples are not a package). */
+interface DemoModule {
+  startDemoServices(): Promise<{
+    agents: { name: string; url: string }[];
+    toolServers: { name: string; url: string }[];
+    close(): Promise<void>;
+  }>;
+}
+
+/**
+ * --demo: starts the demo A2A agents and MCP server on loopback and (re-)registers them under
+ * their names — their ports change at every start, and workflows name agents and tools by name.
+ * Returns the function that stops them, or undefined when the demo services are not available.
+ */
+async function startDemoServices(connectors: Connectors, examplesDir: string): Promise<(() => Promise<void>) | undefined> {
+  const file = join(examplesDir, 'demo', 'services.ts');
+  if (!existsSync(file)) return undefined;
+  const mod = (await import(pathToFileURL(file).href)) as Partial<DemoModule>;
+  if (typeof mod.startDemoServices !== 'function') return undefined;
+  const services = await mod.startDemoServices();
+  try {
+    for (const a of services.agents) {
+      await connectors.agents.delete(a.name);
+      await connectors.agents.register({ url: a.url, name: a.name, createdBy: ADMIN_PRINCIPAL });
+    }
+    for (const t of services.toolServers) {
+      await connectors.tools.delete(t.name);
+      await connectors.tools.register({ name: t.name, url: t.url }, { name: ADMIN_PRINCIPAL, isAdmin: true });
+    }
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
+  return () => services.close();
+}
+
 /** Upserts the examples that validate as built-in templates; returns the ones skipped and why. */
 export async function seedBuiltinTemplates(db: Kysely<Database>, dir: string): Promise<{ file: string; reason: string }[]> {
   const { templates, skipped } = readTemplateFiles(dir, (d) => checkDefinition(d).valid);
@@ -122,12 +160,10 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   let engine: Engine | undefined;
   let connectors: Connectors | undefined;
   let guard: OutboundGuard | undefined;
+  let stopDemo: (() => Promise<void>) | undefined;
   try {
     const admin = await ensureAdmin(store.db, options.adminToken);
-    const allowHosts = [
-      ...(options.allowHosts ?? allowHostsFromEnv()),
-      ...(options.demo ? ['127.0.0.0/8', '::1', 'localhost'] : []),
-    ];
+    const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.demo ? LOOPBACK_ALLOW_HOSTS : [])];
     const wired = defaultExecutors(store.db, allowHosts);
     connectors = wired.connectors;
     guard = wired.guard;
@@ -141,6 +177,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
     await seedBuiltinTemplates(store.db, examplesDir);
     if (options.demo) {
+      stopDemo = await startDemoServices(wired.connectors, examplesDir);
       const demoDir = join(examplesDir, 'demo');
       const hasDemo = existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
       await seedDemoWorkflows(store.db, [hasDemo ? demoDir : examplesDir]);
@@ -166,6 +203,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
         const force = setTimeout(() => server.app.server.closeAllConnections(), 1000);
         await server.app.close();
         clearTimeout(force);
+        await stopDemo?.();
         await wired.connectors.close();
         await wired.guard.close();
         await store.close();
@@ -175,6 +213,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, store, close };
   } catch (err) {
     await engine?.shutdown(0);
+    await stopDemo?.();
     await connectors?.close();
     await guard?.close();
     await store.close();

@@ -97,6 +97,15 @@ export function problemBody(status: number, code: string, detail: string, extra:
   };
 }
 
+/** HTTP status of the user-category TrellisError codes that are not plain 400s. */
+const USER_ERROR_STATUS: Record<string, number> = {
+  INPUT_INVALID: 422,
+  CONFLICT: 409,
+  NOT_FOUND: 404,
+  AGENT_NOT_FOUND: 404,
+  TOOL_NOT_FOUND: 404,
+};
+
 /** Fastify's client-error codes we know how to name. */
 const FASTIFY_CODES: Record<string, ProblemCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
@@ -121,7 +130,7 @@ export function toProblem(err: unknown): { status: number; body: ProblemBody; he
     };
   }
   if (err instanceof TrellisError && err.category === 'user') {
-    const status = err.code === 'INPUT_INVALID' ? 422 : 400;
+    const status = USER_ERROR_STATUS[err.code] ?? 400;
     const errors = Array.isArray(err.details) ? (err.details as ValidationError[]) : undefined;
     return { status, body: problemBody(status, err.code, err.message, errors ? { errors } : {}), headers: {}, expose: true };
   }

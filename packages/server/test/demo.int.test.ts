@@ -1,0 +1,68 @@
+/**
+ * `trellis serve --demo`: the demo agents and MCP server start on loopback and are registered,
+ * the demo workflows are saved for the admin, and the hotel-trip workflow runs against the real
+ * agents until its human gate, is approved, and succeeds.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunRecord } from '@trellis/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startTrellisServer } from '../src/index.ts';
+
+const ADMIN = 'demo-admin-token-0123456789abcdef';
+let srv: RunningServer;
+
+beforeAll(async () => {
+  srv = await startTrellisServer({
+    db: join(mkdtempSync(join(tmpdir(), 'trellis-demo-')), 'trellis.db'),
+    host: '127.0.0.1',
+    port: 0,
+    demo: true,
+    adminToken: ADMIN,
+    consoleDir: false,
+    graceMs: 0,
+  });
+}, 60_000);
+afterAll(async () => {
+  await srv?.close(0);
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${srv.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+describe('trellis serve --demo', () => {
+  it('seeds the demo workflows and runs hotel-trip against the demo agents, through the gate and the agent question', async () => {
+    const list = await api('GET', '/workflows?limit=50');
+    const trip = list.body.items.find((w: { name: string }) => w.name === 'demo-hotel-trip');
+    expect(trip, JSON.stringify(list.body.items.map((w: { name: string }) => w.name))).toBeDefined();
+    const run = await api('POST', `/workflows/${trip.id}/run`, { input: { city: 'Lisbon' } });
+    expect(run.status).toBe(201);
+    const waitFor = async (pred: (r: RunRecord) => boolean) => {
+      for (let i = 0; i < 300; i++) {
+        const r = await srv.engine.getRun(run.body.id);
+        if (r && pred(r)) return r;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error(`run ${run.body.id} did not get there: ${JSON.stringify(await srv.engine.getRun(run.body.id))}`);
+    };
+    const atGate = await waitFor((r) => r.nodes.approve?.status === 'waiting');
+    expect(atGate.nodes.search?.status).toBe('succeeded');
+    expect(atGate.nodes.affordable?.status).toBe('succeeded');
+    expect((await api('POST', `/workflow_runs/${run.body.id}/nodes/approve/approve`, { comment: 'book it' })).status).toBe(200);
+    // The concierge agent asks which room (A2A input-required): answered like a gate.
+    const asked = await waitFor((r) => r.nodes.book?.status === 'waiting');
+    expect(asked.nodes.book?.prompt).toMatch(/room/);
+    expect((await api('POST', `/workflow_runs/${run.body.id}/nodes/book/approve`, { comment: 'deluxe' })).status).toBe(200);
+    const done = await waitFor((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status));
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+  }, 60_000);
+});
