@@ -140,13 +140,17 @@ export class Leasing {
       do {
         this.claimAgain = false;
         try {
-          const ids = await this.store.claimRuns(this.workerId, this.leaseMs, this.claimBatch);
-          for (const id of ids) {
-            await this.hooks
-              .adopt(id)
-              .catch((err) => this.logger.error('could not adopt a claimed run', { runId: id, error: String(err) }));
-          }
-          if (ids.length === this.claimBatch) this.claimAgain = true;
+          const room = Math.min(this.claimBatch, this.maxRuns - this.hooks.hotIds().length);
+          if (room <= 0) break;
+          const ids = await this.store.claimRuns(this.workerId, this.leaseMs, room);
+          await Promise.all(
+            ids.map((id) =>
+              this.hooks
+                .adopt(id)
+                .catch((err) => this.logger.error('could not adopt a claimed run', { runId: id, error: String(err) })),
+            ),
+          );
+          if (ids.length === room) this.claimAgain = true;
         } catch (err) {
           this.logger.warn('claim failed; will retry', { error: String(err) });
         }
