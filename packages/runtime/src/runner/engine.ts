@@ -91,6 +91,8 @@ export class RunnerEngine implements Engine {
   private batch = new Batch();
   private flushScheduled = false;
   private closed = false;
+  /** Shutting down: results of running attempts are still committed, nothing new starts. */
+  private stopping = false;
   private pollTimer: { cancel(): void } | undefined;
   private readonly ready: Promise<void>;
   private readonly leasing: Leasing | undefined;
@@ -149,7 +151,7 @@ export class RunnerEngine implements Engine {
   // ── public API ─────────────────────────────────────────────────────────────
 
   async startRun(req: StartRunRequest): Promise<StartRunResult> {
-    if (this.closed)
+    if (this.closed || this.stopping)
       throw new TrellisError('SHUTTING_DOWN', 'the engine is shutting down; retry on another instance', { retryable: true });
     const prepared = await this.prepared(req.workflowId, req.version);
     const problems = prepared.validateInput(req.input);
@@ -344,14 +346,17 @@ export class RunnerEngine implements Engine {
   }
 
   async shutdown(graceMs = 10_000): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closed || this.stopping) return;
+    // Stop taking work: no new runs, no new attempts, no timers. Attempts already running get
+    // `graceMs` to finish, and their results are committed as usual.
+    this.stopping = true;
     this.pollTimer?.cancel();
     await this.leasing?.stop();
     for (const run of this.hot.values()) run.clearTimers();
     const deadline = Date.now() + graceMs;
     while (this.attempts.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.flushNow().catch(() => {});
+    this.closed = true;
     // What is still running stays `running` in the database; the next start (or, with several
     // workers, another worker once the lease is given back) resumes it.
     for (const id of this.hot.keys()) this.leasing?.release(id);
@@ -655,7 +660,9 @@ export class RunnerEngine implements Engine {
   // ── attempts ───────────────────────────────────────────────────────────────
 
   private execute(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined): void {
-    if (this.closed || this.hot.get(run.id) !== run) return;
+    // While stopping, a newly started attempt stays `running` in the database; the next start
+    // (or another worker) takes it over as a new attempt.
+    if (this.closed || this.stopping || this.hot.get(run.id) !== run) return;
     void this.attempts.run(run, node, attempt, decision).then((outcome) => this.settleAttempt(run, node, attempt, outcome));
   }
 
