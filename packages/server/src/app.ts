@@ -116,6 +116,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     limits,
     metrics: new Metrics(),
     rateLimiter: new RateLimiter(limits.requestsPerMinute),
+    failedAuthLimiter: new RateLimiter(limits.failedAuthPerMinute),
     allowedOrigins: options.allowedOrigins ?? [],
     baseUrl: options.baseUrl,
     checkResponses: options.checkResponses === true,

@@ -83,6 +83,32 @@ describe('rate limit', () => {
   });
 });
 
+describe('limits', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ limits: { definitionBytes: 2000, failedAuthPerMinute: 3 } });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('413 for a definition over the size limit, saying the limit', async () => {
+    const wf = branchingWorkflow('big');
+    wf.description = 'x'.repeat(3000);
+    const res = await t.request('POST', '/api/v1/workflows', { body: wf });
+    expect(res.statusCode).toBe(413);
+    expect(json(res).detail).toMatch(/limit is 2000 bytes/);
+  });
+
+  it('429 after repeated bad tokens from one address; good tokens still work', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++)
+      codes.push((await t.request('GET', '/api/v1/workflows', { token: `bogus-token-${i}-0123456789` })).statusCode);
+    expect(codes).toEqual([401, 401, 401, 429, 429]);
+    expect((await t.request('GET', '/api/v1/workflows')).statusCode).toBe(200);
+  });
+});
+
 describe('console files', () => {
   let t: TestServer;
   beforeAll(async () => {

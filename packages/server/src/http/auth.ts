@@ -56,6 +56,18 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext): Pro
       headers: { 'www-authenticate': 'Bearer realm="trellis"' },
     });
   const principal = token === '' ? undefined : await verifyCached(ctx, token);
+  if (!principal) {
+    // Failed attempts are limited per client address, so guessing tokens is slow as well as futile.
+    const waitMs = ctx.failedAuthLimiter.take(`ip:${req.ip}`);
+    if (waitMs > 0)
+      throw new HttpProblem(
+        'RATE_LIMITED',
+        `too many requests with bad tokens from this address; retry in ${Math.ceil(waitMs / 1000)} s`,
+        {
+          headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) },
+        },
+      );
+  }
   if (!principal)
     throw new HttpProblem(
       'UNAUTHORIZED',

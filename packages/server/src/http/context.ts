@@ -20,6 +20,8 @@ export interface Limits {
   maxPageSize: number;
   /** Requests per token per minute (429 beyond), refilled continuously. */
   requestsPerMinute: number;
+  /** Requests with a bad token per client address per minute (429 beyond). */
+  failedAuthPerMinute: number;
   /** Events a WebSocket or SSE client may have unsent before it is disconnected (it then resumes with `after`). */
   streamBuffer: number;
   /** Bytes buffered in a socket before it counts as slow. */
@@ -31,6 +33,7 @@ export const DEFAULT_LIMITS: Limits = {
   definitionBytes: 1024 * 1024,
   maxPageSize: 200,
   requestsPerMinute: 6000,
+  failedAuthPerMinute: 600,
   streamBuffer: 1000,
   socketHighWaterBytes: 4 * 1024 * 1024,
 };
@@ -43,6 +46,8 @@ export interface ServerContext {
   readonly limits: Limits;
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;
+  /** Requests with a missing-or-bad token, per client address. */
+  readonly failedAuthLimiter: RateLimiter;
   /** Origins (scheme://host:port) allowed to open WebSockets besides the server's own. */
   readonly allowedOrigins: readonly string[];
   /** Public base URL, e.g. http://127.0.0.1:8080 (for links printed and returned). */
