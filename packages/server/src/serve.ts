@@ -170,6 +170,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const runner = createEngine({
       store: store.runs,
       executors: options.executors ? options.executors({ store, allowHosts }) : wired.resolver,
+      // On PostgreSQL several servers and workers share the runs: claim, lease, fence.
+      ...(store.leases ? { leasing: { store: store.leases } } : {}),
     });
     engine = runner;
     await runner.whenReady();
