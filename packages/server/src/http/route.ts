@@ -62,7 +62,7 @@ export interface HandlerContext<P, Q, B> extends RouteInput<P, Q, B> {
   reply: FastifyReply;
   /** The caller; a placeholder anonymous principal on public routes. */
   principal: Principal;
-  /** The protected workflow (access kinds `workflow` and `run`). */
+  /** The protected workflow (access kind `workflow`; not loaded for `run`, whose handlers need only the run). */
   workflow: WorkflowInfo | undefined;
   /** The protected run's id and workflow (access kind `run`). */
   run: { id: string; workflowId: string } | undefined;
@@ -215,7 +215,6 @@ export class Api {
         const workflowId = await this.workflowOfRun(id);
         if (!workflowId) throw new HttpProblem('NOT_FOUND', `no run '${id}'`);
         c.run = { id, workflowId };
-        c.workflow = await getWorkflow(ctx.db, workflowId);
         c.role = await this.authorize(workflowId, principal, access.role);
         return c;
       }
