@@ -6,6 +6,9 @@ import { join, resolve } from 'node:path';
 import { isWellFormedToken, openSqlite, verifyToken } from '@trellis/store';
 import { describe, expect, it } from 'vitest';
 
+// Each call starts Node with tsx (1–3 s on a busy 2-core machine): generous timeouts.
+const SLOW = 120_000;
+
 const BIN = resolve(import.meta.dirname, '../../cli/bin/trellis.mjs');
 const env = { ...process.env, TRELLIS_ADMIN_TOKEN: '', TRELLIS_DB: '' };
 const trellis = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
@@ -34,65 +37,85 @@ function firstLines(db: string): Promise<string> {
 }
 
 describe('trellis migrate', () => {
-  it('applies the migrations once', () => {
-    const db = tmpDb();
-    const first = trellis('migrate', '--db', db);
-    expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/applied: 0001_initial, 0002_server/);
-    expect(trellis('migrate', '--db', db).stdout).toMatch(/up to date/);
-    expect(trellis('migrate', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
-  });
+  it(
+    'applies the migrations once',
+    () => {
+      const db = tmpDb();
+      const first = trellis('migrate', '--db', db);
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/applied: 0001_initial, 0002_server/);
+      expect(trellis('migrate', '--db', db).stdout).toMatch(/up to date/);
+      expect(trellis('migrate', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
+    },
+    SLOW,
+  );
 });
 
 describe('trellis token', () => {
-  it('creates a working token shown once, lists it and revokes it', async () => {
-    const db = tmpDb();
-    const made = trellis('token', 'create', '--name', 'bob', '--db', db);
-    expect(made.status).toBe(0);
-    const token = made.stdout.trim();
-    expect(isWellFormedToken(token)).toBe(true);
-    const id = /token (tok_\S+)/.exec(made.stderr)?.[1];
-    expect(id).toBeDefined();
-    const admin = trellis('token', 'create', '--name', 'ops', '--admin', '--expires-days', '30', '--db', db);
-    expect(admin.stderr).toMatch(/\(admin\), expires/);
-    const list = trellis('token', 'list', '--db', db);
-    expect(list.stdout).toMatch(/bob/);
-    expect(list.stdout).not.toContain(token);
-    expect(trellis('token', 'revoke', id!, '--db', db).status).toBe(0);
-    expect(trellis('token', 'revoke', id!, '--db', db).status).toBe(1);
-    const h = await openSqlite(db);
-    try {
-      expect(await verifyToken(h.db, token)).toBeUndefined();
-      expect(await verifyToken(h.db, admin.stdout.trim())).toMatchObject({ name: 'ops', isAdmin: true });
-    } finally {
-      await h.close();
-    }
-  });
+  it(
+    'creates a working token shown once, lists it and revokes it',
+    async () => {
+      const db = tmpDb();
+      const made = trellis('token', 'create', '--name', 'bob', '--db', db);
+      expect(made.status).toBe(0);
+      const token = made.stdout.trim();
+      expect(isWellFormedToken(token)).toBe(true);
+      const id = /token (tok_\S+)/.exec(made.stderr)?.[1];
+      expect(id).toBeDefined();
+      const admin = trellis('token', 'create', '--name', 'ops', '--admin', '--expires-days', '30', '--db', db);
+      expect(admin.stderr).toMatch(/\(admin\), expires/);
+      const list = trellis('token', 'list', '--db', db);
+      expect(list.stdout).toMatch(/bob/);
+      expect(list.stdout).not.toContain(token);
+      expect(trellis('token', 'revoke', id!, '--db', db).status).toBe(0);
+      expect(trellis('token', 'revoke', id!, '--db', db).status).toBe(1);
+      const h = await openSqlite(db);
+      try {
+        expect(await verifyToken(h.db, token)).toBeUndefined();
+        expect(await verifyToken(h.db, admin.stdout.trim())).toMatchObject({ name: 'ops', isAdmin: true });
+      } finally {
+        await h.close();
+      }
+    },
+    SLOW,
+  );
 
-  it('refuses bad usage with exit 2 and a message', () => {
-    const noName = trellis('token', 'create', '--db', tmpDb());
-    expect(noName.status).toBe(2);
-    expect(noName.stderr).toMatch(/--name/);
-    expect(trellis('token', 'create', '--name', 'has space', '--db', tmpDb()).status).toBe(2);
-    expect(trellis('token', 'frobnicate').status).toBe(2);
-  });
+  it(
+    'refuses bad usage with exit 2 and a message',
+    () => {
+      const noName = trellis('token', 'create', '--db', tmpDb());
+      expect(noName.status).toBe(2);
+      expect(noName.stderr).toMatch(/--name/);
+      expect(trellis('token', 'create', '--name', 'has space', '--db', tmpDb()).status).toBe(2);
+      expect(trellis('token', 'frobnicate').status).toBe(2);
+    },
+    SLOW,
+  );
 });
 
 describe('trellis serve', () => {
-  it('prints the URL, and the admin token with a console link on the first start only', async () => {
-    const db = tmpDb();
-    const first = await firstLines(db);
-    expect(first).toMatch(/serving at http:\/\/127\.0\.0\.1:\d+/);
-    const token = /^\s+(trls_\S+)$/m.exec(first)?.[1];
-    expect(token && isWellFormedToken(token)).toBe(true);
-    expect(first).toContain(`/#token=${token}`);
-    const second = await firstLines(db);
-    expect(second).not.toMatch(/trls_/);
-  }, 60_000);
+  it(
+    'prints the URL, and the admin token with a console link on the first start only',
+    async () => {
+      const db = tmpDb();
+      const first = await firstLines(db);
+      expect(first).toMatch(/serving at http:\/\/127\.0\.0\.1:\d+/);
+      const token = /^\s+(trls_\S+)$/m.exec(first)?.[1];
+      expect(token && isWellFormedToken(token)).toBe(true);
+      expect(first).toContain(`/#token=${token}`);
+      const second = await firstLines(db);
+      expect(second).not.toMatch(/trls_/);
+    },
+    SLOW,
+  );
 
-  it('refuses bad options with exit 2', () => {
-    expect(trellis('serve', '--port', 'abc').status).toBe(2);
-    expect(trellis('serve', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
-    expect(trellis('serve', '--bogus').status).toBe(2);
-  });
+  it(
+    'refuses bad options with exit 2',
+    () => {
+      expect(trellis('serve', '--port', 'abc').status).toBe(2);
+      expect(trellis('serve', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
+      expect(trellis('serve', '--bogus').status).toBe(2);
+    },
+    SLOW,
+  );
 });
