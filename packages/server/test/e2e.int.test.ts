@@ -166,6 +166,49 @@ describe('end to end over loopback', () => {
     expect((await same.closed).code).toBe(1000);
   });
 
+  it('streams live over SSE, and an EventSource-style reconnect with Last-Event-ID resumes exactly', async () => {
+    const wf = await api('POST', '/workflows', gateWorkflow('e2e-sse'));
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
+    const read = async (lastEventId: string | undefined, until: (frames: string[]) => boolean) => {
+      const ac = new AbortController();
+      const res = await fetch(`${srv.url}/api/v1/workflow_runs/${run.body.id}/events`, {
+        headers: {
+          authorization: `Bearer ${ADMIN}`,
+          accept: 'text/event-stream',
+          ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        },
+        signal: ac.signal,
+      });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const frames: string[] = [];
+      let buf = '';
+      const decoder = new TextDecoder();
+      const reader = res.body!.getReader();
+      while (!until(frames)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += decoder.decode(value, { stream: true });
+        let i = buf.indexOf('\n\n');
+        while (i >= 0) {
+          frames.push(buf.slice(0, i));
+          buf = buf.slice(i + 2);
+          i = buf.indexOf('\n\n');
+        }
+      }
+      ac.abort();
+      return frames;
+    };
+    const ids = (frames: string[]) => frames.flatMap((f) => /^id: (\d+)$/m.exec(f)?.[1] ?? []).map(Number);
+    const first = await read(undefined, (fs) => fs.some((f) => f.includes('event: node.waiting')));
+    const seen = ids(first);
+    expect(seen).toEqual(seen.map((_, i) => i + 1));
+    expect((await api('POST', `/workflow_runs/${run.body.id}/nodes/approve/approve`, {})).status).toBe(200);
+    const rest = await read(String(seen.at(-1)), (fs) => fs.some((f) => f.startsWith('event: end')));
+    const all = [...seen, ...ids(rest)];
+    expect(all).toEqual(all.map((_, i) => i + 1));
+    expect(rest.some((f) => f.includes('event: run.succeeded'))).toBe(true);
+  });
+
   it('closes a slow consumer with 4008 and a reason; it resumes with after and gets the rest', async () => {
     const nodes = Array.from({ length: 12 }, (_, i) => ({
       id: `big${i}`,
