@@ -10,6 +10,11 @@ afterAll(async () => {
 });
 
 describe('tokens API', () => {
+  it('tells the caller who they are', async () => {
+    expect(json(await t.request('GET', '/api/v1/me'))).toMatchObject({ name: 'alice', isAdmin: false });
+    expect(json(await t.request('GET', '/api/v1/me', { token: t.tokens.admin }))).toMatchObject({ name: 'admin', isAdmin: true });
+  });
+
   it('makes a token shown once, which works, is listed without its secret, and stops working when revoked', async () => {
     const res = await t.request('POST', '/api/v1/tokens', { body: { name: 'ci' } });
     expect(res.statusCode).toBe(201);

@@ -7,10 +7,21 @@ import { forgetToken } from '../http/auth.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
 import { idParams } from '../schemas/common.ts';
-import { createdTokenSchema, createTokenBody, tokenListSchema } from '../schemas/tokens.ts';
+import { createdTokenSchema, createTokenBody, meSchema, tokenListSchema } from '../schemas/tokens.ts';
 
 export function tokenRoutes(api: Api): void {
   const { ctx } = api;
+
+  api.route({
+    method: 'GET',
+    path: '/me',
+    operationId: 'whoAmI',
+    summary: 'The principal the token belongs to (what the console shows after sign-in)',
+    tags: ['tokens'],
+    access: { kind: 'user' },
+    responses: { 200: { description: 'the caller', schema: meSchema } },
+    handler: async ({ principal }) => ({ name: principal.name, isAdmin: principal.isAdmin, tokenId: principal.tokenId }),
+  });
 
   api.route({
     method: 'GET',

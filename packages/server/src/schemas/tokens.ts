@@ -33,3 +33,5 @@ export const createdTokenSchema = z.object({
   token: z.string().describe('The secret, shown only in this response.'),
   info: tokenInfoSchema,
 });
+
+export const meSchema = z.object({ name: z.string(), isAdmin: z.boolean(), tokenId: z.string() });
