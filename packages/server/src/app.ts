@@ -121,6 +121,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     baseUrl: options.baseUrl,
     checkResponses: options.checkResponses === true,
     streams: new Set(),
+    streamsByToken: new Map(),
     draining: false,
   };
 

@@ -240,3 +240,53 @@ describe('end to end over loopback', () => {
     expect(events(rest).at(-1)?.type).toBe('run.succeeded');
   });
 });
+
+describe('open streams per token', () => {
+  let small: RunningServer;
+  beforeAll(async () => {
+    small = await startTrellisServer({
+      db: join(mkdtempSync(join(tmpdir(), 'trellis-e2e-cap-')), 'trellis.db'),
+      host: '127.0.0.1',
+      port: 0,
+      demo: false,
+      adminToken: ADMIN,
+      consoleDir: false,
+      graceMs: 0,
+      limits: { streamsPerToken: 2 },
+    });
+  });
+  afterAll(async () => {
+    await small.close(0);
+  });
+
+  it('are bounded: the third stream of a token gets 429 until one closes', async () => {
+    const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const wf = await (
+      await fetch(`${small.url}/api/v1/workflows`, { method: 'POST', headers, body: JSON.stringify(gateWorkflow('cap')) })
+    ).json();
+    const run = await (await fetch(`${small.url}/api/v1/workflows/${wf.id}/run`, { method: 'POST', headers, body: '{}' })).json();
+    const url = `${small.url.replace('http', 'ws')}/api/v1/ws/workflow_runs/${run.id}`;
+    const open = () =>
+      new Promise<{ ws: WebSocket; status: number }>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        ws.on('open', () => resolve({ ws, status: 101 }));
+        ws.on('unexpected-response', (_q, res) => resolve({ ws, status: res.statusCode ?? 0 }));
+        ws.on('error', () => undefined);
+      });
+    const a = await open();
+    const b = await open();
+    expect([a.status, b.status]).toEqual([101, 101]);
+    expect((await open()).status).toBe(429);
+    const sse = await fetch(`${small.url}/api/v1/workflow_runs/${run.id}/events`, {
+      headers: { ...headers, accept: 'text/event-stream' },
+    });
+    expect(sse.status).toBe(429);
+    a.ws.close();
+    await new Promise((r) => a.ws.once('close', r));
+    await new Promise((r) => setTimeout(r, 50));
+    const c = await open();
+    expect(c.status).toBe(101);
+    b.ws.close();
+    c.ws.close();
+  });
+});

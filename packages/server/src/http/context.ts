@@ -26,6 +26,8 @@ export interface Limits {
   streamBuffer: number;
   /** Bytes buffered in a socket before it counts as slow. */
   socketHighWaterBytes: number;
+  /** Open WebSocket/SSE streams one token may hold (429 beyond). */
+  streamsPerToken: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -36,6 +38,7 @@ export const DEFAULT_LIMITS: Limits = {
   failedAuthPerMinute: 600,
   streamBuffer: 1000,
   socketHighWaterBytes: 4 * 1024 * 1024,
+  streamsPerToken: 500,
 };
 
 export interface ServerContext {
@@ -56,6 +59,8 @@ export interface ServerContext {
   readonly checkResponses: boolean;
   /** Open event streams (WebSocket, SSE), closed with a reason when the server shuts down. */
   readonly streams: Set<(reason: string) => void>;
+  /** Open streams per token id (see acquireStream). */
+  readonly streamsByToken: Map<string, number>;
   /** True once the server is draining: readyz fails and new runs are refused. */
   draining: boolean;
 }

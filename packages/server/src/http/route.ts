@@ -91,7 +91,13 @@ export interface RouteSpec<PS extends z.ZodType, QS extends z.ZodType, BS extend
   /** Set for a WebSocket route: `socketHandler` replaces `handler`. */
   websocket?: boolean;
   handler?: (c: HandlerContext<z.output<PS>, z.output<QS>, z.output<BS>>) => Promise<unknown>;
-  socketHandler?: (socket: WebSocket, c: HandlerContext<z.output<PS>, z.output<QS>, z.output<BS>>) => void;
+  /** WebSocket routes: runs before the upgrade (may throw a problem); its result reaches socketHandler. */
+  beforeUpgrade?: (c: HandlerContext<z.output<PS>, z.output<QS>, z.output<BS>>) => () => void;
+  socketHandler?: (
+    socket: WebSocket,
+    c: HandlerContext<z.output<PS>, z.output<QS>, z.output<BS>>,
+    release: (() => void) | undefined,
+  ) => void;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds routes of every input type
@@ -142,15 +148,22 @@ export class Api {
         url,
         // Everything that can fail runs before the upgrade, so failures are plain HTTP problems.
         preValidation: async (req, reply) => {
-          (req as FastifyRequest & { trellis?: unknown }).trellis = await prepare(req, reply);
+          const c = await prepare(req, reply);
+          const release = spec.beforeUpgrade?.(c);
+          Object.assign(req, { trellis: c, trellisRelease: release });
+          // A request that never upgrades (plain GET → 426) gives its slot back when it ends.
+          if (release) reply.raw.once('close', () => (req.raw as { upgrade?: boolean }).upgrade || release());
         },
         // A plain GET (no upgrade) gets a clear 426 rather than Fastify-websocket's bare 404.
         handler: async () => {
           throw new HttpProblem('UPGRADE_REQUIRED', 'this endpoint speaks WebSocket: connect with an Upgrade: websocket request');
         },
         wsHandler: (socket: WebSocket, req: FastifyRequest) => {
-          const c = (req as FastifyRequest & { trellis?: HandlerContext<z.output<PS>, z.output<QS>, z.output<BS>> }).trellis;
-          if (c) socketHandler(socket, c);
+          const r = req as FastifyRequest & {
+            trellis?: HandlerContext<z.output<PS>, z.output<QS>, z.output<BS>>;
+            trellisRelease?: () => void;
+          };
+          if (r.trellis) socketHandler(socket, r.trellis, r.trellisRelease);
           else socket.close(1011, 'internal error');
         },
       });

@@ -7,7 +7,7 @@ import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
 import { idParams } from '../schemas/common.ts';
 import { eventListSchema, eventsQuery, runEventSchema, wsQuery } from '../schemas/runs.ts';
-import { engineOf } from '../streams/engine.ts';
+import { acquireStream, engineOf } from '../streams/engine.ts';
 import { resumeAfter, streamSse, wantsEventStream } from '../streams/sse.ts';
 import { streamWebSocket } from '../streams/websocket.ts';
 
@@ -36,13 +36,13 @@ export function eventRoutes(api: Api): void {
         also: { contentType: 'text/event-stream', schema: runEventSchema },
       },
     },
-    handler: async ({ run, query, req, reply }) => {
+    handler: async ({ run, query, req, reply, principal }) => {
       const engine = engineOf(ctx);
       if (wantsEventStream(req)) {
         const after = resumeAfter(req, query.after);
         if (after === 'invalid')
           throw new HttpProblem('BAD_REQUEST', 'Last-Event-ID must be an event seq (a non-negative integer)');
-        return streamSse(ctx, req, reply, { runId: run!.id, after });
+        return streamSse(ctx, req, reply, { runId: run!.id, after, tokenId: principal.tokenId });
       }
       return { items: await engine.listEvents(run!.id, query.after, query.limit) };
     },
@@ -61,6 +61,9 @@ export function eventRoutes(api: Api): void {
     query: wsQuery,
     websocket: true,
     responses: { 101: { description: 'switching to WebSocket' }, 426: { description: 'not a WebSocket upgrade' } },
-    socketHandler: (socket, { run, query }) => streamWebSocket(ctx, socket, run!.id, query.after),
+    // The stream slot is taken before the upgrade (429 as plain HTTP), released when the socket ends.
+    beforeUpgrade: ({ principal }) => acquireStream(ctx, principal.tokenId),
+    socketHandler: (socket, { run, query }, release) =>
+      streamWebSocket(ctx, socket, run!.id, query.after, release ?? (() => undefined)),
   });
 }

@@ -8,10 +8,12 @@ import { isTerminalRunStatus, type RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.ts';
-import { engineOf } from './engine.ts';
+import { acquireStream, engineOf } from './engine.ts';
 
 export interface SseOptions {
   runId: string;
+  /** The caller's token, for the per-token stream bound. */
+  tokenId: string;
   after: number;
   /** Called once after the terminal event; may write a last frame (chat's `output`). */
   onEnd?: (write: (event: string, data: unknown) => void) => Promise<void>;
@@ -21,6 +23,7 @@ const HEARTBEAT_MS = 15_000;
 
 export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply, options: SseOptions): FastifyReply {
   const engine = engineOf(ctx);
+  const release = acquireStream(ctx, options.tokenId);
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -41,6 +44,7 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
     sub?.close();
     ctx.streams.delete(close);
     ctx.metrics.openStreams--;
+    release();
     if (reason) res.write(`event: close\ndata: ${JSON.stringify({ reason, resumeAfter: lastSeq })}\n\n`);
     res.end();
   };

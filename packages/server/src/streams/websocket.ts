@@ -21,7 +21,7 @@ export const WS_CLOSE = {
   slowConsumer: 4008,
 } as const;
 
-export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: string, after: number): void {
+export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: string, after: number, release: () => void): void {
   const engine = engineOf(ctx);
   let closed = false;
   let lastSeq = after;
@@ -40,6 +40,7 @@ export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: st
     sub?.close();
     ctx.streams.delete(onShutdown);
     ctx.metrics.openStreams--;
+    release();
     if (socket.readyState === socket.OPEN) socket.close(code, reason.slice(0, 120));
   };
   const onShutdown = (reason: string) => close(WS_CLOSE.goingAway, reason);
