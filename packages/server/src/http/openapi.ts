@@ -114,7 +114,12 @@ export function buildOpenApi(
         })),
       ],
       ...(bodySchema
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(bodySchema, 'input') } } } }
+        ? {
+            requestBody: {
+              required: !(r.body ?? bodySchema).safeParse(undefined).success,
+              content: { 'application/json': { schema: jsonSchema(bodySchema, 'input') } },
+            },
+          }
         : {}),
       responses,
       ...(r.access.kind === 'public' ? { security: [] } : {}),
