@@ -83,6 +83,7 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext): Pro
     });
   const now = Date.now();
   if ((lastTouched.get(principal.tokenId) ?? 0) + TOUCH_INTERVAL_MS < now) {
+    if (lastTouched.size > 100_000) lastTouched.clear();
     lastTouched.set(principal.tokenId, now);
     await touchToken(ctx.db, principal.tokenId);
   }
