@@ -3,6 +3,7 @@
  * client (`ws`), the real engine on a real SQLite file.
  */
 import { mkdtempSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createExecutorResolver } from '@trellis/runtime';
@@ -82,6 +83,19 @@ function watch(runId: string, opts: { after?: number; headers?: Record<string, s
 }
 
 const events = (w: Watch) => w.messages.flatMap((m) => (m.kind === 'event' ? [m.event] : []));
+
+/** A gate, then 16 nodes of 400 kB outputs each: approving it floods every live watcher. */
+function floodAfterGate(name: string) {
+  const big = Array.from({ length: 16 }, (_, i) => ({ id: `big${i}`, type: 'transform', expression: "$pad('', 400000, 'x')" }));
+  const nodes = [{ id: 'gate', type: 'human_gate', prompt: 'flood?' }, ...big];
+  const edges = nodes.slice(1).map((n, i) => ({ from: nodes[i]!.id, to: n.id }));
+  return { name, nodes, edges };
+}
+
+async function waitDone(runId: string) {
+  for (let i = 0; i < 200 && (await api('GET', `/workflow_runs/${runId}`)).body.status !== 'succeeded'; i++)
+    await new Promise((r) => setTimeout(r, 50));
+}
 
 describe('end to end over loopback', () => {
   it('runs a 5-node workflow with a branch and streams every transition and output over a WebSocket', async () => {
@@ -209,35 +223,81 @@ describe('end to end over loopback', () => {
     expect(rest.some((f) => f.includes('event: run.succeeded'))).toBe(true);
   });
 
-  it('closes a slow consumer with 4008 and a reason; it resumes with after and gets the rest', async () => {
-    const nodes = Array.from({ length: 12 }, (_, i) => ({
-      id: `big${i}`,
-      type: 'transform',
-      expression: "$pad('', 400000, 'x')",
-    }));
-    const edges = nodes.slice(1).map((n, i) => ({ from: nodes[i]!.id, to: n.id }));
-    const wf = await api('POST', '/workflows', { name: 'e2e-bulky', nodes, edges });
+  it('closes a live consumer that falls behind with 4008 and a reason; it resumes with after and gets the rest', async () => {
+    const wf = await api('POST', '/workflows', floodAfterGate('e2e-flood-ws'));
     expect(wf.status).toBe(201);
     const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
-    // Wait for the run to finish, then connect a client that reads nothing: the replay overflows.
-    for (let i = 0; i < 200 && (await api('GET', `/workflow_runs/${run.body.id}`)).body.status !== 'succeeded'; i++)
-      await new Promise((r) => setTimeout(r, 50));
     const slow = watch(run.body.id);
-    await new Promise<void>((r) => slow.ws.once('upgrade', () => r()));
+    await slow.waitFor((m) => m.kind === 'event' && m.event.type === 'node.waiting');
     const raw = (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     raw.pause();
-    await new Promise((r) => setTimeout(r, 300));
+    await api('POST', `/workflow_runs/${run.body.id}/nodes/gate/approve`, {});
+    await waitDone(run.body.id);
     raw.resume();
     const closed = await slow.closed;
     expect(closed.code).toBe(4008);
-    expect(closed.reason).toMatch(/slow consumer/);
+    expect(closed.reason).toMatch(/slow consumer: reconnect with after=\d+/);
     const got = events(slow);
+    // The resumed client gets the backlog at its own pace (replay waits for the socket), then the end.
     const rest = watch(run.body.id, { after: got.at(-1)?.seq ?? 0 });
-    // The resumed client reads promptly, so it gets everything else.
-    await rest.closed;
+    expect((await rest.closed).code).toBe(1000);
     const all = [...got, ...events(rest)].map((e) => e.seq);
     expect(all).toEqual(all.map((_, i) => i + 1));
     expect(events(rest).at(-1)?.type).toBe('run.succeeded');
+  });
+
+  it('replays a large backlog to a fast client at its pace, without cutting it off', async () => {
+    const wf = await api('POST', '/workflows', floodAfterGate('e2e-backlog'));
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
+    await new Promise((r) => setTimeout(r, 100));
+    await api('POST', `/workflow_runs/${run.body.id}/nodes/gate/approve`, {});
+    await waitDone(run.body.id);
+    const w = watch(run.body.id);
+    expect((await w.closed).code).toBe(1000);
+    expect(events(w).at(-1)?.type).toBe('run.succeeded');
+  });
+});
+
+describe('SSE slow consumer', () => {
+  it('is cut off with a close frame naming where to resume; resuming with Last-Event-ID gets the rest', async () => {
+    const wf = await api('POST', '/workflows', floodAfterGate('e2e-flood-sse'));
+    const run = await api('POST', `/workflows/${wf.body.id}/run`, {});
+    const url = new URL(`${srv.url}/api/v1/workflow_runs/${run.body.id}/events`);
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpGet(url, { headers: { authorization: `Bearer ${ADMIN}`, accept: 'text/event-stream' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('end', () => resolve(text));
+        const onData = (d: string) => {
+          text += d;
+          if (text.includes('event: node.waiting')) {
+            res.off('data', onData);
+            res.pause();
+            void (async () => {
+              await api('POST', `/workflow_runs/${run.body.id}/nodes/gate/approve`, {});
+              await waitDone(run.body.id);
+              res.on('data', (more: string) => {
+                text += more;
+              });
+              res.resume();
+            })();
+          }
+        };
+        res.on('data', onData);
+      });
+      req.on('error', reject);
+    });
+    const close = /event: close\ndata: (.*)/.exec(body);
+    expect(close?.[1]).toMatch(/slow consumer/);
+    const ids = [...body.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ids).toEqual(ids.map((_, i) => i + 1));
+    const rest = await fetch(url, {
+      headers: { authorization: `Bearer ${ADMIN}`, accept: 'text/event-stream', 'last-event-id': String(ids.at(-1)) },
+    });
+    const restIds = [...(await rest.text()).matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]));
+    const all = [...ids, ...restIds];
+    expect(all).toEqual(all.map((_, i) => i + 1));
+    expect(all.length).toBe((await api('GET', `/workflow_runs/${run.body.id}/events`)).body.items.length);
   });
 });
 

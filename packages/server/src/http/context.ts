@@ -22,9 +22,10 @@ export interface Limits {
   requestsPerMinute: number;
   /** Requests with a bad token per client address per minute (429 beyond). */
   failedAuthPerMinute: number;
-  /** Events a WebSocket or SSE client may have unsent before it is disconnected (it then resumes with `after`). */
-  streamBuffer: number;
-  /** Bytes buffered in a socket before it counts as slow. */
+  /**
+   * Unsent bytes a stream's socket may hold: replay waits for the client below it; a live event
+   * arriving above it cuts the client off (it resumes with `after`).
+   */
   socketHighWaterBytes: number;
   /** Open WebSocket/SSE streams one token may hold (429 beyond). */
   streamsPerToken: number;
@@ -36,7 +37,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxPageSize: 200,
   requestsPerMinute: 6000,
   failedAuthPerMinute: 600,
-  streamBuffer: 1000,
   socketHighWaterBytes: 4 * 1024 * 1024,
   streamsPerToken: 500,
 };

@@ -1,14 +1,16 @@
 /**
- * Server-Sent Events for a run: replays events after `after`, then streams live ones (the
- * engine's subscribe is gap-free). Each event carries `id: <seq>` so a browser's EventSource
- * resumes with `Last-Event-ID` on its own. A client that cannot keep up (its socket buffer
- * stays full past the limit) is disconnected rather than slowing the runner; it resumes.
+ * Server-Sent Events for a run: replays the stored events after `after` at the pace the client
+ * reads them (replay.ts), then follows live ones (the engine's subscribe is gap-free). Each
+ * event carries `id: <seq>` so a browser's EventSource resumes with `Last-Event-ID` on its own.
+ * A client that cannot keep up with live events is cut off (an `event: close` frame says where
+ * to resume) rather than slowing the runner.
  */
-import { isTerminalRunStatus, type RunEvent } from '@trellis/core';
+import type { RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.ts';
 import { acquireStream, engineOf } from './engine.ts';
+import { replayThenFollow } from './replay.ts';
 
 export interface SseOptions {
   runId: string;
@@ -24,6 +26,7 @@ const HEARTBEAT_MS = 15_000;
 export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply, options: SseOptions): FastifyReply {
   const engine = engineOf(ctx);
   const release = acquireStream(ctx, options.tokenId);
+  const highWater = ctx.limits.socketHighWaterBytes;
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, {
@@ -35,8 +38,8 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
   });
   res.write('retry: 1000\n\n');
   let closed = false;
-  let pending = 0;
   let lastSeq = options.after;
+  let sub: Subscription | undefined;
   const close = (reason?: string) => {
     if (closed) return;
     closed = true;
@@ -49,37 +52,12 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
     res.end();
   };
   const write = (event: string, data: unknown, id?: number) => {
-    if (closed) return;
-    const ok = res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    if (!ok) {
-      pending++;
-      if (pending > ctx.limits.streamBuffer || res.writableLength > ctx.limits.socketHighWaterBytes) {
-        ctx.metrics.streamsDroppedSlow++;
-        close('slow consumer: reconnect with Last-Event-ID');
-      }
-    }
+    if (!closed) res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
-  res.on('drain', () => {
-    pending = 0;
-  });
-  const heartbeat = setInterval(() => {
-    if (!closed) res.write(': keep-alive\n\n');
-  }, HEARTBEAT_MS);
-  heartbeat.unref();
-  ctx.metrics.openStreams++;
-  ctx.streams.add(close);
-  let sub: Subscription | undefined;
-  const subscribe = () => {
-    sub = engine.subscribe(options.runId, {
-      after: options.after,
-      onEvent: (e: RunEvent) => {
-        lastSeq = e.seq;
-        ctx.metrics.observeEventLag(e.at);
-        write(e.type, e, e.seq);
-      },
-      onEnd: () => finish(),
-    });
-    if (closed) sub.close();
+  const deliver = (e: RunEvent) => {
+    ctx.metrics.observeEventLag(e.at);
+    write(e.type, e, e.seq);
+    lastSeq = e.seq;
   };
   const finish = () => {
     const done = options.onEnd ? options.onEnd((event, data) => write(event, data)) : Promise.resolve();
@@ -91,16 +69,50 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
       () => close(),
     );
   };
-  // Resuming after the terminal event: nothing left, so end at once (see websocket.ts).
-  engine.getRun(options.runId).then(
-    (run) => {
-      if (closed) return;
-      if (run && isTerminalRunStatus(run.status) && options.after >= run.lastSeq) finish();
-      else subscribe();
-    },
-    () => close(),
-  );
+  const heartbeat = setInterval(() => {
+    if (!closed) res.write(': keep-alive\n\n');
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+  ctx.metrics.openStreams++;
+  ctx.streams.add(close);
   req.raw.on('close', () => close());
+  res.on('close', () => close());
+
+  replayThenFollow(engine, {
+    runId: options.runId,
+    after: options.after,
+    closed: () => closed,
+    deliver,
+    backlogged: () => res.writableLength > highWater,
+    drained: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      }),
+    end: () => finish(),
+    follow: (from) => {
+      sub = engine.subscribe(options.runId, {
+        after: from,
+        onEvent: (e: RunEvent) => {
+          if (closed) return;
+          // Live: the runner never waits for a socket. Too far behind → cut off; it resumes.
+          if (res.writableLength > highWater) {
+            ctx.metrics.streamsDroppedSlow++;
+            close('slow consumer: reconnect with Last-Event-ID');
+            return;
+          }
+          deliver(e);
+        },
+        onEnd: () => finish(),
+      });
+      if (closed) sub.close();
+    },
+  }).catch(() => close());
   return reply;
 }
 

@@ -1,15 +1,17 @@
 /**
  * A run's events over a WebSocket. Messages are the closed union `SocketMessage`: `event`
  * (one committed event), then `end` after the terminal event, and the server closes with 1000.
- * Slow consumers: when the socket's unsent bytes pass the limit, the server closes with 4008
- * and a reason; the client reconnects with `after=<last seq it received>` and misses nothing.
+ * Stored events are replayed at the pace the client reads them (see replay.ts); live events are
+ * never waited for: when the socket's unsent bytes pass the limit, the server closes with 4008
+ * and a reason, and the client reconnects with `after=<last seq it received>`, missing nothing.
  */
 import type { WebSocket } from '@fastify/websocket';
-import { isTerminalRunStatus, type RunEvent } from '@trellis/core';
+import type { RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { ServerContext } from '../http/context.ts';
 import type { SocketMessage } from '../schemas/runs.ts';
 import { engineOf } from './engine.ts';
+import { replayThenFollow } from './replay.ts';
 
 /** Close codes this server uses (4000–4999 is the application range). */
 export const WS_CLOSE = {
@@ -17,73 +19,9 @@ export const WS_CLOSE = {
   done: 1000,
   /** The server is shutting down; reconnect later with `after`. */
   goingAway: 1001,
-  /** The client fell too far behind; reconnect with `after`. */
+  /** The client fell too far behind live events; reconnect with `after`. */
   slowConsumer: 4008,
 } as const;
-
-export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: string, after: number, release: () => void): void {
-  const engine = engineOf(ctx);
-  let closed = false;
-  let lastSeq = after;
-  const send = (m: SocketMessage | string) => {
-    if (closed || socket.readyState !== socket.OPEN) return;
-    if (socket.bufferedAmount > ctx.limits.socketHighWaterBytes) {
-      ctx.metrics.streamsDroppedSlow++;
-      close(WS_CLOSE.slowConsumer, `slow consumer: reconnect with after=${lastSeq}`);
-      return;
-    }
-    socket.send(typeof m === 'string' ? m : JSON.stringify(m));
-  };
-  const close = (code: number, reason: string) => {
-    if (closed) return;
-    closed = true;
-    sub?.close();
-    ctx.streams.delete(onShutdown);
-    ctx.metrics.openStreams--;
-    release();
-    if (socket.readyState === socket.OPEN) socket.close(code, reason.slice(0, 120));
-  };
-  const onShutdown = (reason: string) => close(WS_CLOSE.goingAway, reason);
-  ctx.streams.add(onShutdown);
-  ctx.metrics.openStreams++;
-  let sub: Subscription | undefined;
-  const subscribe = () => {
-    sub = engine.subscribe(runId, {
-      after,
-      onEvent: (event: RunEvent) => {
-        ctx.metrics.observeEventLag(event.at);
-        send(eventMessage(event));
-        // lastSeq is what the client has been handed; a slow consumer resumes from its own last.
-        lastSeq = event.seq;
-      },
-      onEnd: () => {
-        engine.getRun(runId).then(
-          (run) => {
-            if (run) send({ kind: 'end', status: run.status, lastSeq });
-            close(WS_CLOSE.done, 'run finished');
-          },
-          () => close(WS_CLOSE.done, 'run finished'),
-        );
-      },
-    });
-    if (closed) sub.close();
-  };
-  // A client resuming after the terminal event has nothing left to receive: the engine would
-  // never call onEnd for it, so answer `end` at once.
-  engine.getRun(runId).then(
-    (run) => {
-      if (closed) return;
-      if (run && isTerminalRunStatus(run.status) && after >= run.lastSeq) {
-        send({ kind: 'end', status: run.status, lastSeq: run.lastSeq });
-        close(WS_CLOSE.done, 'run finished');
-      } else subscribe();
-    },
-    () => close(1011, 'internal error'),
-  );
-  socket.on('close', () => close(WS_CLOSE.done, 'client closed'));
-  // Clients have nothing to say; a message is ignored rather than treated as an error.
-  socket.on('message', () => undefined);
-}
 
 const serialized = new WeakMap<RunEvent, string>();
 
@@ -98,6 +36,74 @@ export function eventMessage(event: RunEvent): string {
     serialized.set(event, s);
   }
   return s;
+}
+
+export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: string, after: number, release: () => void): void {
+  const engine = engineOf(ctx);
+  const highWater = ctx.limits.socketHighWaterBytes;
+  let closed = false;
+  let lastSeq = after;
+  let sub: Subscription | undefined;
+  const open = () => !closed && socket.readyState === socket.OPEN;
+  const close = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    sub?.close();
+    ctx.streams.delete(onShutdown);
+    ctx.metrics.openStreams--;
+    release();
+    if (socket.readyState === socket.OPEN) socket.close(code, reason.slice(0, 120));
+  };
+  const onShutdown = (reason: string) => close(WS_CLOSE.goingAway, reason);
+  const deliver = (event: RunEvent) => {
+    if (!open()) return;
+    ctx.metrics.observeEventLag(event.at);
+    socket.send(eventMessage(event));
+    lastSeq = event.seq;
+  };
+  const end = (status: SocketMessage & { kind: 'end' }) => {
+    if (open()) socket.send(JSON.stringify(status));
+    close(WS_CLOSE.done, 'run finished');
+  };
+  ctx.streams.add(onShutdown);
+  ctx.metrics.openStreams++;
+  socket.on('close', () => close(WS_CLOSE.done, 'client closed'));
+  // Clients have nothing to say; a message is ignored rather than treated as an error.
+  socket.on('message', () => undefined);
+
+  replayThenFollow(engine, {
+    runId,
+    after,
+    closed: () => !open(),
+    deliver,
+    backlogged: () => socket.bufferedAmount > highWater,
+    drained: async () => {
+      while (open() && socket.bufferedAmount > highWater / 2) await new Promise((r) => setTimeout(r, 5));
+    },
+    end: (status, seq) => end({ kind: 'end', status, lastSeq: seq }),
+    follow: (from) => {
+      sub = engine.subscribe(runId, {
+        after: from,
+        onEvent: (event) => {
+          if (!open()) return;
+          // Live: the runner never waits for a socket. Too far behind → cut off; it resumes.
+          if (socket.bufferedAmount > highWater) {
+            ctx.metrics.streamsDroppedSlow++;
+            close(WS_CLOSE.slowConsumer, `slow consumer: reconnect with after=${lastSeq}`);
+            return;
+          }
+          deliver(event);
+        },
+        onEnd: () => {
+          engine.getRun(runId).then(
+            (run) => (run ? end({ kind: 'end', status: run.status, lastSeq }) : close(WS_CLOSE.done, 'run finished')),
+            () => close(WS_CLOSE.done, 'run finished'),
+          );
+        },
+      });
+      if (closed) sub.close();
+    },
+  }).catch(() => close(1011, 'internal error'));
 }
 
 /**
