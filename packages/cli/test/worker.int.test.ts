@@ -19,7 +19,9 @@ afterAll(async () => {
 });
 
 function startWorker(url: string): { child: ChildProcess; logs: string[]; started: Promise<void> } {
-  const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '2000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: string[] = [];
   const started = new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -49,7 +51,9 @@ describe('trellis worker', () => {
         edges: [{ from: 'a', to: 'b' }],
       };
       const { id } = await createWorkflow(store.db, { name: def.name, definition: def, owner: 'tester' });
-      const runs = await Promise.all(Array.from({ length: 20 }, (_, n) => api.startRun({ workflowId: id, version: 1, input: { n } })));
+      const runs = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => api.startRun({ workflowId: id, version: 1, input: { n } })),
+      );
       const recs = await Promise.all(runs.map((r) => api.waitForRun(r.runId)));
       expect(recs.map((r) => r.output)).toEqual(Array.from({ length: 20 }, (_, n) => ({ b: n * 2 + 1 })));
       for (const w of workers) {
@@ -67,7 +71,12 @@ describe('trellis worker', () => {
 
   it('refuses a SQLite path and a missing --db with exit 2', async () => {
     const run = (args: string[]) =>
-      new Promise<number | null>((r) => spawn(process.execPath, [bin, 'worker', ...args], { stdio: 'ignore', env: { ...process.env, TRELLIS_DB: '' } }).on('exit', r));
+      new Promise<number | null>((r) =>
+        spawn(process.execPath, [bin, 'worker', ...args], { stdio: 'ignore', env: { ...process.env, TRELLIS_DB: '' } }).on(
+          'exit',
+          r,
+        ),
+      );
     expect(await run(['--db', 'local.db'])).toBe(2);
     expect(await run([])).toBe(2);
     expect(await run(['--db', 'postgres://x@127.0.0.1:1/db', '--lease-ms', 'soon'])).toBe(2);

@@ -42,7 +42,7 @@ describe('openSqlite on a damaged file', () => {
   it('refuses a corrupt database with a clear message and does not modify it', async () => {
     const path = join(dir(), 'corrupt.db');
     const h = await openSqlite(path);
-    h.raw.exec("insert into trellis_meta (key, value) values ('x', '" + 'y'.repeat(20000) + "')");
+    h.raw.exec(`insert into trellis_meta (key, value) values ('x', '${'y'.repeat(20000)}')`);
     h.raw.pragma('wal_checkpoint(TRUNCATE)');
     await h.close();
     const { readFileSync, writeFileSync } = await import('node:fs');
