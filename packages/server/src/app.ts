@@ -19,6 +19,7 @@ import { buildOpenApi } from './http/openapi.ts';
 import { HttpProblem, problemBody, toProblem } from './http/problem.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { API_PREFIX, Api } from './http/route.ts';
+import { agentRoutes } from './routes/agents.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -27,6 +28,7 @@ import { permissionRoutes } from './routes/permissions.ts';
 import { runRoutes } from './routes/runs.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { toolServerRoutes } from './routes/tool-servers.ts';
 import { workflowRoutes } from './routes/workflows.ts';
 
 export const SERVER_VERSION = '0.1.0';
@@ -169,6 +171,8 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   chatRoutes(api);
   templateRoutes(api);
   tokenRoutes(api);
+  agentRoutes(api);
+  toolServerRoutes(api);
   for (const add of options.routeFiles ?? []) add(api);
 
   const consoleDir = options.consoleDir ?? join(import.meta.dirname, '../../console/dist');

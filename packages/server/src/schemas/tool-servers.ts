@@ -1,0 +1,57 @@
+/** API shapes of the MCP tool-server registry (SPEC §6: `{ id, name, tools: [{ name, description, inputSchema }] }`). */
+import { z } from 'zod';
+
+export const toolSchema = z.object({
+  name: z.string().describe("The tool's name on its server."),
+  description: z.string().optional(),
+  inputSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of its arguments.'),
+});
+
+export const toolServerSchema = z.object({
+  id: z.string(),
+  name: z.string().describe('Prefixes its tools: `<name>/<tool>`.'),
+  transport: z.enum(['http', 'stdio']),
+  url: z.string().nullable().describe('Streamable HTTP endpoint (null for stdio).'),
+  command: z.string().nullable().describe('stdio command (null for HTTP).'),
+  args: z
+    .array(z.string())
+    .optional()
+    .describe('stdio arguments; shown to administrators and the creator only, since they may carry secrets.'),
+  tools: z.array(toolSchema),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  refreshedAt: z.string(),
+});
+
+export const toolServerListSchema = z.object({ items: z.array(toolServerSchema) });
+
+/** One tool as a `tool_call` node names it. */
+export const toolInfoSchema = toolSchema.extend({
+  id: z.string().describe('`<server name>/<tool name>`: the value of a tool_call node’s `tool`.'),
+  server: z.string().describe("The server's name."),
+  serverId: z.string(),
+});
+
+export const toolListSchema = z.object({ items: z.array(toolInfoSchema) });
+
+export const toolQuery = z.object({
+  server: z.string().max(200).optional().describe("Only this server's tools (its name or id)."),
+  q: z.string().max(200).optional().describe('Text matched against tool ids and descriptions (case-insensitive).'),
+});
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a tool server name is 1-64 letters, digits, ".", "_" or "-"')
+  .describe('1-64 letters, digits, ".", "_" or "-"; prefixes its tools.');
+
+/** Streamable HTTP (any signed-in user) or stdio (administrators only: it starts a process on the host). */
+export const registerToolServerBody = z.union([
+  z.object({ name, url: z.string().max(2000).url().describe('The Streamable HTTP endpoint.') }).strict(),
+  z
+    .object({
+      name,
+      command: z.string().min(1).max(1000).describe('Executable to start (administrators only).'),
+      args: z.array(z.string().max(4000)).max(100).optional(),
+    })
+    .strict(),
+]);
