@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createConnectorExecutors } from '@trellis/connectors';
 import { type Executor, TrellisError } from '@trellis/core';
-import { createEngine, createExecutorResolver, type RunnerEngine } from '@trellis/runtime';
+import { createEngine, createExecutorResolver, createOutboundGuard, type RunnerEngine } from '@trellis/runtime';
 import { buildServer, type TrellisServer } from '@trellis/server';
 import { ensureAdmin, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
 
@@ -76,7 +77,10 @@ export async function startStack(consoleDir: string | false): Promise<Stack> {
   const handle: SqliteHandle = await openSqlite(join(dir, 'trellis.db'));
   const engine = createEngine({ store: new SqliteRunStore(handle), executors: createExecutorResolver({ tools }), pollMs: 50 });
   await engine.whenReady();
-  const server = await buildServer({ store: handle, engine, consoleDir });
+  // Real (empty) agent and tool registries, as `trellis serve` always has; the default guard.
+  const guard = createOutboundGuard();
+  const connectors = createConnectorExecutors({ db: handle.db, guard });
+  const server = await buildServer({ store: handle, engine, connectors, consoleDir });
   await ensureAdmin(handle.db, ADMIN_TOKEN);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = server.app.server.address();
@@ -103,6 +107,8 @@ export async function startStack(consoleDir: string | false): Promise<Stack> {
     async close() {
       await server.app.close();
       await engine.shutdown(0);
+      await connectors.close();
+      await guard.close();
       await handle.close();
       rmSync(dir, { recursive: true, force: true });
     },
