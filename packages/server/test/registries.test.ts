@@ -274,6 +274,32 @@ describe('tool servers and tools', () => {
   });
 });
 
+describe('workflows see what the registries hold', () => {
+  const def = (name: string) => ({
+    name,
+    nodes: [
+      { id: 'search', type: 'agent_call', agent: 'hotel-agent', skill: 'search', input: { query: 'lisbon' } },
+      { id: 'cheap', type: 'tool_call', tool: 'pricing/filter', input: { hotels: '$search.hotels', max_price: 200 } },
+    ],
+    edges: [{ from: 'search', to: 'cheap' }],
+  });
+
+  it('a definition naming a registered agent skill and MCP tool saves; once they are removed it is refused (422)', async () => {
+    const agent = json(await req('POST', '/agents', { body: { url: agentUrl('hotel-agent') } }));
+    const server = json(await req('POST', '/tool_servers', { body: { name: 'pricing', url: demo.toolServers[0]?.url } }));
+    const saved = await req('POST', '/workflows', { body: def('uses-registries') });
+    expect(saved.statusCode, saved.body).toBe(201);
+    expect((await req('DELETE', `/agents/${agent.id}`)).statusCode).toBe(204);
+    expect((await req('DELETE', `/tool_servers/${server.id}`)).statusCode).toBe(204);
+    const refused = await req('POST', '/workflows', { body: def('dangling') });
+    expectProblem(refused, 422);
+    expect(json(refused).errors).toEqual([
+      expect.objectContaining({ code: 'UNKNOWN_AGENT_SKILL', nodes: ['search'], path: '/nodes/0/agent' }),
+      expect.objectContaining({ code: 'TOOL_INPUT_INVALID', nodes: ['cheap'], path: '/nodes/1/tool' }),
+    ]);
+  });
+});
+
 describe('a server without registries', () => {
   it('answers 503 problem+json on every registry route, never a crash', async () => {
     const calls: [method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown][] = [
