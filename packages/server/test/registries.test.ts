@@ -240,7 +240,13 @@ describe('tool servers and tools', () => {
     const notMcp = await req('POST', '/tool_servers', { body: { name: 'web', url: cardBase } });
     expectProblem(notMcp, 422, /cannot use the MCP server "web"/);
     expectProblem(await req('POST', '/tool_servers', { body: { name: 'bad name!', url: pricingUrl() } }), 400);
-    expectProblem(await req('POST', '/tool_servers', { body: { name: 'x' } }), 400);
+    expectProblem(await req('POST', '/tool_servers', { body: { name: 'x' } }), 400, /either "url".*or "command"/);
+    const both = await req('POST', '/tool_servers', {
+      token: t.tokens.admin,
+      body: { name: 'x', url: pricingUrl(), command: 'ls' },
+    });
+    expectProblem(both, 400, /not both/);
+    expect(json(both).errors[0].path).toBe('/body/command');
     expect(json(await req('GET', '/tool_servers')).items).toHaveLength(1);
   });
 

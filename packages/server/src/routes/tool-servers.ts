@@ -12,6 +12,7 @@ import type { Api } from '../http/route.ts';
 import { idParams } from '../schemas/common.ts';
 import {
   registerToolServerBody,
+  registerToolServerDoc,
   toolListSchema,
   toolQuery,
   toolServerListSchema,
@@ -62,6 +63,7 @@ export function toolServerRoutes(api: Api): void {
     tags: ['tools'],
     access: { kind: 'user' },
     body: registerToolServerBody,
+    bodyDoc: registerToolServerDoc,
     responses: {
       201: { description: 'registered, with the tools it lists', schema: toolServerSchema },
       403: { description: 'a stdio server needs an administrator' },
@@ -72,7 +74,9 @@ export function toolServerRoutes(api: Api): void {
     handler: async ({ body, principal, reply }) => {
       const tools = requireConnectors(ctx).tools;
       const input: NewToolServerInput =
-        'url' in body ? { name: body.name, url: body.url } : { name: body.name, command: body.command, args: body.args ?? [] };
+        body.url !== undefined
+          ? { name: body.name, url: body.url }
+          : { name: body.name, command: body.command as string, args: body.args ?? [] };
       // Checked here too (the registry also refuses it) so that a non-admin learns before anything is probed.
       if (input.command !== undefined && !principal.isAdmin)
         throw new HttpProblem(

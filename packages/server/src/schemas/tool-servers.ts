@@ -44,14 +44,31 @@ const name = z
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'a tool server name is 1-64 letters, digits, ".", "_" or "-"')
   .describe('1-64 letters, digits, ".", "_" or "-"; prefixes its tools.');
 
-/** Streamable HTTP (any signed-in user) or stdio (administrators only: it starts a process on the host). */
-export const registerToolServerBody = z.union([
-  z.object({ name, url: z.string().max(2000).url().describe('The Streamable HTTP endpoint.') }).strict(),
-  z
-    .object({
-      name,
-      command: z.string().min(1).max(1000).describe('Executable to start (administrators only).'),
-      args: z.array(z.string().max(4000)).max(100).optional(),
-    })
-    .strict(),
+const url = z.string().max(2000).url().describe('The Streamable HTTP endpoint.');
+const command = z.string().min(1).max(1000).describe('Executable to start (administrators only).');
+const args = z.array(z.string().max(4000)).max(100);
+
+/** The two shapes, as the OpenAPI document shows them. */
+export const registerToolServerDoc = z.union([
+  z.object({ name, url }).strict(),
+  z.object({ name, command, args: args.optional() }).strict(),
 ]);
+
+/**
+ * What is validated: one object, so that a body with neither or both of `url` and `command` gets
+ * an error saying so rather than a union's bare "Invalid input".
+ * Streamable HTTP: any signed-in user; stdio: administrators only (it starts a process on the host).
+ */
+export const registerToolServerBody = z
+  .object({ name, url: url.optional(), command: command.optional(), args: args.optional() })
+  .strict()
+  .superRefine((b, c) => {
+    if ((b.url === undefined) === (b.command === undefined))
+      c.addIssue({
+        code: 'custom',
+        message: 'give either "url" (Streamable HTTP) or "command" with "args" (stdio), not both and not neither',
+        path: [b.url === undefined ? 'url' : 'command'],
+      });
+    if (b.url !== undefined && b.args !== undefined)
+      c.addIssue({ code: 'custom', message: '"args" belongs to a stdio server ("command"), not to "url"', path: ['args'] });
+  });
