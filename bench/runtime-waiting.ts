@@ -36,6 +36,7 @@ gc?.();
 await new Promise((r) => setTimeout(r, 200));
 gc?.();
 const rss = process.memoryUsage().rss;
+const heapMb = Math.round(process.memoryUsage().heapUsed / 104857.6) / 10;
 const waiting = f.handle.raw.prepare("select count(*) from runs where status = 'waiting'").pluck().get() as number;
 process.stdout.write(
   `${JSON.stringify({
@@ -43,6 +44,7 @@ process.stdout.write(
     'runs held in memory': f.engine.hotRuns,
     'RSS MB': Math.round((rss / 1048576) * 10) / 10,
     'RSS growth MB': Math.round(((rss - before) / 1048576) * 10) / 10,
+    'JS heap in use MB': heapMb,
     'seconds to start them': Math.round(seconds * 10) / 10,
     target: 'under 150 MB',
   })}\n`,
