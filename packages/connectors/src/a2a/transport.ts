@@ -45,8 +45,18 @@ export function classifyingFetch(base: typeof fetch, what: string): typeof fetch
 }
 
 /** Fetches and normalises an agent card (v1.0 or v0.3) from `<url>/.well-known/agent-card.json`. */
-export async function fetchAgentCard(url: string, fetchImpl: typeof fetch): Promise<AgentCard> {
-  const resolver = new DefaultAgentCardResolver({ fetchImpl: classifyingFetch(fetchImpl, url), legacyCompat: { enabled: true } });
+/** How long fetching an agent card may take before registration fails with a clear error. */
+export const AGENT_CARD_TIMEOUT_MS = 10_000;
+
+export async function fetchAgentCard(
+  url: string,
+  fetchImpl: typeof fetch,
+  timeoutMs = AGENT_CARD_TIMEOUT_MS,
+): Promise<AgentCard> {
+  // A server that accepts the connection but never answers must not hold a registration open.
+  const timed: typeof fetch = (input, init) =>
+    fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+  const resolver = new DefaultAgentCardResolver({ fetchImpl: classifyingFetch(timed, url), legacyCompat: { enabled: true } });
   const isCardUrl = /\.json$/.test(new URL(url).pathname);
   let card: AgentCard;
   try {

@@ -100,6 +100,7 @@ export function problemBody(status: number, code: string, detail: string, extra:
 /** HTTP status of the user-category TrellisError codes that are not plain 400s. */
 const USER_ERROR_STATUS: Record<string, number> = {
   INPUT_INVALID: 422,
+  FORBIDDEN: 403,
   CONFLICT: 409,
   NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
