@@ -9,34 +9,17 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkflowDefinitionInput } from '@trellis/core';
 import { createEngine, type RunnerEngine } from '@trellis/runtime';
 import { createWorkflow, openStore } from '@trellis/store';
 import { startPostgres } from '../packages/store/test/helpers/postgres.ts';
+import { fiveNodes } from './lib/engine-fixture.ts';
 import { median, printTable, type Row, writeResults } from './lib/report.ts';
 
 const quick = process.argv.includes('--quick');
 const runsPerRound = quick ? 150 : 600;
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'trellis.mjs');
 
-const five: WorkflowDefinitionInput = {
-  name: 'five',
-  nodes: [
-    { id: 'a', type: 'transform', expression: '$context.i' },
-    { id: 'b', type: 'transform', expression: '$a + 1' },
-    { id: 'c', type: 'transform', expression: '$a + 2' },
-    { id: 'd', type: 'transform', expression: '$a + 3' },
-    { id: 'e', type: 'join' },
-  ],
-  edges: [
-    { from: 'a', to: 'b' },
-    { from: 'a', to: 'c' },
-    { from: 'a', to: 'd' },
-    { from: 'b', to: 'e' },
-    { from: 'c', to: 'e' },
-    { from: 'd', to: 'e' },
-  ],
-};
+const five = fiveNodes((id) => ({ type: 'transform', expression: id === 'a' ? '$context.i' : `$a + ${'abcd'.indexOf(id)}` }));
 
 /** CPU seconds used so far by the PostgreSQL server (postmaster and all its backends). */
 function postgresCpuSeconds(dir: string): number {

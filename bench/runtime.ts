@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { compile, type WorkflowDefinitionInput } from '@trellis/core';
 import type { RunnerEngine } from '@trellis/runtime';
-import { chain, engineFixture, fanOut } from './lib/engine-fixture.ts';
+import { chain, engineFixture, fanOut, fiveNodes } from './lib/engine-fixture.ts';
 import { median, printTable, type Row, writeResults } from './lib/report.ts';
 
 const quick = process.argv.includes('--quick');
@@ -144,24 +144,7 @@ async function makespan(): Promise<Row[]> {
 }
 
 async function throughput(): Promise<Row[]> {
-  const def: WorkflowDefinitionInput = {
-    name: 'five',
-    nodes: [
-      { id: 'a', type: 'tool_call', tool: 'noop' },
-      { id: 'b', type: 'tool_call', tool: 'noop' },
-      { id: 'c', type: 'tool_call', tool: 'noop' },
-      { id: 'd', type: 'tool_call', tool: 'noop' },
-      { id: 'e', type: 'join' },
-    ],
-    edges: [
-      { from: 'a', to: 'b' },
-      { from: 'a', to: 'c' },
-      { from: 'a', to: 'd' },
-      { from: 'b', to: 'e' },
-      { from: 'c', to: 'e' },
-      { from: 'd', to: 'e' },
-    ],
-  };
+  const def = fiveNodes(() => ({ type: 'tool_call', tool: 'noop' }));
   const f = await engineFixture();
   try {
     const wf = await f.save(def);

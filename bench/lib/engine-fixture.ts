@@ -57,3 +57,23 @@ export function fanOut(width: number): WorkflowDefinitionInput {
     edges: [...mids.map((m) => ({ from: 'start', to: m.id })), ...mids.map((m) => ({ from: m.id, to: 'end' }))],
   };
 }
+
+/** The five-node benchmark shape: a → (b, c, d) → join, with the given node bodies for a–d. */
+export function fiveNodes(body: (id: 'a' | 'b' | 'c' | 'd') => Record<string, unknown>): WorkflowDefinitionInput {
+  const ids = ['a', 'b', 'c', 'd'] as const;
+  return {
+    name: 'five',
+    nodes: [
+      ...ids.map((id) => ({ id, ...body(id) }) as NonNullable<WorkflowDefinitionInput['nodes']>[number]),
+      { id: 'e', type: 'join' },
+    ],
+    edges: [
+      { from: 'a', to: 'b' },
+      { from: 'a', to: 'c' },
+      { from: 'a', to: 'd' },
+      { from: 'b', to: 'e' },
+      { from: 'c', to: 'e' },
+      { from: 'd', to: 'e' },
+    ],
+  };
+}
