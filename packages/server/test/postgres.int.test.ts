@@ -74,3 +74,58 @@ describe('trellis serve on PostgreSQL', () => {
     expect(metrics.body).toMatch(/^trellis_runs\{status="succeeded"\} [1-9]/m);
   });
 });
+
+describe('two servers on one PostgreSQL', () => {
+  it('WebSocket clients on each server see every event of a run executed by the other, in order, without gaps', async () => {
+    const { default: WebSocket } = await import('ws');
+    const slow = {
+      async execute(input: unknown) {
+        await new Promise((r) => setTimeout(r, 30));
+        return { kind: 'succeeded' as const, output: { echo: input } };
+      },
+    };
+    const url = await pgServer.createDatabase('two_servers');
+    const common = { db: url, host: '127.0.0.1', port: 0, adminToken: ADMIN, consoleDir: false as const, graceMs: 0 };
+    const a = await startTrellisServer({ ...common, executors: () => createExecutorResolver({ tools: { 'test.echo': slow } }) });
+    const b = await startTrellisServer({ ...common, executors: () => createExecutorResolver({ tools: { 'test.echo': slow } }) });
+    try {
+      const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+      const wf = await (
+        await fetch(`${a.url}/api/v1/workflows`, { method: 'POST', headers, body: JSON.stringify(branchingWorkflow('two')) })
+      ).json();
+      const run = await (
+        await fetch(`${a.url}/api/v1/workflows/${wf.id}/run`, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ input: { n: 50 } }),
+        })
+      ).json();
+      const watch = (base: string, after: number) =>
+        new Promise<number[]>((resolve, reject) => {
+          const seqs: number[] = [];
+          const ws = new WebSocket(`${base.replace('http', 'ws')}/api/v1/ws/workflow_runs/${run.id}?after=${after}`, {
+            headers: { authorization: `Bearer ${ADMIN}` },
+          });
+          ws.on('message', (raw) => {
+            const msg = JSON.parse(String(raw)) as { kind: string; event?: { seq: number; type: string } };
+            if (msg.kind !== 'event' || !msg.event) return;
+            seqs.push(msg.event.seq);
+            if (/^run\.(succeeded|failed|cancelled)$/.test(msg.event.type)) {
+              ws.close();
+              resolve(seqs);
+            }
+          });
+          ws.on('error', reject);
+        });
+      const [onA, onB, onBLate] = await Promise.all([watch(a.url, 0), watch(b.url, 0), watch(b.url, 2)]);
+      const total = (await a.engine.listEvents(run.id, 0)).length;
+      expect(total).toBeGreaterThan(8);
+      expect(onA).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(onB).toEqual(onA);
+      expect(onBLate).toEqual(onA.slice(2));
+    } finally {
+      await a.close(0);
+      await b.close(0);
+    }
+  });
+});
