@@ -85,7 +85,15 @@ describe('two servers on one PostgreSQL', () => {
       },
     };
     const url = await pgServer.createDatabase('two_servers');
-    const common = { db: url, host: '127.0.0.1', port: 0, demo: false, adminToken: ADMIN, consoleDir: false as const, graceMs: 0 };
+    const common = {
+      db: url,
+      host: '127.0.0.1',
+      port: 0,
+      demo: false,
+      adminToken: ADMIN,
+      consoleDir: false as const,
+      graceMs: 0,
+    };
     const a = await startTrellisServer({ ...common, executors: () => createExecutorResolver({ tools: { 'test.echo': slow } }) });
     const b = await startTrellisServer({ ...common, executors: () => createExecutorResolver({ tools: { 'test.echo': slow } }) });
     try {
