@@ -33,13 +33,15 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../engine.ts';
-import { EventHub, TERMINAL_EVENT_TYPES } from '../events/hub.ts';
+import { EventHub } from '../events/hub.ts';
 import { createExecutorResolver } from '../executors/registry.ts';
 import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import { Batch } from './batch.ts';
 import { HotRun } from './hot-run.ts';
 import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
+import { iso, json, nodeRowSet, runRowSet } from './rows.ts';
+import { Subscriptions } from './subscriptions.ts';
 
 export interface EngineLogger {
   info(msg: string, data?: Record<string, unknown>): void;
@@ -73,8 +75,6 @@ const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'condition', 
 const MAX_BATCH_OPS = 5000;
 
 const quietLogger: EngineLogger = { info() {}, warn() {}, error() {} };
-const iso = (ms: number) => new Date(ms).toISOString();
-const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
 export class RunnerEngine implements Engine {
   readonly hub = new EventHub();
@@ -96,9 +96,7 @@ export class RunnerEngine implements Engine {
   private pollTimer: { cancel(): void } | undefined;
   private readonly ready: Promise<void>;
   private readonly leasing: Leasing | undefined;
-  /** Positions of this process's subscribers, per run (for runs executed by other processes). */
-  private readonly positions = new Map<string, Set<{ last: number }>>();
-  private readonly remoteReads = new Map<string, Promise<void>>();
+  private readonly subscriptions: Subscriptions;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -107,6 +105,7 @@ export class RunnerEngine implements Engine {
     this.random = options.random ?? Math.random;
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.pollMs = options.pollMs ?? 1000;
+    this.subscriptions = new Subscriptions(this.hub, this.store, this.logger);
     this.attempts = new AttemptRunner({
       executors: options.executors ?? createExecutorResolver(),
       clock: this.clock,
@@ -131,7 +130,9 @@ export class RunnerEngine implements Engine {
             if (run) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
           },
           woken: (id) => void this.applyStoredDecisions(id),
-          remoteEvents: (id, seq) => this.remoteEvents(id, seq),
+          remoteEvents: (id, seq) => {
+            if (!this.hot.has(id)) this.subscriptions.remoteEvents(id, seq); // else published locally already
+          },
         },
         this.logger,
       );
@@ -273,57 +274,7 @@ export class RunnerEngine implements Engine {
   }
 
   subscribe(runId: string, options: SubscribeOptions): Subscription {
-    const pos = { last: options.after };
-    let closed = false;
-    let replaying = true;
-    const buffered: RunEvent[] = [];
-    const positions = this.positions;
-    let mine = positions.get(runId);
-    if (!mine) {
-      mine = new Set();
-      positions.set(runId, mine);
-    }
-    mine.add(pos);
-    const detach = () => {
-      off();
-      mine.delete(pos);
-      if (mine.size === 0 && positions.get(runId) === mine) positions.delete(runId);
-    };
-    const deliver = (e: RunEvent) => {
-      if (closed || e.seq <= pos.last) return;
-      pos.last = e.seq;
-      options.onEvent(e);
-      if (TERMINAL_EVENT_TYPES.has(e.type)) {
-        closed = true;
-        detach();
-        options.onEnd?.();
-      }
-    };
-    // Attach to the live feed first (buffering), then replay the log, then drain the buffer:
-    // anything committed while we replay is in the buffer, and seq filtering drops overlaps.
-    const off = this.hub.on(runId, (e) => {
-      if (replaying) buffered.push(e);
-      else deliver(e);
-    });
-    void (async () => {
-      try {
-        for (;;) {
-          const page = await this.store.readEvents(runId, pos.last, 1000);
-          for (const e of page) deliver(e);
-          if (page.length < 1000 || closed) break;
-        }
-      } catch (err) {
-        this.logger.error('event replay failed', { runId, error: toErrorInfo(err).message });
-      }
-      replaying = false;
-      for (const e of buffered.splice(0)) deliver(e);
-    })();
-    return {
-      close() {
-        closed = true;
-        detach();
-      },
-    };
+    return this.subscriptions.subscribe(runId, options);
   }
 
   async waitForRun(runId: string, options: { orWaiting?: boolean } = {}): Promise<RunRecord> {
@@ -395,36 +346,12 @@ export class RunnerEngine implements Engine {
           b.events.push(ev);
           break;
         }
-        case 'node.patch': {
-          const p = fx.patch;
-          const set: Record<string, unknown> = {};
-          if (p.status !== undefined) set.status = p.status;
-          if (p.attempt !== undefined) set.attempt = p.attempt;
-          if ('output' in p) set.output = json(p.output);
-          if ('error' in p) set.error = json(p.error);
-          if (p.costUsd !== undefined) set.cost_usd = p.costUsd;
-          if (p.startedAt !== undefined) set.started_at = iso(p.startedAt);
-          if (p.finishedAt !== undefined) set.finished_at = iso(p.finishedAt);
-          if ('nextAttemptAt' in p) set.next_attempt_at = p.nextAttemptAt == null ? null : iso(p.nextAttemptAt);
-          if ('prompt' in p) set.prompt = p.prompt ?? null;
-          if ('waitUntil' in p) set.wait_until = p.waitUntil == null ? null : iso(p.waitUntil);
-          if ('taken' in p) set.taken = json(p.taken);
-          if (p.clearDecision) set.decision = null;
-          b.patch({ op: 'node', runId: run.id, nodeId: nodes[fx.node]!.id, set });
+        case 'node.patch':
+          b.patch({ op: 'node', runId: run.id, nodeId: nodes[fx.node]!.id, set: nodeRowSet(fx.patch) });
           break;
-        }
-        case 'run.patch': {
-          const p = fx.patch;
-          const set: Record<string, unknown> = {};
-          if (p.status !== undefined) set.status = p.status;
-          if ('output' in p) set.output = json(p.output);
-          if ('error' in p) set.error = json(p.error);
-          if (p.costUsd !== undefined) set.cost_usd = p.costUsd;
-          if (p.startedAt !== undefined) set.started_at = iso(p.startedAt);
-          if (p.finishedAt !== undefined) set.finished_at = iso(p.finishedAt);
-          b.patch({ op: 'run', runId: run.id, set });
+        case 'run.patch':
+          b.patch({ op: 'run', runId: run.id, set: runRowSet(fx.patch) });
           break;
-        }
         case 'attempt.start': {
           b.push({
             op: 'attempt.insert',
@@ -621,40 +548,6 @@ export class RunnerEngine implements Engine {
         this.feed(run, { type: 'gate.decided', node: idx, decision: JSON.parse(r.decision) as GateDecision });
       }
     }
-  }
-
-  /**
-   * Another process committed events of `runId` up to `seq`. If anyone here listens, read the
-   * log from the position of the furthest-behind subscriber (one read at a time per run) and
-   * publish: each subscriber drops what it already has, so none sees a gap or a duplicate.
-   */
-  private remoteEvents(runId: string, seq: number): void {
-    if (this.hot.has(runId)) return; // published locally already
-    const behind = () => {
-      const set = this.positions.get(runId);
-      if (!set || set.size === 0) return undefined;
-      let min = Number.POSITIVE_INFINITY;
-      for (const p of set) min = Math.min(min, p.last);
-      return min;
-    };
-    const first = behind();
-    if (first === undefined || first >= seq) return;
-    const prev = this.remoteReads.get(runId) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      for (;;) {
-        const from = behind();
-        if (from === undefined || from >= seq) return;
-        const page = await this.store.readEvents(runId, from, 1000);
-        for (const e of page) this.hub.publish(e);
-        if (page.length < 1000) return;
-      }
-    });
-    const tracked: Promise<void> = next
-      .catch((err) => this.logger.warn('reading remote events failed', { runId, error: String(err) }))
-      .finally(() => {
-        if (this.remoteReads.get(runId) === tracked) this.remoteReads.delete(runId);
-      });
-    this.remoteReads.set(runId, tracked);
   }
 
   // ── attempts ───────────────────────────────────────────────────────────────

@@ -1,0 +1,111 @@
+/**
+ * Event subscriptions: replay the log after a seq, then stream live events, with no gap and no
+ * duplicate at the seam. Runs executed in this process are published to the hub right after
+ * their commit; runs executed by another process (PostgreSQL) are fed from the log when a
+ * notification says new events were committed (`remoteEvents`).
+ */
+import { type RunEvent, toErrorInfo } from '@trellis/core';
+import type { RunStore } from '@trellis/store';
+import type { SubscribeOptions, Subscription } from '../engine.ts';
+import { type EventHub, TERMINAL_EVENT_TYPES } from '../events/hub.ts';
+import type { EngineLogger } from './engine.ts';
+
+export class Subscriptions {
+  /** Positions of this process's subscribers, per run. */
+  private readonly positions = new Map<string, Set<{ last: number }>>();
+  /** One log read at a time per run, for runs executed elsewhere. */
+  private readonly remoteReads = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly hub: EventHub,
+    private readonly store: RunStore,
+    private readonly logger: EngineLogger,
+  ) {}
+
+  subscribe(runId: string, options: SubscribeOptions): Subscription {
+    const pos = { last: options.after };
+    let closed = false;
+    let replaying = true;
+    const buffered: RunEvent[] = [];
+    const positions = this.positions;
+    let mine = positions.get(runId);
+    if (!mine) {
+      mine = new Set();
+      positions.set(runId, mine);
+    }
+    mine.add(pos);
+    const detach = () => {
+      off();
+      mine.delete(pos);
+      if (mine.size === 0 && positions.get(runId) === mine) positions.delete(runId);
+    };
+    const deliver = (e: RunEvent) => {
+      if (closed || e.seq <= pos.last) return;
+      pos.last = e.seq;
+      options.onEvent(e);
+      if (TERMINAL_EVENT_TYPES.has(e.type)) {
+        closed = true;
+        detach();
+        options.onEnd?.();
+      }
+    };
+    // Attach to the live feed first (buffering), then replay the log, then drain the buffer:
+    // anything committed while we replay is in the buffer, and seq filtering drops overlaps.
+    const off = this.hub.on(runId, (e) => {
+      if (replaying) buffered.push(e);
+      else deliver(e);
+    });
+    void (async () => {
+      try {
+        for (;;) {
+          const page = await this.store.readEvents(runId, pos.last, 1000);
+          for (const e of page) deliver(e);
+          if (page.length < 1000 || closed) break;
+        }
+      } catch (err) {
+        this.logger.error('event replay failed', { runId, error: toErrorInfo(err).message });
+      }
+      replaying = false;
+      for (const e of buffered.splice(0)) deliver(e);
+    })();
+    return {
+      close() {
+        closed = true;
+        detach();
+      },
+    };
+  }
+
+  /**
+   * Another process committed events of `runId` up to `seq`. If anyone here listens, read the
+   * log from the position of the furthest-behind subscriber (one read at a time per run) and
+   * publish: each subscriber drops what it already has, so none sees a gap or a duplicate.
+   */
+  remoteEvents(runId: string, seq: number): void {
+    const behind = () => {
+      const set = this.positions.get(runId);
+      if (!set || set.size === 0) return undefined;
+      let min = Number.POSITIVE_INFINITY;
+      for (const p of set) min = Math.min(min, p.last);
+      return min;
+    };
+    const first = behind();
+    if (first === undefined || first >= seq) return;
+    const prev = this.remoteReads.get(runId) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      for (;;) {
+        const from = behind();
+        if (from === undefined || from >= seq) return;
+        const page = await this.store.readEvents(runId, from, 1000);
+        for (const e of page) this.hub.publish(e);
+        if (page.length < 1000) return;
+      }
+    });
+    const tracked: Promise<void> = next
+      .catch((err) => this.logger.warn('reading remote events failed', { runId, error: String(err) }))
+      .finally(() => {
+        if (this.remoteReads.get(runId) === tracked) this.remoteReads.delete(runId);
+      });
+    this.remoteReads.set(runId, tracked);
+  }
+}
