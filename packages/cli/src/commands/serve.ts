@@ -85,6 +85,16 @@ export async function serve(argv: string[]): Promise<number> {
       `Sign in to the console: ${running.url}/#token=${running.adminToken}`,
       '',
     );
+  } else {
+    lines.push(
+      `Sign in to the console at ${running.url} with your token (a new one: npx trellis token create --name you --admin)`,
+    );
+  }
+  if (values.demo) {
+    lines.push(
+      'Demo: agents and an MCP server are running on loopback, with example workflows.',
+      "  In the console open 'demo-hotel-trip' and press Run: four agents and an MCP tool, a branch, parallel calls and an approval gate.",
+    );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
