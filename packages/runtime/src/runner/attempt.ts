@@ -81,7 +81,7 @@ export class AttemptRunner {
           { category: 'user' },
         );
       }
-      const row = this.remoteRefs.get(`${run.id}:${cnode.id}`);
+      const row = this.remoteRefs.get(run.id)?.get(cnode.id);
       const ctx: ExecutorContext = {
         runId: run.id,
         nodeId: cnode.id,
@@ -97,7 +97,7 @@ export class AttemptRunner {
         renderTemplate: (t) => renderTemplate(t, scope),
         remoteRef: row,
         saveRemoteRef: async (ref) => {
-          this.remoteRefs.set(`${run.id}:${cnode.id}`, ref);
+          this.setRemoteRef(run.id, cnode.id, ref);
           await this.o.saveRemoteRef(run, cnode.id, ref);
         },
         decision,
@@ -136,17 +136,27 @@ export class AttemptRunner {
   }
 
   /** Remote references saved by executors in this process (the database has them too). */
-  private readonly remoteRefs = new Map<string, unknown>();
+  private readonly remoteRefs = new Map<string, Map<string, unknown>>();
 
   /** Seeds a remote reference loaded from the database (after a restart). */
   setRemoteRef(runId: string, nodeId: string, ref: unknown): void {
-    this.remoteRefs.set(`${runId}:${nodeId}`, ref);
+    let refs = this.remoteRefs.get(runId);
+    if (!refs) {
+      refs = new Map();
+      this.remoteRefs.set(runId, refs);
+    }
+    refs.set(nodeId, ref);
+  }
+
+  /** A run left this worker's memory (finished or evicted); its references are in the database. */
+  forgetRun(runId: string): void {
+    this.remoteRefs.delete(runId);
   }
 
   /** A cancelled node that was waiting on a remote agent: ask the executor to cancel remotely. */
   cancelWaiting(run: HotRun, node: number, attempt: number): void {
     const cnode = run.prepared.compiled.nodes[node]!;
-    if (cnode.type !== 'agent_call' || !this.remoteRefs.has(`${run.id}:${cnode.id}`)) return;
+    if (cnode.type !== 'agent_call' || !this.remoteRefs.get(run.id)?.has(cnode.id)) return;
     void this.run(run, node, attempt, { approved: false, by: 'trellis:cancel', comment: 'the run was cancelled' }).catch(
       () => {},
     );

@@ -435,6 +435,7 @@ export class RunnerEngine implements Engine {
             for (const f of run.inflight.values()) f.controller.abort(new TrellisError('CANCELLED', 'the run has finished'));
             run.inflight.clear();
             this.hot.delete(run.id);
+            this.attempts.forgetRun(run.id);
             this.leasing?.release(run.id);
           });
           break;
@@ -483,6 +484,7 @@ export class RunnerEngine implements Engine {
       if (run.state.status === 'waiting' && run.idle && this.hot.get(run.id) === run) {
         run.clearTimers();
         this.hot.delete(run.id);
+        this.attempts.forgetRun(run.id);
         this.leasing?.release(run.id);
       }
     }
@@ -529,6 +531,7 @@ export class RunnerEngine implements Engine {
     const run = this.hot.get(runId);
     if (!run) return;
     this.hot.delete(runId);
+    this.attempts.forgetRun(runId);
     run.clearTimers();
     for (const f of run.inflight.values())
       f.controller.abort(new TrellisError('LEASE_LOST', 'this worker no longer holds the run'));
