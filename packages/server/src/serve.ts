@@ -167,9 +167,22 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const wired = defaultExecutors(store.db, allowHosts);
     connectors = wired.connectors;
     guard = wired.guard;
+    // The engine starts (and may resume runs) before the HTTP server and its logger exist: its
+    // messages go to the server's structured log once there is one.
+    let log:
+      | { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void }
+      | undefined;
     const runner = createEngine({
       store: store.runs,
       executors: options.executors ? options.executors({ store, allowHosts }) : wired.resolver,
+      logger: {
+        info: (msg, data) => log?.info({ engine: true, ...data }, msg),
+        warn: (msg, data) => log?.warn({ engine: true, ...data }, msg),
+        error: (msg, data) =>
+          log
+            ? log.error({ engine: true, ...data }, msg)
+            : process.stderr.write(`trellis: ${msg} ${JSON.stringify(data ?? {})}\n`),
+      },
       // On PostgreSQL several servers and workers share the runs: claim, lease, fence.
       ...(store.leases ? { leasing: { store: store.leases } } : {}),
     });
@@ -193,6 +206,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     });
+    log = server.app.log;
     const address = await server.app.listen({ host: options.host, port: options.port });
     const url = address.replace('[::1]', 'localhost');
     let closing: Promise<void> | undefined;
