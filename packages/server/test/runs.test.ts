@@ -197,3 +197,19 @@ describe('chat', () => {
     expect((await t.request('POST', '/api/v1/chat', { body: { workflowId: chatWf } })).statusCode).toBe(400);
   });
 });
+
+describe('workflow lists', () => {
+  it('show each workflow with its newest run, or null before the first', async () => {
+    const fresh = json(await t.request('POST', '/api/v1/workflows', { body: branchingWorkflow('never-run') })).id;
+    const first = json(await start(branching, { input: { n: 3 } })).id;
+    await t.engine.waitForRun(first);
+    const newest = json(await start(branching, { input: { n: 4 } })).id;
+    await t.engine.waitForRun(newest);
+    const items = json(await t.request('GET', '/api/v1/workflows?limit=200')).items as {
+      id: string;
+      lastRun: { id: string; status: string } | null;
+    }[];
+    expect(items.find((w) => w.id === fresh)?.lastRun).toBeNull();
+    expect(items.find((w) => w.id === branching)?.lastRun).toMatchObject({ id: newest, status: 'succeeded' });
+  });
+});

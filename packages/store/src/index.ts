@@ -8,6 +8,7 @@ export {
   createWorkflow,
   getVersion,
   getWorkflow,
+  lastRunsOf,
   listVersions,
   listWorkflows,
   type NewWorkflow,

@@ -3,6 +3,7 @@ import {
   addVersion,
   createWorkflow,
   getVersion,
+  lastRunsOf,
   listVersions,
   listWorkflows,
   softDelete,
@@ -22,7 +23,7 @@ import {
   versionListSchema,
   versionParams,
   workflowDetailSchema,
-  workflowSummarySchema,
+  workflowListItemSchema,
 } from '../schemas/workflows.ts';
 import { checkDefinition, requireKnownReferences, requireValidDefinition } from '../validation.ts';
 
@@ -96,7 +97,7 @@ export function workflowRoutes(api: Api): void {
     tags: ['workflows'],
     access: { kind: 'user' },
     query: listWorkflowsQuery(ctx.limits.maxPageSize),
-    responses: { 200: { description: 'a page', schema: pageOf(workflowSummarySchema) } },
+    responses: { 200: { description: 'a page', schema: pageOf(workflowListItemSchema) } },
     handler: async ({ query, principal }) => {
       const page = await listWorkflows(ctx.db, {
         principal: principal.name,
@@ -105,7 +106,11 @@ export function workflowRoutes(api: Api): void {
         cursor: query.cursor,
         q: query.q,
       });
-      return { items: page.items.map(summary), nextCursor: page.nextCursor };
+      const last = await lastRunsOf(
+        ctx.db,
+        page.items.map((w) => w.id),
+      );
+      return { items: page.items.map((w) => ({ ...summary(w), lastRun: last.get(w.id) ?? null })), nextCursor: page.nextCursor };
     },
   });
 

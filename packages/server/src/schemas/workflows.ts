@@ -34,6 +34,14 @@ export const workflowSummarySchema = z.object({
   updatedAt: z.string(),
 });
 
+/** A workflow in a list: its summary and its newest run, if any. */
+export const workflowListItemSchema = workflowSummarySchema.extend({
+  lastRun: z
+    .object({ id: z.string(), status: z.string(), createdAt: z.string() })
+    .nullable()
+    .describe('The newest run of the workflow, or null if it never ran.'),
+});
+
 export const workflowDetailSchema = workflowSummarySchema.extend({
   version: z.number().int().describe('The version shown (the latest).'),
   definition: z.unknown(),

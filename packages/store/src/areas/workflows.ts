@@ -274,3 +274,33 @@ export async function softDelete(db: Kysely<Database>, id: string): Promise<bool
     .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }
+
+/** The newest run of each of `workflowIds` (one query), for workflow lists. */
+export async function lastRunsOf(
+  db: Kysely<Database>,
+  workflowIds: readonly string[],
+): Promise<Map<string, { id: string; status: string; createdAt: string }>> {
+  const out = new Map<string, { id: string; status: string; createdAt: string }>();
+  if (workflowIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('runs as r')
+    .select(['r.workflow_id', 'r.id', 'r.status', 'r.created_at'])
+    .where('r.workflow_id', 'in', [...workflowIds])
+    .where((eb) =>
+      eb(
+        'r.created_at',
+        '=',
+        eb
+          .selectFrom('runs as r2')
+          .select((e) => e.fn.max('r2.created_at').as('m'))
+          .whereRef('r2.workflow_id', '=', 'r.workflow_id'),
+      ),
+    )
+    .execute();
+  for (const r of rows) {
+    const prev = out.get(r.workflow_id);
+    // Two runs created in the same millisecond: keep the greater id, as the runs list orders them.
+    if (!prev || r.id > prev.id) out.set(r.workflow_id, { id: r.id, status: r.status, createdAt: r.created_at });
+  }
+  return out;
+}
