@@ -19,7 +19,7 @@ export interface WorkflowSummary {
   owner?: string;
   createdAt?: string;
   updatedAt?: string;
-  lastRun?: Pick<RunSummary, 'id' | 'status'> & { createdAt?: string };
+  lastRun?: (Pick<RunSummary, 'id' | 'status'> & { createdAt?: string }) | null;
 }
 
 /** `GET /workflows/:id`: the latest version with its definition and compiled summary. */

@@ -130,7 +130,11 @@ export function Workflows() {
  */
 function LastRun({ workflowId, known }: { workflowId: string; known: WorkflowSummary['lastRun'] }) {
   const api = useApi();
-  const last = useAsync(async () => known ?? (await api.listRuns(workflowId, { limit: 1 })).items[0], [api, workflowId, known]);
+  // `null` from the server means "never run"; only an older server leaves it out (undefined).
+  const last = useAsync(
+    async () => (known !== undefined ? known : (await api.listRuns(workflowId, { limit: 1 })).items[0]),
+    [api, workflowId, known],
+  );
   if (last.loading) return <span className="muted">…</span>;
   if (!last.data) return <span className="muted">never run</span>;
   return (
