@@ -21,6 +21,10 @@ beforeAll(async () => {
   workflowId = json(await t.request('POST', '/api/v1/workflows', { body: gateWorkflow() })).id;
   runId = json(await t.request('POST', `/api/v1/workflows/${workflowId}/run`, { body: {} })).id;
   await t.engine.waitForRun(runId, { orWaiting: true });
+  // Finish the run: a live event stream of a run that waits forever never ends, and inject()
+  // would wait for it (gate decisions on a waiting run are tested in runs.test.ts).
+  await t.engine.decideGate(runId, 'approve', { approved: true, by: 'alice' });
+  await t.engine.waitForRun(runId);
 });
 afterAll(async () => {
   await t.close();
