@@ -207,3 +207,21 @@ describe('agent_call: resolution and transport errors', () => {
     await strict.close();
   });
 });
+
+describe('agent_call: a cancel that races the send', () => {
+  // Whether the agent's answer (the task id) arrived before the abort depends on timing; the
+  // executor keeps the request open up to 2 s after a cancel to learn it, so either way the
+  // agent must get CancelTask.
+  it.each(['stream', 'plain'] as const)('a cancel right after the send still reaches a %s agent', async (kind) => {
+    const cancelsBefore = agents[kind].cancels.length;
+    const sendsBefore = agents[kind].sends.length;
+    const ctx = makeContext({ node: node(kind) });
+    const running = exec.execute({ script: 'slow', delayMs: 10_000 }, ctx);
+    // Abort as soon as the agent has the message, before its answer (the task id) comes back.
+    for (let i = 0; i < 500 && agents[kind].sends.length === sendsBefore; i++) await new Promise((r) => setImmediate(r));
+    ctx.controller.abort();
+    await rejection(running);
+    for (let i = 0; i < 150 && agents[kind].cancels.length === cancelsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(agents[kind].cancels.length).toBe(cancelsBefore + 1);
+  });
+});

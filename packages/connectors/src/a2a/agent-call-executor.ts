@@ -6,7 +6,7 @@
  * instead of sending the message twice. The first message's id is the idempotency key, so an
  * agent that deduplicates by message id is safe even in the window before the id is saved.
  */
-import type { SendMessageRequest, Task } from '@a2a-js/sdk';
+import type { Message, SendMessageRequest, Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import type { ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
 import { TrellisError } from '@trellis/core';
@@ -14,6 +14,9 @@ import type { AgentRef, AgentResolver } from './agent-registry.ts';
 import { buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { A2AClientPool, toAgentError } from './transport.ts';
+
+/** How long a cancelled send stays open to learn the agent's task id, so CancelTask can reach it. */
+const TASK_ID_GRACE_MS = 2000;
 
 /** What `agent_call` stores as `remoteRef`. */
 export interface A2ARemoteRef {
@@ -102,19 +105,45 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       };
 
       const send = async (request: SendMessageRequest, tracker: TaskTracker): Promise<void> => {
-        if (streaming) {
-          for await (const ev of client.sendMessageStream(request, { signal })) {
-            tracker.apply(ev);
-            await remember(tracker.task);
-            if (tracker.message || done(tracker.task)) return;
+        // A cancel that arrives after the message left but before the agent named its task
+        // must still reach the agent: keep the request open a moment to learn the task id (the
+        // catch below then sends CancelTask); the run itself is cancelled at once regardless.
+        const sending = new AbortController();
+        const onAbort = () => {
+          if (tracker.task?.id) sending.abort(signal.reason);
+          else setTimeout(() => sending.abort(signal.reason), TASK_ID_GRACE_MS).unref?.();
+        };
+        if (signal.aborted) throw signal.reason;
+        signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          if (streaming) {
+            for await (const ev of client.sendMessageStream(request, { signal: sending.signal })) {
+              tracker.apply(ev);
+              if (signal.aborted) throw signal.reason;
+              await remember(tracker.task);
+              if (tracker.message || done(tracker.task)) return;
+            }
+            if (tracker.message) return;
+            await follow(tracker);
+            return;
           }
-          if (tracker.message) return;
-          await follow(tracker);
-          return;
+          const result = await client.sendMessage(request, { signal: sending.signal });
+          if (!('messageId' in result && 'parts' in result && !('status' in result)) && signal.aborted) {
+            tracker.task = result as Task;
+            throw signal.reason;
+          }
+          return await afterSend(result, tracker);
+        } catch (err) {
+          if (signal.aborted && sending.signal.aborted && !tracker.task?.id) throw signal.reason;
+          throw err;
+        } finally {
+          signal.removeEventListener('abort', onAbort);
         }
-        const result = await client.sendMessage(request, { signal });
+      };
+
+      const afterSend = async (result: Task | Message, tracker: TaskTracker): Promise<void> => {
         if ('messageId' in result && 'parts' in result && !('status' in result)) {
-          tracker.message = result;
+          tracker.message = result as Message;
           return;
         }
         tracker.task = result as Task;
