@@ -498,9 +498,10 @@ export class RunnerEngine implements Engine {
    */
   private async commitLeased(b: Batch): Promise<boolean> {
     const leasing = this.leasing!;
-    const notify = [...b.touched]
-      .filter((r) => b.events.some((e) => e.runId === r.id))
-      .map((r) => ({ channel: EVENTS_CHANNEL, payload: `${r.id}:${r.lastSeq}` }));
+    // One notification per run with new events, carrying its newest seq (one pass over events).
+    const newest = new Map<string, number>();
+    for (const e of b.events) newest.set(e.runId, e.seq);
+    const notify = [...newest].map(([id, seq]) => ({ channel: EVENTS_CHANNEL, payload: `${id}:${seq}` }));
     try {
       await leasing.store.commitFenced(this.workerId, b.ops, notify);
       return true;
