@@ -32,8 +32,8 @@ export async function checkConnectorReferences(
       const agent = await registries.agents.get(node.agent);
       if (!agent) {
         errors.push({
-          code: 'UNKNOWN_AGENT_SKILL',
-          message: `node ${node.id}: no agent "${node.agent}" is registered; register it (POST /api/v1/agents) or use { "url": … }`,
+          code: 'AGENT_NOT_FOUND',
+          message: `node ${node.id}: no agent "${node.agent}" is registered; register it (the console's Agents page, or POST /api/v1/agents) or give its address as { "url": … }`,
           nodes: [node.id],
           path: `/nodes/${i}/agent`,
         });
@@ -51,8 +51,8 @@ export async function checkConnectorReferences(
       const found = await registries.tools.findTool(node.tool);
       if (!found) {
         errors.push({
-          code: 'TOOL_INPUT_INVALID',
-          message: `node ${node.id}: no tool "${node.tool}" is registered (GET /api/v1/tools lists them)`,
+          code: 'TOOL_NOT_FOUND',
+          message: `node ${node.id}: no tool "${node.tool}" is registered (the console's Tools page, or GET /api/v1/tools, lists them)`,
           nodes: [node.id],
           path: `/nodes/${i}/tool`,
         });

@@ -75,10 +75,10 @@ describe('offline demo', () => {
     const errors = await checkConnectorReferences(def, { agents: c.agents, tools: c.tools });
     expect(errors.map((e) => [e.code, e.nodes?.[0], e.path])).toEqual([
       ['UNKNOWN_AGENT_SKILL', 'a', '/nodes/0/skill'],
-      ['UNKNOWN_AGENT_SKILL', 'b', '/nodes/1/agent'],
+      ['AGENT_NOT_FOUND', 'b', '/nodes/1/agent'],
       ['TOOL_INPUT_INVALID', 'c', '/nodes/2/input'],
       ['TOOL_INPUT_INVALID', 'd', '/nodes/3/input'],
-      ['TOOL_INPUT_INVALID', 'e', '/nodes/4/tool'],
+      ['TOOL_NOT_FOUND', 'e', '/nodes/4/tool'],
     ]);
     expect(errors[0]?.message).toContain('its skills: search');
   });

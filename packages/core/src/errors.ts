@@ -4,7 +4,7 @@
  * Control flow (a gate waiting, a cancellation) is not modelled as an error.
  */
 
-/** Codes reported by the compiler (SPEC §2). */
+/** Codes reported by the compiler and by the registry checks made when a workflow is saved or validated. */
 export const VALIDATION_CODES = [
   'SCHEMA',
   'DUPLICATE_NODE_ID',
@@ -18,7 +18,10 @@ export const VALIDATION_CODES = [
   'BINDING_NOT_UPSTREAM',
   'EXPRESSION_SYNTAX',
   'INVALID_EDGE',
+  // Checked against the agent and tool registries (at save, and by POST /workflows/validate):
+  'AGENT_NOT_FOUND',
   'UNKNOWN_AGENT_SKILL',
+  'TOOL_NOT_FOUND',
   'TOOL_INPUT_INVALID',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];

@@ -1,7 +1,9 @@
 /**
- * `trellis serve` as a library: opens the database, makes sure an administrator exists, starts
- * the embedded runner and the HTTP server, seeds built-in templates (and demo workflows), and
- * returns a handle whose `close()` shuts down gracefully:
+ * `trellis serve` as a library: holds the port and locks the database (SQLite) before anything
+ * else, so a start that cannot succeed changes nothing; then opens the database, makes sure an
+ * administrator exists, starts the embedded runner and the HTTP server, seeds built-in
+ * templates and — only once the port is served — starts and registers the demo services and
+ * seeds the demo workflows. Returns a handle whose `close()` shuts down gracefully:
  *
  * 1. stop taking work — readyz answers 503, new runs are refused with 503 + Retry-After;
  * 2. close live streams with a reason (clients resume with `after`);
@@ -26,6 +28,7 @@ import {
 } from '@trellis/runtime';
 import {
   ADMIN_PRINCIPAL,
+  acquireInstanceLock,
   createWorkflow,
   type Database,
   ensureAdmin,
@@ -38,6 +41,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { buildServer, type TrellisServer } from './app.ts';
 import type { Limits } from './http/context.ts';
+import { holdPort } from './port-hold.ts';
 import { checkDefinition } from './validation.ts';
 
 export const DEFAULT_PORT = 8080;
@@ -156,11 +160,28 @@ async function seedDemoWorkflows(db: Kysely<Database>, dirs: string[]): Promise<
 }
 
 export async function startTrellisServer(options: ServeOptions): Promise<RunningServer> {
-  const store = await openStore(options.db);
+  // Nothing may change before these two succeed: a second start on a taken port or on a database
+  // another server holds fails here, leaving that server, its database and its demo untouched.
+  const port = await holdPort(options.host, options.port);
+  let lock: ReturnType<typeof acquireInstanceLock>;
+  let store: Store;
+  try {
+    lock = acquireInstanceLock(options.db, `trellis serve (${options.host}:${options.port})`);
+    try {
+      store = await openStore(options.db);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  } catch (err) {
+    await port.release();
+    throw err;
+  }
   let engine: Engine | undefined;
   let connectors: Connectors | undefined;
   let guard: OutboundGuard | undefined;
   let stopDemo: (() => Promise<void>) | undefined;
+  let http: TrellisServer | undefined;
   try {
     const admin = await ensureAdmin(store.db, options.adminToken);
     const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.demo ? LOOPBACK_ALLOW_HOSTS : [])];
@@ -191,12 +212,6 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
 
     const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
     await seedBuiltinTemplates(store.db, examplesDir);
-    if (options.demo) {
-      stopDemo = await startDemoServices(wired.connectors, examplesDir);
-      const demoDir = join(examplesDir, 'demo');
-      const hasDemo = existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
-      await seedDemoWorkflows(store.db, [hasDemo ? demoDir : examplesDir]);
-    }
 
     const server = await buildServer({
       store,
@@ -207,7 +222,16 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     });
     log = server.app.log;
+    http = server;
+    await port.release();
     const address = await server.app.listen({ host: options.host, port: options.port });
+    if (options.demo) {
+      // Only a server that serves its port registers its demo services (their ports are its own).
+      stopDemo = await startDemoServices(wired.connectors, examplesDir);
+      const demoDir = join(examplesDir, 'demo');
+      const hasDemo = existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
+      await seedDemoWorkflows(store.db, [hasDemo ? demoDir : examplesDir]);
+    }
     const url = address.replace('[::1]', 'localhost');
     let closing: Promise<void> | undefined;
     const close = (graceMs = options.graceMs ?? 10_000): Promise<void> => {
@@ -223,16 +247,20 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
         await wired.connectors.close();
         await wired.guard.close();
         await store.close();
+        lock.release();
       })();
       return closing;
     };
     return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, store, close };
   } catch (err) {
+    await http?.app.close();
     await engine?.shutdown(0);
     await stopDemo?.();
     await connectors?.close();
     await guard?.close();
     await store.close();
+    lock.release();
+    await port.release();
     throw err;
   }
 }

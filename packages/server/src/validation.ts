@@ -1,5 +1,5 @@
 /**
- * Definition checks at the API's edge: the compiler's every problem (SPEC §2), reported as 422
+ * Definition checks at the API's edge: the compiler's every problem, reported as 422
  * with `errors`, plus the size limit (413). A definition is compiled once here per save; the
  * engine caches its own compiled form per version.
  */
@@ -45,16 +45,32 @@ export function requireValidDefinition(definition: unknown, maxBytes: number): E
 }
 
 /**
- * Save-time checks of what the definition names outside itself (registered agents and skills,
- * MCP tools and their literal arguments): 422 with `UNKNOWN_AGENT_SKILL` / `TOOL_INPUT_INVALID`.
- * Skipped when the server has no connector registries (contract tests).
+ * Everything saving checks, without saving: the compiler's problems, then what the definition
+ * names outside itself (registered agents and skills, MCP tools and their literal arguments:
+ * `AGENT_NOT_FOUND`, `UNKNOWN_AGENT_SKILL`, `TOOL_NOT_FOUND`, `TOOL_INPUT_INVALID`).
+ * `POST /workflows/validate` answers with this and `POST`/`PUT /workflows` refuse what it refuses,
+ * so validating and saving the same body always agree. Without connector registries (contract
+ * tests) only the compiler runs.
  */
-export async function requireKnownReferences(
-  definition: WorkflowDefinition,
+export async function checkDefinitionForSave(
+  definition: unknown,
   registries: ConnectorRegistries | undefined,
-): Promise<void> {
-  if (!registries) return;
-  const errors = await checkConnectorReferences(definition, registries);
+): Promise<DefinitionCheck> {
+  const check = checkDefinition(definition);
+  if (!check.valid || !registries) return check;
+  const errors = await checkConnectorReferences(check.definition, registries);
+  return errors.length > 0 ? { valid: false, errors, warnings: check.warnings, compiled: null } : check;
+}
+
+/** A definition that may be saved, or 413 (too large) / 422 with every problem in `errors`. */
+export async function requireSavableDefinition(
+  definition: unknown,
+  maxBytes: number,
+  registries: ConnectorRegistries | undefined,
+): Promise<Extract<DefinitionCheck, { valid: true }>> {
+  const check = requireValidDefinition(definition, maxBytes);
+  if (!registries) return check;
+  const errors = await checkConnectorReferences(check.definition, registries);
   if (errors.length > 0) {
     const first = errors[0];
     throw new HttpProblem(
@@ -63,4 +79,5 @@ export async function requireKnownReferences(
       { errors },
     );
   }
+  return check;
 }

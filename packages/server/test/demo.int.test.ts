@@ -3,8 +3,8 @@
  * the demo workflows are saved for the admin, and the hotel-trip workflow runs against the real
  * agents until its human gate, is approved, and succeeds.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunRecord } from '@trellis/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +12,12 @@ import { type RunningServer, startTrellisServer } from '../src/index.ts';
 
 const ADMIN = 'demo-admin-token-0123456789abcdef';
 let srv: RunningServer;
+let db: string;
 
 beforeAll(async () => {
+  db = join(mkdtempSync(join(tmpdir(), 'trellis-demo-')), 'trellis.db');
   srv = await startTrellisServer({
-    db: join(mkdtempSync(join(tmpdir(), 'trellis-demo-')), 'trellis.db'),
+    db,
     host: '127.0.0.1',
     port: 0,
     demo: true,
@@ -38,6 +40,53 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
+
+/** Runs demo-slow-agent (an A2A agent and an MCP tool of the demo) to its end. */
+async function runSlowDemo(delayMs: number): Promise<RunRecord> {
+  const list = await api('GET', '/workflows?limit=50');
+  const wf = list.body.items.find((w: { name: string }) => w.name === 'demo-slow-agent');
+  const run = await api('POST', `/workflows/${wf.id}/run`, { input: { delayMs } });
+  expect(run.status).toBe(201);
+  for (let i = 0; i < 300; i++) {
+    const r = await srv.engine.getRun(run.body.id);
+    if (r && ['succeeded', 'failed', 'cancelled'].includes(r.status)) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error('the run did not finish');
+}
+
+describe('a second start that fails changes nothing', () => {
+  it('on the same port or the same database: refused before any side effect; the first server demo runs still succeed', async () => {
+    const port = Number(new URL(srv.url).port);
+    const agentsBefore = (await api('GET', '/agents')).body.items.map((a: { name: string; url: string }) => [a.name, a.url]);
+    const sameOptions = { db, host: '127.0.0.1', demo: true, consoleDir: false as const, graceMs: 0 };
+    // The same port: the port is held before the database is even opened.
+    await expect(startTrellisServer({ ...sameOptions, port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    // Another port, the same SQLite database: the database lock refuses it, naming the holder.
+    await expect(startTrellisServer({ ...sameOptions, port: 0 })).rejects.toMatchObject({
+      code: 'DATABASE_IN_USE',
+      message: expect.stringMatching(/in use by trellis serve/),
+    });
+    const agentsAfter = (await api('GET', '/agents')).body.items.map((a: { name: string; url: string }) => [a.name, a.url]);
+    expect(agentsAfter).toEqual(agentsBefore);
+    const done = await runSlowDemo(20);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(done.nodes.wait?.status).toBe('succeeded');
+    expect(done.nodes.convert?.status).toBe('succeeded');
+  }, 60_000);
+
+  it('a stale lock (its process is gone) is taken over; the lock is released on close', async () => {
+    const other = join(mkdtempSync(join(tmpdir(), 'trellis-lock-')), 'trellis.db');
+    writeFileSync(
+      `${other}.lock`,
+      JSON.stringify({ pid: 2 ** 22 + 7, host: hostname(), what: 'a crashed server', startedAt: '' }),
+    );
+    const s = await startTrellisServer({ db: other, host: '127.0.0.1', port: 0, demo: false, consoleDir: false, graceMs: 0 });
+    expect(JSON.parse(readFileSync(`${other}.lock`, 'utf8')).pid).toBe(process.pid);
+    await s.close(0);
+    expect(existsSync(`${other}.lock`)).toBe(false);
+  }, 60_000);
+});
 
 describe('trellis serve --demo', () => {
   it('seeds the demo workflows and runs hotel-trip against the demo agents, through the gate and the agent question', async () => {

@@ -300,9 +300,61 @@ describe('workflows see what the registries hold', () => {
     const refused = await req('POST', '/workflows', { body: def('dangling') });
     expectProblem(refused, 422);
     expect(json(refused).errors).toEqual([
-      expect.objectContaining({ code: 'UNKNOWN_AGENT_SKILL', nodes: ['search'], path: '/nodes/0/agent' }),
-      expect.objectContaining({ code: 'TOOL_INPUT_INVALID', nodes: ['cheap'], path: '/nodes/1/tool' }),
+      expect.objectContaining({ code: 'AGENT_NOT_FOUND', nodes: ['search'], path: '/nodes/0/agent' }),
+      expect.objectContaining({ code: 'TOOL_NOT_FOUND', nodes: ['cheap'], path: '/nodes/1/tool' }),
     ]);
+  });
+});
+
+describe('validating and saving agree (the same checks, the same codes)', () => {
+  it('POST /workflows/validate refuses exactly what POST /workflows refuses, body for body', async () => {
+    const agent = json(await req('POST', '/agents', { body: { url: agentUrl('hotel-agent') } }));
+    const server = json(await req('POST', '/tool_servers', { body: { name: 'pricing', url: demo.toolServers[0]?.url } }));
+    const wf = (name: string, nodes: unknown[]) => ({ name, nodes, edges: [] });
+    const bodies: [label: string, body: unknown, codes: string[]][] = [
+      ['registered agent and tool', wf('ok', [{ id: 's', type: 'agent_call', agent: 'hotel-agent', skill: 'search' }]), []],
+      ['unknown agent', wf('a', [{ id: 's', type: 'agent_call', agent: 'nobody', skill: 'search' }]), ['AGENT_NOT_FOUND']],
+      ['unknown skill', wf('b', [{ id: 's', type: 'agent_call', agent: 'hotel-agent', skill: 'fly' }]), ['UNKNOWN_AGENT_SKILL']],
+      ['unknown tool', wf('c', [{ id: 't', type: 'tool_call', tool: 'pricing/teleport', input: {} }]), ['TOOL_NOT_FOUND']],
+      [
+        'bad literal tool input',
+        wf('d', [{ id: 't', type: 'tool_call', tool: 'pricing/filter', input: { hotels: 'none', max_price: 200 } }]),
+        ['TOOL_INPUT_INVALID'],
+      ],
+      ['compiler problem', wf('e', [{ id: 't', type: 'teleport' }]), ['INVALID_NODE_TYPE']],
+      [
+        'all at once',
+        {
+          ...wf('f', [
+            { id: 's', type: 'agent_call', agent: 'nobody' },
+            { id: 't', type: 'tool_call', tool: 'nowhere/x' },
+          ]),
+          edges: [{ from: 's', to: 't' }],
+        },
+        ['AGENT_NOT_FOUND', 'TOOL_NOT_FOUND'],
+      ],
+    ];
+    try {
+      for (const [label, body, codes] of bodies) {
+        const verdict = json(await req('POST', '/workflows/validate', { body }));
+        const saved = await req('POST', '/workflows', { body });
+        expect(verdict.valid, label).toBe(codes.length === 0);
+        expect(
+          verdict.errors.map((e: { code: string }) => e.code),
+          label,
+        ).toEqual(codes);
+        if (codes.length === 0) {
+          expect(saved.statusCode, label).toBe(201);
+          expect(verdict.compiled, label).toEqual(json(saved).compiled);
+        } else {
+          expectProblem(saved, 422);
+          expect(json(saved).errors, label).toEqual(verdict.errors);
+        }
+      }
+    } finally {
+      await req('DELETE', `/agents/${agent.id}`);
+      await req('DELETE', `/tool_servers/${server.id}`);
+    }
   });
 });
 

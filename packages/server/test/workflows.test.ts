@@ -54,12 +54,12 @@ describe('workflows API', () => {
     expect(codes).toEqual(expect.arrayContaining(['DUPLICATE_NODE_ID', 'INVALID_NODE_TYPE', 'UNKNOWN_NODE_REFERENCE']));
   });
 
-  it('refuses to save a workflow naming an agent that is not registered (UNKNOWN_AGENT_SKILL)', async () => {
+  it('refuses to save a workflow naming an agent that is not registered (AGENT_NOT_FOUND)', async () => {
     const res = await t.request('POST', '/api/v1/workflows', {
       body: { name: 'agenty', nodes: [{ id: 'ask', type: 'agent_call', agent: 'nobody', skill: 'x' }] },
     });
     expect(res.statusCode).toBe(422);
-    expect(json(res).errors[0]).toMatchObject({ code: 'UNKNOWN_AGENT_SKILL', nodes: ['ask'] });
+    expect(json(res).errors[0]).toMatchObject({ code: 'AGENT_NOT_FOUND', nodes: ['ask'] });
   });
 
   it('validates without saving', async () => {

@@ -20,6 +20,7 @@ export {
   type WorkflowVersionSummary,
 } from './areas/workflows.ts';
 export * from './errors.ts';
+export * from './instance-lock.ts';
 export { MIGRATIONS } from './migrations/index.ts';
 export * from './open.ts';
 export * from './postgres.ts';

@@ -1,19 +1,26 @@
 /**
- * `trellis validate FILE [--json]` (SPEC §3): compiles a definition and prints every problem.
+ * `trellis validate FILE [--json] [--server URL]`: compiles a definition and prints every problem;
+ * with `--server`, asks a running server, which also checks its agent and tool registries (the
+ * same checks as saving there).
  * Exit codes: 0 valid, 1 invalid (including content that is not JSON/YAML or is empty),
  * 2 usage or I/O error (no such file, unreadable, above the size cap).
  */
 import { type CompiledWorkflow, compile, type ValidationError } from '@trellis/core';
 import { loadDefinitionFile } from '../load-definition.ts';
 
-export const VALIDATE_HELP = `Usage: trellis validate FILE [--json]
+export const VALIDATE_HELP = `Usage: trellis validate FILE [--json] [--server URL [--token TOKEN]]
 
 Compiles a workflow definition (JSON or YAML) and reports every problem found,
 each with its code, the JSON pointer of the offending value and what to fix.
 
 Options:
-  --json     print { "valid", "errors", "warnings" } as JSON on stdout
-  -h, --help show this help
+  --json          print { "valid", "errors", "warnings" } as JSON on stdout
+  --server URL    ask a running Trellis server (e.g. http://127.0.0.1:8080) instead: it also
+                  checks that the agents, skills and tools the workflow names are registered
+                  there (AGENT_NOT_FOUND, UNKNOWN_AGENT_SKILL, TOOL_NOT_FOUND, TOOL_INPUT_INVALID),
+                  exactly as saving the workflow there would
+  --token TOKEN   the API token for --server (default: the TRELLIS_TOKEN environment variable)
+  -h, --help      show this help
 
 Exit status: 0 valid, 1 invalid, 2 usage or I/O error.`;
 
@@ -22,11 +29,25 @@ const MAX_SHOWN = 200;
 
 export async function validate(argv: string[]): Promise<number> {
   let json = false;
+  let server: string | undefined;
+  let token = process.env.TRELLIS_TOKEN || undefined;
   const files: string[] = [];
-  for (const arg of argv) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
     if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${VALIDATE_HELP}\n`);
       return 0;
+    }
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
+    if (flag === '--server' || flag === '--token') {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') return usage(`${flag} needs a value`, json);
+      if (flag === '--server') server = value;
+      else token = value;
+      continue;
     }
     if (arg === '--json') json = true;
     else if (arg.startsWith('-') && arg !== '-') return usage(`unknown option ${arg}`, json);
@@ -41,9 +62,27 @@ export async function validate(argv: string[]): Promise<number> {
     else process.stderr.write(`trellis validate: ${loaded.message}\n`);
     return 2;
   }
+  if (server !== undefined && loaded.ok) {
+    const remote = await validateOnServer(server, token, loaded.value);
+    if (!remote.ok) {
+      if (json) writeJson({ valid: false, errors: [], warnings: [], error: { code: 'SERVER', message: remote.message } });
+      else process.stderr.write(`trellis validate: ${remote.message}\n`);
+      return 2;
+    }
+    return report(file, json, remote.errors, remote.warnings, loaded.ok ? compile(loaded.value) : undefined);
+  }
   const result = loaded.ok ? compile(loaded.value) : undefined;
   const errors: ValidationError[] = loaded.ok ? (result?.errors ?? []) : [{ code: 'SCHEMA', message: loaded.message }];
-  const warnings = result?.warnings ?? [];
+  return report(file, json, errors, result?.warnings ?? [], result);
+}
+
+function report(
+  file: string,
+  json: boolean,
+  errors: ValidationError[],
+  warnings: ValidationError[],
+  result: ReturnType<typeof compile> | undefined,
+): number {
   const valid = errors.length === 0;
 
   if (json) {
@@ -83,4 +122,45 @@ function usage(message: string, json: boolean): number {
 
 function writeJson(v: unknown): void {
   process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+}
+
+/** POST /api/v1/workflows/validate on a running server; every failure is a sentence saying what to do. */
+async function validateOnServer(
+  server: string,
+  token: string | undefined,
+  definition: unknown,
+): Promise<{ ok: true; errors: ValidationError[]; warnings: ValidationError[] } | { ok: false; message: string }> {
+  let url: URL;
+  try {
+    url = new URL('api/v1/workflows/validate', server.endsWith('/') ? server : `${server}/`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    return { ok: false, message: `--server must be the server's http(s) address, e.g. http://127.0.0.1:8080; got '${server}'` };
+  }
+  if (!token) {
+    return {
+      ok: false,
+      message: 'give an API token for --server with --token or TRELLIS_TOKEN (create one with: trellis token create --name you)',
+    };
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(definition),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    return { ok: false, message: `cannot reach ${url.origin} (${cause}); is \`trellis serve\` running there?` };
+  }
+  const body = (await res.json().catch(() => undefined)) as
+    | { valid?: boolean; errors?: ValidationError[]; warnings?: ValidationError[]; detail?: string }
+    | undefined;
+  if (res.status === 401) return { ok: false, message: `${url.origin} refused the token (401); check --token or TRELLIS_TOKEN` };
+  if (!res.ok || !body || !Array.isArray(body.errors)) {
+    return { ok: false, message: `${url.origin} answered ${res.status}${body?.detail ? `: ${body.detail}` : ''}` };
+  }
+  return { ok: true, errors: body.errors, warnings: body.warnings ?? [] };
 }

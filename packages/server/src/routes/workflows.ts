@@ -25,7 +25,7 @@ import {
   workflowDetailSchema,
   workflowListItemSchema,
 } from '../schemas/workflows.ts';
-import { checkDefinition, requireKnownReferences, requireValidDefinition } from '../validation.ts';
+import { assertDefinitionSize, checkDefinition, checkDefinitionForSave, requireSavableDefinition } from '../validation.ts';
 
 export function summary(w: WorkflowInfo) {
   return {
@@ -63,9 +63,8 @@ export function workflowRoutes(api: Api): void {
       422: { description: 'invalid definition; `errors` lists every problem' },
     },
     handler: async ({ body, principal, reply }) => {
-      const check = requireValidDefinition(body, ctx.limits.definitionBytes);
+      const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
       const def = check.definition;
-      await requireKnownReferences(def, ctx.connectors);
       const { id, version } = await createWorkflow(ctx.db, {
         name: def.name,
         description: def.description ?? null,
@@ -118,15 +117,22 @@ export function workflowRoutes(api: Api): void {
     method: 'POST',
     path: '/workflows/validate',
     operationId: 'validateWorkflow',
-    summary: 'Compile a definition without saving it',
+    summary: 'Check a definition as saving would (compiler and agent/tool registries) without saving it',
     tags: ['workflows'],
     access: { kind: 'user' },
     body: z.unknown(),
     bodyDoc: definitionDoc,
-    responses: { 200: { description: 'the verdict (200 also when invalid)', schema: validateResultSchema } },
+    responses: {
+      200: {
+        description: 'the verdict (200 also when invalid); saving the same body refuses exactly these errors',
+        schema: validateResultSchema,
+      },
+      413: { description: 'definition too large' },
+    },
     handler: async ({ body }) => {
       if (body === undefined) throw new HttpProblem('BAD_REQUEST', 'send the definition as a JSON body');
-      const check = checkDefinition(body);
+      assertDefinitionSize(body, ctx.limits.definitionBytes);
+      const check = await checkDefinitionForSave(body, ctx.connectors);
       return { valid: check.valid, errors: check.errors, warnings: check.warnings, compiled: check.compiled };
     },
   });
@@ -171,8 +177,7 @@ export function workflowRoutes(api: Api): void {
     },
     handler: async ({ workflow, body, principal }) => {
       const w = live(workflow);
-      const check = requireValidDefinition(body, ctx.limits.definitionBytes);
-      await requireKnownReferences(check.definition, ctx.connectors);
+      const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
       const version = await addVersion(ctx.db, w.id, body, principal.name);
       if (version === undefined) throw new HttpProblem('NOT_FOUND', `workflow '${w.id}' was deleted`);
       return {
