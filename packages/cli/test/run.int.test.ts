@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunRecord } from '@trellis/core';
 import { describe, expect, it } from 'vitest';
+import { TRELLIS } from './helpers/bin.ts';
 
-const bin = join(import.meta.dirname, '..', 'bin', 'trellis.mjs');
 const examples = join(import.meta.dirname, '..', '..', '..', 'examples');
-const trellis = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+const trellis = (args: string[]) => spawnSync(process.execPath, [...TRELLIS, ...args], { encoding: 'utf8', timeout: 60_000 });
 const tmp = () => mkdtempSync(join(tmpdir(), 'trellis-cli-run-'));
 
 describe('trellis run', () => {
@@ -82,7 +82,7 @@ describe('trellis run', () => {
         ],
       }),
     );
-    const child = spawn(process.execPath, [bin, 'run', def, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...TRELLIS, 'run', def, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => {

@@ -3,13 +3,12 @@
  * process are executed by the workers; SIGTERM stops a worker cleanly (exit 0).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { createEngine } from '@trellis/runtime';
 import { createWorkflow, openStore } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../store/test/helpers/postgres.ts';
+import { TRELLIS } from './helpers/bin.ts';
 
-const bin = join(import.meta.dirname, '..', 'bin', 'trellis.mjs');
 let pg: TestPostgres;
 beforeAll(async () => {
   pg = await startPostgres();
@@ -19,7 +18,7 @@ afterAll(async () => {
 });
 
 function startWorker(url: string): { child: ChildProcess; logs: string[]; started: Promise<void> } {
-  const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '2000'], {
+  const child = spawn(process.execPath, [...TRELLIS, 'worker', '--db', url, '--lease-ms', '2000'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -72,7 +71,7 @@ describe('trellis worker', () => {
   it('refuses a SQLite path and a missing --db with exit 2', async () => {
     const run = (args: string[]) =>
       new Promise<number | null>((r) =>
-        spawn(process.execPath, [bin, 'worker', ...args], { stdio: 'ignore', env: { ...process.env, TRELLIS_DB: '' } }).on(
+        spawn(process.execPath, [...TRELLIS, 'worker', ...args], { stdio: 'ignore', env: { ...process.env, TRELLIS_DB: '' } }).on(
           'exit',
           r,
         ),

@@ -45,8 +45,11 @@ export interface BuildServerOptions {
   /** Extra origins allowed to open WebSockets (the server's own is always allowed). */
   allowedOrigins?: string[];
   baseUrl?: string;
-  /** The console's built files (default packages/console/dist if it exists); false to serve none. */
-  consoleDir?: string | false;
+  /**
+   * The console's built files (a folder with index.html), served at `/` with client-side route
+   * fallback. Absent or false: no console (the `trellis` command passes the @trellis/console build).
+   */
+  consoleDir?: string | false | undefined;
   /** Validate every JSON response against its declared schema (tests turn this on). */
   checkResponses?: boolean;
   /** More route files (e.g. the connectors' agents and tool servers routes). */
@@ -175,7 +178,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   toolServerRoutes(api);
   for (const add of options.routeFiles ?? []) add(api);
 
-  const consoleDir = options.consoleDir ?? join(import.meta.dirname, '../../console/dist');
+  const consoleDir = options.consoleDir ?? false;
   const hasConsole = consoleDir !== false && existsSync(join(consoleDir, 'index.html'));
   if (hasConsole) await app.register(fastifyStatic, { root: consoleDir, prefix: '/', index: ['index.html'] });
 

@@ -7,7 +7,7 @@ export {
   DEFAULT_DB,
   DEFAULT_HOST,
   DEFAULT_PORT,
-  EXAMPLES_DIR,
+  type DemoServices,
   type RunningServer,
   type ServeOptions,
   seedBuiltinTemplates,

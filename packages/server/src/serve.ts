@@ -12,8 +12,7 @@
  * 4. the HTTP server closes, then the database.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { type Connectors, createConnectorExecutors } from '@trellis/connectors';
 import type { ExecutorResolver } from '@trellis/core';
 import {
@@ -48,9 +47,6 @@ export const DEFAULT_PORT = 8080;
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_DB = '.trellis/trellis.db';
 
-/** The repository's examples folder (built-in templates and demo workflows). */
-export const EXAMPLES_DIR = resolve(import.meta.dirname, '../../../examples');
-
 export interface ServeOptions {
   /** A SQLite file path or a postgres:// URL. */
   db: string;
@@ -63,8 +59,14 @@ export interface ServeOptions {
   /** How long running attempts get to finish on shutdown (default 10 s). */
   graceMs?: number;
   limits?: Partial<Limits>;
-  consoleDir?: string | false;
-  examplesDir?: string;
+  /** The console's built files, served at `/` (the `trellis` command passes @trellis/console's build). */
+  consoleDir?: string | false | undefined;
+  /** A folder of example workflows (`*.json`) upserted as built-in templates; none when absent. */
+  examplesDir?: string | undefined;
+  /** --demo: the folder of demo workflows saved for the admin on first start (default `<examplesDir>/demo`). */
+  demoWorkflowsDir?: string | undefined;
+  /** --demo: starts the demo agents and MCP servers on loopback; they are (re-)registered under their names. */
+  demoServices?: (() => Promise<DemoServices>) | undefined;
   /** Extra hosts/CIDRs agent and HTTP calls may reach (TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
   allowHosts?: string[];
   /** Replaces the default executors (tests register their own tools). */
@@ -96,26 +98,22 @@ function defaultExecutors(
   return { resolver, connectors, guard };
 }
 
-/** What `examples/demo/services.ts` exports (loaded at run time: examples are not a package). */
-interface DemoModule {
-  startDemoServices(): Promise<{
-    agents: { name: string; url: string }[];
-    toolServers: { name: string; url: string }[];
-    close(): Promise<void>;
-  }>;
+/** Demo services running on loopback (the `trellis` command starts the examples' agents and MCP server). */
+export interface DemoServices {
+  /** Agents to register by URL, under these names (the demo workflows use them). */
+  agents: { name: string; url: string }[];
+  /** MCP servers to register by URL, under these names. */
+  toolServers: { name: string; url: string }[];
+  close(): Promise<void>;
 }
 
 /**
  * --demo: starts the demo A2A agents and MCP server on loopback and (re-)registers them under
  * their names — their ports change at every start, and workflows name agents and tools by name.
- * Returns the function that stops them, or undefined when the demo services are not available.
+ * Returns the function that stops them.
  */
-async function startDemoServices(connectors: Connectors, examplesDir: string): Promise<(() => Promise<void>) | undefined> {
-  const file = join(examplesDir, 'demo', 'services.ts');
-  if (!existsSync(file)) return undefined;
-  const mod = (await import(pathToFileURL(file).href)) as Partial<DemoModule>;
-  if (typeof mod.startDemoServices !== 'function') return undefined;
-  const services = await mod.startDemoServices();
+async function registerDemoServices(connectors: Connectors, start: () => Promise<DemoServices>): Promise<() => Promise<void>> {
+  const services = await start();
   try {
     for (const a of services.agents) {
       await connectors.agents.delete(a.name);
@@ -210,8 +208,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     engine = runner;
     await runner.whenReady();
 
-    const examplesDir = options.examplesDir ?? EXAMPLES_DIR;
-    await seedBuiltinTemplates(store.db, examplesDir);
+    const { examplesDir } = options;
+    if (examplesDir !== undefined) await seedBuiltinTemplates(store.db, examplesDir);
 
     const server = await buildServer({
       store,
@@ -227,10 +225,11 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const address = await server.app.listen({ host: options.host, port: options.port });
     if (options.demo) {
       // Only a server that serves its port registers its demo services (their ports are its own).
-      stopDemo = await startDemoServices(wired.connectors, examplesDir);
-      const demoDir = join(examplesDir, 'demo');
-      const hasDemo = existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
-      await seedDemoWorkflows(store.db, [hasDemo ? demoDir : examplesDir]);
+      if (options.demoServices) stopDemo = await registerDemoServices(wired.connectors, options.demoServices);
+      const demoDir = options.demoWorkflowsDir ?? (examplesDir !== undefined ? join(examplesDir, 'demo') : undefined);
+      const hasDemo = demoDir !== undefined && existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
+      const dirs = hasDemo ? [demoDir] : examplesDir !== undefined ? [examplesDir] : [];
+      await seedDemoWorkflows(store.db, dirs);
     }
     const url = address.replace('[::1]', 'localhost');
     let closing: Promise<void> | undefined;

@@ -2,22 +2,23 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { isWellFormedToken, openSqlite, verifyToken } from '@trellis/store';
 import { describe, expect, it } from 'vitest';
+import { TRELLIS } from '../../cli/test/helpers/bin.ts';
 
 // Each call starts Node with tsx (1–3 s on a busy 2-core machine): generous timeouts.
 const SLOW = 120_000;
 
-const BIN = resolve(import.meta.dirname, '../../cli/bin/trellis.mjs');
 const env = { ...process.env, TRELLIS_ADMIN_TOKEN: '', TRELLIS_DB: '' };
-const trellis = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+const trellis = (...args: string[]) =>
+  spawnSync(process.execPath, [...TRELLIS, ...args], { encoding: 'utf8', env, timeout: 60_000 });
 const tmpDb = () => join(mkdtempSync(join(tmpdir(), 'trellis-cli-')), 'trellis.db');
 
 /** Starts `trellis serve` on a free port and resolves with everything it printed until the URL line and the token block. */
 function firstLines(db: string): Promise<string> {
   return new Promise((resolveOut, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db], {
+    const child = spawn(process.execPath, [...TRELLIS, 'serve', '--port', '0', '--db', db], {
       env: { ...env, TRELLIS_LOG_LEVEL: 'warn' },
     });
     let out = '';

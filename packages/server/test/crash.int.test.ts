@@ -8,10 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRELLIS } from '../../cli/test/helpers/bin.ts';
 
-const BIN = resolve(import.meta.dirname, '../../cli/bin/trellis.mjs');
 const ADMIN = 'crash-admin-token-0123456789abcdef';
 const calls: { name: string; key: string }[] = [];
 let target: Server;
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 async function serve(db: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db], {
+  const child = spawn(process.execPath, [...TRELLIS, 'serve', '--port', '0', '--db', db], {
     env: { ...process.env, TRELLIS_ADMIN_TOKEN: ADMIN, TRELLIS_ALLOW_HOSTS: '127.0.0.1', TRELLIS_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { RunRecord } from '@trellis/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startTrellisServer } from '../src/index.ts';
+import { EXAMPLE_OPTIONS } from './examples.ts';
 
 const ADMIN = 'demo-admin-token-0123456789abcdef';
 let srv: RunningServer;
@@ -20,6 +21,7 @@ beforeAll(async () => {
     db,
     host: '127.0.0.1',
     port: 0,
+    ...EXAMPLE_OPTIONS,
     demo: true,
     adminToken: ADMIN,
     consoleDir: false,

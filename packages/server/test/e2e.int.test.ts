@@ -10,6 +10,7 @@ import { createExecutorResolver } from '@trellis/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningServer, type SocketMessage, startTrellisServer } from '../src/index.ts';
+import { EXAMPLE_OPTIONS } from './examples.ts';
 import { branchingWorkflow, echoTool, gateWorkflow } from './helpers.ts';
 
 const ADMIN = 'e2e-admin-token-0123456789abcdef';
@@ -21,6 +22,7 @@ beforeAll(async () => {
     db: join(mkdtempSync(join(tmpdir(), 'trellis-e2e-')), 'trellis.db'),
     host: '127.0.0.1',
     port: 0,
+    ...EXAMPLE_OPTIONS,
     demo: false,
     adminToken: ADMIN,
     consoleDir: false,
@@ -308,6 +310,7 @@ describe('open streams per token', () => {
       db: join(mkdtempSync(join(tmpdir(), 'trellis-e2e-cap-')), 'trellis.db'),
       host: '127.0.0.1',
       port: 0,
+      ...EXAMPLE_OPTIONS,
       demo: false,
       adminToken: ADMIN,
       consoleDir: false,

@@ -7,6 +7,7 @@ import { createExecutorResolver } from '@trellis/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../store/test/helpers/postgres.ts';
 import { type RunningServer, startTrellisServer } from '../src/index.ts';
+import { EXAMPLE_OPTIONS } from './examples.ts';
 import { branchingWorkflow, echoTool, gateWorkflow } from './helpers.ts';
 
 const ADMIN = 'pg-admin-token-0123456789abcdef';
@@ -19,6 +20,7 @@ beforeAll(async () => {
     db: await pgServer.createDatabase('server'),
     host: '127.0.0.1',
     port: 0,
+    ...EXAMPLE_OPTIONS,
     demo: true,
     adminToken: ADMIN,
     consoleDir: false,
@@ -89,6 +91,7 @@ describe('two servers on one PostgreSQL', () => {
       db: url,
       host: '127.0.0.1',
       port: 0,
+      ...EXAMPLE_OPTIONS,
       demo: false,
       adminToken: ADMIN,
       consoleDir: false as const,

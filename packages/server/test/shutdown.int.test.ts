@@ -10,6 +10,7 @@ import { createExecutorResolver } from '@trellis/runtime';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTrellisServer } from '../src/index.ts';
+import { EXAMPLE_OPTIONS } from './examples.ts';
 import { echoTool } from './helpers.ts';
 
 const ADMIN = 'shutdown-admin-token-0123456789';
@@ -31,6 +32,7 @@ async function scenario(): Promise<Outcome> {
     db,
     host: '127.0.0.1',
     port: 0,
+    ...EXAMPLE_OPTIONS,
     demo: false,
     adminToken: ADMIN,
     consoleDir: false as const,

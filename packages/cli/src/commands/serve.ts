@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, startTrellisServer } from '@trellis/server';
+import { consoleDir, examplesDir, startDemoServices } from '../assets.ts';
 
 const USAGE = `Usage: trellis serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--db PATH] [--demo] [--grace-ms 10000]
 
@@ -62,6 +63,9 @@ export async function serve(argv: string[]): Promise<number> {
       host,
       port,
       demo: values.demo === true,
+      consoleDir: consoleDir(),
+      examplesDir: examplesDir(),
+      demoServices: startDemoServices,
       adminToken: env.TRELLIS_ADMIN_TOKEN || undefined,
       graceMs: Number(graceText),
       logger: { level: env.TRELLIS_LOG_LEVEL ?? 'info' },
