@@ -61,7 +61,7 @@ describe('a second start that fails changes nothing', () => {
   it('on the same port or the same database: refused before any side effect; the first server demo runs still succeed', async () => {
     const port = Number(new URL(srv.url).port);
     const agentsBefore = (await api('GET', '/agents')).body.items.map((a: { name: string; url: string }) => [a.name, a.url]);
-    const sameOptions = { db, host: '127.0.0.1', demo: true, consoleDir: false as const, graceMs: 0 };
+    const sameOptions = { ...EXAMPLE_OPTIONS, db, host: '127.0.0.1', demo: true, consoleDir: false as const, graceMs: 0 };
     // The same port: the port is held before the database is even opened.
     await expect(startTrellisServer({ ...sameOptions, port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
     // Another port, the same SQLite database: the database lock refuses it, naming the holder.
