@@ -7,6 +7,7 @@
  * be reported in one pass with precise codes.
  */
 import { z } from 'zod';
+import { triggerSchema } from './triggers.ts';
 
 /** Node types, a closed union. */
 export const NODE_TYPES = ['agent_call', 'tool_call', 'human_gate', 'condition', 'parallel', 'join', 'transform'] as const;
@@ -123,6 +124,11 @@ export const workflowDefinitionSchema = z
     nodes: z.array(nodeSchema).min(1),
     edges: z.array(edgeSchema).default([]),
     output: z.unknown().optional().describe("Bindings for the run's output; default: the sink nodes' outputs by id."),
+    triggers: z
+      .array(triggerSchema)
+      .max(100)
+      .optional()
+      .describe('Schedules (cron) and webhooks that start runs of the latest version.'),
   })
   .strict();
 export type WorkflowDefinition = z.output<typeof workflowDefinitionSchema>;

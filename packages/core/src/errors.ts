@@ -23,6 +23,7 @@ export const VALIDATION_CODES = [
   'UNKNOWN_AGENT_SKILL',
   'TOOL_NOT_FOUND',
   'TOOL_INPUT_INVALID',
+  'INVALID_TRIGGER',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 

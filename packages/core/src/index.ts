@@ -8,3 +8,4 @@ export * from './expressions/index.ts';
 export type * from './run-record.ts';
 export * from './scheduler/index.ts';
 export * from './status.ts';
+export * from './triggers.ts';

@@ -7,3 +7,4 @@ export * from './executors/registry.ts';
 export * from './outbound/index.ts';
 export * from './prepared.ts';
 export { createEngine, type EngineLogger, type EngineOptions, RunnerEngine } from './runner/engine.ts';
+export { TriggerScheduler, type TriggerSchedulerOptions, type TriggerSchedulerStats } from './triggers/scheduler.ts';

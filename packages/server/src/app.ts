@@ -30,6 +30,8 @@ import { templateRoutes } from './routes/templates.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { toolServerRoutes } from './routes/tool-servers.ts';
 import { workflowRoutes } from './routes/workflows.ts';
+import { triggerRoutes } from './triggers/routes.ts';
+import { webhookRoutes } from './triggers/webhook.ts';
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -52,6 +54,8 @@ export interface BuildServerOptions {
   consoleDir?: string | false | undefined;
   /** Validate every JSON response against its declared schema (tests turn this on). */
   checkResponses?: boolean;
+  /** The schedule loop (`TriggerScheduler`), woken when a save adds or changes a schedule. */
+  triggers?: { wake(): void } | undefined;
   /** More route files (e.g. the connectors' agents and tool servers routes). */
   routeFiles?: ((api: Api) => void)[];
 }
@@ -127,6 +131,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     checkResponses: options.checkResponses === true,
     streams: new Set(),
     streamsByToken: new Map(),
+    triggers: options.triggers,
     draining: false,
   };
 
@@ -176,6 +181,8 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   tokenRoutes(api);
   agentRoutes(api);
   toolServerRoutes(api);
+  triggerRoutes(api);
+  webhookRoutes(api, { perTriggerPerMinute: limits.webhooksPerTriggerPerMinute, bodyBytes: limits.bodyBytes });
   for (const add of options.routeFiles ?? []) add(api);
 
   const consoleDir = options.consoleDir ?? false;

@@ -24,6 +24,7 @@ import {
   type Engine,
   LOOPBACK_ALLOW_HOSTS,
   type OutboundGuard,
+  TriggerScheduler,
 } from '@trellis/runtime';
 import {
   ADMIN_PRINCIPAL,
@@ -180,6 +181,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   let guard: OutboundGuard | undefined;
   let stopDemo: (() => Promise<void>) | undefined;
   let http: TrellisServer | undefined;
+  let stopTriggers: (() => Promise<void>) | undefined;
   try {
     const admin = await ensureAdmin(store.db, options.adminToken);
     const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.demo ? LOOPBACK_ALLOW_HOSTS : [])];
@@ -211,9 +213,21 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const { examplesDir } = options;
     if (examplesDir !== undefined) await seedBuiltinTemplates(store.db, examplesDir);
 
+    // One loop starts every due schedule tick (exactly once per tick, also with several servers).
+    const triggers = new TriggerScheduler({
+      db: store.db,
+      engine: runner,
+      logger: {
+        info: (msg, data) => log?.info({ triggers: true, ...data }, msg),
+        warn: (msg, data) => log?.warn({ triggers: true, ...data }, msg),
+        error: (msg, data) => log?.error({ triggers: true, ...data }, msg),
+      },
+    });
+    stopTriggers = () => triggers.stop();
     const server = await buildServer({
       store,
       engine: runner,
+      triggers,
       connectors: wired.connectors,
       logger: options.logger ?? false,
       ...(options.limits ? { limits: options.limits } : {}),
@@ -232,10 +246,12 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       await seedDemoWorkflows(store.db, dirs);
     }
     const url = address.replace('[::1]', 'localhost');
+    triggers.start();
     let closing: Promise<void> | undefined;
     const close = (graceMs = options.graceMs ?? 10_000): Promise<void> => {
       closing ??= (async () => {
         server.ctx.draining = true;
+        await triggers.stop();
         for (const stop of [...server.ctx.streams]) stop('the server is shutting down; reconnect with after=<last seq>');
         await runner.shutdown(graceMs);
         // Requests still open after the grace period (a chat waiting on a run) are cut.
@@ -253,6 +269,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, store, close };
   } catch (err) {
     await http?.app.close();
+    await stopTriggers?.();
     await engine?.shutdown(0);
     await stopDemo?.();
     await connectors?.close();

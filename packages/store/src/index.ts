@@ -3,6 +3,7 @@ export * from './areas/auth.ts';
 export * from './areas/permissions.ts';
 export * from './areas/templates.ts';
 export * from './areas/tool-servers.ts';
+export * from './areas/triggers.ts';
 export {
   addVersion,
   createWorkflow,

@@ -169,6 +169,44 @@ export interface ToolServersTable {
   refreshed_at: string;
 }
 
+export interface TriggersTable {
+  workflow_id: string;
+  trigger_id: string;
+  type: string;
+  /** The workflow version whose definition declared it. */
+  version: number;
+  /** The trigger's definition, JSON. */
+  spec: string;
+  enabled: number;
+  /** Schedules: the next tick not yet started, ISO time; null for webhooks or a schedule that never fires again. */
+  next_fire_at: string | null;
+  last_fired_at: string | null;
+  last_run_id: string | null;
+  /** Webhooks: the HMAC key (shown once when created). */
+  secret: string | null;
+  secret_created_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TriggerRunsTable {
+  run_id: string;
+  workflow_id: string;
+  trigger_id: string;
+  type: string;
+  tick: string | null;
+  delivery_id: string | null;
+  created_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  workflow_id: string;
+  trigger_id: string;
+  delivery_id: string;
+  received_at: string;
+  run_id: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -190,4 +228,7 @@ export interface Database {
   agents: AgentsTable;
   tool_servers: ToolServersTable;
   trellis_meta: MetaTable;
+  triggers: TriggersTable;
+  trigger_runs: TriggerRunsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

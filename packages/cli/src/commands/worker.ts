@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { createHostExecutors } from '@trellis/connectors';
 import { toErrorInfo } from '@trellis/core';
-import { createEngine, type EngineLogger } from '@trellis/runtime';
+import { createEngine, type EngineLogger, TriggerScheduler } from '@trellis/runtime';
 import { isPostgresUrl, openStore, StoreOpenError } from '@trellis/store';
 
 export const WORKER_HELP = `Usage: trellis worker --db postgres://USER:PASSWORD@HOST:PORT/DB [options]
@@ -92,6 +92,9 @@ export async function worker(argv: string[]): Promise<number> {
     leasing: { store: store.leases!, leaseMs, maxRuns },
   });
   await engine.whenReady();
+  // Workers fire schedules too: each tick starts exactly one run, whichever process gets there first.
+  const triggers = new TriggerScheduler({ db: store.db, engine, logger });
+  triggers.start();
   log('info', 'worker started', { leaseMs, maxRuns });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -101,6 +104,7 @@ export async function worker(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  await triggers.stop();
   await engine.shutdown(graceMs);
   await host.close();
   await store.close();

@@ -7,6 +7,7 @@
  * 3. reach   — unreachable and isolated nodes (here)
  * 4. binding — every reference, template and expression (binding-analysis.ts)
  * 5. build   — levels, critical path, the indexed CompiledWorkflow (build.ts)
+ * (and triggers — unique ids, valid cron and time zones, webhook input mappings (triggers.ts))
  */
 import type { CompileResult } from '../compiled.ts';
 import type { WorkflowDefinition } from '../definition.ts';
@@ -18,6 +19,7 @@ import { pointer, shortName } from './pointer.ts';
 import { Problems } from './problems.ts';
 import { Reachability } from './reachability.ts';
 import { checkShape } from './shape.ts';
+import { checkTriggers } from './triggers.ts';
 
 export interface CompileOptions {
   /** Largest node count accepted (default 200,000): beyond it the definition is refused outright. */
@@ -51,6 +53,7 @@ export function compile(definition: unknown, options: CompileOptions = {}): Comp
   const acyclic = cycle.length === 0;
   const level = computeLevels(g, order);
   const reach = acyclic ? new Reachability(order, level, g.predecessors) : undefined;
+  checkTriggers(shape.top?.triggers, p);
   const { references } = analyzeBindings(shape.ids, shape.nodes, shape.edges, shape.top?.output, g, reach, p);
 
   if (p.errors.length > 0 || !shape.top || !reach) {

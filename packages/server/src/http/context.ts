@@ -29,6 +29,8 @@ export interface Limits {
   socketHighWaterBytes: number;
   /** Open WebSocket/SSE streams one token may hold (429 beyond). */
   streamsPerToken: number;
+  /** Webhook deliveries per trigger per minute (429 beyond). */
+  webhooksPerTriggerPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -39,6 +41,7 @@ export const DEFAULT_LIMITS: Limits = {
   failedAuthPerMinute: 600,
   socketHighWaterBytes: 4 * 1024 * 1024,
   streamsPerToken: 500,
+  webhooksPerTriggerPerMinute: 600,
 };
 
 export interface ServerContext {
@@ -61,6 +64,8 @@ export interface ServerContext {
   readonly streams: Set<(reason: string) => void>;
   /** Open streams per token id (see acquireStream). */
   readonly streamsByToken: Map<string, number>;
+  /** The schedule loop, woken when a save adds or changes a schedule (absent: nothing to wake). */
+  readonly triggers: { wake(): void } | undefined;
   /** True once the server is draining: readyz fails and new runs are refused. */
   draining: boolean;
 }

@@ -134,6 +134,14 @@ export class Api {
     readonly ctx: ServerContext,
   ) {}
 
+  /**
+   * Documents a route that is registered by hand (e.g. one that needs the raw body): it appears in
+   * the OpenAPI document like any other, with its access rule.
+   */
+  document(spec: AnyRouteSpec): void {
+    this.routes.push(spec);
+  }
+
   route<PS extends z.ZodType = z.ZodUndefined, QS extends z.ZodType = z.ZodUndefined, BS extends z.ZodType = z.ZodUndefined>(
     spec: RouteSpec<PS, QS, BS>,
   ): void {

@@ -1,6 +1,6 @@
 /** Runs: start (idempotent), history, the run record, cancel, and human-gate decisions (SPEC §4). */
 import { TrellisError } from '@trellis/core';
-import { getVersion } from '@trellis/store';
+import { getVersion, triggersOfRuns } from '@trellis/store';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
@@ -84,7 +84,17 @@ export function runRoutes(api: Api): void {
           limit: query.limit,
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         });
-        return { items: page.runs, nextCursor: page.nextCursor };
+        const triggers = await triggersOfRuns(
+          ctx.db,
+          page.runs.map((r) => r.id),
+        );
+        return {
+          items: page.runs.map((r) => {
+            const trigger = triggers.get(r.id);
+            return trigger ? { ...r, trigger } : r;
+          }),
+          nextCursor: page.nextCursor,
+        };
       } catch (err) {
         if (err instanceof TrellisError && err.category === 'user') throw new HttpProblem('BAD_REQUEST', err.message);
         throw err;
@@ -104,7 +114,8 @@ export function runRoutes(api: Api): void {
     handler: async ({ run }) => {
       const r = await engineOf(ctx).getRun(run!.id);
       if (!r) throw new HttpProblem('NOT_FOUND', `no run '${run!.id}'`);
-      return r;
+      const trigger = (await triggersOfRuns(ctx.db, [r.id])).get(r.id);
+      return trigger ? { ...r, trigger } : r;
     },
   });
 

@@ -1,5 +1,6 @@
 /** Workflows: CRUD with versions (SPEC §4). Every save compiles the definition (422 with every problem). */
 import {
+  activeTriggerCounts,
   addVersion,
   createWorkflow,
   getVersion,
@@ -25,6 +26,7 @@ import {
   workflowDetailSchema,
   workflowListItemSchema,
 } from '../schemas/workflows.ts';
+import { stopWorkflowTriggers, syncWorkflowTriggers } from '../triggers/sync.ts';
 import { assertDefinitionSize, checkDefinition, checkDefinitionForSave, requireSavableDefinition } from '../validation.ts';
 
 export function summary(w: WorkflowInfo) {
@@ -71,6 +73,7 @@ export function workflowRoutes(api: Api): void {
         definition: body,
         owner: principal.name,
       });
+      await syncWorkflowTriggers(ctx, id, version, def.triggers);
       const now = new Date().toISOString();
       reply.code(201).header('location', `/api/v1/workflows/${id}`);
       return {
@@ -105,11 +108,17 @@ export function workflowRoutes(api: Api): void {
         cursor: query.cursor,
         q: query.q,
       });
-      const last = await lastRunsOf(
-        ctx.db,
-        page.items.map((w) => w.id),
-      );
-      return { items: page.items.map((w) => ({ ...summary(w), lastRun: last.get(w.id) ?? null })), nextCursor: page.nextCursor };
+      const ids = page.items.map((w) => w.id);
+      const last = await lastRunsOf(ctx.db, ids);
+      const triggers = await activeTriggerCounts(ctx.db, ids);
+      return {
+        items: page.items.map((w) => ({
+          ...summary(w),
+          lastRun: last.get(w.id) ?? null,
+          triggers: triggers.get(w.id) ?? { schedule: 0, webhook: 0 },
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   });
 
@@ -180,6 +189,7 @@ export function workflowRoutes(api: Api): void {
       const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
       const version = await addVersion(ctx.db, w.id, body, principal.name);
       if (version === undefined) throw new HttpProblem('NOT_FOUND', `workflow '${w.id}' was deleted`);
+      await syncWorkflowTriggers(ctx, w.id, version, check.definition.triggers);
       return {
         ...summary(w),
         name: check.definition.name,
@@ -205,6 +215,7 @@ export function workflowRoutes(api: Api): void {
     handler: async ({ workflow, reply }) => {
       const w = live(workflow);
       await softDelete(ctx.db, w.id);
+      await stopWorkflowTriggers(ctx, w.id);
       reply.code(204);
       return null;
     },

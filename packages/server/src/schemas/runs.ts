@@ -2,6 +2,7 @@
 import { EVENT_TYPES, NODE_STATUSES, RUN_STATUSES } from '@trellis/core';
 import { z } from 'zod';
 import { errorInfoSchema } from './common.ts';
+import { runTriggerSchema } from './triggers.ts';
 
 export const runStatusSchema = z.enum(RUN_STATUSES);
 
@@ -56,6 +57,7 @@ export const runSummarySchema = z.object({
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
   lastSeq: z.number().int(),
+  trigger: runTriggerSchema.optional(),
 });
 
 export const runRecordSchema = runSummarySchema.extend({

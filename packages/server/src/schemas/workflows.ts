@@ -40,6 +40,10 @@ export const workflowListItemSchema = workflowSummarySchema.extend({
     .object({ id: z.string(), status: z.string(), createdAt: z.string() })
     .nullable()
     .describe('The newest run of the workflow, or null if it never ran.'),
+  triggers: z
+    .object({ schedule: z.number().int(), webhook: z.number().int() })
+    .optional()
+    .describe('Active triggers of the latest version, by type.'),
 });
 
 export const workflowDetailSchema = workflowSummarySchema.extend({

@@ -1,0 +1,201 @@
+/**
+ * The schedule loop: one loop for every schedule in the database, never one timer per trigger.
+ *
+ * Each pass reads the schedules whose next tick is due (one indexed query), starts each tick's run
+ * with the idempotency key `schedule:<triggerId>:<tick>`, records it, and moves the schedule to its
+ * next tick with a conditional update. With several servers and workers on one PostgreSQL every
+ * process runs this loop; the idempotency key makes the tick's run one run whoever starts it, and
+ * the conditional update lets exactly one process move the schedule on. A process that dies
+ * between the two steps leaves the tick due; the next pass (its own after a restart, or another
+ * process's) gets the same run back from the key and finishes the step.
+ *
+ * Downtime: a schedule found due long after its tick starts one run for the tick it missed first
+ * (its `tick` says which), and then moves on to the next tick after now: at most one catch-up run
+ * per trigger, however long everything was down.
+ */
+import { nextFireTime, type ScheduleTrigger, TrellisError } from '@trellis/core';
+import {
+  advanceSchedule,
+  type Database,
+  dueSchedules,
+  earliestTick,
+  pruneDeliveries,
+  recordTriggerRun,
+  type TriggerInfo,
+} from '@trellis/store';
+import type { Kysely } from 'kysely';
+import { type Clock, systemClock, type TimerHandle } from '../clock.ts';
+import type { Engine } from '../engine.ts';
+import type { EngineLogger } from '../runner/engine.ts';
+
+export interface TriggerSchedulerOptions {
+  db: Kysely<Database>;
+  engine: Pick<Engine, 'startRun'>;
+  clock?: Clock;
+  logger?: EngineLogger;
+  /**
+   * Longest sleep between passes (default 1 s). Schedules saved by another process are seen within
+   * this time; saves through this process call `wake()`.
+   */
+  pollMs?: number;
+  /** Schedules handled per query (default 1,000); a pass repeats until nothing is due. */
+  batchSize?: number;
+  /** Ticks started at once (default 32). */
+  concurrency?: number;
+}
+
+export interface TriggerSchedulerStats {
+  passes: number;
+  started: number;
+  /** Ticks whose run had been started already (by another process, or before a crash). */
+  deduplicated: number;
+  failed: number;
+}
+
+const quiet: EngineLogger = { info() {}, warn() {}, error() {} };
+
+export class TriggerScheduler {
+  private readonly db: Kysely<Database>;
+  private readonly engine: Pick<Engine, 'startRun'>;
+  private readonly clock: Clock;
+  private readonly logger: EngineLogger;
+  private readonly pollMs: number;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** The loop re-arms itself only between start() and stop(); pass() works either way. */
+  private looping = false;
+  private stopping = false;
+  private lastPrune = 0;
+  readonly stats: TriggerSchedulerStats = { passes: 0, started: 0, deduplicated: 0, failed: 0 };
+
+  constructor(options: TriggerSchedulerOptions) {
+    this.db = options.db;
+    this.engine = options.engine;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? quiet;
+    this.pollMs = options.pollMs ?? 1000;
+    this.batchSize = options.batchSize ?? 1000;
+    this.concurrency = options.concurrency ?? 32;
+  }
+
+  start(): void {
+    if (this.looping) return;
+    this.looping = true;
+    this.stopping = false;
+    this.wake();
+  }
+
+  /** Runs a pass now (after a save that added or changed a schedule). */
+  wake(): void {
+    if (!this.looping) return;
+    this.timer?.cancel();
+    this.timer = undefined;
+    void this.pass();
+  }
+
+  /** Stops the loop; resolves when the pass in progress (if any) has finished. */
+  async stop(): Promise<void> {
+    this.looping = false;
+    this.stopping = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /**
+   * One pass: starts every due tick, then arms the next pass. Resolves when done; concurrent
+   * calls share the pass in progress and schedule one more after it.
+   */
+  pass(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.runDue();
+        } while (this.again && !this.stopping);
+      } catch (err) {
+        this.logger.error('schedule pass failed', { error: err instanceof Error ? err.message : String(err) });
+      } finally {
+        this.running = undefined;
+        if (this.looping) await this.arm();
+      }
+    })();
+    return this.running;
+  }
+
+  private async runDue(): Promise<void> {
+    this.stats.passes++;
+    for (;;) {
+      const now = this.clock.now();
+      const due = await dueSchedules(this.db, new Date(now).toISOString(), this.batchSize);
+      if (due.length === 0) break;
+      let next = 0;
+      const worker = async () => {
+        while (next < due.length && !this.stopping) await this.fire(due[next++] as TriggerInfo, now);
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+      if (due.length < this.batchSize || this.stopping) break;
+    }
+    const now = this.clock.now();
+    if (now - this.lastPrune > 3_600_000) {
+      this.lastPrune = now;
+      await pruneDeliveries(this.db, now);
+    }
+  }
+
+  /** Starts one due tick's run and moves the schedule on. */
+  private async fire(t: TriggerInfo, now: number): Promise<void> {
+    const tick = t.nextFireAt;
+    if (tick === null || t.definition.type !== 'schedule') return;
+    const def: ScheduleTrigger = t.definition;
+    let runId: string | null = null;
+    try {
+      const r = await this.engine.startRun({
+        workflowId: t.workflowId,
+        version: t.version,
+        input: def.input ?? {},
+        createdBy: `trigger:${t.id}`,
+        idempotencyKey: `schedule:${t.id}:${tick}`,
+      });
+      runId = r.runId;
+      if (r.created) this.stats.started++;
+      else this.stats.deduplicated++;
+      await recordTriggerRun(this.db, t.workflowId, r.runId, { id: t.id, type: 'schedule', tick });
+    } catch (err) {
+      if (err instanceof TrellisError && err.code === 'SHUTTING_DOWN') return;
+      this.stats.failed++;
+      // The tick is consumed all the same: a tick that cannot start (input no longer valid, the
+      // workflow gone) must not be retried on every pass.
+      this.logger.warn('a scheduled tick could not start a run', {
+        workflowId: t.workflowId,
+        trigger: t.id,
+        tick,
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+    // Next tick after whichever is later: the tick itself or now (so downtime yields one catch-up run).
+    const after = Math.max(Date.parse(tick), now);
+    const next = nextFireTime(def.cron, def.timezone, after);
+    await advanceSchedule(this.db, t, tick, next === undefined ? null : new Date(next).toISOString(), runId);
+  }
+
+  private async arm(): Promise<void> {
+    let delay = this.pollMs;
+    try {
+      const next = await earliestTick(this.db);
+      if (next !== undefined) delay = Math.max(0, Math.min(delay, Date.parse(next) - this.clock.now()));
+    } catch {
+      // The database is busy or closing: poll again at the usual pace.
+    }
+    if (!this.looping) return;
+    this.timer?.cancel();
+    this.timer = this.clock.setTimeout(() => void this.pass(), delay, { background: true });
+  }
+}
