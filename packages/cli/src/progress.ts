@@ -75,6 +75,15 @@ export class Progress {
         this.running.delete(id);
         this.done++;
         return this.show(e, `■ ${id}`, 'cancelled', 90);
+      case 'node.reused':
+        this.done++;
+        return this.show(
+          e,
+          `⤷ ${id}`,
+          `reused from run ${e.data.reusedFrom}${e.data.costSavedUsd ? `  saved $${e.data.costSavedUsd}` : ''}${e.data.note ? `  (${e.data.note})` : ''}`,
+          34,
+          true,
+        );
       case 'gate.approved':
         return this.show(e, `✓ ${id}`, `approved by ${e.data.by}`, 32);
       case 'gate.rejected':
@@ -107,7 +116,7 @@ export class Progress {
     if (this.opts.quiet) return;
     const secs = ((Date.now() - this.t0) / 1000).toFixed(2);
     this.line(
-      `${rec.status} in ${secs}s · ${this.done}/${this.opts.nodes} nodes resolved${rec.costUsd ? ` · $${rec.costUsd.toFixed(4)}` : ''}`,
+      `${rec.status} in ${secs}s · ${this.done}/${this.opts.nodes} nodes resolved${rec.costUsd ? ` · $${rec.costUsd.toFixed(4)}` : ''}${rec.costSavedUsd ? ` · $${rec.costSavedUsd.toFixed(4)} saved by reuse` : ''}`,
     );
   }
 

@@ -104,3 +104,55 @@ describe('trellis run', () => {
     expect(rec.nodes.call!.status).toBe('cancelled');
   });
 });
+
+describe('trellis run --retry', () => {
+  it('retries a failed run from --db: what succeeded is reused; a fixed FILE becomes the new version', () => {
+    const dir = tmp();
+    const db = join(dir, 'keep.db');
+    const steps = (last: string) => ({
+      name: 'three-steps',
+      nodes: [
+        { id: 'fetch', type: 'transform', expression: "{ 'items': [1, 2, 3] }" },
+        { id: 'total', type: 'transform', expression: '$sum($fetch.items)' },
+        { id: 'report', type: 'transform', expression: last },
+      ],
+      edges: [
+        { from: 'fetch', to: 'total' },
+        { from: 'total', to: 'report' },
+      ],
+    });
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, JSON.stringify(steps('$error("the report template is broken")')));
+    const first = trellis(['run', broken, '--db', db, '--json', '--quiet']);
+    expect(first.status).toBe(1);
+    const failed = JSON.parse(first.stdout) as RunRecord;
+
+    // Same version: the failing step fails again, but nothing before it runs again.
+    const same = trellis(['run', '--retry', failed.id, '--db', db, '--json']);
+    expect(same.status).toBe(1);
+    const sameRec = JSON.parse(same.stdout) as RunRecord;
+    expect(sameRec.retryOf).toBe(failed.id);
+    expect(sameRec.nodes.fetch!.reusedFrom).toBe(failed.id);
+    expect(sameRec.nodes.total!.reusedFrom).toBe(failed.id);
+    expect(same.stderr).toMatch(/retry of run .*: 2 nodes reused/);
+    expect(same.stderr).toMatch(/⤷ fetch\s+reused from run/);
+
+    // The fix, as a new version: unchanged nodes are still reused.
+    const fixed = join(dir, 'fixed.json');
+    writeFileSync(fixed, JSON.stringify(steps("'total: ' & $string($total)")));
+    const ok = trellis(['run', '--retry', failed.id, '--db', db, fixed, '--json', '--quiet']);
+    expect(ok.status, ok.stderr).toBe(0);
+    const okRec = JSON.parse(ok.stdout) as RunRecord;
+    expect(okRec).toMatchObject({ status: 'succeeded', version: 2, retryOf: failed.id, output: { report: 'total: 6' } });
+    expect(okRec.nodes.total!.reusedFrom).toBe(failed.id);
+    expect(okRec.nodes.report!.notReused).toMatch(/failed in run/);
+
+    // Clear refusals.
+    const nothing = trellis(['run', '--retry', okRec.id, '--db', db, '--from', 'nope']);
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toMatch(/'from' names 'nope'/);
+    const noDb = trellis(['run', '--retry', failed.id]);
+    expect(noDb.status).toBe(2);
+    expect(noDb.stderr).toMatch(/--retry needs --db PATH/);
+  }, 120_000);
+});

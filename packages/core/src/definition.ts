@@ -39,6 +39,12 @@ export const baseNodeSchema = z.object({
   timeoutMs: z.number().int().min(1).max(2_592_000_000).optional().describe('Per attempt.'),
   onError: z.enum(['fail', 'continue']).optional(),
   estimatedMs: z.number().min(0).optional().describe('Duration estimate used for the critical path (default 1).'),
+  sideEffects: z
+    .enum(['none', 'irreversible'])
+    .optional()
+    .describe(
+      '"irreversible": the node does something that cannot be undone (a payment, an e-mail). A retry never runs it again without an approval.',
+    ),
   /** Console layout hint; ignored by the engine. */
   position: z.object({ x: z.number(), y: z.number() }).optional(),
 });

@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   'node.failed',
   'node.skipped',
   'node.cancelled',
+  'node.reused',
   'gate.approved',
   'gate.rejected',
   'run.waiting',
@@ -32,16 +33,28 @@ export interface CostReport {
 
 /** The `data` carried by each event type. */
 export interface EventDataByType {
-  'run.queued': { workflowId: string; version: number };
+  'run.queued': { workflowId: string; version: number; retryOf?: string };
   'run.started': Record<string, never>;
   'node.queued': Record<string, never>;
   'node.started': { attempt: number };
   'node.retrying': { attempt: number; delayMs: number; error: ErrorInfo };
+  /** `attempt` 0: a retry's automatic approval before an irreversible node (nothing has run yet). */
   'node.waiting': { prompt: string; attempt: number };
   'node.succeeded': { output: unknown; durationMs: number; cost: CostReport | null; attempt: number };
   'node.failed': { error: ErrorInfo; attempt: number };
   'node.skipped': Record<string, never>;
   'node.cancelled': { attempt?: number };
+  /**
+   * A retry took this node's result from an earlier run instead of executing it (written when
+   * the retry is created, before `run.started`). `reusedFrom`: the run that executed it.
+   */
+  'node.reused': {
+    reusedFrom: string;
+    output: unknown;
+    costSavedUsd: number;
+    /** Set for a node with irreversible side effects: its effect from `reusedFrom` stands. */
+    note?: string;
+  };
   'gate.approved': { by: string; comment?: string; data?: unknown };
   'gate.rejected': { by: string; comment?: string };
   'run.waiting': Record<string, never>;

@@ -13,6 +13,8 @@ export interface AttemptRecord {
   error?: ErrorInfo;
   costUsd?: number;
   usage?: { inputTokens?: number; outputTokens?: number };
+  /** Copied by a retry from this run (the attempt ran there, not here). */
+  reusedFrom?: string;
 }
 
 export interface NodeRunRecord {
@@ -28,6 +30,16 @@ export interface NodeRunRecord {
   /** When the next attempt is due, for a node in backoff. */
   nextAttemptAt?: string;
   attempts: AttemptRecord[];
+  /** Retries: the node was not executed; its output and attempts come from this run. */
+  reusedFrom?: string;
+  /** Retries: what executing this node again would have cost (its cost in `reusedFrom`). */
+  costSavedUsd?: number;
+  /** Retries: why this node runs again instead of being reused. */
+  notReused?: string;
+  /** Retries: a remark on a reused node (e.g. its irreversible effect stands, not repeated). */
+  reuseNote?: string;
+  /** Retries: the node has irreversible side effects and may run again only once approved; why. */
+  approvalRequired?: string;
 }
 
 export interface RunRecord {
@@ -45,8 +57,14 @@ export interface RunRecord {
   finishedAt: string | null;
   /** Seq of the newest event, so a client can subscribe from here. */
   lastSeq: number;
+  /** The run this one retries (null for a run started afresh). */
+  retryOf: string | null;
+  /** What reusing earlier results saved (0 unless this run is a retry). `costUsd` counts only what ran. */
+  costSavedUsd: number;
+  /** Retries of this run, oldest first. */
+  retries: string[];
   nodes: Record<string, NodeRunRecord>;
 }
 
 /** A run without its nodes, for history lists. */
-export type RunSummary = Omit<RunRecord, 'nodes' | 'input' | 'output'>;
+export type RunSummary = Omit<RunRecord, 'nodes' | 'input' | 'output' | 'retries'>;

@@ -25,6 +25,32 @@ export interface StartRunResult {
   created: boolean;
 }
 
+export interface RetryRunRequest {
+  /** The finished run to retry (succeeded, failed or cancelled). */
+  runId: string;
+  /** Nodes to run again, with everything downstream of them; default: the failed and cancelled nodes. */
+  from?: string[];
+  /**
+   * Run this version of the workflow (the caller resolves "latest"): a node is then reused only
+   * if it and everything upstream of it are unchanged. Default: the version the run ran.
+   */
+  latestVersion?: number;
+  /** Principal that asked for the retry. */
+  createdBy?: string;
+  /** Exactly-once: a second retry of the same run with the same key returns the first retry. */
+  idempotencyKey?: string;
+}
+
+export interface RetryRunResult {
+  runId: string;
+  status: RunStatus;
+  retryOf: string;
+  created: boolean;
+  /** Nodes reused (not executed) and what that saved. */
+  reused: number;
+  costSavedUsd: number;
+}
+
 export type GateDecisionOutcome = { ok: true } | { ok: false; reason: 'run_not_found' | 'node_not_found' | 'not_waiting' };
 
 export interface Subscription {
@@ -52,6 +78,12 @@ export interface Engine {
    * problems) when the input violates the workflow's inputSchema; nothing is stored then.
    */
   startRun(req: StartRunRequest): Promise<StartRunResult>;
+  /**
+   * Retries a finished run as a new run that reuses what succeeded (docs/retry.md). Throws
+   * TrellisError (category user): RUN_NOT_FOUND, RUN_NOT_FINISHED, RETRY_UNKNOWN_NODE,
+   * NOTHING_TO_RERUN.
+   */
+  retryRun(req: RetryRunRequest): Promise<RetryRunResult>;
   /** Requests cancellation. Resolves when the cancellation is committed. */
   cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined>;
   /** Decides a waiting human gate (or agent question). Of two concurrent decisions exactly one wins. */

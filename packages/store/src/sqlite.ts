@@ -87,6 +87,9 @@ export async function migrate(handle: { db: Kysely<Database> }): Promise<string[
     provider: migrationProvider,
     migrationTableName: 'trellis_migrations',
     migrationLockTableName: 'trellis_migrations_lock',
+    // Features land with fixed, independent migration numbers in whatever order they merge, so
+    // a database may have a later number applied before an earlier one arrives.
+    allowUnorderedMigrations: true,
   });
   // Kysely lists only the migrations it knows, so read the applied ones from the table itself.
   const applied = await sql<{ name: string }>`select name from trellis_migrations`

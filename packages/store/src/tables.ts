@@ -49,6 +49,27 @@ export interface RunsTable {
   lease_expires_at: string | null;
   /** Set when a cancel has been requested but not yet carried out by the owning worker. */
   cancel_requested: number;
+  /** The run this one retries (migration 0009; absent from rows written before it). */
+  retry_of?: string | null;
+  /** A retry's options and what its reuse saved, JSON (RunRetryInfo). */
+  retry_info?: string | null;
+}
+
+/** `runs.retry_info`. */
+export interface RunRetryInfo {
+  from?: string[];
+  version: 'same' | 'latest';
+  /** The version of the run retried. */
+  fromVersion: number;
+  costSavedUsd: number;
+}
+
+/** `node_runs.retry_info`. */
+export interface NodeRetryInfo {
+  costSavedUsd?: number;
+  notReused?: string;
+  reuseNote?: string;
+  approvalRequired?: string;
 }
 
 export interface NodeRunsTable {
@@ -75,6 +96,10 @@ export interface NodeRunsTable {
   decision: string | null;
   /** Indexes of the outgoing edges taken once the node resolved, JSON array (for recovery). */
   taken: string | null;
+  /** Retries: the run that executed this reused node. */
+  reused_from?: string | null;
+  /** Retries: NodeRetryInfo, JSON. */
+  retry_info?: string | null;
 }
 
 export interface AttemptsTable {
@@ -89,6 +114,8 @@ export interface AttemptsTable {
   usage: string | null;
   worker_id: string | null;
   lease_expires_at: string | null;
+  /** Retries: the attempt was copied from this run. */
+  reused_from?: string | null;
 }
 
 export interface EventsTable {

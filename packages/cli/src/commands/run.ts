@@ -3,7 +3,7 @@
  * locally on an embedded SQLite database, with live progress on stderr and the run's output on
  * stdout. Exit: 0 succeeded, 1 failed or cancelled, 2 invalid definition, input or usage.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -11,12 +11,13 @@ import { parseArgs } from 'node:util';
 import { createHostExecutors } from '@trellis/connectors';
 import { compile, type RunEvent, type RunRecord, TrellisError, toErrorInfo } from '@trellis/core';
 import { createEngine } from '@trellis/runtime';
-import { createWorkflow, openSqlite, SqliteRunStore, StoreOpenError } from '@trellis/store';
+import { addVersion, createWorkflow, getWorkflow, openSqlite, SqliteRunStore, StoreOpenError } from '@trellis/store';
 import { loadDefinitionFile } from '../load-definition.ts';
 import { Progress } from '../progress.ts';
 import { formatProblem } from './validate.ts';
 
 export const RUN_HELP = `Usage: trellis run FILE [--input JSON|@file] [--db PATH] [--json] [--approve-gates]
+       trellis run --retry RUN_ID --db PATH [--from NODE,…] [--latest | FILE] [--json] [--approve-gates]
 
 Runs a workflow definition (JSON or YAML) locally and durably, on an embedded SQLite
 database, showing every transition live on stderr. The run's output goes to stdout.
@@ -27,6 +28,12 @@ Options:
   --json              print the whole run record (nodes, attempts, costs) instead of the output
   --approve-gates     approve every human gate automatically (for scripts); on a terminal you
                       are asked instead, otherwise the run stops waiting at the gate
+  --retry RUN_ID      retry a finished run kept in --db as a new run: nodes that succeeded are
+                      reused (not executed, not paid again); failed and cancelled ones run again
+  --from NODE,…       with --retry: run these nodes again, and everything downstream of them
+  --latest            with --retry: run the workflow's newest version (unchanged nodes are reused)
+  FILE                with --retry: saved as a new version of the run's workflow, then retried
+                      as with --latest (e.g. after fixing the step that failed)
   -q, --quiet         no progress on stderr
   -h, --help          show this help
 
@@ -44,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${RUN_HELP}\n`);
     return 0;
   }
+  if (args.values.retry !== undefined) return retry(args);
+  if (args.values.from !== undefined || args.values.latest) return usage('--from and --latest go with --retry RUN_ID');
   if (args.positionals.length !== 1) return usage(args.positionals.length === 0 ? 'missing FILE' : 'give exactly one FILE');
   const file = args.positionals[0]!;
 
@@ -129,6 +138,113 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/** `trellis run --retry RUN_ID --db PATH`: a retry of a run kept in a SQLite file (docs/retry.md). */
+async function retry(args: ReturnType<typeof parse>): Promise<number> {
+  const runId = args.values.retry!;
+  const dbArg = args.values.db ?? process.env.TRELLIS_DB;
+  if (dbArg === undefined) return usage('--retry needs --db PATH: the SQLite file that keeps the run to retry');
+  if (dbArg.startsWith('postgres')) return usage('trellis run keeps runs in SQLite; pass a file path to --db');
+  if (args.positionals.length > 1) return usage('give at most one FILE with --retry');
+  if (args.values.input !== undefined) return usage('--retry runs with the input of the run it retries; drop --input');
+  const from = args.values.from
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (from !== undefined && from.length === 0) return usage('--from needs node ids, e.g. --from summarize,publish');
+  const file = args.positionals[0];
+  let definition: unknown;
+  if (file !== undefined) {
+    const loaded = await loadDefinitionFile(file);
+    if (!loaded.ok) {
+      process.stderr.write(`trellis run: ${loaded.message}\n`);
+      return 2;
+    }
+    const compiled = compile(loaded.value);
+    if (!compiled.ok) {
+      process.stderr.write(
+        `✗ ${file}: ${compiled.errors.length} problem${compiled.errors.length === 1 ? '' : 's'}; nothing was run\n`,
+      );
+      for (const e of compiled.errors.slice(0, 50)) process.stderr.write(`${formatProblem(e, '✗')}\n`);
+      return 2;
+    }
+    definition = loaded.value;
+  }
+  if (!existsSync(dbArg)) return usage(`there is no database at ${dbArg}; pass the --db PATH the run was kept in`);
+  let handle: Awaited<ReturnType<typeof openSqlite>>;
+  try {
+    handle = await openSqlite(dbArg);
+  } catch (err) {
+    process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
+    return 2;
+  }
+  const host = createHostExecutors({ db: handle.db, allowLoopback: true });
+  const store = new SqliteRunStore(handle);
+  const engine = createEngine({ store, executors: host.resolver, recover: false });
+  let newRunId: string | undefined;
+  let interrupted = 0;
+  const onSigint = () => {
+    interrupted++;
+    if (interrupted > 1) process.exit(130);
+    if (newRunId) void engine.cancelRun(newRunId, 'cancelled from the terminal (Ctrl-C)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const original = await engine.getRun(runId);
+    if (!original) {
+      process.stderr.write(`trellis run: no run ${runId} in ${dbArg}\n`);
+      return 2;
+    }
+    const workflow = await getWorkflow(handle.db, original.workflowId);
+    if (!workflow || workflow.deletedAt !== null) {
+      process.stderr.write(`trellis run: the workflow of run ${runId} was deleted; its runs cannot be retried\n`);
+      return 2;
+    }
+    let latestVersion: number | undefined;
+    if (definition !== undefined) latestVersion = await addVersion(handle.db, workflow.id, definition, 'cli');
+    else if (args.values.latest) latestVersion = workflow.latestVersion;
+    let result: Awaited<ReturnType<typeof engine.retryRun>>;
+    try {
+      result = await engine.retryRun({
+        runId,
+        ...(from ? { from } : {}),
+        ...(latestVersion !== undefined ? { latestVersion } : {}),
+        createdBy: 'cli',
+      });
+    } catch (err) {
+      if (err instanceof TrellisError && err.category === 'user') {
+        process.stderr.write(`trellis run: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    newRunId = result.runId;
+    const targetDef = JSON.parse((await store.getDefinition(workflow.id, latestVersion ?? original.version)) ?? '{"nodes":[]}');
+    const progress = new Progress(process.stderr, {
+      quiet: args.values.quiet ?? false,
+      nodes: (targetDef as { nodes: unknown[] }).nodes.length,
+    });
+    progress.start(newRunId, dbArg);
+    progress.note(
+      `retry of run ${runId}: ${result.reused} node${result.reused === 1 ? '' : 's'} reused${result.costSavedUsd ? `, $${result.costSavedUsd.toFixed(4)} saved` : ''}`,
+    );
+    if (interrupted) await engine.cancelRun(newRunId, 'cancelled from the terminal (Ctrl-C)');
+    const record = await follow(engine, newRunId, progress, args.values['approve-gates'] ?? false);
+    progress.finish(record);
+    process.stdout.write(`${JSON.stringify(args.values.json ? record : record.output, null, 2)}\n`);
+    if (record.status === 'waiting') {
+      process.stderr.write(
+        `the retry is waiting for a decision; decide it from \`trellis serve --db ${dbArg}\` (or retry again with --approve-gates)\n`,
+      );
+    }
+    return record.status === 'succeeded' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await engine.shutdown(0);
+    await host.close();
+    await handle.close();
+  }
+}
+
 /** Streams the run's events to the progress display; decides gates as asked; resolves with the record. */
 async function follow(
   engine: ReturnType<typeof createEngine>,
@@ -188,6 +304,9 @@ function parse(argv: string[]) {
       db: { type: 'string' },
       json: { type: 'boolean' },
       'approve-gates': { type: 'boolean' },
+      retry: { type: 'string' },
+      from: { type: 'string' },
+      latest: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -30,6 +30,7 @@ export function createRunState(runId: string, compiled: CompiledWorkflow): RunSt
       error: null,
       costUsd: 0,
       taken: null,
+      approval: null,
     })),
     queue: [],
     running: 0,
@@ -103,7 +104,8 @@ class Transition {
     run.status = 'running';
     this.out.push({ type: 'run.patch', patch: { status: 'running', startedAt: this.now } });
     this.out.push({ type: 'event', event: { type: 'run.started', data: {} } });
-    for (const i of this.compiled.entries) this.enqueue(i);
+    if (run.resolved === 0) for (const i of this.compiled.entries) this.enqueue(i);
+    else this.startAfterReuse();
     this.settle();
   }
 
@@ -163,8 +165,11 @@ class Transition {
           continue;
         case 'running':
         case 'waiting':
-          this.out.push({ type: 'attempt.abort', node: i, attempt: n.attempt, error });
-          this.out.push({ type: 'attempt.finish', node: i, attempt: n.attempt, status: 'cancelled', error });
+          // (A waiting node at attempt 0 is a retry's approval: nothing has run, nothing to abort.)
+          if (n.attempt > 0) {
+            this.out.push({ type: 'attempt.abort', node: i, attempt: n.attempt, error });
+            this.out.push({ type: 'attempt.finish', node: i, attempt: n.attempt, status: 'cancelled', error });
+          }
           if (n.status === 'waiting') this.out.push({ type: 'timer.clear', node: i, kind: 'gate_timeout' });
           break;
         case 'retrying':
@@ -201,6 +206,7 @@ class Transition {
   /** A node that will run: announce it queued, then start it if concurrency allows. */
   private enqueue(i: number): void {
     const n = this.run.nodes[i]!;
+    if (n.approval !== null && n.attempt === 0) return this.awaitApproval(i, n.approval);
     n.status = 'queued';
     this.out.push({ type: 'node.patch', node: i, patch: { status: 'queued' } });
     this.out.push({ type: 'event', event: { type: 'node.queued', nodeId: this.compiled.nodes[i]!.id, data: {} } });
@@ -341,6 +347,7 @@ class Transition {
   private gateDecided(i: number, decision: GateDecision): void {
     const n = this.run.nodes[i];
     if (n === undefined || n.status !== 'waiting') return;
+    if (n.attempt === 0) return this.approvalDecided(i, decision);
     const node = this.compiled.nodes[i]!;
     this.run.waiting--;
     this.run.running++;
@@ -412,9 +419,12 @@ class Transition {
    * cannot overflow the stack.
    */
   private resolve(first: number): void {
+    this.propagate([first]);
+  }
+
+  private propagate(work: number[]): void {
     const run = this.run;
     const { nodes: cnodes, edges } = this.compiled;
-    const work = [first];
     while (work.length > 0) {
       const i = work.pop()!;
       run.resolved++;
@@ -427,18 +437,24 @@ class Transition {
         sn.pendingIn--;
         if (taken !== null && (Array.isArray(taken) ? taken.includes(e) : taken.has(e))) sn.takenIn++;
         if (sn.status !== 'pending') continue; // a join "any" that already started
-        const cs = cnodes[s]!;
-        if (cs.joinMode === 'any') {
-          if (sn.takenIn > 0) this.enqueue(s);
-          else if (sn.pendingIn === 0) this.skip(s, work);
-          continue;
-        }
-        if (sn.pendingIn > 0) continue;
-        const runs = cs.joinMode === 'all' ? sn.takenIn > 0 : sn.takenIn === cs.incoming.length;
-        if (runs) this.enqueue(s);
-        else this.skip(s, work);
+        this.decideReady(s, work);
       }
     }
+  }
+
+  /** A pending node whose incoming edges changed: run it, skip it (onto `work`), or keep waiting. */
+  private decideReady(s: number, work: number[]): void {
+    const sn = this.run.nodes[s]!;
+    const cs = this.compiled.nodes[s]!;
+    if (cs.joinMode === 'any') {
+      if (sn.takenIn > 0) this.enqueue(s);
+      else if (sn.pendingIn === 0) this.skip(s, work);
+      return;
+    }
+    if (sn.pendingIn > 0) return;
+    const runs = cs.joinMode === 'all' ? sn.takenIn > 0 : sn.takenIn === cs.incoming.length;
+    if (runs) this.enqueue(s);
+    else this.skip(s, work);
   }
 
   private skip(i: number, work: number[]): void {
@@ -491,6 +507,89 @@ class Transition {
       this.out.push({ type: 'run.patch', patch: { status: 'waiting' } });
       this.out.push({ type: 'event', event: { type: 'run.waiting', data: {} } });
     }
+  }
+
+  // ── retries (docs/retry.md) ────────────────────────────────────────────────
+
+  /**
+   * A retry starts with the nodes it reused already resolved (their rows were written when the
+   * run was created). Its first frontier is every pending node whose incoming edges are decided,
+   * judged exactly as `propagate` judges them, so conditions and joins see the reused outputs.
+   */
+  private startAfterReuse(): void {
+    const run = this.run;
+    const work: number[] = [];
+    for (const i of this.compiled.order) {
+      const n = run.nodes[i]!;
+      if (n.status !== 'pending') continue;
+      if (this.compiled.nodes[i]!.incoming.length === 0) this.enqueue(i);
+      else this.decideReady(i, work);
+      if (work.length > 0) this.propagate(work);
+    }
+  }
+
+  /** An irreversible node in a retry's rerun set: wait for a person before its first attempt. */
+  private awaitApproval(i: number, prompt: string): void {
+    const n = this.run.nodes[i]!;
+    n.status = 'waiting';
+    this.run.waiting++;
+    this.out.push({ type: 'node.patch', node: i, patch: { status: 'waiting', prompt, waitUntil: null } });
+    this.out.push({
+      type: 'event',
+      event: { type: 'node.waiting', nodeId: this.compiled.nodes[i]!.id, data: { prompt, attempt: 0 } },
+    });
+  }
+
+  /** The decision on a retry's automatic approval: approved runs the node, rejected fails it (GATE_REJECTED). */
+  private approvalDecided(i: number, decision: GateDecision): void {
+    const run = this.run;
+    const n = run.nodes[i]!;
+    const node = this.compiled.nodes[i]!;
+    run.waiting--;
+    n.approval = null;
+    this.out.push({
+      type: 'event',
+      event: decision.approved
+        ? { type: 'gate.approved', nodeId: node.id, data: compact({ by: decision.by, comment: decision.comment }) }
+        : { type: 'gate.rejected', nodeId: node.id, data: compact({ by: decision.by, comment: decision.comment }) },
+    });
+    if (run.status === 'waiting') {
+      run.status = 'running';
+      this.out.push({ type: 'run.patch', patch: { status: 'running' } });
+    }
+    if (decision.approved) {
+      this.out.push({ type: 'node.patch', node: i, patch: { prompt: null, clearDecision: true } });
+      this.enqueue(i);
+      this.settle();
+      return;
+    }
+    const error: ErrorInfo = {
+      code: 'GATE_REJECTED',
+      message: `${decision.by} did not approve running '${node.id}' again${decision.comment ? `: ${decision.comment}` : ''}`,
+    };
+    n.status = 'failed';
+    n.error = error;
+    this.out.push({ type: 'event', event: { type: 'node.failed', nodeId: node.id, data: { error, attempt: 0 } } });
+    if (node.onError === 'continue') {
+      const output = { error: { code: error.code, message: error.message } };
+      n.output = output;
+      n.taken = unconditionalEdges(this.compiled, node);
+      this.out.push({
+        type: 'node.patch',
+        node: i,
+        patch: { status: 'failed', output, error, prompt: null, clearDecision: true, finishedAt: this.now, taken: n.taken },
+      });
+      this.resolve(i);
+      this.settle();
+      return;
+    }
+    this.out.push({
+      type: 'node.patch',
+      node: i,
+      patch: { status: 'failed', error, prompt: null, clearDecision: true, finishedAt: this.now },
+    });
+    run.resolved++;
+    this.failRun({ code: error.code, message: `node '${node.id}' failed: ${error.message}`, details: { nodeId: node.id } });
   }
 }
 

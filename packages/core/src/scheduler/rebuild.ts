@@ -19,6 +19,8 @@ export interface PersistedNodeState {
   taken: number[] | null;
   /** Attempts of this node that ended with LEASE_EXPIRED. */
   leaseLosses: number;
+  /** Retries: the prompt of the automatic approval this node needs before its first attempt. */
+  approval?: string | null;
 }
 
 export interface PersistedRunState {
@@ -43,6 +45,7 @@ export function rebuildRunState(runId: string, compiled: CompiledWorkflow, persi
     n.costUsd = p.costUsd;
     n.taken = p.taken;
     n.leaseLosses = p.leaseLosses;
+    n.approval = p.approval ?? null;
   }
   const { nodes: cnodes, edges } = compiled;
   for (let i = 0; i < run.nodes.length; i++) {

@@ -26,6 +26,11 @@ export interface NodeState {
   costUsd: number;
   /** Indexes (into `compiled.edges`) of the outgoing edges this node took once resolved. */
   taken: number[] | null;
+  /**
+   * Retries: the node must be approved before its first attempt (irreversible side effects);
+   * the prompt of that automatic gate. Null otherwise, and once decided.
+   */
+  approval: string | null;
 }
 
 /** In-memory state of a run: rebuilt from rows on recovery, never snapshotted whole. */

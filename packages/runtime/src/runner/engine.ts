@@ -22,11 +22,13 @@ import {
   TrellisError,
   toErrorInfo,
 } from '@trellis/core';
-import type { RunStore, WriteOp } from '@trellis/store';
+import type { NodeRetryInfo, NodeRunsTable, RunStore, WriteOp } from '@trellis/store';
 import { type Clock, systemClock } from '../clock.ts';
 import type {
   Engine,
   GateDecisionOutcome,
+  RetryRunRequest,
+  RetryRunResult,
   RunListQuery,
   StartRunRequest,
   StartRunResult,
@@ -40,6 +42,7 @@ import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import { Batch } from './batch.ts';
 import { HotRun } from './hot-run.ts';
 import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
+import { buildRetryRows } from './retry.ts';
 import { iso, json, nodeRowSet, runRowSet } from './rows.ts';
 import { Subscriptions } from './subscriptions.ts';
 
@@ -220,6 +223,77 @@ export class RunnerEngine implements Engine {
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
     this.feed(run, { type: 'start' });
     return { runId: id, status: 'queued', created: true };
+  }
+
+  async retryRun(req: RetryRunRequest): Promise<RetryRunResult> {
+    if (this.closed || this.stopping)
+      throw new TrellisError('SHUTTING_DOWN', 'the engine is shutting down; retry on another instance', { retryable: true });
+    await this.flushNow();
+    const original = await this.store.readRunRows(req.runId);
+    if (!original) throw new TrellisError('RUN_NOT_FOUND', `no run ${req.runId}`, { category: 'user' });
+    const o = original.run;
+    const originalPrepared = await this.prepared(o.workflow_id, o.version);
+    const version = req.latestVersion ?? o.version;
+    const target = version === o.version ? originalPrepared : await this.prepared(o.workflow_id, version);
+    const now = this.clock.now();
+    const id = randomUUID();
+    const built = await buildRetryRows({
+      newRunId: id,
+      at: iso(now),
+      original,
+      originalPrepared,
+      target,
+      targetVersion: version,
+      from: req.from,
+      versionMode: req.latestVersion === undefined ? 'same' : 'latest',
+    });
+    const timeoutMs = target.definition.settings?.timeoutMs;
+    const { runId, created } = await this.store.createRun({
+      row: {
+        id,
+        workflow_id: o.workflow_id,
+        version,
+        status: 'queued',
+        input: o.input,
+        output: null,
+        error: null,
+        cost_usd: 0,
+        created_by: req.createdBy ?? null,
+        created_at: iso(now),
+        started_at: null,
+        finished_at: null,
+        deadline_at: timeoutMs === undefined ? null : iso(now + timeoutMs),
+        last_seq: built.events.length,
+        worker_id: this.leasing && !this.leasing.execute ? null : this.workerId,
+        lease_expires_at: this.leasing?.execute ? iso(now + this.leasing.leaseMs) : null,
+        cancel_requested: 0,
+        ...built.runRow,
+      },
+      nodeIds: [],
+      events: built.events,
+      retry: { nodes: built.nodes, attempts: built.attempts },
+      ...(req.idempotencyKey === undefined ? {} : { idempotency: { scope: `retry:${o.id}`, key: req.idempotencyKey } }),
+    });
+    const summary = { retryOf: o.id, reused: built.plan.reused, costSavedUsd: built.plan.costSavedUsd };
+    if (!created) {
+      const status = (await this.store.getRunStatus(runId)) as RunStatus;
+      return { runId, status, created: false, ...summary };
+    }
+    for (const e of built.events) {
+      const ev = { seq: e.seq, runId: id, type: e.type, at: e.at, data: JSON.parse(e.data) } as RunEvent;
+      if (e.node_id !== null) ev.nodeId = e.node_id;
+      this.hub.publish(ev);
+    }
+    if (this.leasing && !this.leasing.execute) {
+      await this.leasing.store.wake(WAKE_CHANNEL, '');
+      return { runId: id, status: 'queued', created: true, ...summary };
+    }
+    const state = rebuildRunState(id, target.compiled, { status: 'queued', costUsd: 0, nodes: built.persisted });
+    const run = new HotRun(id, target, state, built.events.length, JSON.parse(o.input));
+    this.hot.set(id, run);
+    if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
+    this.feed(run, { type: 'start' });
+    return { runId: id, status: 'queued', created: true, ...summary };
   }
 
   async cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined> {
@@ -688,6 +762,7 @@ export class RunnerEngine implements Engine {
         costUsd: r?.cost_usd ?? 0,
         taken: r?.taken ? (JSON.parse(r.taken) as number[]) : null,
         leaseLosses: loaded.leaseLosses.get(cn.id) ?? 0,
+        approval: approvalOf(r),
       };
     });
     const state = rebuildRunState(runId, prepared.compiled, {
@@ -768,6 +843,12 @@ export class RunnerEngine implements Engine {
       if (run) this.feed(run, { type: 'run.deadline' });
     }
   }
+}
+
+/** A retry's automatic approval still to be given before the node's first attempt (docs/retry.md). */
+function approvalOf(r: NodeRunsTable | undefined): string | null {
+  if (!r?.retry_info || r.attempt > 0) return null;
+  return (JSON.parse(r.retry_info) as NodeRetryInfo).approvalRequired ?? null;
 }
 
 function toEvent(runId: string, seq: number, at: string, d: EventDraft): RunEvent {

@@ -105,6 +105,12 @@ const USER_ERROR_STATUS: Record<string, number> = {
   NOT_FOUND: 404,
   AGENT_NOT_FOUND: 404,
   TOOL_NOT_FOUND: 404,
+  // Retries (docs/retry.md)
+  RUN_NOT_FOUND: 404,
+  RUN_NOT_FINISHED: 409,
+  NOTHING_TO_RERUN: 409,
+  WORKFLOW_DELETED: 409,
+  RETRY_UNKNOWN_NODE: 422,
 };
 
 /** Fastify's client-error codes we know how to name. */

@@ -1,6 +1,6 @@
 /** Runs: start (idempotent), history, the run record, cancel, and human-gate decisions (SPEC §4). */
 import { TrellisError } from '@trellis/core';
-import { getVersion, triggersOfRuns } from '@trellis/store';
+import { getVersion, getWorkflow, triggersOfRuns } from '@trellis/store';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
@@ -10,6 +10,8 @@ import {
   decisionBody,
   decisionResultSchema,
   gateParams,
+  retriedRunSchema,
+  retryRunBody,
   runRecordSchema,
   runSummarySchema,
   startedRunSchema,
@@ -133,6 +135,60 @@ export function runRoutes(api: Api): void {
       if (!r) throw new HttpProblem('NOT_FOUND', `no run '${run!.id}'`);
       reply.code(202);
       return { id: run!.id, status: r.status };
+    },
+  });
+
+  api.route({
+    method: 'POST',
+    path: '/workflow_runs/:id/retry',
+    operationId: 'retryRun',
+    summary: 'Retry a finished run as a new run that reuses what succeeded (201); see docs/retry.md',
+    tags: ['runs'],
+    access: { kind: 'run', role: 'runner', runId: byId },
+    params: idParams,
+    body: retryRunBody,
+    headers: [{ name: 'Idempotency-Key', description: 'Retry-safe: one retry per key and run (printable ASCII, ≤ 200).' }],
+    responses: {
+      200: { description: 'the retry an earlier request with this key created', schema: retriedRunSchema },
+      201: { description: 'the retry, started', schema: retriedRunSchema },
+      409: {
+        description: 'RUN_NOT_FINISHED (the run is still going), NOTHING_TO_RERUN (every node would be reused), WORKFLOW_DELETED',
+      },
+      422: { description: "RETRY_UNKNOWN_NODE: 'from' names a node the workflow does not have" },
+    },
+    handler: async ({ run, body, principal, req, reply }) => {
+      const w = await getWorkflow(ctx.db, run!.workflowId);
+      if (!w || w.deletedAt !== null)
+        throw new TrellisError(
+          'WORKFLOW_DELETED',
+          `workflow '${run!.workflowId}' was deleted; its runs stay readable but cannot be retried`,
+          { category: 'user' },
+        );
+      const engine = engineOf(ctx);
+      assertAcceptingWork(ctx);
+      const rawKey = req.headers['idempotency-key'];
+      const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
+        throw new HttpProblem('BAD_REQUEST', 'Idempotency-Key must be 1–200 printable ASCII characters');
+      const r = await engine.retryRun({
+        runId: run!.id,
+        ...(body.from !== undefined ? { from: body.from } : {}),
+        ...(body.version === 'latest' ? { latestVersion: w.latestVersion } : {}),
+        createdBy: principal.name,
+        ...(key !== undefined ? { idempotencyKey: key } : {}),
+      });
+      const rec = await engine.getRun(r.runId);
+      reply.code(r.created ? 201 : 200).header('location', `/api/v1/workflow_runs/${r.runId}`);
+      return {
+        id: r.runId,
+        status: r.status,
+        retryOf: r.retryOf,
+        workflowId: w.id,
+        version: rec?.version ?? w.latestVersion,
+        reused: r.reused,
+        costSavedUsd: r.costSavedUsd,
+        created: r.created,
+      };
     },
   });
 

@@ -30,6 +30,7 @@ const attemptSchema = z.object({
   error: errorInfoSchema.optional(),
   costUsd: z.number().optional(),
   usage: z.object({ inputTokens: z.number().optional(), outputTokens: z.number().optional() }).optional(),
+  reusedFrom: z.string().optional().describe('Copied by a retry from this run.'),
 });
 
 const nodeRunSchema = z.object({
@@ -43,6 +44,14 @@ const nodeRunSchema = z.object({
   prompt: z.string().optional(),
   nextAttemptAt: z.string().optional(),
   attempts: z.array(attemptSchema),
+  reusedFrom: z.string().optional().describe('Retries: not executed; output and attempts come from this run.'),
+  costSavedUsd: z.number().optional().describe('Retries: what executing the node again would have cost.'),
+  notReused: z.string().optional().describe('Retries: why the node runs again instead of being reused.'),
+  reuseNote: z.string().optional().describe('Retries: a remark on a reused node (an irreversible effect that stands).'),
+  approvalRequired: z
+    .string()
+    .optional()
+    .describe('Retries: the node has irreversible side effects and runs again only once approved; why.'),
 });
 
 export const runSummarySchema = z.object({
@@ -58,12 +67,42 @@ export const runSummarySchema = z.object({
   finishedAt: z.string().nullable(),
   lastSeq: z.number().int(),
   trigger: runTriggerSchema.optional(),
+  retryOf: z.string().nullable().describe('The run this one retries.'),
+  costSavedUsd: z.number().describe('What reusing earlier results saved; `costUsd` counts only what ran.'),
 });
 
 export const runRecordSchema = runSummarySchema.extend({
   input: z.unknown(),
   output: z.unknown(),
+  retries: z.array(z.string()).describe('Retries of this run, oldest first.'),
   nodes: z.record(z.string(), nodeRunSchema),
+});
+
+export const retryRunBody = z
+  .object({
+    from: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Nodes to run again, with everything downstream of them. Default: the failed and cancelled nodes.'),
+    version: z
+      .enum(['same', 'latest'])
+      .default('same')
+      .describe('"latest": run the newest version, reusing a node only if it and everything upstream of it are unchanged.'),
+  })
+  .strict()
+  .default({ version: 'same' });
+
+export const retriedRunSchema = z.object({
+  id: z.string(),
+  status: runStatusSchema,
+  retryOf: z.string(),
+  workflowId: z.string(),
+  version: z.number().int(),
+  reused: z.number().int().describe('Nodes reused instead of executed.'),
+  costSavedUsd: z.number(),
+  created: z.boolean().describe('False when the Idempotency-Key matched an earlier retry of this run.'),
 });
 
 export const cancelResultSchema = z.object({ id: z.string(), status: runStatusSchema });

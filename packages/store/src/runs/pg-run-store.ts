@@ -25,7 +25,7 @@ import {
   type Subscription,
 } from './lease-store.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
-import type { LoadedRun, NewRun, RunListPage, RunStore, WriteOp } from './run-store.ts';
+import type { LoadedRun, NewRun, RunListPage, RunRows, RunStore, WriteOp } from './run-store.ts';
 
 const RUN_COLUMNS = [
   'id',
@@ -153,6 +153,34 @@ export function batchSql(ops: readonly WriteOp[]): string[] {
   return out;
 }
 
+const RETRY_NODE_COLUMNS = [
+  'run_id',
+  'node_id',
+  'status',
+  'attempt',
+  'input',
+  'output',
+  'error',
+  'cost_usd',
+  'started_at',
+  'finished_at',
+  'taken',
+  'reused_from',
+  'retry_info',
+] as const satisfies readonly (keyof NodeRunsTable)[];
+
+/** A retry's statements: the link on the run row, its prewritten node rows and copied attempts. */
+function retrySql(run: NewRun): string[] {
+  if (!run.retry) return [];
+  const r = run.row;
+  const out = [
+    `update runs set retry_of = ${literal(r.retry_of ?? null)}, retry_info = ${literal(r.retry_info ?? null)} where id = ${literal(r.id)}`,
+  ];
+  if (run.retry.nodes.length) out.push(insertSql('node_runs', RETRY_NODE_COLUMNS, run.retry.nodes));
+  if (run.retry.attempts.length) out.push(insertSql('attempts', [...ATTEMPT_COLUMNS, 'reused_from'], run.retry.attempts));
+  return out;
+}
+
 function notifySql(notify: readonly Notification[]): string[] {
   return notify.map((n) => {
     checkNotification(n);
@@ -243,6 +271,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
             `insert into node_runs (run_id, node_id, status, attempt, cost_usd) select ${literal(r.id)}, n, 'pending', 0, 0 from unnest(array[${run.nodeIds.map(literal).join(', ')}]::text[]) as n`,
           ]
         : []),
+      ...retrySql(run),
       ...(run.events.length ? [insertSql('events', EVENT_COLUMNS, run.events)] : []),
     ];
     if (!run.idempotency) {
@@ -336,16 +365,34 @@ export class PgRunStore implements RunStore, RunLeaseStore {
 
   async getRunRecord(runId: string): Promise<RunRecord | undefined> {
     const id = literal(runId);
-    const [runs, nodes, attempts, last] = await this.multi([
+    const [runs, nodes, attempts, last, retries] = await this.multi([
       `select * from runs where id = ${id}`,
       `select * from node_runs where run_id = ${id}`,
       `select * from attempts where run_id = ${id}`,
       `select coalesce(max(seq), 0) as n from events where run_id = ${id}`,
+      `select id from runs where retry_of = ${id} order by created_at, id`,
     ]);
     const run = runs?.rows[0] as RunsTable | undefined;
     if (!run) return undefined;
     run.last_seq = Number(last?.rows[0]?.n ?? 0);
-    return toRunRecord(run, (nodes?.rows ?? []) as NodeRunsTable[], (attempts?.rows ?? []) as AttemptsTable[]);
+    return toRunRecord(
+      run,
+      (nodes?.rows ?? []) as NodeRunsTable[],
+      (attempts?.rows ?? []) as AttemptsTable[],
+      ((retries?.rows ?? []) as { id: string }[]).map((r) => r.id),
+    );
+  }
+
+  async readRunRows(runId: string): Promise<RunRows | undefined> {
+    const id = literal(runId);
+    const [runs, nodes, attempts] = await this.multi([
+      `select * from runs where id = ${id}`,
+      `select * from node_runs where run_id = ${id}`,
+      `select * from attempts where run_id = ${id}`,
+    ]);
+    const run = runs?.rows[0] as RunsTable | undefined;
+    if (!run) return undefined;
+    return { run, nodes: (nodes?.rows ?? []) as NodeRunsTable[], attempts: (attempts?.rows ?? []) as AttemptsTable[] };
   }
 
   async listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage> {

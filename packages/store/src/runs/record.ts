@@ -9,7 +9,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '@trellis/core';
-import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
+import type { AttemptsTable, EventsTable, NodeRetryInfo, NodeRunsTable, RunRetryInfo, RunsTable } from '../tables.ts';
 
 export function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
@@ -28,10 +28,12 @@ export function toRunSummary(r: RunsTable): RunSummary {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     lastSeq: r.last_seq,
+    retryOf: r.retry_of ?? null,
+    costSavedUsd: r.retry_info ? (JSON.parse(r.retry_info) as RunRetryInfo).costSavedUsd : 0,
   };
 }
 
-export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: AttemptsTable[]): RunRecord {
+export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: AttemptsTable[], retries: string[] = []): RunRecord {
   const byNode = new Map<string, AttemptRecord[]>();
   for (const a of attempts) {
     const rec: AttemptRecord = {
@@ -43,6 +45,7 @@ export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: Atte
     if (a.error !== null) rec.error = JSON.parse(a.error) as ErrorInfo;
     if (a.cost_usd > 0) rec.costUsd = a.cost_usd;
     if (a.usage !== null) rec.usage = JSON.parse(a.usage) as NonNullable<AttemptRecord['usage']>;
+    if (a.reused_from) rec.reusedFrom = a.reused_from;
     const list = byNode.get(a.node_id);
     if (list) list.push(rec);
     else byNode.set(a.node_id, [rec]);
@@ -61,9 +64,17 @@ export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: Atte
     };
     if (n.prompt !== null) rec.prompt = n.prompt;
     if (n.next_attempt_at !== null) rec.nextAttemptAt = n.next_attempt_at;
+    if (n.reused_from) rec.reusedFrom = n.reused_from;
+    if (n.retry_info) {
+      const info = JSON.parse(n.retry_info) as NodeRetryInfo;
+      if (info.costSavedUsd !== undefined) rec.costSavedUsd = info.costSavedUsd;
+      if (info.notReused !== undefined) rec.notReused = info.notReused;
+      if (info.reuseNote !== undefined) rec.reuseNote = info.reuseNote;
+      if (info.approvalRequired !== undefined) rec.approvalRequired = info.approvalRequired;
+    }
     out[n.node_id] = rec;
   }
-  return { ...toRunSummary(r), input: parseJson(r.input), output: parseJson(r.output), nodes: out };
+  return { ...toRunSummary(r), input: parseJson(r.input), output: parseJson(r.output), retries, nodes: out };
 }
 
 export function toRunEvent(e: EventsTable): RunEvent {

@@ -10,7 +10,7 @@ import type { SqliteHandle } from '../sqlite.ts';
 import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
 import { InvalidCursorError } from './errors.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
-import type { LoadedRun, NewRun, RunListPage, RunStore, WriteOp } from './run-store.ts';
+import type { LoadedRun, NewRun, RunListPage, RunRows, RunStore, WriteOp } from './run-store.ts';
 
 type Stmt = BetterSqlite3.Statement;
 
@@ -137,8 +137,8 @@ export class SqliteRunStore implements RunStore {
       const r = run.row;
       this.raw
         .prepare(
-          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.id,
@@ -158,7 +158,10 @@ export class SqliteRunStore implements RunStore {
           r.worker_id,
           r.lease_expires_at,
           r.cancel_requested,
+          r.retry_of ?? null,
+          r.retry_info ?? null,
         );
+      if (run.retry) this.insertRetryRows(run.retry.nodes, run.retry.attempts);
       const insNode = this.raw.prepare(
         "insert into node_runs (run_id, node_id, status, attempt, cost_usd) values (?, ?, 'pending', 0, 0)",
       );
@@ -167,6 +170,58 @@ export class SqliteRunStore implements RunStore {
       return { runId: r.id, created: true };
     });
     return tx.immediate();
+  }
+
+  /** A retry's node rows and copied attempts (inside createRun's transaction). */
+  private insertRetryRows(nodes: NodeRunsTable[], attempts: AttemptsTable[]): void {
+    const insNode = this.raw.prepare(
+      `insert into node_runs (run_id, node_id, status, attempt, input, output, error, cost_usd, started_at, finished_at, taken, reused_from, retry_info)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const n of nodes) {
+      insNode.run(
+        n.run_id,
+        n.node_id,
+        n.status,
+        n.attempt,
+        n.input,
+        n.output,
+        n.error,
+        n.cost_usd,
+        n.started_at,
+        n.finished_at,
+        n.taken,
+        n.reused_from ?? null,
+        n.retry_info ?? null,
+      );
+    }
+    const insAttempt = this.raw.prepare(
+      'insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at, reused_from) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    for (const a of attempts) {
+      insAttempt.run(
+        a.run_id,
+        a.node_id,
+        a.attempt,
+        a.status,
+        a.started_at,
+        a.finished_at,
+        a.error,
+        a.cost_usd,
+        a.usage,
+        a.worker_id,
+        a.lease_expires_at,
+        a.reused_from ?? null,
+      );
+    }
+  }
+
+  async readRunRows(runId: string): Promise<RunRows | undefined> {
+    const run = this.raw.prepare('select * from runs where id = ?').get(runId) as RunsTable | undefined;
+    if (!run) return undefined;
+    const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
+    const attempts = this.raw.prepare('select * from attempts where run_id = ?').all(runId) as AttemptsTable[];
+    return { run, nodes, attempts };
   }
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {
@@ -237,7 +292,11 @@ export class SqliteRunStore implements RunStore {
     run.last_seq = this.lastSeq(runId);
     const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
     const attempts = this.raw.prepare('select * from attempts where run_id = ?').all(runId) as AttemptsTable[];
-    return toRunRecord(run, nodes, attempts);
+    const retries = this.raw
+      .prepare('select id from runs where retry_of = ? order by created_at, id')
+      .pluck()
+      .all(runId) as string[];
+    return toRunRecord(run, nodes, attempts, retries);
   }
 
   async listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage> {

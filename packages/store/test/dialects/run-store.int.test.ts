@@ -116,6 +116,73 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     await store.close();
   });
 
+  it('a retry is created with its prewritten node rows and copied attempts; both records link', async () => {
+    await store.runs.createRun(newRun('orig', wf, { status: 'failed' }));
+    await store.runs.commit([
+      { op: 'node', runId: 'orig', nodeId: 'a', set: { status: 'succeeded', attempt: 1, output: '{"v":1}', cost_usd: 0.5 } },
+      {
+        op: 'attempt.insert',
+        row: {
+          run_id: 'orig',
+          node_id: 'a',
+          attempt: 1,
+          status: 'succeeded',
+          started_at: T0,
+          finished_at: at(5),
+          error: null,
+          cost_usd: 0.5,
+          usage: null,
+          worker_id: 'w1',
+          lease_expires_at: null,
+        },
+      },
+    ]);
+    const rows = await store.runs.readRunRows('orig');
+    expect(rows?.attempts).toHaveLength(1);
+    const retry = newRun('again', wf, {
+      created_at: at(10),
+      retry_of: 'orig',
+      retry_info: JSON.stringify({ version: 'same', fromVersion: 1, costSavedUsd: 0.5 }),
+    });
+    const base = rows!.nodes.find((n) => n.node_id === 'a')!;
+    await store.runs.createRun({
+      ...retry,
+      nodeIds: [],
+      retry: {
+        nodes: [
+          { ...base, run_id: 'again', cost_usd: 0, reused_from: 'orig', retry_info: JSON.stringify({ costSavedUsd: 0.5 }) },
+          {
+            ...base,
+            run_id: 'again',
+            node_id: 'b',
+            status: 'pending',
+            attempt: 0,
+            output: null,
+            cost_usd: 0,
+            retry_info: JSON.stringify({ notReused: "'b' failed in run orig", approvalRequired: 'approve?' }),
+          },
+        ],
+        attempts: rows!.attempts.map((a) => ({ ...a, run_id: 'again', worker_id: null, reused_from: 'orig' })),
+      },
+    });
+    const rec = await store.runs.getRunRecord('again');
+    expect(rec).toMatchObject({ retryOf: 'orig', costSavedUsd: 0.5, retries: [] });
+    expect(rec!.nodes.a).toMatchObject({
+      status: 'succeeded',
+      reusedFrom: 'orig',
+      costUsd: 0,
+      costSavedUsd: 0.5,
+      output: { v: 1 },
+    });
+    expect(rec!.nodes.a!.attempts).toEqual([
+      { attempt: 1, status: 'succeeded', startedAt: T0, finishedAt: at(5), costUsd: 0.5, reusedFrom: 'orig' },
+    ]);
+    expect(rec!.nodes.b).toMatchObject({ status: 'pending', notReused: "'b' failed in run orig", approvalRequired: 'approve?' });
+    expect((await store.runs.getRunRecord('orig'))!.retries).toEqual(['again']);
+    const page = await store.runs.listRuns({ workflowId: wf, limit: 10 });
+    expect(page.runs.find((r) => r.id === 'again')).toMatchObject({ retryOf: 'orig', costSavedUsd: 0.5 });
+  });
+
   it('creates a run with its nodes and first events, and an idempotency key returns the same run', async () => {
     const first = await store.runs.createRun(newRun('r1', wf, {}, { scope: 'alice', key: 'k1' }));
     expect(first).toEqual({ runId: 'r1', created: true });

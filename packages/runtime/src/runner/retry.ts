@@ -1,0 +1,261 @@
+/**
+ * Retries (docs/retry.md): turning a finished run into the rows of a new run that reuses what
+ * already succeeded. Reuse is a copy, not a replay: the reused nodes' rows (output, attempts,
+ * taken edges) and their `node.reused` events are written with the new run, in the
+ * transaction that creates it, and the scheduler starts from those resolved nodes.
+ */
+import {
+  type ErrorInfo,
+  type NodeStatus,
+  type OriginalNode,
+  type PersistedNodeState,
+  planRetry,
+  type RetryPlan,
+  TrellisError,
+} from '@trellis/core';
+import type { AttemptsTable, EventsTable, NodeRetryInfo, NodeRunsTable, RunRetryInfo, RunRows, RunsTable } from '@trellis/store';
+import type { PreparedWorkflow } from '../prepared.ts';
+
+export interface RetryRows {
+  runRow: Pick<RunsTable, 'retry_of' | 'retry_info'>;
+  nodes: NodeRunsTable[];
+  attempts: AttemptsTable[];
+  /** run.queued then one node.reused per reused node, seq 1…n. */
+  events: EventsTable[];
+  /** The new run's node states as the scheduler rebuilds them, by node index. */
+  persisted: PersistedNodeState[];
+  plan: RetryPlan;
+}
+
+export interface RetryBuildInput {
+  newRunId: string;
+  at: string;
+  original: RunRows;
+  originalPrepared: PreparedWorkflow;
+  target: PreparedWorkflow;
+  targetVersion: number;
+  from?: readonly string[] | undefined;
+  versionMode: 'same' | 'latest';
+}
+
+const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows> {
+  const { original, originalPrepared, target, newRunId, at } = input;
+  const orun = original.run;
+  if (!FINISHED.has(orun.status)) {
+    throw new TrellisError(
+      'RUN_NOT_FINISHED',
+      `run ${orun.id} is ${orun.status}; only a succeeded, failed or cancelled run can be retried (cancel it first)`,
+      { category: 'user' },
+    );
+  }
+  const rowsById = new Map(original.nodes.map((n) => [n.node_id, n]));
+  const originalNodes = new Map<string, OriginalNode>();
+  for (const n of original.nodes) {
+    const info = n.retry_info ? (JSON.parse(n.retry_info) as NodeRetryInfo) : {};
+    originalNodes.set(n.node_id, {
+      status: n.status as NodeStatus,
+      attempt: n.attempt,
+      costUsd: n.cost_usd,
+      reusedFrom: n.reused_from ?? null,
+      costSavedUsd: info.costSavedUsd ?? 0,
+      approvalRequired: info.approvalRequired !== undefined,
+    });
+  }
+  const result = planRetry({
+    originalRunId: orun.id,
+    original: originalPrepared.compiled,
+    originalVersion: orun.version,
+    originalNodes,
+    target: target.compiled,
+    targetVersion: input.targetVersion,
+    from: input.from,
+  });
+  if (!result.ok) throw planError(result.error);
+  const { plan } = result;
+
+  const attemptsByNode = new Map<string, AttemptsTable[]>();
+  for (const a of original.attempts) {
+    const list = attemptsByNode.get(a.node_id);
+    if (list) list.push(a);
+    else attemptsByNode.set(a.node_id, [a]);
+  }
+
+  const compiled = target.compiled;
+  const context = JSON.parse(orun.input) as unknown;
+  const outputs = new Map<string, unknown>();
+  const nodes: NodeRunsTable[] = [];
+  const attempts: AttemptsTable[] = [];
+  const events: EventsTable[] = [
+    {
+      run_id: newRunId,
+      seq: 1,
+      type: 'run.queued',
+      node_id: null,
+      at,
+      data: JSON.stringify({ workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id }),
+    },
+  ];
+  const persisted: PersistedNodeState[] = new Array(compiled.nodes.length);
+  const sameVersion = originalPrepared === target;
+
+  for (const i of compiled.order) {
+    const cn = compiled.nodes[i]!;
+    const p = plan.nodes[i]!;
+    if (p.kind === 'run') {
+      const info: NodeRetryInfo = { notReused: p.reason };
+      if (p.approval !== null) info.approvalRequired = p.approval;
+      nodes.push(pendingRow(newRunId, cn.id, info));
+      persisted[i] = pendingState(p.approval);
+      continue;
+    }
+    const row = rowsById.get(cn.id)!;
+    const output = row.output === null ? null : (JSON.parse(row.output) as unknown);
+    outputs.set(cn.id, output);
+    const taken = sameVersion
+      ? row.taken === null
+        ? []
+        : (JSON.parse(row.taken) as number[])
+      : await takenAcrossVersions(i, row, output, context, outputs, originalPrepared, target);
+    const info: NodeRetryInfo = { costSavedUsd: p.costSavedUsd };
+    if (p.note !== null) info.reuseNote = p.note;
+    nodes.push({
+      run_id: newRunId,
+      node_id: cn.id,
+      status: 'succeeded',
+      attempt: row.attempt,
+      input: row.input,
+      output: row.output,
+      error: null,
+      cost_usd: 0,
+      started_at: row.started_at,
+      finished_at: row.finished_at,
+      next_attempt_at: null,
+      prompt: null,
+      wait_until: null,
+      remote_ref: null,
+      decision: null,
+      taken: JSON.stringify(taken),
+      reused_from: p.reusedFrom,
+      retry_info: JSON.stringify(info),
+    });
+    for (const a of attemptsByNode.get(cn.id) ?? []) {
+      attempts.push({
+        ...a,
+        run_id: newRunId,
+        worker_id: null,
+        lease_expires_at: null,
+        reused_from: a.reused_from ?? p.reusedFrom,
+      });
+    }
+    const data: Record<string, unknown> = { reusedFrom: p.reusedFrom, output, costSavedUsd: p.costSavedUsd };
+    if (p.note !== null) data.note = p.note;
+    events.push({
+      run_id: newRunId,
+      seq: events.length + 1,
+      type: 'node.reused',
+      node_id: cn.id,
+      at,
+      data: JSON.stringify(data),
+    });
+    persisted[i] = {
+      status: 'succeeded',
+      attempt: row.attempt,
+      output,
+      error: null,
+      costUsd: 0,
+      taken,
+      leaseLosses: 0,
+    };
+  }
+
+  const retryInfo: RunRetryInfo = { version: input.versionMode, fromVersion: orun.version, costSavedUsd: plan.costSavedUsd };
+  if (input.from !== undefined) retryInfo.from = [...input.from];
+  return {
+    runRow: { retry_of: orun.id, retry_info: JSON.stringify(retryInfo) },
+    nodes,
+    attempts,
+    events,
+    persisted,
+    plan,
+  };
+}
+
+function planError(e: ErrorInfo): TrellisError {
+  return new TrellisError(e.code, e.message, { category: 'user', ...(e.details === undefined ? {} : { details: e.details }) });
+}
+
+function pendingRow(runId: string, nodeId: string, info: NodeRetryInfo): NodeRunsTable {
+  return {
+    run_id: runId,
+    node_id: nodeId,
+    status: 'pending',
+    attempt: 0,
+    input: null,
+    output: null,
+    error: null,
+    cost_usd: 0,
+    started_at: null,
+    finished_at: null,
+    next_attempt_at: null,
+    prompt: null,
+    wait_until: null,
+    remote_ref: null,
+    decision: null,
+    taken: null,
+    reused_from: null,
+    retry_info: JSON.stringify(info),
+  };
+}
+
+function pendingState(approval: string | null): PersistedNodeState {
+  return { status: 'pending', attempt: 0, output: undefined, error: null, costUsd: 0, taken: null, leaseLosses: 0, approval };
+}
+
+/**
+ * The outgoing edges a reused node takes in another version: an edge that exists unchanged in
+ * the original version is taken as it was; a new or changed edge is decided now, from the
+ * reused outputs (as the engine decides edges when a node finishes).
+ */
+async function takenAcrossVersions(
+  i: number,
+  row: NodeRunsTable,
+  output: unknown,
+  context: unknown,
+  outputs: ReadonlyMap<string, unknown>,
+  originalPrepared: PreparedWorkflow,
+  target: PreparedWorkflow,
+): Promise<number[]> {
+  const oc = originalPrepared.compiled;
+  const tc = target.compiled;
+  const cn = tc.nodes[i]!;
+  const origTaken = new Set(row.taken === null ? [] : (JSON.parse(row.taken) as number[]));
+  const oi = oc.indexById.get(cn.id)!;
+  const taken: number[] = [];
+  for (const e of cn.outgoing) {
+    const edge = tc.edges[e]!;
+    const toId = tc.nodes[edge.to]!.id;
+    const same = oc.nodes[oi]!.outgoing.find(
+      (oe) => oc.nodes[oc.edges[oe]!.to]!.id === toId && oc.edges[oe]!.condition === edge.condition,
+    );
+    if (same !== undefined) {
+      if (origTaken.has(same)) taken.push(e);
+      continue;
+    }
+    const cond = target.conditions[e];
+    if (!cond) {
+      taken.push(e);
+      continue;
+    }
+    const scope: Record<string, unknown> = { context };
+    for (const v of target.conditionVariables[e]!) if (v !== 'context') scope[v] = outputs.get(v) ?? null;
+    scope[cn.id] = output;
+    try {
+      if ((await cond.evaluate(scope)) === true) taken.push(e);
+    } catch {
+      // A condition that fails to evaluate takes no edge, as when the node finishes.
+    }
+  }
+  return taken;
+}
