@@ -36,8 +36,14 @@ export interface ExecutorContext {
   readonly logger: ExecutorLogger;
   /** Adds cost to this attempt (may be called several times). */
   reportCost(cost: CostReport): void;
-  /** Renders a `{{ }}` template against `scope`. */
+  /** Renders a `{{ }}` template against `scope` (in the engine's expression sandbox). */
   renderTemplate(template: string): Promise<string>;
+  /**
+   * Evaluates a JSONata expression in the engine's expression sandbox, against `scope` unless
+   * another is given (e.g. with per-item variables). Rejects with TrellisError EXPRESSION_ERROR.
+   * Executors never evaluate a definition's expressions themselves.
+   */
+  evaluate(source: string, scope?: Readonly<Record<string, unknown>>): Promise<unknown>;
   /**
    * A reference to remote work stored by an earlier call of `saveRemoteRef` for this node
    * (e.g. an A2A task id), so that a restarted worker re-attaches instead of sending twice.

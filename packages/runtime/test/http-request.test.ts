@@ -20,6 +20,7 @@ function context(overrides: Partial<ExecutorContext> = {}): ExecutorContext {
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     reportCost: (c) => costs.push(c),
     renderTemplate: async (t) => t,
+    evaluate: async () => undefined,
     remoteRef: undefined,
     saveRemoteRef: async () => {},
     decision: undefined,

@@ -1,5 +1,5 @@
 /** Builds real executor contexts for tests: a real AbortController, a remoteRef store, cost capture. */
-import type { CostReport, ExecutorContext, GateDecision, NodeDefinition } from '@trellis/core';
+import { type CostReport, type ExecutorContext, type GateDecision, inProcessEvaluator, type NodeDefinition } from '@trellis/core';
 
 export interface TestContext extends ExecutorContext {
   readonly controller: AbortController;
@@ -38,6 +38,8 @@ export function makeContext(options: ContextOptions): TestContext {
       t.replace(/\{\{\s*\$context\.([A-Za-z_]+)\s*\}\}/g, (_m, k: string) =>
         String((options.scope?.context as Record<string, unknown>)?.[k] ?? ''),
       ),
+    evaluate: async (source, scope) =>
+      (await inProcessEvaluator.evaluate([{ source, scope: (scope ?? options.scope ?? {}) as Record<string, unknown> }]))[0],
     remoteRef: options.remoteRef,
     saveRemoteRef: async (ref) => {
       savedRefs.push(ref);

@@ -17,8 +17,8 @@
  * values as immutable.
  */
 import { TrellisError } from '../errors.ts';
+import { type EvaluationRequest, type ExpressionEvaluator, inProcessEvaluator } from './evaluator.ts';
 import { compileExpression, type PreparedExpression } from './expression.ts';
-import type { ExpressionLimits } from './limits.ts';
 import { type PathReference, parsePathReference, walkPath } from './path-reference.ts';
 import { hasTemplate, splitTemplate } from './template.ts';
 
@@ -36,7 +36,12 @@ type Node =
 export interface PreparedBindings {
   /** True when resolving needs no JSONata (only literals and plain references). */
   readonly direct: boolean;
-  resolve(scope: Record<string, unknown>, limits?: Partial<ExpressionLimits>): Promise<unknown>;
+  /**
+   * Resolves against `scope`. References resolve here; every `{{ }}` expression of the value
+   * goes to `evaluator` in one call (the runtime's sandbox: one message per node). Without an
+   * evaluator, expressions run in process (trusted use only).
+   */
+  resolve(scope: Record<string, unknown>, evaluator?: ExpressionEvaluator): Promise<unknown>;
 }
 
 /** A binding string, classified. The compiler and `prepareBindings` share this. */
@@ -109,7 +114,12 @@ export function prepareBindings(value: unknown): PreparedBindings {
             return Promise.reject(err);
           }
         }
-      : (scope, limits) => resolveNode(root, scope, limits),
+      : async (scope, evaluator = inProcessEvaluator) => {
+          const requests: EvaluationRequest[] = [];
+          collect(root, scope, requests);
+          const values = await evaluator.evaluate(requests);
+          return assemble(root, scope, values, { next: 0 });
+        },
   };
 }
 
@@ -117,22 +127,29 @@ export function prepareBindings(value: unknown): PreparedBindings {
 export function resolveBindings(
   value: unknown,
   scope: Record<string, unknown>,
-  limits?: Partial<ExpressionLimits>,
+  evaluator?: ExpressionEvaluator,
 ): Promise<unknown> {
-  return prepareBindings(value).resolve(scope, limits);
+  return prepareBindings(value).resolve(scope, evaluator);
 }
 
-/** Renders a template (`message`, `prompt`) to text; a string without `{{` is returned as is. */
+/**
+ * Renders a template (`message`, `prompt`) to text; a string without `{{` is returned as is.
+ * Its expressions go to `evaluator` in one call (in process without one: trusted use only).
+ */
 export async function renderTemplate(
   template: string,
   scope: Record<string, unknown>,
-  limits?: Partial<ExpressionLimits>,
+  evaluator: ExpressionEvaluator = inProcessEvaluator,
 ): Promise<string> {
   const c = classifyBindingString(template);
   if (c.kind === 'literal' || c.kind === 'reference') return template;
   if (c.kind === 'invalid') throw new TrellisError('EXPRESSION_SYNTAX', c.message, { category: 'user' });
+  const requests: EvaluationRequest[] = [];
+  for (const p of c.parts) if (p.kind === 'expr') requests.push({ source: p.source, scope });
+  const values = await evaluator.evaluate(requests);
   let out = '';
-  for (const p of c.parts) out += p.kind === 'text' ? p.text : toText(await compileExpression(p.source).evaluate(scope, limits));
+  let next = 0;
+  for (const p of c.parts) out += p.kind === 'text' ? p.text : toText(values[next++]);
   return out;
 }
 
@@ -161,34 +178,48 @@ function resolveDirect(n: Node, scope: Record<string, unknown>): unknown {
   }
 }
 
-async function resolveNode(
-  n: Node,
-  scope: Record<string, unknown>,
-  limits: Partial<ExpressionLimits> | undefined,
-): Promise<unknown> {
+/** The expressions of a prepared value, in the order `assemble` consumes their values. */
+function collect(n: Node, scope: Record<string, unknown>, into: EvaluationRequest[]): void {
+  switch (n.k) {
+    case 'lit':
+    case 'ref':
+      return;
+    case 'expr':
+      into.push({ source: n.expr.source, scope });
+      return;
+    case 'text':
+      for (const p of n.parts) if (typeof p !== 'string') into.push({ source: p.source, scope });
+      return;
+    case 'arr':
+      for (const x of n.items) collect(x, scope, into);
+      return;
+    case 'obj':
+      for (const v of n.values) collect(v, scope, into);
+      return;
+  }
+}
+
+function assemble(n: Node, scope: Record<string, unknown>, values: unknown[], cursor: { next: number }): unknown {
   switch (n.k) {
     case 'lit':
       return n.v;
     case 'ref':
       return lookup(n.ref, scope);
     case 'expr': {
-      const v = await n.expr.evaluate(scope, limits);
+      const v = values[cursor.next++];
       return v === undefined ? null : v;
     }
     case 'text': {
       let out = '';
-      for (const p of n.parts) out += typeof p === 'string' ? p : toText(await p.evaluate(scope, limits));
+      for (const p of n.parts) out += typeof p === 'string' ? p : toText(values[cursor.next++]);
       return out;
     }
-    case 'arr': {
-      const out: unknown[] = [];
-      for (const x of n.items) out.push(await resolveNode(x, scope, limits));
-      return out;
-    }
+    case 'arr':
+      return n.items.map((x) => assemble(x, scope, values, cursor));
     case 'obj': {
       const out: Record<string, unknown> = {};
       for (let i = 0; i < n.keys.length; i++)
-        setKey(out, n.keys[i] as string, await resolveNode(n.values[i] as Node, scope, limits));
+        setKey(out, n.keys[i] as string, assemble(n.values[i] as Node, scope, values, cursor));
       return out;
     }
   }

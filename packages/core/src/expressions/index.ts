@@ -8,6 +8,7 @@ export {
   resolveBindings,
 } from './bindings.ts';
 export { CONTEXT_VARIABLE, isReservedName, JSONATA_BUILTINS } from './builtins.ts';
+export { type EvaluationRequest, type ExpressionEvaluator, inProcessEvaluator } from './evaluator.ts';
 export {
   clearExpressionCache,
   compileExpression,

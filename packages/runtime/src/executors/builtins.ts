@@ -1,14 +1,15 @@
 /**
  * Built-in executors for the node types the engine runs itself: transform, condition,
- * parallel, join and human_gate. They are pure computations (or a durable wait) with no I/O.
+ * parallel, join and human_gate. They are pure computations (or a durable wait) with no I/O;
+ * expressions are evaluated through `ctx.evaluate`, in the engine's sandbox.
  */
-import { compileExpression, type Executor, GATE_TIMEOUT_PRINCIPAL, TrellisError } from '@trellis/core';
+import { type Executor, GATE_TIMEOUT_PRINCIPAL, TrellisError } from '@trellis/core';
 
 /** `transform`: the JSONata expression's value. */
 export const transformExecutor: Executor = {
   async execute(_input, ctx) {
     if (ctx.node.type !== 'transform') throw new TrellisError('INTERNAL', 'transform executor got another node type');
-    const output = await compileExpression(ctx.node.expression).evaluate(ctx.scope as Record<string, unknown>);
+    const output = await ctx.evaluate(ctx.node.expression);
     return { kind: 'succeeded', output: output === undefined ? null : output };
   },
 };
@@ -17,7 +18,7 @@ export const transformExecutor: Executor = {
 export const conditionExecutor: Executor = {
   async execute(_input, ctx) {
     if (ctx.node.type !== 'condition') throw new TrellisError('INTERNAL', 'condition executor got another node type');
-    const value = await compileExpression(ctx.node.expression).evaluate(ctx.scope as Record<string, unknown>);
+    const value = await ctx.evaluate(ctx.node.expression);
     return { kind: 'succeeded', output: { value: value === undefined ? null : value } };
   },
 };

@@ -6,9 +6,11 @@
 import {
   type CostReport,
   type ErrorInfo,
+  type EvaluationRequest,
   type ExecutionResult,
   type ExecutorContext,
   type ExecutorResolver,
+  type ExpressionEvaluator,
   type GateDecision,
   renderTemplate,
   TrellisError,
@@ -26,6 +28,8 @@ export type AttemptOutcome =
 
 export interface AttemptRunnerOptions {
   executors: ExecutorResolver;
+  /** Where every expression of a definition is evaluated (the sandbox pool). */
+  evaluator: ExpressionEvaluator;
   clock: Clock;
   maxOutputBytes: number;
   logger: EngineLogger;
@@ -70,7 +74,7 @@ export class AttemptRunner {
         input = joined;
       } else {
         const bindings = prepared.inputs[node];
-        input = bindings === undefined ? undefined : await bindings.resolve(scope);
+        input = bindings === undefined ? undefined : await bindings.resolve(scope, this.o.evaluator);
       }
       const executor = this.o.executors.resolve(cnode.def);
       if (!executor) {
@@ -94,7 +98,9 @@ export class AttemptRunner {
         reportCost: (c) => {
           cost = addCost(cost, c);
         },
-        renderTemplate: (t) => renderTemplate(t, scope),
+        renderTemplate: (t) => renderTemplate(t, scope, this.o.evaluator),
+        evaluate: async (source, other) =>
+          (await this.o.evaluator.evaluate([{ source, scope: (other ?? scope) as Record<string, unknown> }]))[0],
         remoteRef: row,
         saveRemoteRef: async (ref) => {
           this.setRemoteRef(run.id, cnode.id, ref);
@@ -162,22 +168,25 @@ export class AttemptRunner {
     );
   }
 
+  /** The outgoing edges whose condition holds: every condition of the node in one evaluation. */
   private async takenEdges(run: HotRun, node: number, output: unknown): Promise<number[]> {
     const { prepared } = run;
     const out = prepared.compiled.nodes[node]!.outgoing;
-    const taken: number[] = [];
+    const conditional: number[] = [];
+    const requests: EvaluationRequest[] = [];
     for (const e of out) {
       const cond = prepared.conditions[e];
-      if (!cond) {
-        taken.push(e);
-        continue;
-      }
+      if (!cond) continue;
       const scope = run.scopeFor(prepared.conditionVariables[e]!);
       scope[prepared.compiled.nodes[node]!.id] = output;
-      const v = await cond.evaluate(scope);
-      if (v === true) taken.push(e);
+      conditional.push(e);
+      requests.push({ source: cond.source, scope });
     }
-    return taken;
+    if (requests.length === 0) return [...out];
+    const values = await this.o.evaluator.evaluate(requests);
+    const held = new Set<number>();
+    for (let i = 0; i < conditional.length; i++) if (values[i] === true) held.add(conditional[i]!);
+    return out.filter((e) => !prepared.conditions[e] || held.has(e));
   }
 }
 

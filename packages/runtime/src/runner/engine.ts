@@ -11,6 +11,7 @@ import {
   type ErrorInfo,
   type EventDraft,
   type ExecutorResolver,
+  type ExpressionEvaluator,
   type GateDecision,
   type NodeStatus,
   type PersistedNodeState,
@@ -38,6 +39,7 @@ import type {
 import { EventHub } from '../events/hub.ts';
 import { createExecutorResolver } from '../executors/registry.ts';
 import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
+import { sharedExpressionPool } from '../sandbox/pool.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import { Batch } from './batch.ts';
 import { HotRun } from './hot-run.ts';
@@ -71,6 +73,11 @@ export interface EngineOptions {
    * committed through fenced commits. Without it the engine owns every run in its database.
    */
   leasing?: LeasingOptions;
+  /**
+   * Evaluates every expression of the definitions this engine runs. Default: the process-wide
+   * sandbox pool (worker threads, limits from TRELLIS_EXPRESSION_* variables).
+   */
+  expressions?: ExpressionEvaluator;
 }
 
 /** Node types executed by the engine itself, with no side effect outside the process. */
@@ -100,6 +107,7 @@ export class RunnerEngine implements Engine {
   private readonly ready: Promise<void>;
   private readonly leasing: Leasing | undefined;
   private readonly subscriptions: Subscriptions;
+  private readonly evaluator: ExpressionEvaluator;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -109,8 +117,10 @@ export class RunnerEngine implements Engine {
     this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
     this.pollMs = options.pollMs ?? 1000;
     this.subscriptions = new Subscriptions(this.hub, this.store, this.logger);
+    this.evaluator = options.expressions ?? sharedExpressionPool();
     this.attempts = new AttemptRunner({
       executors: options.executors ?? createExecutorResolver(),
+      evaluator: this.evaluator,
       clock: this.clock,
       maxOutputBytes: options.maxOutputBytes ?? 1_000_000,
       logger: this.logger,
@@ -700,7 +710,7 @@ export class RunnerEngine implements Engine {
     const { prepared } = run;
     try {
       let output: unknown;
-      if (prepared.output) output = await prepared.output.resolve(run.fullScope());
+      if (prepared.output) output = await prepared.output.resolve(run.fullScope(), this.evaluator);
       else {
         const o: Record<string, unknown> = {};
         for (const s of prepared.compiled.sinks) {

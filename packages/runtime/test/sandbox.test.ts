@@ -1,0 +1,147 @@
+/**
+ * The expression sandbox (worker-thread pool): hostile expressions fail only themselves, with a
+ * message naming the limit they hit, and the pool goes on serving; the main thread stays free.
+ */
+import { inProcessEvaluator, TrellisError } from '@trellis/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ExpressionPool } from '../src/sandbox/pool.ts';
+
+const pool = new ExpressionPool({ workers: 2, timeoutMs: 400, graceMs: 100, heapMb: 64 });
+afterAll(() => pool.close());
+
+async function failure(source: string, scope: Record<string, unknown> = {}): Promise<TrellisError> {
+  const err = await pool.evaluate([{ source, scope }]).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TrellisError);
+  return err as TrellisError;
+}
+
+/** Proves the main thread ran other work while the expression was being evaluated. */
+async function mainThreadFreeDuring(p: Promise<unknown>): Promise<number> {
+  let ticks = 0;
+  let done = false;
+  const settled = p.finally(() => {
+    done = true;
+  });
+  settled.catch(() => {});
+  while (!done) {
+    await new Promise((r) => setTimeout(r, 10));
+    ticks++;
+  }
+  return ticks;
+}
+
+async function stillServes(): Promise<void> {
+  expect(await pool.evaluate([{ source: '$a + 1', scope: { a: 41 } }])).toEqual([42]);
+}
+
+describe('expression sandbox', () => {
+  it('evaluates like the in-process evaluator, one job for several expressions', async () => {
+    const scope = {
+      context: { q: 'x' },
+      s: {
+        hotels: [
+          { n: 'a', p: 3 },
+          { n: 'b', p: 9 },
+        ],
+      },
+    };
+    const sources = [
+      "$count($s.hotels[p > 2]) & ' ' & $context.q",
+      '$s.hotels.n',
+      '$s.hotels[0]',
+      '$context.q',
+      '$context.missing',
+      "{ 'k': $s.hotels[p < 5].n }",
+      '$now() != ""',
+    ];
+    const requests = sources.map((source) => ({ source, scope }));
+    expect(await pool.evaluate(requests)).toEqual(await inProcessEvaluator.evaluate(requests));
+  });
+
+  it('reports evaluation errors as EXPRESSION_ERROR with the source', async () => {
+    const err = await failure('$number("x") + $undefinedFn()');
+    expect(err.code).toBe('EXPRESSION_ERROR');
+    expect(err.message).toContain('$undefinedFn');
+  });
+
+  it('stops $length($pad("x", 140000000)) (a fatal "invalid size" error on the main thread) with a clear message', async () => {
+    const err = await failure('$length($pad("x", 140000000))');
+    expect(err.code).toBe('EXPRESSION_ERROR');
+    expect(err.message).toMatch(/string of 140000000 characters, over the sandbox's limit of 5000000/);
+    await stillServes();
+  });
+
+  it("stops $count($split($pad('x', 140000000), ''))", async () => {
+    const err = await failure("$count($split($pad('x', 140000000), ''))");
+    expect(err.code).toBe('EXPRESSION_ERROR');
+    expect(err.message).toMatch(/over the sandbox's limit/);
+    await stillServes();
+  });
+
+  it('caps strings built step by step (doubling by concatenation)', async () => {
+    const err = await failure('($f := function($s, $n) { $n = 0 ? $s : $f($s & $s, $n - 1) }; $length($f("x", 40)))');
+    expect(err.message).toMatch(/string of \d+ characters, over the sandbox's limit/);
+    await stillServes();
+  });
+
+  it('terminates catastrophic regex backtracking at the deadline, the main thread staying free', async () => {
+    const p = pool.evaluate([{ source: "$contains('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/)", scope: {} }]);
+    const ticks = await mainThreadFreeDuring(p);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e as TrellisError,
+    );
+    expect(err?.code).toBe('EXPRESSION_ERROR');
+    expect(err?.message).toMatch(
+      /ran longer than the sandbox's limit of 400 ms and was stopped \(TRELLIS_EXPRESSION_TIMEOUT_MS\)/,
+    );
+    expect(ticks).toBeGreaterThan(5);
+    await stillServes();
+  });
+
+  it('stops a runaway loop', async () => {
+    const err = await failure('($loop := function($n) { $n > 0 ? $loop($n) : 0 }; $loop(1))');
+    expect(err.message).toMatch(/deeper than the limit|longer than the (sandbox's )?limit/);
+    await stillServes();
+  });
+
+  it('stops a huge $map at its array cap or the memory limit', async () => {
+    const err = await failure('$map([1..5000000], function($v) { $v * 2 })');
+    expect(err.message).toMatch(/limit/);
+    await stillServes();
+  });
+
+  it('stops an expression holding more than half the heap, and the other jobs go on', async () => {
+    // Distinct 4 MB strings kept in one array: each under the string cap, together over 32 MB.
+    const hog = "$count($map([1..40], function($i) { $uppercase($pad('', 4000000) & $i) }))";
+    const ok = pool.evaluate([{ source: '$sum([1..1000])', scope: {} }]);
+    const err = await failure(hog);
+    expect(err.message).toMatch(/held \d+ MB of memory, over half the sandbox's heap limit of 64 MB/);
+    expect(await ok).toEqual([500500]);
+    await stillServes();
+    expect(pool.stats().workers).toBeLessThanOrEqual(2);
+  });
+
+  it('refuses results over the result cap inside the worker', async () => {
+    const small = new ExpressionPool({ workers: 1, maxResultBytes: 1000 });
+    try {
+      const err = await small.evaluate([{ source: "$pad('', 5000, 'x')", scope: {} }]).catch((e: unknown) => e as TrellisError);
+      expect(err).toBeInstanceOf(TrellisError);
+      expect((err as TrellisError).message).toMatch(/larger than the sandbox's limit of 1000 bytes/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('answers plain references through objects on the main thread', async () => {
+    const before = pool.stats().direct;
+    expect(await pool.evaluate([{ source: '$a.b.c', scope: { a: { b: { c: 5 } } } }])).toEqual([5]);
+    expect(pool.stats().direct).toBe(before + 1);
+    // Through an array JSONata maps: that goes to a worker and still means what JSONata says.
+    expect(await pool.evaluate([{ source: '$a.b', scope: { a: [{ b: 1 }, { b: 2 }] } }])).toEqual([[1, 2]]);
+    expect(pool.stats().direct).toBe(before + 1);
+  });
+});
