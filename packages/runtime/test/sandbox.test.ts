@@ -115,14 +115,20 @@ describe('expression sandbox', () => {
   });
 
   it('stops an expression holding more than half the heap, and the other jobs go on', async () => {
-    // Distinct 4 MB strings kept in one array: each under the string cap, together over 32 MB.
-    const hog = "$count($map([1..40], function($i) { $uppercase($pad('', 4000000) & $i) }))";
-    const ok = pool.evaluate([{ source: '$sum([1..1000])', scope: {} }]);
-    const err = await failure(hog);
-    expect(err.message).toMatch(/held \d+ MB of memory, over half the sandbox's heap limit of 64 MB/);
-    expect(await ok).toEqual([500500]);
-    await stillServes();
-    expect(pool.stats().workers).toBeLessThanOrEqual(2);
+    // A generous deadline, so that on a loaded machine the memory check is what stops it.
+    const roomy = new ExpressionPool({ workers: 2, timeoutMs: 20_000, heapMb: 64 });
+    try {
+      // Distinct 4 MB strings kept in one array: each under the string cap, together over 32 MB.
+      const hog = "$count($map([1..40], function($i) { $uppercase($pad('', 4000000) & $i) }))";
+      const ok = roomy.evaluate([{ source: '$sum([1..1000])', scope: {} }]);
+      const err = await roomy.evaluate([{ source: hog, scope: {} }]).catch((e: unknown) => e as TrellisError);
+      expect(err).toBeInstanceOf(TrellisError);
+      expect((err as TrellisError).message).toMatch(/held \d+ MB of memory, over half the sandbox's heap limit of 64 MB/);
+      expect(await ok).toEqual([500500]);
+      expect(await roomy.evaluate([{ source: '$a + 1', scope: { a: 1 } }])).toEqual([2]);
+    } finally {
+      await roomy.close();
+    }
   });
 
   it('refuses results over the result cap inside the worker', async () => {

@@ -6,15 +6,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TRELLIS } from '../../cli/test/helpers/bin.ts';
 
-const BIN = resolve(import.meta.dirname, '../../cli/bin/trellis.mjs');
 const ADMIN = 'sandbox-admin-token-0123456789abcdef';
 const children: ChildProcess[] = [];
 
 async function serve(db: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--db', db], {
+  const child = spawn(process.execPath, [...TRELLIS, 'serve', '--port', '0', '--db', db], {
     env: { ...process.env, TRELLIS_ADMIN_TOKEN: ADMIN, TRELLIS_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
