@@ -10,7 +10,8 @@
  * The route is registered in a plugin of its own so that it, alone, receives the raw bytes (the
  * signature is over the bytes as sent, not over a re-serialised JSON value).
  */
-import { compileExpression, type RunRecord, TrellisError } from '@trellis/core';
+import { type RunRecord, TrellisError } from '@trellis/core';
+import { sharedExpressionPool } from '@trellis/runtime';
 import { claimDelivery, getTrigger, recordTriggerRun, setDeliveryRun } from '@trellis/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.ts';
@@ -145,11 +146,13 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
       const mapping = trigger.definition.input;
       if (mapping !== undefined) {
         try {
-          input = await compileExpression(mapping).evaluate({
+          // In the expression sandbox (worker threads, heap cap, deadline), never on this thread.
+          const scope = {
             body,
             headers: visibleHeaders(req),
             query: Object.fromEntries(new URLSearchParams(req.url.split('?')[1] ?? '')),
-          });
+          };
+          [input] = await sharedExpressionPool().evaluate([{ source: mapping, scope }]);
         } catch (err) {
           const why = err instanceof Error ? err.message : String(err);
           throw new HttpProblem('INPUT_INVALID', `the trigger's input mapping failed: ${why}`);
