@@ -16,6 +16,7 @@ export class Progress {
   private cost = 0;
   private statusShown = false;
   private paused = false;
+  private finished = false;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(
@@ -112,6 +113,8 @@ export class Progress {
 
   finish(rec: RunRecord): void {
     if (this.ticker) clearInterval(this.ticker);
+    // No status line after this: the run's output follows on stdout, on the same terminal.
+    this.finished = true;
     this.clearStatus();
     if (this.opts.quiet) return;
     const secs = ((Date.now() - this.t0) / 1000).toFixed(2);
@@ -142,7 +145,7 @@ export class Progress {
   }
 
   private drawStatus(): void {
-    if (!this.color || this.paused || this.opts.quiet) return;
+    if (!this.color || this.paused || this.finished || this.opts.quiet) return;
     const secs = ((Date.now() - this.t0) / 1000).toFixed(1);
     const names = [...this.running].slice(0, 3).join(', ') + (this.running.size > 3 ? ', …' : '');
     const text = `${this.done}/${this.opts.nodes} done · ${this.running.size} running${names ? ` (${names})` : ''}${this.cost ? ` · $${this.cost.toFixed(4)}` : ''} · ${secs}s`;

@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './events.ts';
 export type * from './executor.ts';
 export * from './expressions/index.ts';
+export * from './input-defaults.ts';
 export * from './retry/index.ts';
 export type * from './run-record.ts';
 export * from './scheduler/index.ts';

@@ -62,6 +62,32 @@ describe('workflows API', () => {
     expect(json(res).errors[0]).toMatchObject({ code: 'AGENT_NOT_FOUND', nodes: ['ask'] });
   });
 
+  it('applies inputSchema defaults to a run started through the API (the run record shows them)', async () => {
+    const created = json(
+      await t.request('POST', '/api/v1/workflows', {
+        body: {
+          name: 'defaults',
+          inputSchema: {
+            type: 'object',
+            properties: { delayMs: { type: 'number', default: 8000 }, city: { type: 'string', default: 'Lisbon' } },
+          },
+          nodes: [{ id: 'echo', type: 'transform', expression: "$string($context.delayMs) & ' ' & $context.city" }],
+        },
+      }),
+    );
+    for (const body of [{ input: {} }, {}, { input: { city: 'Porto' } }]) {
+      const run = json(await t.request('POST', `/api/v1/workflows/${created.id}/run`, { body }));
+      let record: { status: string; input: unknown; output: unknown } | undefined;
+      for (let i = 0; i < 100 && record?.status !== 'succeeded'; i++) {
+        record = json(await t.request('GET', `/api/v1/workflow_runs/${run.id}`));
+        if (record?.status !== 'succeeded') await new Promise((r) => setTimeout(r, 20));
+      }
+      const city = (body.input as { city?: string } | undefined)?.city ?? 'Lisbon';
+      expect(record?.input).toEqual({ delayMs: 8000, city });
+      expect(record?.output).toEqual({ echo: `8000 ${city}` });
+    }
+  });
+
   it('validates without saving', async () => {
     const ok = json(await t.request('POST', '/api/v1/workflows/validate', { body: branchingWorkflow() }));
     expect(ok).toMatchObject({ valid: true, errors: [] });

@@ -3,13 +3,26 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DB } from '@trellis/server';
 import { migrate as applyMigrations, isPostgresUrl, openPostgres, openSqlite } from '@trellis/store';
 
+export const MIGRATE_HELP = `Usage: trellis migrate [--db PATH|postgres://…]
+
+Applies the pending database migrations and lists them (\`trellis serve\` and \`trellis worker\`
+also apply them on start; run this to migrate ahead of a rollout).
+
+Options:
+  --db PATH|URL  a SQLite file or a postgres:// URL (default: $TRELLIS_DB, else ${DEFAULT_DB})
+  -h, --help     show this help`;
+
 export async function migrate(argv: string[]): Promise<number> {
   let db: string;
   try {
-    const { values } = parseArgs({ args: argv, options: { db: { type: 'string' } } });
+    const { values } = parseArgs({ args: argv, options: { db: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+    if (values.help) {
+      process.stdout.write(`${MIGRATE_HELP}\n`);
+      return 0;
+    }
     db = values.db ?? process.env.TRELLIS_DB ?? DEFAULT_DB;
   } catch (err) {
-    process.stderr.write(`trellis migrate: ${(err as Error).message}\nUsage: trellis migrate [--db PATH|postgres://…]\n`);
+    process.stderr.write(`trellis migrate: ${(err as Error).message}\n\n${MIGRATE_HELP}\n`);
     return 2;
   }
   try {

@@ -23,15 +23,21 @@ export async function token(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help || sub === undefined || sub === '--help') {
+  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
     process.stdout.write(USAGE);
     return sub === undefined ? 2 : 0;
   }
   const db = values.db ?? process.env.TRELLIS_DB ?? DEFAULT_DB;
   if (sub === 'create') {
     const name = values.name;
-    if (!name || !PRINCIPAL_PATTERN.test(name)) {
-      process.stderr.write(`trellis token create: --name must be a principal name (letters, digits, _ . @ -)\n\n${USAGE}`);
+    if (name === undefined || name === '') {
+      process.stderr.write(
+        `trellis token create: --name is missing: say whose token it is (a user name), e.g. --name alice\n\n${USAGE}`,
+      );
+      return 2;
+    }
+    if (!PRINCIPAL_PATTERN.test(name)) {
+      process.stderr.write(`trellis token create: --name '${name}' is not a user name: use letters, digits, _ . @ -\n\n${USAGE}`);
       return 2;
     }
     let expiresAt: string | null = null;

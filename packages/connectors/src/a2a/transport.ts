@@ -27,7 +27,7 @@ export function classifyingFetch(base: typeof fetch, what: string): typeof fetch
     } catch (err) {
       if (err instanceof TrellisError || (err as Error).name === 'AbortError') throw err;
       const cause = (err as Error).cause as Error | undefined;
-      throw TrellisError.retryable('NETWORK_ERROR', `${what} unreachable: ${cause?.message ?? (err as Error).message}`, {
+      throw TrellisError.retryable('NETWORK_ERROR', `${what} could not be reached: ${cause?.message ?? (err as Error).message}`, {
         category: 'remote',
         cause: err,
       });

@@ -8,6 +8,7 @@
  *   nesting deep enough to exhaust the parser's stack is reported, not thrown.
  */
 import { parse as parseYaml } from 'yaml';
+import { locateJsonError } from './json-error.ts';
 
 export type DefinitionTextResult =
   | { ok: true; value: unknown; format: 'json' | 'yaml' }
@@ -38,13 +39,15 @@ function parseJson(text: string, name: string): DefinitionTextResult {
   try {
     return { ok: true, value: JSON.parse(text), format: 'json' };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const pos = /position (\d+)/.exec(message);
-    const where = pos ? ` (${lineCol(text, Number(pos[1]))})` : '';
-    return contentError(
-      'PARSE_ERROR',
-      `${name} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}${where}`,
-    );
+    const found = locateJsonError(text);
+    if (found)
+      return contentError(
+        'PARSE_ERROR',
+        `${name} is not valid JSON at line ${found.line}, column ${found.column}: ${found.reason}`,
+      );
+    // The scanner accepted what JSON.parse refused (e.g. nesting beyond the engine's stack): its message, on one line.
+    const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+    return contentError('PARSE_ERROR', `${name} is not valid JSON: ${message}`);
   }
 }
 
@@ -52,26 +55,19 @@ function parseYamlText(text: string, name: string): DefinitionTextResult {
   try {
     return { ok: true, value: parseYaml(text, { maxAliasCount: 100, prettyErrors: true }), format: 'yaml' };
   } catch (err) {
-    let message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    if (/call stack/i.test(message ?? '')) message = 'nesting is too deep';
+    // The yaml library's first line ends "at line L, column C:" and the excerpt follows on the next lines.
+    let message = err instanceof Error ? (err.message.split('\n')[0] ?? '').replace(/:\s*$/, '') : String(err);
+    if (/call stack/i.test(message)) message = 'nesting is too deep';
+    const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    const source = pos ? text.split(/\r?\n/)[pos.line - 1]?.trim() : undefined;
+    if (source) message += ` (the line reads: ${source.length > 80 ? `${source.slice(0, 80)}…` : source})`;
+    else if (pos) message += ' (an empty line, or the end of the text)';
     return contentError('PARSE_ERROR', `${name} is not valid YAML: ${message}`);
   }
 }
 
 function detail(r: DefinitionTextResult): string {
   return r.ok ? 'ok' : r.message.replace(/^.* is not valid (JSON|YAML): /, '');
-}
-
-function lineCol(text: string, pos: number): string {
-  let line = 1;
-  let col = 1;
-  for (let i = 0; i < pos && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      col = 1;
-    } else col++;
-  }
-  return `line ${line}, column ${col}`;
 }
 
 function contentError(code: 'FILE_EMPTY' | 'PARSE_ERROR', message: string): DefinitionTextResult {

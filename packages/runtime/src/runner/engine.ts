@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  applyInputDefaults,
   createRunState,
   decide,
   type Effect,
@@ -168,7 +169,9 @@ export class RunnerEngine implements Engine {
     if (this.closed || this.stopping)
       throw new TrellisError('SHUTTING_DOWN', 'the engine is shutting down; retry on another instance', { retryable: true });
     const prepared = await this.prepared(req.workflowId, req.version);
-    const problems = prepared.validateInput(req.input);
+    // inputSchema defaults, applied here for every way a run starts (API, console, CLI, triggers).
+    const input = applyInputDefaults(prepared.definition.inputSchema, req.input);
+    const problems = prepared.validateInput(input);
     if (problems.length > 0) {
       throw new TrellisError('INPUT_INVALID', `the run input does not match the workflow's inputSchema: ${problems.join('; ')}`, {
         category: 'user',
@@ -184,7 +187,7 @@ export class RunnerEngine implements Engine {
         workflow_id: req.workflowId,
         version: req.version,
         status: 'queued',
-        input: JSON.stringify(req.input ?? null),
+        input: JSON.stringify(input ?? null),
         output: null,
         error: null,
         cost_usd: 0,
@@ -228,7 +231,7 @@ export class RunnerEngine implements Engine {
       await this.leasing.store.wake(WAKE_CHANNEL, '');
       return { runId: id, status: 'queued', created: true };
     }
-    const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, req.input ?? null);
+    const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, input ?? null);
     this.hot.set(id, run);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
     this.feed(run, { type: 'start' });
