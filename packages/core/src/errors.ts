@@ -24,6 +24,8 @@ export const VALIDATION_CODES = [
   'TOOL_NOT_FOUND',
   'TOOL_INPUT_INVALID',
   'INVALID_TRIGGER',
+  'SECRET_NOT_ALLOWED_HERE',
+  'SECRET_NOT_FOUND',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
@@ -56,6 +58,8 @@ export const RUNTIME_CODES = [
   'TOOL_ERROR',
   'TOOL_NOT_FOUND',
   'OUTBOUND_BLOCKED',
+  'SECRET_NOT_FOUND',
+  'SECRET_NOT_ALLOWED_HERE',
   'NODE_FAILED',
   'INTERNAL',
 ] as const;

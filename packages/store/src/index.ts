@@ -28,5 +28,6 @@ export * from './postgres.ts';
 export * from './runs/index.ts';
 export * from './runs/lease-store.ts';
 export * from './runs/pg-run-store.ts';
+export * from './secrets/index.ts';
 export * from './sqlite.ts';
 export type * from './tables.ts';

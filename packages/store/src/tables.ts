@@ -177,6 +177,8 @@ export interface AgentsTable {
   url: string;
   card: string;
   card_hash: string;
+  /** Headers sent on every request to the agent, JSON; values may hold `{{ $secrets.NAME }}`. */
+  headers: string | null;
   created_by: string;
   created_at: string;
   refreshed_at: string;
@@ -191,6 +193,8 @@ export interface ToolServersTable {
   args: string | null;
   /** The tools last listed, JSON. */
   tools: string;
+  /** Headers sent on every request to the server, JSON; values may hold `{{ $secrets.NAME }}`. */
+  headers: string | null;
   created_by: string;
   created_at: string;
   refreshed_at: string;
@@ -234,6 +238,21 @@ export interface WebhookDeliveriesTable {
   run_id: string | null;
 }
 
+export interface SecretsTable {
+  name: string;
+  /** `global`, or `workflow:<id>`. */
+  scope: string;
+  description: string | null;
+  /** base64 of nonce ‖ AES-256-GCM ciphertext ‖ tag; the value is never stored in clear. */
+  ciphertext: string;
+  /** The key check value of the key that encrypted the row. */
+  key_id: string;
+  created_by: string;
+  created_at: string;
+  updated_by: string;
+  updated_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -254,6 +273,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   agents: AgentsTable;
   tool_servers: ToolServersTable;
+  secrets: SecretsTable;
   trellis_meta: MetaTable;
   triggers: TriggersTable;
   trigger_runs: TriggerRunsTable;

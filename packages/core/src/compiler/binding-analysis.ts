@@ -19,10 +19,12 @@ import { classifyBindingString, MAX_BINDING_DEPTH } from '../expressions/binding
 import { CONTEXT_VARIABLE } from '../expressions/builtins.ts';
 import { tryCompileExpression } from '../expressions/expression.ts';
 import { referenceVariable } from '../expressions/path-reference.ts';
+import { SECRETS_VARIABLE } from '../expressions/secrets.ts';
 import type { Graph } from './graph.ts';
 import { pointer, shortName } from './pointer.ts';
 import type { Problems } from './problems.ts';
 import type { Reachability } from './reachability.ts';
+import { checkSecretReference, SECRETS_ONLY_MESSAGE } from './secret-references.ts';
 
 /** Nodes a single upstream check may visit before it is deferred to the batched pass. */
 const LOCAL_SEARCH_BUDGET = 16;
@@ -55,6 +57,7 @@ export function analyzeBindings(
     references[i] = [];
     if (!node || !g.member[i]) continue;
     a.begin(UserKind.Node, i, i);
+    a.node = node;
     if (node.input !== undefined) a.bindings(node.input, 'input');
     switch (node.type) {
       case 'agent_call':
@@ -109,7 +112,11 @@ class Analyzer {
     readonly p: Problems,
   ) {}
 
+  /** The node being analysed (UserKind.Node), for the secrets rule. */
+  node: NodeDefinition | undefined;
+
   begin(kind: UserKind, from: number, to: number, edge = -1): void {
+    this.node = undefined;
     this.kind = kind;
     this.from = from;
     this.to = to;
@@ -137,6 +144,10 @@ class Analyzer {
   /** Checks one variable read by the current user. */
   check(variable: string): void {
     if (variable === CONTEXT_VARIABLE) return;
+    if (variable === SECRETS_VARIABLE) {
+      this.p.error('SECRET_NOT_ALLOWED_HERE', SECRETS_ONLY_MESSAGE, this.at(), this.label());
+      return;
+    }
     const target = this.g.indexById.get(variable);
     if (target === undefined) {
       this.p.error(
@@ -278,6 +289,14 @@ class Analyzer {
     if (!s.includes('{{')) return;
     const c = classifyBindingString(s);
     if (c.kind === 'invalid') this.p.error('EXPRESSION_SYNTAX', c.message, this.at(), this.label());
-    else if (c.kind === 'template') for (const part of c.parts) if (part.kind === 'expr') this.expression(part.source, undefined);
+    else if (c.kind === 'template') {
+      for (const part of c.parts) {
+        if (part.kind !== 'expr') continue;
+        const secret = checkSecretReference(this.node, this.kind === UserKind.Node ? this.segs : undefined, s, part.source);
+        if (secret === 'ok') continue;
+        if (secret !== undefined) this.p.error('SECRET_NOT_ALLOWED_HERE', secret, this.at(), this.label());
+        else this.expression(part.source, undefined);
+      }
+    }
   }
 }

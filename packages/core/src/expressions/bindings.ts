@@ -20,13 +20,15 @@ import { TrellisError } from '../errors.ts';
 import { type EvaluationRequest, type ExpressionEvaluator, inProcessEvaluator } from './evaluator.ts';
 import { compileExpression, type PreparedExpression } from './expression.ts';
 import { type PathReference, parsePathReference, walkPath } from './path-reference.ts';
+import { secretPlaceholder, secretReferenceName } from './secrets.ts';
 import { hasTemplate, splitTemplate } from './template.ts';
 
 /** Deepest nesting of objects/arrays accepted in bindings. */
 export const MAX_BINDING_DEPTH = 64;
 
 type Node =
-  | { k: 'lit'; v: unknown }
+  /** `d`: derived from the definition (not the literal itself), so a parent cannot reuse its literal. */
+  | { k: 'lit'; v: unknown; d?: true }
   | { k: 'ref'; ref: PathReference }
   | { k: 'expr'; expr: PreparedExpression }
   | { k: 'text'; parts: (string | PreparedExpression)[] }
@@ -85,9 +87,15 @@ export function prepareBindings(value: unknown): PreparedBindings {
         case 'invalid':
           throw new TrellisError('EXPRESSION_SYNTAX', c.message, { category: 'user' });
         case 'template': {
+          // `{{ $secrets.NAME }}` is never evaluated: it resolves to its placeholder (see secrets.ts).
+          const parts = c.parts.map((p) => {
+            const secret = p.kind === 'expr' ? secretReferenceName(p.source) : undefined;
+            return secret === undefined ? p : { kind: 'text' as const, text: secretPlaceholder(secret) };
+          });
+          if (parts.every((p) => p.kind === 'text')) return { k: 'lit', v: parts.map((p) => p.text).join(''), d: true };
           direct = false;
-          if (c.whole && c.parts[0]?.kind === 'expr') return { k: 'expr', expr: compileExpression(c.parts[0].source) };
-          return { k: 'text', parts: c.parts.map((p) => (p.kind === 'text' ? p.text : compileExpression(p.source))) };
+          if (c.whole && parts[0]?.kind === 'expr') return { k: 'expr', expr: compileExpression(parts[0].source) };
+          return { k: 'text', parts: parts.map((p) => (p.kind === 'text' ? p.text : compileExpression(p.source))) };
         }
       }
     }
@@ -97,11 +105,11 @@ export function prepareBindings(value: unknown): PreparedBindings {
     }
     if (Array.isArray(v)) {
       const items = v.map((x) => build(x, depth + 1));
-      return items.every((n) => n.k === 'lit') ? { k: 'lit', v } : { k: 'arr', items };
+      return items.every((n) => n.k === 'lit' && !n.d) ? { k: 'lit', v } : { k: 'arr', items };
     }
     const keys = Object.keys(v);
     const values = keys.map((key) => build((v as Record<string, unknown>)[key], depth + 1));
-    return values.every((n) => n.k === 'lit') ? { k: 'lit', v } : { k: 'obj', keys, values };
+    return values.every((n) => n.k === 'lit' && !n.d) ? { k: 'lit', v } : { k: 'obj', keys, values };
   };
   const root = build(value, 0);
   return {

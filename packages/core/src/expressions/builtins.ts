@@ -82,5 +82,7 @@ const OBJECT_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(O
 
 /** Names no node may take: the scope's own variables, JSONata's built-ins, Object.prototype's members. */
 export function isReservedName(name: string): boolean {
-  return name === CONTEXT_VARIABLE || name === 'run' || JSONATA_BUILTINS.has(name) || OBJECT_MEMBERS.has(name);
+  return (
+    name === CONTEXT_VARIABLE || name === 'run' || name === 'secrets' || JSONATA_BUILTINS.has(name) || OBJECT_MEMBERS.has(name)
+  );
 }

@@ -20,4 +20,16 @@ export {
 } from './expression.ts';
 export { DEFAULT_EXPRESSION_LIMITS, type ExpressionLimits } from './limits.ts';
 export { type PathReference, type PathStep, parsePathReference, walkPath } from './path-reference.ts';
+export {
+  SECRETS_VARIABLE,
+  type SecretLocation,
+  type SecretTemplatePart,
+  type SecretUse,
+  secretLocation,
+  secretPlaceholder,
+  secretReferenceName,
+  secretsOnlyInQuery,
+  secretUses,
+  splitSecretTemplate,
+} from './secrets.ts';
 export { splitTemplate, type TemplatePart } from './template.ts';

@@ -15,6 +15,8 @@ export interface AgentRecord {
   /** The agent card as fetched (JSON). */
   card: unknown;
   cardHash: string;
+  /** Header templates sent on every request (values may hold `{{ $secrets.NAME }}`, unresolved). */
+  headers: Record<string, string>;
   createdBy: string;
   createdAt: string;
   refreshedAt: string;
@@ -25,6 +27,7 @@ export interface NewAgent {
   url: string;
   card: unknown;
   cardHash: string;
+  headers?: Record<string, string>;
   createdBy: string;
 }
 
@@ -35,6 +38,7 @@ function toRecord(row: AgentsTable): AgentRecord {
     url: row.url,
     card: JSON.parse(row.card) as unknown,
     cardHash: row.card_hash,
+    headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : {},
     createdBy: row.created_by,
     createdAt: row.created_at,
     refreshedAt: row.refreshed_at,
@@ -50,6 +54,7 @@ export async function insertAgent(db: Kysely<Database>, input: NewAgent): Promis
     url: input.url,
     card: JSON.stringify(input.card),
     card_hash: input.cardHash,
+    headers: input.headers && Object.keys(input.headers).length > 0 ? JSON.stringify(input.headers) : null,
     created_by: input.createdBy,
     created_at: now,
     refreshed_at: now,

@@ -25,6 +25,8 @@ export interface ToolServerRecord {
   command: string | null;
   args: string[];
   tools: StoredTool[];
+  /** Header templates sent on every request (values may hold `{{ $secrets.NAME }}`, unresolved). */
+  headers: Record<string, string>;
   createdBy: string;
   createdAt: string;
   refreshedAt: string;
@@ -37,6 +39,7 @@ export interface NewToolServer {
   command?: string | null;
   args?: string[];
   tools: StoredTool[];
+  headers?: Record<string, string>;
   createdBy: string;
 }
 
@@ -49,6 +52,7 @@ function toRecord(row: ToolServersTable): ToolServerRecord {
     command: row.command,
     args: row.args ? (JSON.parse(row.args) as string[]) : [],
     tools: JSON.parse(row.tools) as StoredTool[],
+    headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : {},
     createdBy: row.created_by,
     createdAt: row.created_at,
     refreshedAt: row.refreshed_at,
@@ -66,6 +70,7 @@ export async function insertToolServer(db: Kysely<Database>, input: NewToolServe
     command: input.command ?? null,
     args: input.args ? JSON.stringify(input.args) : null,
     tools: JSON.stringify(input.tools),
+    headers: input.headers && Object.keys(input.headers).length > 0 ? JSON.stringify(input.headers) : null,
     created_by: input.createdBy,
     created_at: now,
     refreshed_at: now,

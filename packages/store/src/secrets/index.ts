@@ -1,0 +1,3 @@
+export * from './crypto.ts';
+export * from './key-source.ts';
+export * from './vault.ts';
