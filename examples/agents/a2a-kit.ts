@@ -43,6 +43,11 @@ export interface AgentSpec {
   executor: AgentExecutor;
   /** `'0.3'` serves a v0.3 agent card and accepts v0.3 JSON-RPC (the SDK's compat layer). */
   protocol?: '1.0' | '0.3';
+  /**
+   * When set, calls need `Authorization: Bearer <token>` (401 otherwise) and the card declares an
+   * HTTP Bearer security scheme; the card itself stays public.
+   */
+  bearerToken?: string;
 }
 
 export interface RunningAgent {
@@ -182,8 +187,17 @@ export async function startAgent(spec: AgentSpec, options: { port?: number; host
     provider: { organization: 'Trellis demo', url: 'https://github.com/trellis' },
     version: '1.0.0',
     capabilities: { streaming: spec.streaming, pushNotifications: false, extensions: [], extendedAgentCard: false },
-    securitySchemes: {},
-    securityRequirements: [],
+    securitySchemes: spec.bearerToken
+      ? {
+          bearer: {
+            scheme: {
+              $case: 'httpAuthSecurityScheme',
+              value: { scheme: 'Bearer', description: 'a token issued by the demo', bearerFormat: '' },
+            },
+          },
+        }
+      : {},
+    securityRequirements: spec.bearerToken ? [{ schemes: { bearer: { list: [] } } }] : [],
     defaultInputModes: ['text', 'application/json'],
     defaultOutputModes: ['text', 'application/json'],
     skills: spec.skills.map((s) => ({
@@ -218,8 +232,25 @@ export async function startAgent(spec: AgentSpec, options: { port?: number; host
     app.get(`/${AGENT_CARD_PATH}`, (_req, res) => {
       res.json(legacyCard);
     });
+  } else if (spec.bearerToken) {
+    // The SDK's card handler writes the security scheme's internal `$case` form; A2A JSON names
+    // the scheme by its field (`httpAuthSecurityScheme`), which is what clients parse.
+    app.get(`/${AGENT_CARD_PATH}`, (_req, res) => {
+      res.json({
+        ...card,
+        securitySchemes: { bearer: { httpAuthSecurityScheme: { scheme: 'Bearer', description: 'a token issued by the demo' } } },
+        securityRequirements: [{ schemes: { bearer: { list: [] } } }],
+      });
+    });
   } else {
     app.use(`/${AGENT_CARD_PATH}`, agentCardHandler({ agentCardProvider: requestHandler }));
+  }
+  if (spec.bearerToken) {
+    const expected = `Bearer ${spec.bearerToken}`;
+    app.use('/a2a', (req, res, next) => {
+      if (req.headers.authorization === expected) return next();
+      res.status(401).set('www-authenticate', 'Bearer').json({ error: 'a valid bearer token is required' });
+    });
   }
   app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
   return {

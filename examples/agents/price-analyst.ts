@@ -26,7 +26,8 @@ const executor: AgentExecutor = {
   },
 };
 
-export function startPriceAnalyst(port?: number) {
+/** `bearerToken`: calls must carry it (the demo registers the agent with a secret holding it). */
+export function startPriceAnalyst(port?: number, options: { bearerToken?: string } = {}) {
   return startAgent(
     {
       name: 'price-analyst',
@@ -41,6 +42,7 @@ export function startPriceAnalyst(port?: number) {
         },
       ],
       executor,
+      bearerToken: options.bearerToken,
     },
     { port },
   );

@@ -1,9 +1,11 @@
 /**
  * Starts every demo service on 127.0.0.1 with ephemeral ports: five A2A agents (streaming,
- * non-streaming, slow, input-required, v0.3) and the pricing MCP server. `trellis serve --demo`
+ * non-streaming, slow, input-required, v0.3) and the pricing MCP server; `price-analyst` and the
+ * MCP server require a bearer token (registered through a secret). `trellis serve --demo`
  * registers them and seeds `examples/demo/*.json`, so a new user watches a real multi-agent run
  * without internet or API keys. The outbound guard must allow loopback (`LOOPBACK_ALLOW_HOSTS`).
  */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startConciergeAgent } from '../agents/concierge-agent.ts';
@@ -14,25 +16,43 @@ import { startSlowAgent } from '../agents/slow-agent.ts';
 import { startPricingHttpServer } from '../mcp/http.ts';
 
 export interface DemoServices {
-  /** Agents to register by URL, under these names (the demo workflows use them). */
-  agents: { name: string; url: string }[];
-  /** MCP servers to register by URL, under these names. */
-  toolServers: { name: string; url: string }[];
+  /**
+   * Secrets to store before registering (global): `price-analyst` and the `pricing` MCP server
+   * require a bearer token, fresh at every start, which the registrations reference as
+   * `{{ $secrets.DEMO_SERVICE_TOKEN }}` — the demo's authenticated calls, offline.
+   */
+  secrets: { name: string; value: string; description: string }[];
+  /** Agents to register by URL, under these names (the demo workflows use them); `credential` goes in the header the card's security scheme names. */
+  agents: { name: string; url: string; credential?: string }[];
+  /** MCP servers to register by URL, under these names, with these headers. */
+  toolServers: { name: string; url: string; headers?: Record<string, string> }[];
   close(): Promise<void>;
 }
 
+/** The secret the demo's authenticated services are registered with. */
+export const DEMO_TOKEN_SECRET = 'DEMO_SERVICE_TOKEN';
+
 export async function startDemoServices(): Promise<DemoServices> {
+  const token = randomBytes(24).toString('base64url');
   const running = await Promise.all([
     startHotelAgent(),
-    startPriceAnalyst(),
+    startPriceAnalyst(undefined, { bearerToken: token }),
     startSlowAgent(),
     startConciergeAgent(),
     startLegacyReviewsAgent(),
   ]);
-  const pricing = await startPricingHttpServer();
+  const pricing = await startPricingHttpServer({ bearerToken: token });
+  const ref = `{{ $secrets.${DEMO_TOKEN_SECRET} }}`;
   return {
-    agents: running.map((a) => ({ name: a.name, url: a.url })),
-    toolServers: [{ name: pricing.name, url: pricing.url }],
+    secrets: [
+      {
+        name: DEMO_TOKEN_SECRET,
+        value: token,
+        description: 'bearer token of the demo price-analyst agent and pricing MCP server',
+      },
+    ],
+    agents: running.map((a) => ({ name: a.name, url: a.url, ...(a.name === 'price-analyst' ? { credential: ref } : {}) })),
+    toolServers: [{ name: pricing.name, url: pricing.url, headers: { Authorization: `Bearer ${ref}` } }],
     close: async () => {
       await Promise.all([...running.map((a) => a.close()), pricing.close()]);
     },

@@ -25,12 +25,19 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text ? (JSON.parse(text) as unknown) : undefined;
 }
 
-export async function startPricingHttpServer(options: { port?: number; host?: string } = {}): Promise<RunningMcpServer> {
+export async function startPricingHttpServer(
+  options: { port?: number; host?: string; bearerToken?: string } = {},
+): Promise<RunningMcpServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const http = createServer(async (req, res) => {
     try {
       if (!req.url?.startsWith('/mcp')) {
         res.writeHead(404).end();
+        return;
+      }
+      if (options.bearerToken && req.headers.authorization !== `Bearer ${options.bearerToken}`) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+        res.end(JSON.stringify({ error: 'a valid bearer token is required' }));
         return;
       }
       const body = req.method === 'POST' ? await readJson(req) : undefined;

@@ -3,11 +3,12 @@
  * the executors the runner's ExecutorResolver needs for `agent_call` and MCP `tool_call` nodes.
  */
 import type { Executor } from '@trellis/core';
-import type { OutboundGuard } from '@trellis/runtime';
+import type { OutboundGuard, SecretSource } from '@trellis/runtime';
 import type { Database } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { createAgentCallExecutor } from './a2a/agent-call-executor.ts';
 import { AgentRegistry } from './a2a/agent-registry.ts';
+import { redacting } from './auth/headers.ts';
 import { createMcpToolExecutor } from './mcp/tool-executor.ts';
 import { ToolServerRegistry } from './mcp/tool-server-registry.ts';
 
@@ -18,6 +19,8 @@ export interface ConnectorOptions {
   cwd?: string;
   /** GetTask poll interval for agents that cannot stream (default 250 ms). */
   pollIntervalMs?: number;
+  /** Values for `{{ $secrets.NAME }}` in agent and tool-server registration headers. */
+  secrets?: SecretSource;
 }
 
 export interface Connectors {
@@ -32,15 +35,24 @@ export interface Connectors {
 }
 
 export function createConnectorExecutors(options: ConnectorOptions): Connectors {
-  const agents = new AgentRegistry({ db: options.db, fetch: options.guard.fetch });
+  const agents = new AgentRegistry({ db: options.db, fetch: options.guard.fetch, secrets: options.secrets });
   const tools = new ToolServerRegistry({
     db: options.db,
     fetch: options.guard.fetch,
     checkUrl: (u) => options.guard.checkUrl(u),
     cwd: options.cwd,
+    secrets: options.secrets,
   });
-  const agentCall = createAgentCallExecutor({ agents, fetch: options.guard.fetch, pollIntervalMs: options.pollIntervalMs });
-  const mcp = createMcpToolExecutor({ tools });
+  const agentCall = createAgentCallExecutor({
+    agents,
+    fetch: options.guard.fetch,
+    pollIntervalMs: options.pollIntervalMs,
+    secrets: options.secrets,
+    redactor: agents.redactor,
+  });
+  const rawMcp = createMcpToolExecutor({ tools });
+  // A tool's error text or output may echo a header back: redacted like everything from the server.
+  const mcp: Executor = { execute: (input, ctx) => redacting(tools.redactor, () => rawMcp.execute(input, ctx)) };
   return {
     agents,
     tools,

@@ -11,6 +11,7 @@ import {
   createOutboundGuard,
   LOOPBACK_ALLOW_HOSTS,
   type OutboundGuard,
+  type SecretSource,
 } from '@trellis/runtime';
 import type { Database } from '@trellis/store';
 import type { Kysely } from 'kysely';
@@ -22,6 +23,8 @@ export interface HostExecutorsOptions {
   allowHosts?: readonly string[];
   /** Allow loopback addresses (`trellis run` and `--demo`; SPEC §3). */
   allowLoopback?: boolean;
+  /** Secret values for http.request and registration headers (absent: every secret reference fails clearly). */
+  secrets?: SecretSource;
 }
 
 export interface HostExecutors {
@@ -38,9 +41,9 @@ export function createHostExecutors(options: HostExecutorsOptions): HostExecutor
     ...(options.allowLoopback ? LOOPBACK_ALLOW_HOSTS : []),
   ];
   const guard = createOutboundGuard({ allowHosts });
-  const connectors = createConnectorExecutors({ db: options.db, guard });
+  const connectors = createConnectorExecutors({ db: options.db, guard, secrets: options.secrets });
   const resolver = createExecutorResolver({
-    tools: { 'http.request': createHttpRequestExecutor({ guard }) },
+    tools: { 'http.request': createHttpRequestExecutor({ guard, secrets: options.secrets }) },
     agentCall: connectors.agentCall,
     toolCall: (tool) => connectors.toolCall(tool),
   });

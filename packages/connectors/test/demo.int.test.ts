@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compile, type NodeDefinition, type WorkflowDefinition, workflowDefinitionSchema } from '@trellis/core';
-import { createOutboundGuard, LOOPBACK_ALLOW_HOSTS } from '@trellis/runtime';
-import { openSqlite, type SqliteHandle } from '@trellis/store';
+import { createOutboundGuard, LOOPBACK_ALLOW_HOSTS, vaultSecretSource } from '@trellis/runtime';
+import { openSqlite, SecretVault, type SqliteHandle, secretKeySource } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoServices, demoWorkflows, startDemoServices } from '../../../examples/demo/services.ts';
 import { type A2ARemoteRef, type Connectors, checkConnectorReferences, createConnectorExecutors } from '../src/index.ts';
@@ -19,9 +19,14 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'trellis-demo-'));
   store = await openSqlite(join(dir, 'trellis.db'));
   demo = await startDemoServices();
-  c = createConnectorExecutors({ db: store.db, guard, pollIntervalMs: 20 });
-  for (const a of demo.agents) await c.agents.register({ url: a.url, name: a.name, createdBy: 'admin' });
-  for (const t of demo.toolServers) await c.tools.register({ name: t.name, url: t.url }, { name: 'admin', isAdmin: true });
+  // price-analyst and the pricing MCP server require the demo's bearer token, kept as a secret.
+  const vault = await SecretVault.open(store.db, secretKeySource(join(dir, 'trellis.db'), {}));
+  for (const s of demo.secrets) await vault.put(s.name, { value: s.value, scope: 'global', by: 'admin' });
+  c = createConnectorExecutors({ db: store.db, guard, pollIntervalMs: 20, secrets: vaultSecretSource(vault, store.db) });
+  for (const a of demo.agents)
+    await c.agents.register({ url: a.url, name: a.name, credential: a.credential, createdBy: 'admin' });
+  for (const t of demo.toolServers)
+    await c.tools.register({ name: t.name, url: t.url, headers: t.headers }, { name: 'admin', isAdmin: true });
 });
 afterAll(async () => {
   await c.close();
@@ -116,5 +121,21 @@ describe('offline demo', () => {
       }),
     );
     expect(booked).toMatchObject({ kind: 'succeeded', output: { booking: { room: 'deluxe' }, text: 'Booked a deluxe room' } });
+  });
+
+  it('price-analyst and the pricing MCP server refuse calls without the bearer token registered through the secret', async () => {
+    const analyst = await c.agents.get('price-analyst');
+    expect(analyst?.headers).toEqual({ Authorization: 'Bearer {{ $secrets.DEMO_SERVICE_TOKEN }}' });
+    const url = demo.agents.find((a) => a.name === 'price-analyst')?.url as string;
+    const bare = await guard.fetch(`${url}/a2a`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(bare.status).toBe(401);
+    const mcp = await guard.fetch(demo.toolServers[0]?.url as string, { method: 'POST', body: '{}' });
+    expect(mcp.status).toBe(401);
+    // registering without the credential is refused with a message naming the header to add
+    const other = createConnectorExecutors({ db: store.db, guard });
+    await expect(
+      other.agents.register({ url: url.replace('127.0.0.1', 'localhost'), name: 'analyst-2', createdBy: 'admin' }),
+    ).rejects.toThrow(/requires authentication \(bearer: HTTP Bearer\).*credential/);
+    await other.close();
   });
 });

@@ -9,4 +9,5 @@ export * from './prepared.ts';
 export { createEngine, type EngineLogger, type EngineOptions, RunnerEngine } from './runner/engine.ts';
 export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './sandbox/limits.ts';
 export { ExpressionPool, type SandboxStats, sharedExpressionPool } from './sandbox/pool.ts';
+export * from './secrets/index.ts';
 export { TriggerScheduler, type TriggerSchedulerOptions, type TriggerSchedulerStats } from './triggers/scheduler.ts';

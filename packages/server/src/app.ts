@@ -10,7 +10,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Connectors } from '@trellis/connectors';
 import type { Engine } from '@trellis/runtime';
-import type { Database } from '@trellis/store';
+import type { Database, SecretVault } from '@trellis/store';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
@@ -26,6 +26,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { permissionRoutes } from './routes/permissions.ts';
 import { runRoutes } from './routes/runs.ts';
+import { secretRoutes } from './routes/secrets.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { toolServerRoutes } from './routes/tool-servers.ts';
@@ -39,6 +40,8 @@ export interface BuildServerOptions {
   store: { db: Kysely<Database> };
   /** Agent and tool registries: workflows naming unknown agents, skills or tools are refused (422). */
   connectors?: Connectors | undefined;
+  /** The secrets store: `/secrets` routes and the save-time check of `{{ $secrets.NAME }}`. */
+  secrets?: SecretVault | undefined;
   /** The embedded runner; without it run routes answer 503. */
   engine?: Engine | undefined;
   limits?: Partial<Limits>;
@@ -122,6 +125,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     db: options.store.db,
     engine: options.engine,
     connectors: options.connectors,
+    secrets: options.secrets,
     limits,
     metrics: new Metrics(),
     rateLimiter: new RateLimiter(limits.requestsPerMinute),
@@ -183,6 +187,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   toolServerRoutes(api);
   triggerRoutes(api);
   webhookRoutes(api, { perTriggerPerMinute: limits.webhooksPerTriggerPerMinute, bodyBytes: limits.bodyBytes });
+  secretRoutes(api);
   for (const add of options.routeFiles ?? []) add(api);
 
   const consoleDir = options.consoleDir ?? false;

@@ -24,7 +24,9 @@ import {
   type Engine,
   LOOPBACK_ALLOW_HOSTS,
   type OutboundGuard,
+  type SecretSource,
   TriggerScheduler,
+  vaultSecretSource,
 } from '@trellis/runtime';
 import {
   ADMIN_PRINCIPAL,
@@ -34,7 +36,9 @@ import {
   ensureAdmin,
   openStore,
   readTemplateFiles,
+  SecretVault,
   type Store,
+  secretKeySource,
   upsertBuiltinTemplates,
 } from '@trellis/store';
 import type { FastifyServerOptions } from 'fastify';
@@ -72,6 +76,12 @@ export interface ServeOptions {
   allowHosts?: string[];
   /** Replaces the default executors (tests register their own tools). */
   executors?: (ctx: { store: Store; allowHosts: string[] }) => ExecutorResolver;
+  /**
+   * The secrets key (TRELLIS_SECRET_KEY: one key, or `new,old` during a rotation). Default: the
+   * environment's, else (SQLite) the key file beside the database. Required with PostgreSQL for
+   * secrets to be usable.
+   */
+  secretKey?: string;
 }
 
 export interface RunningServer {
@@ -88,11 +98,12 @@ export interface RunningServer {
 function defaultExecutors(
   db: Kysely<Database>,
   allowHosts: string[],
+  secrets: SecretSource,
 ): { resolver: ExecutorResolver; connectors: Connectors; guard: OutboundGuard } {
   const guard = createOutboundGuard({ allowHosts });
-  const connectors = createConnectorExecutors({ db, guard });
+  const connectors = createConnectorExecutors({ db, guard, secrets });
   const resolver = createExecutorResolver({
-    tools: { 'http.request': createHttpRequestExecutor({ guard }) },
+    tools: { 'http.request': createHttpRequestExecutor({ guard, secrets }) },
     toolCall: connectors.toolCall,
     agentCall: connectors.agentCall,
   });
@@ -101,10 +112,12 @@ function defaultExecutors(
 
 /** Demo services running on loopback (the `trellis` command starts the examples' agents and MCP server). */
 export interface DemoServices {
-  /** Agents to register by URL, under these names (the demo workflows use them). */
-  agents: { name: string; url: string }[];
-  /** MCP servers to register by URL, under these names. */
-  toolServers: { name: string; url: string }[];
+  /** Secrets to store (global) before registering: the authenticated demo services' token. */
+  secrets?: { name: string; value: string; description: string }[];
+  /** Agents to register by URL, under these names (the demo workflows use them); `credential` goes in the header the card's security scheme names. */
+  agents: { name: string; url: string; credential?: string }[];
+  /** MCP servers to register by URL, under these names, with these headers (may hold `{{ $secrets.NAME }}`). */
+  toolServers: { name: string; url: string; headers?: Record<string, string> }[];
   close(): Promise<void>;
 }
 
@@ -113,16 +126,25 @@ export interface DemoServices {
  * their names — their ports change at every start, and workflows name agents and tools by name.
  * Returns the function that stops them.
  */
-async function registerDemoServices(connectors: Connectors, start: () => Promise<DemoServices>): Promise<() => Promise<void>> {
+async function registerDemoServices(
+  connectors: Connectors,
+  vault: SecretVault,
+  start: () => Promise<DemoServices>,
+): Promise<() => Promise<void>> {
   const services = await start();
   try {
+    // The authenticated demo services' token changes at every start: store it as a secret first.
+    for (const s of services.secrets ?? []) {
+      if (!vault.available) break;
+      await vault.put(s.name, { value: s.value, scope: 'global', description: s.description, by: ADMIN_PRINCIPAL });
+    }
     for (const a of services.agents) {
       await connectors.agents.delete(a.name);
-      await connectors.agents.register({ url: a.url, name: a.name, createdBy: ADMIN_PRINCIPAL });
+      await connectors.agents.register({ url: a.url, name: a.name, credential: a.credential, createdBy: ADMIN_PRINCIPAL });
     }
     for (const t of services.toolServers) {
       await connectors.tools.delete(t.name);
-      await connectors.tools.register({ name: t.name, url: t.url }, { name: ADMIN_PRINCIPAL, isAdmin: true });
+      await connectors.tools.register({ name: t.name, url: t.url, headers: t.headers }, { name: ADMIN_PRINCIPAL, isAdmin: true });
     }
   } catch (err) {
     await services.close();
@@ -184,8 +206,13 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   let stopTriggers: (() => Promise<void>) | undefined;
   try {
     const admin = await ensureAdmin(store.db, options.adminToken);
+    // A wrong secrets key stops the start here, with a message saying so (never garbage later).
+    const vault = await SecretVault.open(
+      store.db,
+      secretKeySource(options.db, options.secretKey !== undefined ? { TRELLIS_SECRET_KEY: options.secretKey } : process.env),
+    );
     const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.demo ? LOOPBACK_ALLOW_HOSTS : [])];
-    const wired = defaultExecutors(store.db, allowHosts);
+    const wired = defaultExecutors(store.db, allowHosts, vaultSecretSource(vault, store.db));
     connectors = wired.connectors;
     guard = wired.guard;
     // The engine starts (and may resume runs) before the HTTP server and its logger exist: its
@@ -229,6 +256,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       engine: runner,
       triggers,
       connectors: wired.connectors,
+      secrets: vault,
       logger: options.logger ?? false,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
@@ -239,7 +267,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     const address = await server.app.listen({ host: options.host, port: options.port });
     if (options.demo) {
       // Only a server that serves its port registers its demo services (their ports are its own).
-      if (options.demoServices) stopDemo = await registerDemoServices(wired.connectors, options.demoServices);
+      if (options.demoServices) stopDemo = await registerDemoServices(wired.connectors, vault, options.demoServices);
       const demoDir = options.demoWorkflowsDir ?? (examplesDir !== undefined ? join(examplesDir, 'demo') : undefined);
       const hasDemo = demoDir !== undefined && existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
       const dirs = hasDemo ? [demoDir] : examplesDir !== undefined ? [examplesDir] : [];

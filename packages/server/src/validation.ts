@@ -5,7 +5,15 @@
  */
 
 import { type ConnectorRegistries, checkConnectorReferences } from '@trellis/connectors';
-import { type CompiledSummary, compile, summarize, type ValidationError, type WorkflowDefinition } from '@trellis/core';
+import {
+  type CompiledSummary,
+  compile,
+  secretUses,
+  summarize,
+  type ValidationError,
+  type WorkflowDefinition,
+} from '@trellis/core';
+import { type SecretVault, scopeAllows } from '@trellis/store';
 import { MAX_JSON_DEPTH, measureJson } from './http/json-limits.ts';
 import { HttpProblem } from './http/problem.ts';
 
@@ -80,4 +88,58 @@ export async function requireSavableDefinition(
     );
   }
   return check;
+}
+
+/**
+ * The `{{ $secrets.NAME }}` references of a definition that saving refuses (where they may
+ * appear at all is the compiler's SECRET_NOT_ALLOWED_HERE): a secret that does not exist
+ * (`SECRET_NOT_FOUND`), or whose scope does not allow the workflow (`SECRET_NOT_ALLOWED_HERE`).
+ * `workflowId`: the workflow being saved; null for a new one (global secrets only); undefined
+ * when unknown (validation without a workflow: existence only). Nothing without a secrets store.
+ */
+export async function secretProblems(
+  definition: WorkflowDefinition,
+  vault: SecretVault | undefined,
+  workflowId: string | null | undefined,
+): Promise<ValidationError[]> {
+  const uses = secretUses(definition);
+  if (uses.length === 0 || !vault) return [];
+  const errors: ValidationError[] = [];
+  for (const u of uses) {
+    const s = vault.available ? await vault.get(u.name) : undefined;
+    if (!s) {
+      errors.push({
+        code: 'SECRET_NOT_FOUND',
+        message: vault.available
+          ? `secret ${u.name} does not exist; create it with PUT /api/v1/secrets/${u.name} (or on the console's Secrets page)`
+          : `secret ${u.name} cannot be used: this server has no secrets key (set TRELLIS_SECRET_KEY)`,
+        nodes: [u.nodeId],
+        path: u.path,
+      });
+    } else if (workflowId !== undefined && !scopeAllows(s.scope, workflowId ?? undefined)) {
+      errors.push({
+        code: 'SECRET_NOT_ALLOWED_HERE',
+        message: `secret ${u.name} is scoped to ${s.scope}; this workflow may use global secrets and its own`,
+        nodes: [u.nodeId],
+        path: u.path,
+      });
+    }
+  }
+  return errors;
+}
+
+/** 422 with `errors` when `secretProblems` finds any. */
+export async function requireUsableSecrets(
+  definition: WorkflowDefinition,
+  vault: SecretVault | undefined,
+  workflowId: string | null,
+): Promise<void> {
+  const errors = await secretProblems(definition, vault, workflowId);
+  if (errors.length > 0) {
+    throw new HttpProblem(
+      'DEFINITION_INVALID',
+      `the definition uses ${errors.length} secret reference(s) it may not; first: ${errors[0]?.code} ${errors[0]?.message}`,
+      { errors },
+    );
+  }
 }

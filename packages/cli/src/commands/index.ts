@@ -15,6 +15,11 @@ registerCommand(
   async () => (await import('./serve.ts')).serve,
 );
 registerCommand('token', 'create, list and revoke API tokens', async () => (await import('./token.ts')).token);
+registerCommand(
+  'secrets',
+  'set, list, delete secrets; generate and rotate the encryption key',
+  async () => (await import('./secrets.ts')).secrets,
+);
 registerCommand('migrate', 'apply database migrations', async () => (await import('./migrate.ts')).migrate);
 registerCommand(
   'worker',

@@ -10,8 +10,17 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { createHostExecutors } from '@trellis/connectors';
 import { compile, type RunEvent, type RunRecord, TrellisError, toErrorInfo } from '@trellis/core';
-import { createEngine } from '@trellis/runtime';
-import { addVersion, createWorkflow, getWorkflow, openSqlite, SqliteRunStore, StoreOpenError } from '@trellis/store';
+import { createEngine, type SecretSource, vaultSecretSource } from '@trellis/runtime';
+import {
+  addVersion,
+  createWorkflow,
+  getWorkflow,
+  openSqlite,
+  SecretVault,
+  SqliteRunStore,
+  StoreOpenError,
+  secretKeySource,
+} from '@trellis/store';
 import { loadDefinitionFile } from '../load-definition.ts';
 import { Progress } from '../progress.ts';
 import { formatProblem } from './validate.ts';
@@ -92,7 +101,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
-  const host = createHostExecutors({ db: handle.db, allowLoopback: true });
+  let secrets: SecretSource;
+  try {
+    // Secrets of this database (its key file or TRELLIS_SECRET_KEY); a temporary database has none.
+    secrets = vaultSecretSource(await SecretVault.open(handle.db, secretKeySource(dbPath, process.env)), handle.db);
+  } catch (err) {
+    await handle.close();
+    process.stderr.write(`trellis run: ${toErrorInfo(err).message}\n`);
+    return 2;
+  }
+  const host = createHostExecutors({ db: handle.db, allowLoopback: true, secrets });
   const engine = createEngine({ store: new SqliteRunStore(handle), executors: host.resolver, recover: false });
   const progress = new Progress(process.stderr, { quiet: args.values.quiet ?? false, nodes: compiled.compiled.nodes.length });
   let runId: string | undefined;

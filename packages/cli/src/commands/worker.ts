@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { createHostExecutors } from '@trellis/connectors';
-import { toErrorInfo } from '@trellis/core';
-import { createEngine, type EngineLogger, TriggerScheduler } from '@trellis/runtime';
-import { isPostgresUrl, openStore, StoreOpenError } from '@trellis/store';
+import { TrellisError, toErrorInfo } from '@trellis/core';
+import { createEngine, type EngineLogger, type SecretSource, TriggerScheduler, vaultSecretSource } from '@trellis/runtime';
+import { isPostgresUrl, openStore, SecretVault, StoreOpenError, secretKeySource } from '@trellis/store';
 
 export const WORKER_HELP = `Usage: trellis worker --db postgres://USER:PASSWORD@HOST:PORT/DB [options]
 
@@ -78,13 +78,21 @@ export async function worker(argv: string[]): Promise<number> {
     error: (m, d) => log('error', m, d),
   };
   let store: Awaited<ReturnType<typeof openStore>>;
+  let secrets: SecretSource;
   try {
     store = await openStore(target);
+    try {
+      // The same TRELLIS_SECRET_KEY as the servers; a wrong one stops the start here.
+      secrets = vaultSecretSource(await SecretVault.open(store.db, secretKeySource(target, process.env)), store.db);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   } catch (err) {
-    process.stderr.write(`trellis worker: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
+    process.stderr.write(`trellis worker: ${err instanceof TrellisError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
-  const host = createHostExecutors({ db: store.db });
+  const host = createHostExecutors({ db: store.db, secrets });
   const engine = createEngine({
     store: store.runs,
     executors: host.resolver,

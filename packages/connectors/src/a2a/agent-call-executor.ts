@@ -10,6 +10,8 @@ import type { Message, SendMessageRequest, Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import type { ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
 import { TrellisError } from '@trellis/core';
+import type { SecretSource } from '@trellis/runtime';
+import { redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import type { AgentRef, AgentResolver } from './agent-registry.ts';
 import { buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
 import { TaskTracker } from './task-tracker.ts';
@@ -35,6 +37,10 @@ export interface AgentCallExecutorDeps {
   pollIntervalMs?: number;
   /** How long a CancelTask sent on cancellation may take (default 5 s). */
   cancelTimeoutMs?: number;
+  /** Values for `{{ $secrets.NAME }}` in registered agents' headers. */
+  secrets?: SecretSource;
+  /** Hides every secret value sent to an agent in what comes back (shared with the registry). */
+  redactor?: SecretRedactor;
 }
 
 function isRef(v: unknown): v is A2ARemoteRef {
@@ -48,163 +54,169 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
   const basePoll = deps.pollIntervalMs ?? 250;
   const cancelTimeoutMs = deps.cancelTimeoutMs ?? 5000;
 
+  const redactor = deps.redactor ?? new SecretRedactor();
+
   return {
-    async execute(input: unknown, ctx: ExecutorContext): Promise<ExecutionResult> {
-      const node = ctx.node as NodeOf<'agent_call'>;
-      const agent = await deps.agents.resolve(node.agent as AgentRef);
-      const client = await pool.get(`${agent.url}#${agent.cardHash}`, agent.card);
-      const streaming = agent.card.capabilities?.streaming === true;
-      const signal = ctx.signal;
-      let ref: A2ARemoteRef | undefined = isRef(ctx.remoteRef) ? ctx.remoteRef : undefined;
-      const metadata = {
-        trellis: { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt, idempotencyKey: ctx.idempotencyKey },
-        ...(node.skill ? { skill: node.skill } : {}),
-      };
+    // Everything that comes back — output, a waiting prompt, an error — is redacted.
+    execute: (input, ctx) => redacting(redactor, () => execute(input, ctx)),
+  };
 
-      // When replying to an input-required task, the task still shows the old question until
-      // the agent moves on; that status (identified by its timestamp) does not count as settled.
-      let staleStamp: string | undefined;
-      const done = (task: Task | undefined): boolean => {
-        const status = task?.status;
-        if (!isSettled(status?.state)) return false;
-        return !(staleStamp !== undefined && INTERRUPTED_STATES.has(status?.state as never) && status?.timestamp === staleStamp);
-      };
+  async function execute(input: unknown, ctx: ExecutorContext): Promise<ExecutionResult> {
+    const node = ctx.node as NodeOf<'agent_call'>;
+    const agent = await deps.agents.resolve(node.agent as AgentRef);
+    const headers = await renderHeaders(agent.headers, deps.secrets, redactor);
+    const client = await pool.get(`${agent.url}#${agent.cardHash}`, agent.card, headers);
+    const streaming = agent.card.capabilities?.streaming === true;
+    const signal = ctx.signal;
+    let ref: A2ARemoteRef | undefined = isRef(ctx.remoteRef) ? ctx.remoteRef : undefined;
+    const metadata = {
+      trellis: { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt, idempotencyKey: ctx.idempotencyKey },
+      ...(node.skill ? { skill: node.skill } : {}),
+    };
 
-      const remember = async (task: Task | undefined): Promise<void> => {
-        if (!task?.id || ref?.taskId === task.id) return;
-        ref = { kind: 'a2a', agentUrl: agent.url, taskId: task.id, contextId: task.contextId };
-        await ctx.saveRemoteRef(ref);
-      };
+    // When replying to an input-required task, the task still shows the old question until
+    // the agent moves on; that status (identified by its timestamp) does not count as settled.
+    let staleStamp: string | undefined;
+    const done = (task: Task | undefined): boolean => {
+      const status = task?.status;
+      if (!isSettled(status?.state)) return false;
+      return !(staleStamp !== undefined && INTERRUPTED_STATES.has(status?.state as never) && status?.timestamp === staleStamp);
+    };
 
-      const poll = async (tracker: TaskTracker): Promise<Task> => {
-        let delay = basePoll;
-        for (;;) {
-          const id = tracker.task?.id ?? ref?.taskId;
-          if (!id) throw new TrellisError('AGENT_ERROR', `${agent.name} did not return a task id`, { category: 'remote' });
-          tracker.task = await client.getTask({ tenant: '', id }, { signal });
-          if (done(tracker.task)) return tracker.task;
-          await sleep(delay, signal);
-          delay = Math.min(2000, Math.round(delay * 1.5));
-        }
-      };
+    const remember = async (task: Task | undefined): Promise<void> => {
+      if (!task?.id || ref?.taskId === task.id) return;
+      ref = { kind: 'a2a', agentUrl: agent.url, taskId: task.id, contextId: task.contextId };
+      await ctx.saveRemoteRef(ref);
+    };
 
-      /** Follows a known task to a settled state: SubscribeToTask when the agent streams, else GetTask polls. */
-      const follow = async (tracker: TaskTracker): Promise<Task> => {
-        if (streaming && tracker.task) {
-          try {
-            for await (const ev of client.resubscribeTask({ tenant: '', id: tracker.task.id }, { signal })) {
-              tracker.apply(ev);
-              if (done(tracker.task)) return tracker.task as Task;
-            }
-          } catch (err) {
-            if (signal.aborted || (err instanceof TrellisError && err.retryable)) throw err;
-            // The agent may refuse to subscribe (e.g. the task just settled): fall back to GetTask.
-          }
-        }
-        return poll(tracker);
-      };
+    const poll = async (tracker: TaskTracker): Promise<Task> => {
+      let delay = basePoll;
+      for (;;) {
+        const id = tracker.task?.id ?? ref?.taskId;
+        if (!id) throw new TrellisError('AGENT_ERROR', `${agent.name} did not return a task id`, { category: 'remote' });
+        tracker.task = await client.getTask({ tenant: '', id }, { signal });
+        if (done(tracker.task)) return tracker.task;
+        await sleep(delay, signal);
+        delay = Math.min(2000, Math.round(delay * 1.5));
+      }
+    };
 
-      const send = async (request: SendMessageRequest, tracker: TaskTracker): Promise<void> => {
-        // A cancel that arrives after the message left but before the agent named its task
-        // must still reach the agent: keep the request open a moment to learn the task id (the
-        // catch below then sends CancelTask); the run itself is cancelled at once regardless.
-        const sending = new AbortController();
-        const onAbort = () => {
-          if (tracker.task?.id) sending.abort(signal.reason);
-          else setTimeout(() => sending.abort(signal.reason), TASK_ID_GRACE_MS).unref?.();
-        };
-        if (signal.aborted) throw signal.reason;
-        signal.addEventListener('abort', onAbort, { once: true });
+    /** Follows a known task to a settled state: SubscribeToTask when the agent streams, else GetTask polls. */
+    const follow = async (tracker: TaskTracker): Promise<Task> => {
+      if (streaming && tracker.task) {
         try {
-          if (streaming) {
-            for await (const ev of client.sendMessageStream(request, { signal: sending.signal })) {
-              tracker.apply(ev);
-              if (signal.aborted) throw signal.reason;
-              await remember(tracker.task);
-              if (tracker.message || done(tracker.task)) return;
-            }
-            if (tracker.message) return;
-            await follow(tracker);
-            return;
+          for await (const ev of client.resubscribeTask({ tenant: '', id: tracker.task.id }, { signal })) {
+            tracker.apply(ev);
+            if (done(tracker.task)) return tracker.task as Task;
           }
-          const result = await client.sendMessage(request, { signal: sending.signal });
-          if (!('messageId' in result && 'parts' in result && !('status' in result)) && signal.aborted) {
-            tracker.task = result as Task;
-            throw signal.reason;
-          }
-          return await afterSend(result, tracker);
         } catch (err) {
-          if (signal.aborted && sending.signal.aborted && !tracker.task?.id) throw signal.reason;
-          throw err;
-        } finally {
-          signal.removeEventListener('abort', onAbort);
+          if (signal.aborted || (err instanceof TrellisError && err.retryable)) throw err;
+          // The agent may refuse to subscribe (e.g. the task just settled): fall back to GetTask.
         }
-      };
+      }
+      return poll(tracker);
+    };
 
-      const afterSend = async (result: Task | Message, tracker: TaskTracker): Promise<void> => {
-        if ('messageId' in result && 'parts' in result && !('status' in result)) {
-          tracker.message = result as Message;
+    const send = async (request: SendMessageRequest, tracker: TaskTracker): Promise<void> => {
+      // A cancel that arrives after the message left but before the agent named its task
+      // must still reach the agent: keep the request open a moment to learn the task id (the
+      // catch below then sends CancelTask); the run itself is cancelled at once regardless.
+      const sending = new AbortController();
+      const onAbort = () => {
+        if (tracker.task?.id) sending.abort(signal.reason);
+        else setTimeout(() => sending.abort(signal.reason), TASK_ID_GRACE_MS).unref?.();
+      };
+      if (signal.aborted) throw signal.reason;
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (streaming) {
+          for await (const ev of client.sendMessageStream(request, { signal: sending.signal })) {
+            tracker.apply(ev);
+            if (signal.aborted) throw signal.reason;
+            await remember(tracker.task);
+            if (tracker.message || done(tracker.task)) return;
+          }
+          if (tracker.message) return;
+          await follow(tracker);
           return;
         }
-        tracker.task = result as Task;
-        await remember(tracker.task);
-        if (!done(tracker.task)) await poll(tracker);
-      };
-
-      const request = (text: string | undefined, data: unknown, messageId: string): SendMessageRequest => ({
-        tenant: '',
-        message: buildMessage({ messageId, text, data, taskId: ref?.taskId, contextId: ref?.contextId, metadata }),
-        // returnImmediately: a non-streaming agent hands back the task id at once, so it is
-        // saved before the (possibly long) wait, which then happens by polling.
-        configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: !streaming },
-        metadata,
-      });
-
-      const tracker = new TaskTracker();
-      try {
-        if (ref && ref.agentUrl === agent.url) {
-          tracker.task = await client.getTask({ tenant: '', id: ref.taskId }, { signal });
-          const state = tracker.task.status?.state;
-          if (ctx.decision && !ctx.decision.approved) {
-            await cancelQuietly(client, ref.taskId, cancelTimeoutMs);
-            throw new TrellisError('GATE_REJECTED', `${ctx.decision.by} rejected: ${ctx.decision.comment ?? 'no reason given'}`, {
-              category: 'user',
-            });
-          }
-          if (ctx.decision && state !== undefined && INTERRUPTED_STATES.has(state)) {
-            staleStamp = tracker.task.status?.timestamp ?? '';
-            const reply = request(
-              ctx.decision.comment,
-              ctx.decision.data,
-              `${ctx.idempotencyKey}:reply:${tracker.task.status?.timestamp ?? ''}`,
-            );
-            await send(reply, tracker);
-          } else if (!isSettled(state)) {
-            await follow(tracker);
-          }
-        } else {
-          ref = undefined;
-          const text = node.message !== undefined ? await ctx.renderTemplate(node.message) : undefined;
-          await send(request(text, input, ctx.idempotencyKey), tracker);
+        const result = await client.sendMessage(request, { signal: sending.signal });
+        if (!('messageId' in result && 'parts' in result && !('status' in result)) && signal.aborted) {
+          tracker.task = result as Task;
+          throw signal.reason;
         }
+        return await afterSend(result, tracker);
       } catch (err) {
-        if (signal.aborted && (ref?.taskId ?? tracker.task?.id)) {
-          await cancelQuietly(client, (ref?.taskId ?? tracker.task?.id) as string, cancelTimeoutMs);
-        }
-        throw toAgentError(err, agent.name);
+        if (signal.aborted && sending.signal.aborted && !tracker.task?.id) throw signal.reason;
+        throw err;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
       }
+    };
 
-      if (tracker.message) {
-        const cost = costOf(tracker.message.metadata);
-        if (cost) ctx.reportCost(cost);
-        return { kind: 'succeeded', output: outputOf([], tracker.message) };
+    const afterSend = async (result: Task | Message, tracker: TaskTracker): Promise<void> => {
+      if ('messageId' in result && 'parts' in result && !('status' in result)) {
+        tracker.message = result as Message;
+        return;
       }
-      const task = tracker.task as Task;
-      const cost = costOf(task.status?.message?.metadata, task.metadata);
+      tracker.task = result as Task;
+      await remember(tracker.task);
+      if (!done(tracker.task)) await poll(tracker);
+    };
+
+    const request = (text: string | undefined, data: unknown, messageId: string): SendMessageRequest => ({
+      tenant: '',
+      message: buildMessage({ messageId, text, data, taskId: ref?.taskId, contextId: ref?.contextId, metadata }),
+      // returnImmediately: a non-streaming agent hands back the task id at once, so it is
+      // saved before the (possibly long) wait, which then happens by polling.
+      configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: !streaming },
+      metadata,
+    });
+
+    const tracker = new TaskTracker();
+    try {
+      if (ref && ref.agentUrl === agent.url) {
+        tracker.task = await client.getTask({ tenant: '', id: ref.taskId }, { signal });
+        const state = tracker.task.status?.state;
+        if (ctx.decision && !ctx.decision.approved) {
+          await cancelQuietly(client, ref.taskId, cancelTimeoutMs);
+          throw new TrellisError('GATE_REJECTED', `${ctx.decision.by} rejected: ${ctx.decision.comment ?? 'no reason given'}`, {
+            category: 'user',
+          });
+        }
+        if (ctx.decision && state !== undefined && INTERRUPTED_STATES.has(state)) {
+          staleStamp = tracker.task.status?.timestamp ?? '';
+          const reply = request(
+            ctx.decision.comment,
+            ctx.decision.data,
+            `${ctx.idempotencyKey}:reply:${tracker.task.status?.timestamp ?? ''}`,
+          );
+          await send(reply, tracker);
+        } else if (!isSettled(state)) {
+          await follow(tracker);
+        }
+      } else {
+        ref = undefined;
+        const text = node.message !== undefined ? await ctx.renderTemplate(node.message) : undefined;
+        await send(request(text, input, ctx.idempotencyKey), tracker);
+      }
+    } catch (err) {
+      if (signal.aborted && (ref?.taskId ?? tracker.task?.id)) {
+        await cancelQuietly(client, (ref?.taskId ?? tracker.task?.id) as string, cancelTimeoutMs);
+      }
+      throw toAgentError(err, agent.name);
+    }
+
+    if (tracker.message) {
+      const cost = costOf(tracker.message.metadata);
       if (cost) ctx.reportCost(cost);
-      return outcomeOf(task, agent.name);
-    },
-  };
+      return { kind: 'succeeded', output: outputOf([], tracker.message) };
+    }
+    const task = tracker.task as Task;
+    const cost = costOf(task.status?.message?.metadata, task.metadata);
+    if (cost) ctx.reportCost(cost);
+    return outcomeOf(task, agent.name);
+  }
 }
 
 async function cancelQuietly(client: Client, taskId: string, timeoutMs: number): Promise<void> {

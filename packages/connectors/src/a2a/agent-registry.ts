@@ -6,9 +6,19 @@
 import { createHash } from 'node:crypto';
 import type { AgentCard } from '@a2a-js/sdk';
 import { TrellisError } from '@trellis/core';
+import type { SecretSource } from '@trellis/runtime';
 import type { AgentRecord, Database } from '@trellis/store';
 import { deleteAgent, findAgentByUrl, getAgent, insertAgent, listAgents, updateAgentCard } from '@trellis/store';
 import type { Kysely } from 'kysely';
+import {
+  checkHeaderTemplates,
+  fetchWithHeaders,
+  type HeaderTemplates,
+  redacting,
+  renderHeaders,
+  SecretRedactor,
+} from '../auth/headers.ts';
+import { headersForCard } from '../auth/security-scheme.ts';
 import { fetchAgentCard } from './transport.ts';
 
 /** A node's `agent`: a registered agent's id or name, or `{ url }`. */
@@ -21,6 +31,8 @@ export interface ResolvedAgent {
   url: string;
   card: AgentCard;
   cardHash: string;
+  /** Registration header templates (rendered by the executor at call time). */
+  headers?: HeaderTemplates;
 }
 
 export interface AgentResolver {
@@ -43,6 +55,8 @@ export interface AgentInfo {
   skills: SkillSummary[];
   card: AgentCard;
   cardHash: string;
+  /** Header templates sent on every request (`{{ $secrets.NAME }}` references, never values). */
+  headers: HeaderTemplates;
   createdBy: string;
   createdAt: string;
   refreshedAt: string;
@@ -63,6 +77,8 @@ export interface AgentRegistryOptions {
   fetch: typeof fetch;
   /** How long a card fetched for a `{ url }` node is reused (default 60 s). */
   urlCardTtlMs?: number;
+  /** Values for `{{ $secrets.NAME }}` in registration headers (global secrets only). */
+  secrets?: SecretSource;
 }
 
 export function cardHash(card: unknown): string {
@@ -99,6 +115,7 @@ function toInfo(r: AgentRecord): AgentInfo {
     skills: skillsOf(card),
     card,
     cardHash: r.cardHash,
+    headers: r.headers,
     createdBy: r.createdBy,
     createdAt: r.createdAt,
     refreshedAt: r.refreshedAt,
@@ -128,16 +145,48 @@ export class AgentRegistry implements AgentResolver {
   private readonly db: Kysely<Database>;
   private readonly fetchImpl: typeof fetch;
   private readonly ttl: number;
+  private readonly secrets: SecretSource | undefined;
+  /** Every secret value rendered into an agent's headers: hidden in whatever comes back. */
+  readonly redactor = new SecretRedactor();
   private readonly urlCards = new Map<string, { at: number; agent: Promise<ResolvedAgent> }>();
 
   constructor(options: AgentRegistryOptions) {
     this.db = options.db;
     this.fetchImpl = options.fetch;
     this.ttl = options.urlCardTtlMs ?? 60_000;
+    this.secrets = options.secrets;
+  }
+
+  /** The guard's fetch with `templates` rendered into every request. */
+  private async fetchFor(templates: HeaderTemplates | undefined): Promise<typeof fetch> {
+    return fetchWithHeaders(this.fetchImpl, await renderHeaders(templates, this.secrets, this.redactor));
   }
 
   /** Fetches the card at `<url>/.well-known/agent-card.json` and stores the agent. */
-  async register(input: { url: string; name?: string; createdBy: string }): Promise<AgentInfo> {
+  /**
+   * `headers`: sent on the card fetch and every call; values may hold `{{ $secrets.NAME }}`
+   * (global secrets). `credential`: a value (usually `{{ $secrets.NAME }}`) put in the header
+   * the agent card's security scheme names (`Authorization: Bearer …`, an API-key header).
+   */
+  async register(input: {
+    url: string;
+    name?: string;
+    headers?: HeaderTemplates;
+    credential?: string;
+    createdBy: string;
+  }): Promise<AgentInfo> {
+    return redacting(this.redactor, () => this.registerUnredacted(input));
+  }
+
+  private async registerUnredacted(input: {
+    url: string;
+    name?: string;
+    headers?: HeaderTemplates;
+    credential?: string;
+    createdBy: string;
+  }): Promise<AgentInfo> {
+    const given = checkHeaderTemplates(input.headers);
+    if (input.credential !== undefined) checkHeaderTemplates({ credential: input.credential });
     const url = normaliseUrl(input.url);
     const existing = await findAgentByUrl(this.db, url);
     if (existing) {
@@ -149,17 +198,26 @@ export class AgentRegistry implements AgentResolver {
         },
       );
     }
-    const card = await fetchAgentCard(url, this.fetchImpl);
+    const card = await fetchAgentCard(url, await this.fetchFor(given));
+    const headers = headersForCard(card, url, given, input.credential);
+    await renderHeaders(headers, this.secrets, this.redactor); // every secret exists and is global
     const name = (input.name ?? card.name).trim();
     if (name === '') throw new TrellisError('INPUT_INVALID', 'the agent needs a name', { category: 'user' });
-    const record = await insertAgent(this.db, { name, url, card, cardHash: cardHash(card), createdBy: input.createdBy });
+    const record = await insertAgent(this.db, {
+      name,
+      url,
+      card,
+      cardHash: cardHash(card),
+      headers,
+      createdBy: input.createdBy,
+    });
     return toInfo(record);
   }
 
   /** Re-fetches the card; `changed` tells whether its hash moved. */
   async refresh(idOrName: string): Promise<{ agent: AgentInfo; changed: boolean }> {
     const current = await this.require(idOrName);
-    const card = await fetchAgentCard(current.url, this.fetchImpl);
+    const card = await redacting(this.redactor, async () => fetchAgentCard(current.url, await this.fetchFor(current.headers)));
     const hash = cardHash(card);
     const updated = (await updateAgentCard(this.db, current.id, card, hash)) as AgentRecord;
     return { agent: toInfo(updated), changed: hash !== current.cardHash };
@@ -196,7 +254,7 @@ export class AgentRegistry implements AgentResolver {
   async resolve(ref: AgentRef): Promise<ResolvedAgent> {
     if (typeof ref === 'string') {
       const r = await this.require(ref);
-      return { id: r.id, name: r.name, url: r.url, card: r.card as AgentCard, cardHash: r.cardHash };
+      return { id: r.id, name: r.name, url: r.url, card: r.card as AgentCard, cardHash: r.cardHash, headers: r.headers };
     }
     const url = normaliseUrl(ref.url);
     const cached = this.urlCards.get(url);

@@ -2,6 +2,8 @@
  * How Trellis talks to A2A agents: the SDK's client, with every HTTP request going through the
  * outbound guard, and errors sorted into retryable (network, 5xx, 429) and not (protocol).
  */
+
+import { createHash } from 'node:crypto';
 import type { AgentCard } from '@a2a-js/sdk';
 import {
   type Client,
@@ -13,6 +15,7 @@ import {
 } from '@a2a-js/sdk/client';
 import { TrellisError } from '@trellis/core';
 import { parseRetryAfter } from '@trellis/runtime';
+import { fetchWithHeaders } from '../auth/headers.ts';
 
 /**
  * Wraps a (guarded) fetch so that transport failures become TrellisErrors the runner can
@@ -53,6 +56,7 @@ export async function fetchAgentCard(
   fetchImpl: typeof fetch,
   timeoutMs = AGENT_CARD_TIMEOUT_MS,
 ): Promise<AgentCard> {
+  // (registration headers, when any, are already in `fetchImpl`: see fetchWithHeaders)
   // A server that accepts the connection but never answers must not hold a registration open.
   const timed: typeof fetch = (input, init) =>
     fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
@@ -92,9 +96,13 @@ export class A2AClientPool {
   private readonly clients = new Map<string, Promise<Client>>();
   private readonly factory: ClientFactory;
 
-  constructor(fetchImpl: typeof fetch) {
+  constructor(private readonly fetchImpl: typeof fetch) {
+    this.factory = A2AClientPool.factoryFor(fetchImpl);
+  }
+
+  private static factoryFor(fetchImpl: typeof fetch): ClientFactory {
     const f = classifyingFetch(fetchImpl, 'the agent');
-    this.factory = new ClientFactory(
+    return new ClientFactory(
       ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
         cardResolver: new DefaultAgentCardResolver({ fetchImpl: f, legacyCompat: { enabled: true } }),
         transports: [
@@ -105,12 +113,22 @@ export class A2AClientPool {
     );
   }
 
-  get(key: string, card: AgentCard): Promise<Client> {
-    let client = this.clients.get(key);
+  /**
+   * The client for an agent. `headers` (rendered registration headers) go on every request; a
+   * client is kept per key and headers, so a replaced secret gets a fresh client.
+   */
+  get(key: string, card: AgentCard, headers: Record<string, string> = {}): Promise<Client> {
+    const withHeaders = Object.keys(headers).length > 0;
+    const k = withHeaders ? `${key}#${createHash('sha256').update(JSON.stringify(headers)).digest('hex')}` : key;
+    let client = this.clients.get(k);
     if (!client) {
-      client = this.factory.createFromAgentCard(card);
-      client.catch(() => this.clients.delete(key));
-      this.clients.set(key, client);
+      const factory = withHeaders ? A2AClientPool.factoryFor(fetchWithHeaders(this.fetchImpl, headers)) : this.factory;
+      client = factory.createFromAgentCard(card);
+      const created = client;
+      client.catch(() => this.clients.delete(k));
+      this.clients.set(k, created);
+      if (this.clients.size > 1000) this.clients.delete(this.clients.keys().next().value as string);
+      return created;
     }
     return client;
   }

@@ -11,7 +11,12 @@ import { TrellisError } from '@trellis/core';
 
 /** How to reach a server: Streamable HTTP, or a local process over stdio. */
 export type McpEndpoint =
-  | { transport: 'http'; url: string }
+  | {
+      transport: 'http';
+      url: string;
+      /** Rendered registration headers, sent on every request of the connection. */
+      headers?: Record<string, string>;
+    }
   | { transport: 'stdio'; command: string; args: string[]; cwd?: string; env?: Record<string, string> };
 
 export class McpConnectionPool {
@@ -46,7 +51,12 @@ export class McpConnectionPool {
     const client = new Client({ name: 'trellis', version: '0.1.0' });
     const transport =
       endpoint.transport === 'http'
-        ? new StreamableHTTPClientTransport(new URL(endpoint.url), { fetch: this.fetchImpl })
+        ? new StreamableHTTPClientTransport(new URL(endpoint.url), {
+            fetch: this.fetchImpl,
+            ...(endpoint.headers && Object.keys(endpoint.headers).length > 0
+              ? { requestInit: { headers: endpoint.headers } }
+              : {}),
+          })
         : new StdioClientTransport({
             command: endpoint.command,
             args: endpoint.args,

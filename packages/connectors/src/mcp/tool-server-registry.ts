@@ -3,18 +3,22 @@
  * stdio command (admins only: registering one spawns a process on this machine), their tools
  * listed with input schemas, and tool lookup by `<server>/<tool>` for `tool_call` nodes.
  */
+
+import { createHash } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { TrellisError } from '@trellis/core';
+import type { SecretSource } from '@trellis/runtime';
 import type { Database, StoredTool, ToolServerRecord } from '@trellis/store';
 import { deleteToolServer, getToolServer, insertToolServer, listToolServers, updateToolServerTools } from '@trellis/store';
 import type { Kysely } from 'kysely';
+import { checkHeaderTemplates, type HeaderTemplates, redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import { McpConnectionPool, type McpEndpoint } from './connections.ts';
 
 export type NewToolServerInput =
-  | { name: string; url: string; command?: undefined; args?: undefined }
-  | { name: string; command: string; args?: string[]; url?: undefined };
+  | { name: string; url: string; headers?: HeaderTemplates; command?: undefined; args?: undefined }
+  | { name: string; command: string; args?: string[]; url?: undefined; headers?: HeaderTemplates };
 
 /** The API shape (SPEC §6: `{ id, name, tools: [{ name, description, inputSchema }] }`). */
 export interface ToolServerInfo {
@@ -25,6 +29,8 @@ export interface ToolServerInfo {
   command: string | null;
   args: string[];
   tools: StoredTool[];
+  /** Header templates sent on every request (`{{ $secrets.NAME }}` references, never values). */
+  headers: HeaderTemplates;
   createdBy: string;
   createdAt: string;
   refreshedAt: string;
@@ -46,6 +52,8 @@ export interface ToolServerRegistryOptions {
   checkUrl?: (url: string) => unknown;
   /** Working directory for stdio servers (default: the process's). */
   cwd?: string;
+  /** Values for `{{ $secrets.NAME }}` in registration headers (global secrets only). */
+  secrets?: SecretSource;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -69,6 +77,10 @@ export function isConnectionLost(err: unknown): boolean {
 
 export class ToolServerRegistry {
   readonly pool: McpConnectionPool;
+  /** Every secret value rendered into a server's headers: hidden in whatever comes back. */
+  readonly redactor = new SecretRedactor();
+  /** Per server id, a hash of the headers its open connection was made with. */
+  private readonly headerHashes = new Map<string, string>();
   private readonly db: Kysely<Database>;
   private readonly options: ToolServerRegistryOptions;
 
@@ -80,6 +92,14 @@ export class ToolServerRegistry {
 
   /** Connects, lists the tools and stores the server. A stdio command needs `isAdmin`. */
   async register(input: NewToolServerInput, principal: { name: string; isAdmin: boolean }): Promise<ToolServerInfo> {
+    return redacting(this.redactor, () => this.registerUnredacted(input, principal));
+  }
+
+  private async registerUnredacted(
+    input: NewToolServerInput,
+    principal: { name: string; isAdmin: boolean },
+  ): Promise<ToolServerInfo> {
+    const headers = checkHeaderTemplates(input.headers);
     if (!NAME.test(input.name ?? '')) {
       throw new TrellisError(
         'INPUT_INVALID',
@@ -97,8 +117,17 @@ export class ToolServerRegistry {
         throw new TrellisError('INPUT_INVALID', `"${input.url}" is not a valid URL`, { category: 'user' });
       }
       this.options.checkUrl?.(input.url);
-      endpoint = { transport: 'http', url: input.url };
+      endpoint = {
+        transport: 'http',
+        url: input.url,
+        headers: await renderHeaders(headers, this.options.secrets, this.redactor),
+      };
     } else if (input.command !== undefined) {
+      if (Object.keys(headers).length > 0) {
+        throw new TrellisError('INPUT_INVALID', '"headers" apply to Streamable HTTP servers only, not to stdio', {
+          category: 'user',
+        });
+      }
       if (!principal.isAdmin) {
         throw new TrellisError(
           'FORBIDDEN',
@@ -131,6 +160,7 @@ export class ToolServerRegistry {
       command: endpoint.transport === 'stdio' ? endpoint.command : null,
       args: endpoint.transport === 'stdio' ? endpoint.args : undefined,
       tools,
+      headers,
       createdBy: principal.name,
     });
     return toInfo(record);
@@ -179,7 +209,20 @@ export class ToolServerRegistry {
    * restarted, session expired) it reconnects once and tries again.
    */
   async withClient<T>(server: ToolServerRecord, fn: (client: Client) => Promise<T>): Promise<T> {
+    return redacting(this.redactor, () => this.withClientUnredacted(server, fn));
+  }
+
+  private async withClientUnredacted<T>(server: ToolServerRecord, fn: (client: Client) => Promise<T>): Promise<T> {
     const endpoint = endpointOf(server, this.options.cwd);
+    if (endpoint.transport === 'http' && Object.keys(server.headers).length > 0) {
+      endpoint.headers = await renderHeaders(server.headers, this.options.secrets, this.redactor);
+      // A replaced secret: the open connection was made with the old value; open a new one.
+      const hash = createHash('sha256').update(JSON.stringify(endpoint.headers)).digest('hex');
+      if (this.headerHashes.get(server.id) !== hash) {
+        await this.pool.drop(server.id);
+        this.headerHashes.set(server.id, hash);
+      }
+    }
     try {
       return await fn(await this.pool.get(server.id, endpoint));
     } catch (err) {

@@ -9,6 +9,9 @@ import type { ExecutionResult, Executor, ExecutorContext } from '@trellis/core';
 import { TrellisError } from '@trellis/core';
 import { z } from 'zod';
 import type { OutboundGuard } from '../outbound/guard.ts';
+import { httpSecretPlan, renderParts, runSecretReveal } from '../secrets/inject.ts';
+import { SecretRedactor } from '../secrets/redactor.ts';
+import { NO_SECRETS, type SecretSource } from '../secrets/source.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -39,6 +42,11 @@ export interface HttpRequestExecutorOptions {
   defaultTimeoutMs?: number;
   /** Largest response body kept, in bytes (default 10 MiB); larger fails with OUTPUT_TOO_LARGE. */
   maxResponseBytes?: number;
+  /**
+   * Where `{{ $secrets.NAME }}` in the node's header values and URL query get their values, at
+   * the last moment; responses and errors are then redacted to `[secret:NAME]`.
+   */
+  secrets?: SecretSource;
 }
 
 export function createHttpRequestExecutor(options: HttpRequestExecutorOptions): Executor {
@@ -52,50 +60,73 @@ export function createHttpRequestExecutor(options: HttpRequestExecutorOptions): 
         throw new TrellisError('INPUT_INVALID', `http.request input is invalid: ${issues}`, { category: 'user' });
       }
       const input = parsed.data;
-      const method = input.method ?? 'GET';
-      const headers = new Headers();
-      for (const [k, v] of Object.entries(input.headers ?? {})) headers.set(k, String(v));
-      headers.set('idempotency-key', ctx.idempotencyKey);
-      let body: string | undefined;
-      if (input.body !== undefined && input.body !== null && method !== 'GET' && method !== 'HEAD') {
-        if (typeof input.body === 'string') body = input.body;
-        else {
-          body = JSON.stringify(input.body);
-          if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-        }
-      }
-      const timeoutMs = input.timeoutMs ?? defaultTimeoutMs;
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([ctx.signal, timeout]);
-      let res: Response;
-      let text: string;
+      const plan = httpSecretPlan(ctx);
+      if (!plan) return send(input, input.url, input.headers, ctx);
+      // Secrets: the stored input holds placeholders; the request gets the values, and nothing
+      // that comes back leaves this function unredacted.
+      const redactor = new SecretRedactor();
       try {
-        res = await options.guard.fetch(input.url, { method, headers, body, signal });
-        text = await readLimited(res, maxBytes);
+        const reveal = runSecretReveal(options.secrets ?? NO_SECRETS, ctx, redactor);
+        const url = plan.url ? await renderParts(plan.url, reveal, ctx.renderTemplate, true) : input.url;
+        const headers: Record<string, string | number | boolean> = { ...input.headers };
+        for (const [k, parts] of plan.headers) headers[k] = await renderParts(parts, reveal, ctx.renderTemplate);
+        const result = await send(input, url, headers, ctx);
+        return result.kind === 'succeeded' ? { ...result, output: redactor.value(result.output) } : result;
       } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        if (timeout.aborted) {
-          throw TrellisError.retryable('TIMEOUT', `${method} ${input.url} took longer than ${timeoutMs} ms`, {
-            category: 'remote',
-          });
-        }
-        if (err instanceof TrellisError) throw err;
-        const cause = (err as Error).cause as Error | undefined;
-        const why = cause?.message ?? (err as Error).message;
-        throw TrellisError.retryable('NETWORK_ERROR', `${method} ${input.url} failed: ${why}`, {
-          category: 'remote',
-          cause: err,
-        });
+        throw redactor.error(err);
       }
-      const output: HttpRequestOutput = {
-        status: res.status,
-        headers: Object.fromEntries(res.headers.entries()),
-        body: parseBody(text, res.headers.get('content-type')),
-      };
-      if (res.status >= 400) throw httpError(method, input.url, output, res.headers.get('retry-after'));
-      return { kind: 'succeeded', output };
     },
   };
+
+  async function send(
+    input: z.output<typeof httpRequestInputSchema>,
+    url: string,
+    headerValues: Record<string, string | number | boolean> | undefined,
+    ctx: ExecutorContext,
+  ): Promise<ExecutionResult> {
+    const method = input.method ?? 'GET';
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(headerValues ?? {})) headers.set(k, String(v));
+    headers.set('idempotency-key', ctx.idempotencyKey);
+    let body: string | undefined;
+    if (input.body !== undefined && input.body !== null && method !== 'GET' && method !== 'HEAD') {
+      if (typeof input.body === 'string') body = input.body;
+      else {
+        body = JSON.stringify(input.body);
+        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+      }
+    }
+    const timeoutMs = input.timeoutMs ?? defaultTimeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, timeout]);
+    let res: Response;
+    let text: string;
+    try {
+      res = await options.guard.fetch(url, { method, headers, body, signal });
+      text = await readLimited(res, maxBytes);
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      if (timeout.aborted) {
+        throw TrellisError.retryable('TIMEOUT', `${method} ${input.url} took longer than ${timeoutMs} ms`, {
+          category: 'remote',
+        });
+      }
+      if (err instanceof TrellisError) throw err;
+      const cause = (err as Error).cause as Error | undefined;
+      const why = cause?.message ?? (err as Error).message;
+      throw TrellisError.retryable('NETWORK_ERROR', `${method} ${input.url} failed: ${why}`, {
+        category: 'remote',
+        cause: err,
+      });
+    }
+    const output: HttpRequestOutput = {
+      status: res.status,
+      headers: Object.fromEntries(res.headers.entries()),
+      body: parseBody(text, res.headers.get('content-type')),
+    };
+    if (res.status >= 400) throw httpError(method, input.url, output, res.headers.get('retry-after'));
+    return { kind: 'succeeded', output };
+  }
 }
 
 async function readLimited(res: Response, maxBytes: number): Promise<string> {

@@ -5,7 +5,7 @@
  */
 import type { Connectors } from '@trellis/connectors';
 import type { Engine } from '@trellis/runtime';
-import type { Database } from '@trellis/store';
+import type { Database, SecretVault } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import type { Metrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -49,6 +49,8 @@ export interface ServerContext {
   readonly engine: Engine | undefined;
   /** Agent and tool registries (routes of agents and tool servers; save-time reference checks); absent in contract tests. */
   readonly connectors: Connectors | undefined;
+  /** The secrets store (absent in contract tests; `available` false without a key). */
+  readonly secrets: SecretVault | undefined;
   readonly limits: Limits;
   readonly metrics: Metrics;
   readonly rateLimiter: RateLimiter;

@@ -58,7 +58,9 @@ export function registryProblem(err: unknown, contacting?: string): unknown {
       case 'INPUT_INVALID':
         return new HttpProblem('INPUT_INVALID', te.message);
       case 'OUTBOUND_BLOCKED':
-        return new HttpProblem('INPUT_INVALID', `OUTBOUND_BLOCKED: ${te.message}`);
+      case 'SECRET_NOT_FOUND':
+      case 'SECRET_NOT_ALLOWED_HERE':
+        return new HttpProblem('INPUT_INVALID', `${te.code}: ${te.message}`);
     }
     if (contacting && (UNREACHABLE.has(te.code) || /^HTTP_\d{3}$/.test(te.code)))
       return new HttpProblem('INPUT_INVALID', `${te.code}: cannot use ${contacting}: ${te.message}`);
@@ -108,7 +110,8 @@ export function agentRoutes(api: Api): void {
     method: 'POST',
     path: '/agents',
     operationId: 'registerAgent',
-    summary: 'Register an A2A agent by URL: its agent card is fetched, checked and stored',
+    summary:
+      'Register an A2A agent by URL: its agent card is fetched (with `headers`, which may hold `{{ $secrets.NAME }}`), checked and stored',
     tags: ['agents'],
     access: { kind: 'user' },
     body: registerAgentBody,
@@ -122,7 +125,13 @@ export function agentRoutes(api: Api): void {
       const agents = requireConnectors(ctx).agents;
       let agent: AgentInfo;
       try {
-        agent = await agents.register({ url: body.url, name: body.name, createdBy: principal.name });
+        agent = await agents.register({
+          url: body.url,
+          name: body.name,
+          headers: body.headers,
+          credential: body.credential,
+          createdBy: principal.name,
+        });
       } catch (err) {
         throw registryProblem(err, `the agent at ${body.url}`);
       }

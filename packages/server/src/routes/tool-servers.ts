@@ -59,7 +59,8 @@ export function toolServerRoutes(api: Api): void {
     method: 'POST',
     path: '/tool_servers',
     operationId: 'registerToolServer',
-    summary: 'Register an MCP server: `{ name, url }` (Streamable HTTP) or `{ name, command, args }` (stdio, administrators)',
+    summary:
+      'Register an MCP server: `{ name, url, headers? }` (Streamable HTTP; headers may hold `{{ $secrets.NAME }}`) or `{ name, command, args }` (stdio, administrators)',
     tags: ['tools'],
     access: { kind: 'user' },
     body: registerToolServerBody,
@@ -75,8 +76,8 @@ export function toolServerRoutes(api: Api): void {
       const tools = requireConnectors(ctx).tools;
       const input: NewToolServerInput =
         body.url !== undefined
-          ? { name: body.name, url: body.url }
-          : { name: body.name, command: body.command as string, args: body.args ?? [] };
+          ? { name: body.name, url: body.url, headers: body.headers }
+          : { name: body.name, command: body.command as string, args: body.args ?? [], headers: body.headers };
       // Checked here too (the registry also refuses it) so that a non-admin learns before anything is probed.
       if (input.command !== undefined && !principal.isAdmin)
         throw new HttpProblem(

@@ -27,7 +27,14 @@ import {
   workflowListItemSchema,
 } from '../schemas/workflows.ts';
 import { stopWorkflowTriggers, syncWorkflowTriggers } from '../triggers/sync.ts';
-import { assertDefinitionSize, checkDefinition, checkDefinitionForSave, requireSavableDefinition } from '../validation.ts';
+import {
+  assertDefinitionSize,
+  checkDefinition,
+  checkDefinitionForSave,
+  requireSavableDefinition,
+  requireUsableSecrets,
+  secretProblems,
+} from '../validation.ts';
 
 export function summary(w: WorkflowInfo) {
   return {
@@ -67,6 +74,7 @@ export function workflowRoutes(api: Api): void {
     handler: async ({ body, principal, reply }) => {
       const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
       const def = check.definition;
+      await requireUsableSecrets(def, ctx.secrets, null);
       const { id, version } = await createWorkflow(ctx.db, {
         name: def.name,
         description: def.description ?? null,
@@ -142,6 +150,8 @@ export function workflowRoutes(api: Api): void {
       if (body === undefined) throw new HttpProblem('BAD_REQUEST', 'send the definition as a JSON body');
       assertDefinitionSize(body, ctx.limits.definitionBytes);
       const check = await checkDefinitionForSave(body, ctx.connectors);
+      const secrets = check.valid ? await secretProblems(check.definition, ctx.secrets, undefined) : [];
+      if (secrets.length > 0) return { valid: false, errors: secrets, warnings: check.warnings, compiled: null };
       return { valid: check.valid, errors: check.errors, warnings: check.warnings, compiled: check.compiled };
     },
   });
@@ -187,6 +197,7 @@ export function workflowRoutes(api: Api): void {
     handler: async ({ workflow, body, principal }) => {
       const w = live(workflow);
       const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
+      await requireUsableSecrets(check.definition, ctx.secrets, w.id);
       const version = await addVersion(ctx.db, w.id, body, principal.name);
       if (version === undefined) throw new HttpProblem('NOT_FOUND', `workflow '${w.id}' was deleted`);
       await syncWorkflowTriggers(ctx, w.id, version, check.definition.triggers);

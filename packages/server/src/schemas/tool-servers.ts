@@ -1,5 +1,6 @@
 /** API shapes of the MCP tool-server registry (SPEC §6: `{ id, name, tools: [{ name, description, inputSchema }] }`). */
 import { z } from 'zod';
+import { registrationHeaders } from './agents.ts';
 
 export const toolSchema = z.object({
   name: z.string().describe("The tool's name on its server."),
@@ -18,6 +19,10 @@ export const toolServerSchema = z.object({
     .optional()
     .describe('stdio arguments; shown to administrators and the creator only, since they may carry secrets.'),
   tools: z.array(toolSchema),
+  headers: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('Headers sent on every request (HTTP servers), as registered: `{{ $secrets.NAME }}` references, never values.'),
   createdBy: z.string(),
   createdAt: z.string(),
   refreshedAt: z.string(),
@@ -50,7 +55,7 @@ const args = z.array(z.string().max(4000)).max(100);
 
 /** The two shapes, as the OpenAPI document shows them. */
 export const registerToolServerDoc = z.union([
-  z.object({ name, url }).strict(),
+  z.object({ name, url, headers: registrationHeaders }).strict(),
   z.object({ name, command, args: args.optional() }).strict(),
 ]);
 
@@ -60,7 +65,7 @@ export const registerToolServerDoc = z.union([
  * Streamable HTTP: any signed-in user; stdio: administrators only (it starts a process on the host).
  */
 export const registerToolServerBody = z
-  .object({ name, url: url.optional(), command: command.optional(), args: args.optional() })
+  .object({ name, url: url.optional(), headers: registrationHeaders, command: command.optional(), args: args.optional() })
   .strict()
   .superRefine((b, c) => {
     if ((b.url === undefined) === (b.command === undefined))

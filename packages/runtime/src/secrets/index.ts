@@ -1,0 +1,3 @@
+export * from './inject.ts';
+export * from './redactor.ts';
+export * from './source.ts';
