@@ -32,27 +32,36 @@ export interface DemoServices {
 /** The secret the demo's authenticated services are registered with. */
 export const DEMO_TOKEN_SECRET = 'DEMO_SERVICE_TOKEN';
 
-export async function startDemoServices(): Promise<DemoServices> {
+/** `authenticated: false` starts every service open (for tests of the registries that are not about authentication). */
+export async function startDemoServices(options: { authenticated?: boolean } = {}): Promise<DemoServices> {
+  const auth = options.authenticated !== false;
   const token = randomBytes(24).toString('base64url');
+  const bearerToken = auth ? token : undefined;
   const running = await Promise.all([
     startHotelAgent(),
-    startPriceAnalyst(undefined, { bearerToken: token }),
+    startPriceAnalyst(undefined, { bearerToken }),
     startSlowAgent(),
     startConciergeAgent(),
     startLegacyReviewsAgent(),
   ]);
-  const pricing = await startPricingHttpServer({ bearerToken: token });
+  const pricing = await startPricingHttpServer({ bearerToken });
   const ref = `{{ $secrets.${DEMO_TOKEN_SECRET} }}`;
   return {
-    secrets: [
-      {
-        name: DEMO_TOKEN_SECRET,
-        value: token,
-        description: 'bearer token of the demo price-analyst agent and pricing MCP server',
-      },
-    ],
-    agents: running.map((a) => ({ name: a.name, url: a.url, ...(a.name === 'price-analyst' ? { credential: ref } : {}) })),
-    toolServers: [{ name: pricing.name, url: pricing.url, headers: { Authorization: `Bearer ${ref}` } }],
+    secrets: auth
+      ? [
+          {
+            name: DEMO_TOKEN_SECRET,
+            value: token,
+            description: 'bearer token of the demo price-analyst agent and pricing MCP server',
+          },
+        ]
+      : [],
+    agents: running.map((a) => ({
+      name: a.name,
+      url: a.url,
+      ...(auth && a.name === 'price-analyst' ? { credential: ref } : {}),
+    })),
+    toolServers: [{ name: pricing.name, url: pricing.url, ...(auth ? { headers: { Authorization: `Bearer ${ref}` } } : {}) }],
     close: async () => {
       await Promise.all([...running.map((a) => a.close()), pricing.close()]);
     },

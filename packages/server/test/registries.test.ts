@@ -56,7 +56,7 @@ function expectProblem(res: LightMyRequestResponse, status: number, detail?: Reg
 
 beforeAll(async () => {
   t = await startTestServer();
-  demo = await startDemoServices();
+  demo = await startDemoServices({ authenticated: false }); // authentication has its own tests (secrets)
   loopbackConnectors = createConnectorExecutors({ db: t.handle.db, guard });
   loopback = await buildServer({
     store: t.handle,
