@@ -259,6 +259,7 @@ export class RunnerEngine implements Engine {
       targetVersion: version,
       from: req.from,
       versionMode: req.latestVersion === undefined ? 'same' : 'latest',
+      evaluator: this.evaluator,
     });
     const timeoutMs = target.definition.settings?.timeoutMs;
     const { runId, created } = await this.store.createRun({

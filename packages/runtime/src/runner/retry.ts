@@ -6,6 +6,7 @@
  */
 import {
   type ErrorInfo,
+  type ExpressionEvaluator,
   type NodeStatus,
   type OriginalNode,
   type PersistedNodeState,
@@ -36,6 +37,8 @@ export interface RetryBuildInput {
   targetVersion: number;
   from?: readonly string[] | undefined;
   versionMode: 'same' | 'latest';
+  /** Evaluates edge conditions (the engine's expression sandbox). */
+  evaluator: ExpressionEvaluator;
 }
 
 const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -117,7 +120,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
       ? row.taken === null
         ? []
         : (JSON.parse(row.taken) as number[])
-      : await takenAcrossVersions(i, row, output, context, outputs, originalPrepared, target);
+      : await takenAcrossVersions(i, row, output, context, outputs, originalPrepared, target, input.evaluator);
     const info: NodeRetryInfo = { costSavedUsd: p.costSavedUsd };
     if (p.note !== null) info.reuseNote = p.note;
     nodes.push({
@@ -226,6 +229,7 @@ async function takenAcrossVersions(
   outputs: ReadonlyMap<string, unknown>,
   originalPrepared: PreparedWorkflow,
   target: PreparedWorkflow,
+  evaluator: ExpressionEvaluator,
 ): Promise<number[]> {
   const oc = originalPrepared.compiled;
   const tc = target.compiled;
@@ -252,7 +256,7 @@ async function takenAcrossVersions(
     for (const v of target.conditionVariables[e]!) if (v !== 'context') scope[v] = outputs.get(v) ?? null;
     scope[cn.id] = output;
     try {
-      if ((await cond.evaluate(scope)) === true) taken.push(e);
+      if ((await evaluator.evaluate([{ source: cond.source, scope }]))[0] === true) taken.push(e);
     } catch {
       // A condition that fails to evaluate takes no edge, as when the node finishes.
     }
