@@ -87,4 +87,22 @@ describe('crash recovery (SIGKILL)', () => {
     for (const n of ['a', 'b', 'c']) expect(ex.filter((e) => e.node === n)).toHaveLength(1);
     expectGapless(seqs);
   });
+
+  it('a retry killed mid-way resumes without executing the nodes it reused', () => {
+    const { rec, execs: ex, seqs } = crashAndResume('retry');
+    expect(rec.status).toBe('succeeded');
+    expect(rec.retryOf).toEqual(expect.any(String));
+    // a and b ran once, in the original run; the retry reused them, before and after the crash.
+    expect(ex.filter((e) => e.node === 'a')).toHaveLength(1);
+    expect(ex.filter((e) => e.node === 'b')).toHaveLength(1);
+    expect(rec.nodes.a!.reusedFrom).toBe(rec.retryOf);
+    expect(rec.nodes.b!.reusedFrom).toBe(rec.retryOf);
+    // c: failed in the original, killed in the retry's first attempt, succeeded in its second.
+    expect(ex.filter((e) => e.node === 'c').map((e) => e.attempt)).toEqual([1, 1, 2]);
+    expect(rec.nodes.c!.attempts.map((a) => [a.attempt, a.status, a.error?.code])).toEqual([
+      [1, 'failed', 'LEASE_EXPIRED'],
+      [2, 'succeeded', undefined],
+    ]);
+    expectGapless(seqs);
+  });
 });

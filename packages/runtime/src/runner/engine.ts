@@ -293,11 +293,7 @@ export class RunnerEngine implements Engine {
       const status = (await this.store.getRunStatus(runId)) as RunStatus;
       return { runId, status, created: false, ...summary };
     }
-    for (const e of built.events) {
-      const ev = { seq: e.seq, runId: id, type: e.type, at: e.at, data: JSON.parse(e.data) } as RunEvent;
-      if (e.node_id !== null) ev.nodeId = e.node_id;
-      this.hub.publish(ev);
-    }
+    for (const e of built.announce) this.hub.publish(e);
     if (this.leasing && !this.leasing.execute) {
       await this.leasing.store.wake(WAKE_CHANNEL, '');
       return { runId: id, status: 'queued', created: true, ...summary };

@@ -12,6 +12,7 @@ import {
   type PersistedNodeState,
   planRetry,
   type RetryPlan,
+  type RunEvent,
   TrellisError,
 } from '@trellis/core';
 import type { AttemptsTable, EventsTable, NodeRetryInfo, NodeRunsTable, RunRetryInfo, RunRows, RunsTable } from '@trellis/store';
@@ -23,6 +24,8 @@ export interface RetryRows {
   attempts: AttemptsTable[];
   /** run.queued then one node.reused per reused node, seq 1…n. */
   events: EventsTable[];
+  /** The same events, to announce once committed. */
+  announce: RunEvent[];
   /** The new run's node states as the scheduler rebuilds them, by node index. */
   persisted: PersistedNodeState[];
   plan: RetryPlan;
@@ -98,6 +101,15 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
       node_id: null,
       at,
       data: JSON.stringify({ workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id }),
+    },
+  ];
+  const announce: RunEvent[] = [
+    {
+      seq: 1,
+      runId: newRunId,
+      type: 'run.queued',
+      at,
+      data: { workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id },
     },
   ];
   const persisted: PersistedNodeState[] = new Array(compiled.nodes.length);
@@ -180,6 +192,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
     nodes,
     attempts,
     events,
+    announce,
     persisted,
     plan,
   };

@@ -166,53 +166,61 @@ export class SqliteRunStore implements RunStore {
         "insert into node_runs (run_id, node_id, status, attempt, cost_usd) values (?, ?, 'pending', 0, 0)",
       );
       for (const id of run.nodeIds) insNode.run(r.id, id);
-      for (const e of run.events) this.insertEvent.run(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
+      if (run.events.length > 8) this.insertEvents(run.events);
+      else for (const e of run.events) this.insertEvent.run(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
       return { runId: r.id, created: true };
     });
     return tx.immediate();
   }
 
-  /** A retry's node rows and copied attempts (inside createRun's transaction). */
+  /** A retry's node rows and copied attempts (inside createRun's transaction), in multi-row statements. */
   private insertRetryRows(nodes: NodeRunsTable[], attempts: AttemptsTable[]): void {
-    const insNode = this.raw.prepare(
-      `insert into node_runs (run_id, node_id, status, attempt, input, output, error, cost_usd, started_at, finished_at, taken, reused_from, retry_info)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    for (const n of nodes) {
-      insNode.run(
-        n.run_id,
-        n.node_id,
-        n.status,
-        n.attempt,
-        n.input,
-        n.output,
-        n.error,
-        n.cost_usd,
-        n.started_at,
-        n.finished_at,
-        n.taken,
-        n.reused_from ?? null,
-        n.retry_info ?? null,
-      );
-    }
-    const insAttempt = this.raw.prepare(
-      'insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at, reused_from) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const a of attempts) {
-      insAttempt.run(
-        a.run_id,
-        a.node_id,
-        a.attempt,
-        a.status,
-        a.started_at,
-        a.finished_at,
-        a.error,
-        a.cost_usd,
-        a.usage,
-        a.worker_id,
-        a.lease_expires_at,
-        a.reused_from ?? null,
-      );
+    const nodeCols = [
+      'run_id',
+      'node_id',
+      'status',
+      'attempt',
+      'input',
+      'output',
+      'error',
+      'cost_usd',
+      'started_at',
+      'finished_at',
+      'taken',
+      'reused_from',
+      'retry_info',
+    ] as const;
+    const attemptCols = [
+      'run_id',
+      'node_id',
+      'attempt',
+      'status',
+      'started_at',
+      'finished_at',
+      'error',
+      'cost_usd',
+      'usage',
+      'worker_id',
+      'lease_expires_at',
+      'reused_from',
+    ] as const;
+    this.insertRows('node_runs', nodeCols, nodes);
+    this.insertRows('attempts', attemptCols, attempts);
+  }
+
+  private insertRows<T extends object>(table: string, cols: readonly (keyof T & string)[], rows: readonly T[]): void {
+    for (let i = 0; i < rows.length; i += EVENT_CHUNK) {
+      const chunk = rows.slice(i, i + EVENT_CHUNK);
+      const key = `${table}:${chunk.length}`;
+      let stmt = this.cache.get(key);
+      if (!stmt) {
+        const row = `(${cols.map(() => '?').join(', ')})`;
+        stmt = this.raw.prepare(`insert into ${table} (${cols.join(', ')}) values ${Array(chunk.length).fill(row).join(', ')}`);
+        this.cache.set(key, stmt);
+      }
+      const params: unknown[] = [];
+      for (const r of chunk) for (const c of cols) params.push(r[c] ?? null);
+      stmt.run(params);
     }
   }
 
