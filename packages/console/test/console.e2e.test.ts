@@ -286,6 +286,44 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await expect.poll(() => row.locator('.gantt-bar.s-failed').count()).toBe(2);
   });
 
+  it('retries a failed run from the failure: reused nodes are drawn apart, link their run, and the header shows the cost saved', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-retry',
+      nodes: [
+        { id: 'research', type: 'tool_call', tool: 'test.echo', input: { topic: 'x' } },
+        { id: 'draft', type: 'tool_call', tool: 'test.echo', input: { from: '$research.topic' } },
+        { id: 'publish', type: 'tool_call', tool: 'test.fails-once', input: { key: `e2e-retry-${Date.now()}` } },
+      ],
+      edges: [
+        { from: 'research', to: 'draft' },
+        { from: 'draft', to: 'publish' },
+      ],
+    });
+    const run = await stack.api<{ id: string }>('POST', `/workflows/${wf.id}/run`, { input: {} });
+    await page.goto(`${stack.url}/runs/${run.id}`);
+    await expect.poll(runStatus, { timeout: 15_000 }).toBe('failed');
+    await page.getByRole('button', { name: 'Retry from failure' }).click();
+    await expect.poll(() => page.url(), { timeout: 15_000 }).not.toContain(run.id);
+    await expect.poll(runStatus, { timeout: 15_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator('.tnode[data-reused="true"]').count()).toBe(2);
+    expect(await page.locator('.tnode[data-node-id="publish"]').getAttribute('data-reused')).toBeNull();
+    await expect.poll(() => page.locator('[data-field="cost-saved"]').textContent()).toMatch(/saved \$0\.002/);
+    const reusedRow = page.locator('.gantt-row.reused[data-node-id="research"]');
+    await expect.poll(() => reusedRow.count()).toBe(1);
+    expect(await reusedRow.getByRole('link').getAttribute('href')).toBe(`/runs/${run.id}`);
+    expect(await page.locator('.gantt-row[data-node-id="publish"] [data-kind="attempt"]').count()).toBe(1);
+
+    // Rerun from a node of the finished retry: that node and what follows run again.
+    const retryUrl = page.url();
+    await page.locator('.react-flow__node[data-id="draft"]').click();
+    await expect.poll(() => page.locator('[data-field="reused-from"]').count()).toBe(1);
+    await page.getByRole('button', { name: 'Rerun from here' }).click();
+    await expect.poll(() => page.url(), { timeout: 15_000 }).not.toBe(retryUrl);
+    await expect.poll(runStatus, { timeout: 15_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator('.tnode[data-reused="true"]').count()).toBe(1);
+    expect(await page.locator('.tnode[data-node-id="research"]').getAttribute('data-reused')).toBe('true');
+  });
+
   it('resumes a dropped connection without losing or repeating events', async () => {
     const wf = await stack.api<{ id: string }>('POST', '/workflows', {
       name: 'e2e-drops',

@@ -143,6 +143,14 @@ export class ApiClient {
     return toPage<RunEvent>(await this.request('GET', `/workflow_runs/${enc(runId)}/events?after=${after}`), 'events').items;
   }
 
+  /** Retries a finished run (docs/retry.md); resolves with the new run. */
+  async retryRun(
+    runId: string,
+    body: { from?: string[]; version?: 'same' | 'latest' } = {},
+  ): Promise<{ id: string; retryOf: string; reused: number; costSavedUsd: number }> {
+    return unwrap(await this.request('POST', `/workflow_runs/${enc(runId)}/retry`, body), 'retry');
+  }
+
   async cancelRun(runId: string): Promise<void> {
     await this.request('POST', `/workflow_runs/${enc(runId)}/cancel`, {});
   }

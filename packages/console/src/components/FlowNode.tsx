@@ -17,6 +17,8 @@ export interface FlowNodeData extends Record<string, unknown> {
   /** Node-run status (run view). */
   status?: string;
   attempts?: number;
+  /** Run view of a retry: the node was reused from that run, not executed. */
+  reusedFrom?: string;
 }
 
 export type FlowNodeType = Node<FlowNodeData, 'trellis'>;
@@ -39,13 +41,20 @@ function FlowNodeView({ data, selected }: NodeProps<FlowNodeType>) {
   if (selected) cls.push('selected');
   if (data.problems && data.problems.length > 0) cls.push('has-error');
   if (data.status) cls.push(`st-${data.status}`);
+  if (data.reusedFrom) cls.push('reused');
   return (
-    <div className={cls.join(' ')} title={data.problems?.join('\n')} data-node-id={data.nodeId} data-status={data.status}>
+    <div
+      className={cls.join(' ')}
+      title={data.reusedFrom ? `reused from run ${data.reusedFrom} (not executed)` : data.problems?.join('\n')}
+      data-node-id={data.nodeId}
+      data-status={data.status}
+      data-reused={data.reusedFrom ? 'true' : undefined}
+    >
       <Handle type="target" position={Position.Left} />
       <div className="tnode-id">{data.nodeId}</div>
       <div className="tnode-type">
         {data.nodeType}
-        {data.status ? ` · ${data.status}` : ''}
+        {data.status ? ` · ${data.reusedFrom ? 'reused' : data.status}` : ''}
         {data.attempts && data.attempts > 1 ? ` · ${data.attempts} attempts` : ''}
       </div>
       {data.problems && data.problems.length > 0 ? (

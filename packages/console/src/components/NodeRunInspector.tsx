@@ -3,16 +3,22 @@ import type { NodeRunRecord } from '@trellis/core';
 import { formatCost, formatDuration, formatJson } from '../app/format.ts';
 import type { NodeView } from '../run/run-state.ts';
 import { StatusBadge } from './Feedback.tsx';
+import { Link } from './Layout.tsx';
 
 export function NodeRunInspector({
   nodeId,
   live,
   record,
+  onRerun,
 }: {
   nodeId: string;
   live: NodeView | undefined;
   record: NodeRunRecord | undefined;
+  /** A finished run: retry it from this node (a new run; this node and its downstream run again). */
+  onRerun?: () => void;
 }) {
+  const reusedFrom = live?.reusedFrom ?? record?.reusedFrom;
+  const saved = live?.costSavedUsd ?? record?.costSavedUsd;
   const status = live?.status ?? record?.status;
   const output = live?.output ?? record?.output;
   const error = live?.error ?? record?.error ?? undefined;
@@ -22,6 +28,27 @@ export function NodeRunInspector({
       <h2>
         <code>{nodeId}</code> <StatusBadge status={status} />
       </h2>
+      {reusedFrom && (
+        <p className="reused-note" data-field="reused-from">
+          Reused from run{' '}
+          <Link to={`/runs/${encodeURIComponent(reusedFrom)}`}>
+            <code>{reusedFrom.slice(0, 8)}</code>
+          </Link>{' '}
+          — not executed in this run{saved ? `; saved ${formatCost(saved)}` : ''}.
+          {record?.reuseNote ? ` ${record.reuseNote}.` : ''}
+        </p>
+      )}
+      {record?.notReused && <p className="muted small">Runs again: {record.notReused}.</p>}
+      {record?.approvalRequired && status === 'waiting' && <p className="small">{record.approvalRequired}</p>}
+      {onRerun && (
+        <button
+          type="button"
+          onClick={onRerun}
+          title="A new run that reuses everything this node does not depend on; this node and its downstream run again"
+        >
+          Rerun from here
+        </button>
+      )}
       <dl className="kv">
         <dt>Cost</dt>
         <dd>{formatCost(cost)}</dd>

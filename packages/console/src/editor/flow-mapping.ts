@@ -16,7 +16,7 @@ interface CacheEntry {
   node: FlowNodeType;
 }
 
-export type NodeExtras = { status?: string; attempts?: number };
+export type NodeExtras = { status?: string; attempts?: number; reusedFrom?: string };
 
 export class FlowNodeCache {
   private cache = new Map<string, CacheEntry>();
@@ -33,7 +33,7 @@ export class FlowNodeCache {
       const probs = problems.get(n.id) ?? [];
       const problemsKey = probs.map((p) => `${p.code}:${p.message}`).join('|');
       const extra = extras?.get(n.id);
-      const extraKey = extra ? `${extra.status}:${extra.attempts}` : '';
+      const extraKey = extra ? `${extra.status}:${extra.attempts}:${extra.reusedFrom ?? ''}` : '';
       const hit = this.cache.get(n.id);
       if (hit && hit.src === n && hit.selected === sel && hit.problemsKey === problemsKey && hit.extraKey === extraKey) {
         next.set(n.id, hit);
@@ -48,7 +48,9 @@ export class FlowNodeCache {
         height: NODE_HEIGHT,
         measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
         handles: NODE_HANDLES,
-        ariaLabel: extra?.status ? `Node ${n.id}: ${extra.status}` : `Node ${n.id} (${String(n.type)})`,
+        ariaLabel: extra?.status
+          ? `Node ${n.id}: ${extra.reusedFrom ? `reused from run ${extra.reusedFrom}` : extra.status}`
+          : `Node ${n.id} (${String(n.type)})`,
         data: {
           nodeId: n.id,
           nodeType: String(n.type),
@@ -56,6 +58,7 @@ export class FlowNodeCache {
           problems: probs.map((p) => `${p.code}: ${p.message}`),
           ...(extra?.status ? { status: extra.status } : {}),
           ...(extra?.attempts ? { attempts: extra.attempts } : {}),
+          ...(extra?.reusedFrom ? { reusedFrom: extra.reusedFrom } : {}),
         },
       };
       next.set(n.id, { src: n, selected: sel, problemsKey, extraKey, node });

@@ -10,6 +10,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { RunStream, type StreamState } from '../api/run-stream.ts';
 import { useApi } from '../app/context.ts';
 import { durationBetween, formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
+import { navigate } from '../app/navigation.ts';
 import { EventLog } from '../components/EventLog.tsx';
 import { ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
 import { type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
@@ -130,9 +131,12 @@ function LiveRun({
 
   const extras = useMemo(() => {
     const m = new Map<string, NodeExtras>();
-    for (const [id, n] of Object.entries(view.nodes)) m.set(id, { status: n.status, attempts: n.attempts.length });
+    for (const [id, n] of Object.entries(view.nodes)) {
+      const reusedFrom = n.reusedFrom ?? record.nodes[id]?.reusedFrom;
+      m.set(id, { status: n.status, attempts: n.attempts.length, ...(reusedFrom ? { reusedFrom } : {}) });
+    }
     return m;
-  }, [view.nodes]);
+  }, [view.nodes, record.nodes]);
   const sel = useMemo(() => new Set(selected ? [selected] : []), [selected]);
   const flowNodes = useMemo(() => cache.current.map(doc.nodes, sel, NO_PROBLEMS, extras), [doc.nodes, sel, extras]);
   const [taken, setTaken] = useState<Map<number, boolean>>(() => new Map());
@@ -162,6 +166,20 @@ function LiveRun({
     }
   }
 
+  /** Retries this run as a new one that reuses what succeeded, and opens it (docs/retry.md). */
+  async function retry(from?: string[]) {
+    setError(undefined);
+    try {
+      const r = await api.retryRun(runId, from ? { from } : {});
+      navigate(`/runs/${encodeURIComponent(r.id)}`);
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  const retryOf = view.retryOf ?? record.retryOf;
+  const saved = Math.max(view.costSavedUsd, record.costSavedUsd ?? 0);
+
   return (
     <div className="runview">
       <div className="run-head">
@@ -180,6 +198,32 @@ function LiveRun({
           )}
         </span>
         <span className="muted">cost {formatCost(Math.max(view.costUsd, record.costUsd))}</span>
+        {saved > 0 && (
+          <span className="saved" data-field="cost-saved" title="What reusing earlier results saved (not charged again)">
+            saved {formatCost(saved)} by reuse
+          </span>
+        )}
+        {retryOf && (
+          <span className="muted">
+            retry of{' '}
+            <Link to={`/runs/${encodeURIComponent(retryOf)}`}>
+              <code>{retryOf.slice(0, 8)}</code>
+            </Link>
+          </span>
+        )}
+        {record.retries && record.retries.length > 0 && (
+          <span className="muted">
+            retried as{' '}
+            {record.retries.map((id, i) => (
+              <span key={id}>
+                {i > 0 ? ', ' : ''}
+                <Link to={`/runs/${encodeURIComponent(id)}`}>
+                  <code>{id.slice(0, 8)}</code>
+                </Link>
+              </span>
+            ))}
+          </span>
+        )}
         <span className="spacer" />
         <span className={`conn ${conn}`} role="status" aria-label="Connection">
           {conn === 'open' ? 'live' : conn === 'ended' ? 'finished' : conn}
@@ -188,6 +232,16 @@ function LiveRun({
         {!isTerminalRunStatus(status) && (
           <button type="button" className="danger solid" onClick={cancel}>
             Cancel run
+          </button>
+        )}
+        {(status === 'failed' || status === 'cancelled') && (
+          <button
+            type="button"
+            className="solid"
+            onClick={() => retry()}
+            title="A new run that reuses every node that succeeded; the failed and cancelled ones run again"
+          >
+            Retry from failure
           </button>
         )}
       </div>
@@ -237,7 +291,12 @@ function LiveRun({
           />
         ))}
         {selected ? (
-          <NodeRunInspector nodeId={selected} live={view.nodes[selected]} record={record.nodes[selected]} />
+          <NodeRunInspector
+            nodeId={selected}
+            live={view.nodes[selected]}
+            record={record.nodes[selected]}
+            {...(isTerminalRunStatus(status) ? { onRerun: () => retry([selected]) } : {})}
+          />
         ) : (
           <section aria-label="Run result">
             <h2>Run</h2>

@@ -36,6 +36,9 @@ export interface NodeView {
   output?: unknown;
   error?: ErrorInfo;
   costUsd: number;
+  /** A retry reused this node from that run instead of executing it. */
+  reusedFrom?: string;
+  costSavedUsd?: number;
 }
 
 export interface RunView {
@@ -46,6 +49,9 @@ export interface RunView {
   startedAt: number | undefined;
   finishedAt: number | undefined;
   costUsd: number;
+  /** A retry: what reusing earlier results saved, and the run retried. */
+  costSavedUsd: number;
+  retryOf?: string;
   output?: unknown;
   error?: ErrorInfo;
 }
@@ -53,7 +59,16 @@ export interface RunView {
 export function initialRunView(nodeIds: readonly string[] = []): RunView {
   const nodes: Record<string, NodeView> = {};
   for (const id of nodeIds) nodes[id] = emptyNode();
-  return { status: 'queued', lastSeq: 0, events: [], nodes, startedAt: undefined, finishedAt: undefined, costUsd: 0 };
+  return {
+    status: 'queued',
+    lastSeq: 0,
+    events: [],
+    nodes,
+    startedAt: undefined,
+    finishedAt: undefined,
+    costUsd: 0,
+    costSavedUsd: 0,
+  };
 }
 
 function emptyNode(): NodeView {
@@ -114,6 +129,17 @@ function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string,
   switch (e.type) {
     case 'run.queued':
       v.status = 'queued';
+      if (e.data.retryOf !== undefined) v.retryOf = e.data.retryOf;
+      break;
+    case 'node.reused':
+      setNode(e.nodeId, {
+        ...node(e.nodeId),
+        status: 'succeeded',
+        output: e.data.output,
+        reusedFrom: e.data.reusedFrom,
+        costSavedUsd: e.data.costSavedUsd,
+      });
+      v.costSavedUsd += e.data.costSavedUsd;
       break;
     case 'run.started':
       v.status = 'running';

@@ -4,7 +4,7 @@
  */
 import type { RunView } from './run-state.ts';
 
-export type BarKind = 'attempt' | 'backoff' | 'gate';
+export type BarKind = 'attempt' | 'backoff' | 'gate' | 'reused';
 
 export interface Bar {
   kind: BarKind;
@@ -23,6 +23,8 @@ export interface Bar {
 export interface TimelineRow {
   nodeId: string;
   bars: Bar[];
+  /** A retry reused the node from this run: one `reused` bar, no attempt. */
+  reusedFrom?: string;
 }
 
 export interface Timeline {
@@ -47,6 +49,26 @@ export function buildTimeline(view: RunView, order: readonly string[], now: numb
   const ids = [...order, ...Object.keys(view.nodes).filter((id) => !order.includes(id))];
   for (const nodeId of ids) {
     const n = view.nodes[nodeId];
+    if (n?.reusedFrom !== undefined) {
+      // Not executed here: a marker at the start of the axis, drawn apart from attempts.
+      rows.push({
+        nodeId,
+        reusedFrom: n.reusedFrom,
+        bars: [
+          {
+            kind: 'reused',
+            state: 'reused',
+            left: 0,
+            width: 0,
+            start,
+            end: start,
+            open: false,
+            title: `reused from run ${n.reusedFrom}: not executed${n.costSavedUsd ? `, saved $${n.costSavedUsd}` : ''}`,
+          },
+        ],
+      });
+      continue;
+    }
     if (!n || (n.attempts.length === 0 && n.waits.length === 0)) continue;
     const bars: Bar[] = [];
     for (const a of n.attempts) {

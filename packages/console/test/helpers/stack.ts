@@ -36,6 +36,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+const seenOnce = new Set<string>();
+
 const tools: Record<string, Executor> = {
   'test.echo': {
     async execute(input, ctx) {
@@ -48,6 +50,18 @@ const tools: Record<string, Executor> = {
       const ms = (input as { ms?: number } | null)?.ms ?? 60_000;
       await sleep(ms, ctx.signal);
       return { kind: 'succeeded', output: { sleptMs: ms } };
+    },
+  },
+  /** Fails the first time it sees `input.key` (in any run), then succeeds: a step that works when retried. */
+  'test.fails-once': {
+    async execute(input, ctx) {
+      const key = String((input as { key?: unknown } | null)?.key ?? ctx.nodeId);
+      ctx.reportCost({ costUsd: 0.01 });
+      if (!seenOnce.has(key)) {
+        seenOnce.add(key);
+        throw new TrellisError('UPSTREAM_DOWN', `the provider is down for '${key}' (it works the next time)`);
+      }
+      return { kind: 'succeeded', output: { key } };
     },
   },
   'test.flaky': {
