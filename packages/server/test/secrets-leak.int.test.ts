@@ -51,6 +51,7 @@ let agent: Awaited<ReturnType<typeof startAgent>>;
 /** Every API response body, as text. */
 const responses: string[] = [];
 
+// biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON
 async function api(method: string, path: string, body?: unknown, token = ADMIN): Promise<{ status: number; body: any }> {
   const res = await fetch(`${srv.url}/api/v1${path}`, {
     method,
@@ -114,9 +115,11 @@ beforeAll(async () => {
         res.writeHead(404).end();
         return;
       }
-      const t = new StreamableHTTPServerTransport({
+      const t: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
-        onsessioninitialized: (id) => sessions.set(id, t),
+        onsessioninitialized: (id: string): void => {
+          sessions.set(id, t);
+        },
       });
       await secureMcpServer().connect(t);
       transport = t;
@@ -168,7 +171,9 @@ function hits(text: string): string[] {
   return FORMS.filter((f) => text.includes(f));
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a run record as JSON
 async function waitForRun(id: string): Promise<any> {
+  // biome-ignore lint/suspicious/noExplicitAny: a run record as JSON
   let last: any;
   for (let i = 0; i < 300; i++) {
     last = (await api('GET', `/workflow_runs/${id}`)).body;
