@@ -37,6 +37,7 @@ import {
   openStore,
   readTemplateFiles,
   SecretVault,
+  syncTriggers,
   type Store,
   secretKeySource,
   upsertBuiltinTemplates,
@@ -167,12 +168,14 @@ async function seedDemoWorkflows(db: Kysely<Database>, dirs: string[]): Promise<
   let n = 0;
   for (const dir of dirs) {
     for (const t of readTemplateFiles(dir, (d) => checkDefinition(d).valid).templates) {
-      await createWorkflow(db, {
+      const { id, version } = await createWorkflow(db, {
         name: t.name,
         description: t.description,
         definition: t.definition,
         owner: ADMIN_PRINCIPAL,
       });
+      const triggers = checkDefinition(t.definition).definition?.triggers;
+      if (triggers) await syncTriggers(db, id, version, triggers, Date.now());
       n++;
     }
   }

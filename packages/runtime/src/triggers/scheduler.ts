@@ -2,8 +2,8 @@
  * The schedule loop: one loop for every schedule in the database, never one timer per trigger.
  *
  * Each pass reads the schedules whose next tick is due (one indexed query), starts each tick's run
- * with the idempotency key `schedule:<triggerId>:<tick>`, records it, and moves the schedule to its
- * next tick with a conditional update. With several servers and workers on one PostgreSQL every
+ * with the idempotency key `schedule:<triggerId>:<tick>`, then records the batch's runs and moves
+ * each schedule to its next tick with conditional updates, in one transaction. With several servers and workers on one PostgreSQL every
  * process runs this loop; the idempotency key makes the tick's run one run whoever starts it, and
  * the conditional update lets exactly one process move the schedule on. A process that dies
  * between the two steps leaves the tick due; the next pass (its own after a restart, or another
@@ -15,12 +15,12 @@
  */
 import { nextFireTime, type ScheduleTrigger, TrellisError } from '@trellis/core';
 import {
-  advanceSchedule,
+  type CompletedTick,
+  completeTicks,
   type Database,
   dueSchedules,
   earliestTick,
   pruneDeliveries,
-  recordTriggerRun,
   type TriggerInfo,
 } from '@trellis/store';
 import type { Kysely } from 'kysely';
@@ -137,10 +137,16 @@ export class TriggerScheduler {
       const due = await dueSchedules(this.db, new Date(now).toISOString(), this.batchSize);
       if (due.length === 0) break;
       let next = 0;
+      const done: CompletedTick[] = [];
       const worker = async () => {
-        while (next < due.length && !this.stopping) await this.fire(due[next++] as TriggerInfo, now);
+        while (next < due.length && !this.stopping) {
+          const handled = await this.fire(due[next++] as TriggerInfo, now);
+          if (handled) done.push(handled);
+        }
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+      // One transaction records the batch's runs and moves its schedules on.
+      await completeTicks(this.db, done);
       if (due.length < this.batchSize || this.stopping) break;
     }
     const now = this.clock.now();
@@ -150,10 +156,10 @@ export class TriggerScheduler {
     }
   }
 
-  /** Starts one due tick's run and moves the schedule on. */
-  private async fire(t: TriggerInfo, now: number): Promise<void> {
+  /** Starts one due tick's run; returns what to record (undefined: leave the tick due). */
+  private async fire(t: TriggerInfo, now: number): Promise<CompletedTick | undefined> {
     const tick = t.nextFireAt;
-    if (tick === null || t.definition.type !== 'schedule') return;
+    if (tick === null || t.definition.type !== 'schedule') return undefined;
     const def: ScheduleTrigger = t.definition;
     let runId: string | null = null;
     try {
@@ -167,9 +173,8 @@ export class TriggerScheduler {
       runId = r.runId;
       if (r.created) this.stats.started++;
       else this.stats.deduplicated++;
-      await recordTriggerRun(this.db, t.workflowId, r.runId, { id: t.id, type: 'schedule', tick });
     } catch (err) {
-      if (err instanceof TrellisError && err.code === 'SHUTTING_DOWN') return;
+      if (err instanceof TrellisError && err.code === 'SHUTTING_DOWN') return undefined;
       this.stats.failed++;
       // The tick is consumed all the same: a tick that cannot start (input no longer valid, the
       // workflow gone) must not be retried on every pass.
@@ -183,7 +188,7 @@ export class TriggerScheduler {
     // Next tick after whichever is later: the tick itself or now (so downtime yields one catch-up run).
     const after = Math.max(Date.parse(tick), now);
     const next = nextFireTime(def.cron, def.timezone, after);
-    await advanceSchedule(this.db, t, tick, next === undefined ? null : new Date(next).toISOString(), runId);
+    return { workflowId: t.workflowId, id: t.id, tick, next: next === undefined ? null : new Date(next).toISOString(), runId };
   }
 
   private async arm(): Promise<void> {

@@ -136,7 +136,7 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
       let idempotencyKey: string | undefined;
       if (deliveryId !== undefined) {
         const claim = await claimDelivery(ctx.db, workflowId, triggerId, deliveryId, Date.now());
-        if (claim.kind === 'replay' && claim.runId !== null) return answer(claim.runId, true);
+        if (claim.kind === 'replay' && claim.runId !== null) return answer(claim.runId, true, undefined);
         // New, or a replay racing the first delivery: the key makes both the same run.
         idempotencyKey = `webhook:${triggerId}:${deliveryId}:${claim.receivedAt}`;
       }
@@ -161,6 +161,7 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
       }
       let runId: string;
       let replayed = false;
+      let status: string;
       try {
         const r = await engine.startRun({
           workflowId,
@@ -171,6 +172,7 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
         });
         runId = r.runId;
         replayed = !r.created;
+        status = r.status;
       } catch (err) {
         if (err instanceof TrellisError && err.code === 'INPUT_INVALID')
           throw new HttpProblem('INPUT_INVALID', err.message.replace('the run input', "the webhook's mapped input"));
@@ -178,9 +180,9 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
       }
       await recordTriggerRun(ctx.db, workflowId, runId, { id: triggerId, type: 'webhook', deliveryId: deliveryId ?? null });
       if (deliveryId !== undefined) await setDeliveryRun(ctx.db, workflowId, triggerId, deliveryId, runId);
-      return answer(runId, replayed);
+      return answer(runId, replayed, status);
 
-      async function answer(id: string, isReplay: boolean) {
+      async function answer(id: string, isReplay: boolean, knownStatus: string | undefined) {
         let record: RunRecord | undefined;
         if (wait > 0) {
           let timer: NodeJS.Timeout | undefined;
@@ -200,9 +202,9 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
             error: record.error ?? null,
           };
         }
-        const status = record?.status ?? (await engine.getRun(id))?.status ?? 'queued';
+        const now = record?.status ?? knownStatus ?? (await engine.getRun(id))?.status ?? 'queued';
         reply.code(202).header('location', `${API_PREFIX}/workflow_runs/${id}`);
-        return { runId: id, status, replayed: isReplay };
+        return { runId: id, status: now, replayed: isReplay };
       }
     });
   });

@@ -222,6 +222,55 @@ export async function advanceSchedule(
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** A tick handled by the schedule loop: the run it started (null if it could not) and the next tick. */
+export interface CompletedTick {
+  workflowId: string;
+  id: string;
+  tick: string;
+  next: string | null;
+  runId: string | null;
+}
+
+/**
+ * Records a batch of handled ticks in one transaction: which run each started, and each schedule
+ * moved past its tick (conditionally, as `advanceSchedule`). Returns how many this call advanced.
+ */
+export async function completeTicks(db: Kysely<Database>, ticks: readonly CompletedTick[]): Promise<number> {
+  if (ticks.length === 0) return 0;
+  const at = nowIso();
+  return db.transaction().execute(async (trx) => {
+    const started = ticks.filter((t) => t.runId !== null);
+    for (let i = 0; i < started.length; i += 200)
+      await trx
+        .insertInto('trigger_runs')
+        .values(
+          started.slice(i, i + 200).map((t) => ({
+            run_id: t.runId as string,
+            workflow_id: t.workflowId,
+            trigger_id: t.id,
+            type: 'schedule',
+            tick: t.tick,
+            delivery_id: null,
+            created_at: at,
+          })),
+        )
+        .onConflict((oc) => oc.column('run_id').doNothing())
+        .execute();
+    let advanced = 0;
+    for (const t of ticks) {
+      const r = await trx
+        .updateTable('triggers')
+        .set({ next_fire_at: t.next, last_fired_at: t.tick, ...(t.runId !== null ? { last_run_id: t.runId } : {}) })
+        .where('workflow_id', '=', t.workflowId)
+        .where('trigger_id', '=', t.id)
+        .where('next_fire_at', '=', t.tick)
+        .executeTakeFirst();
+      advanced += Number(r.numUpdatedRows);
+    }
+    return advanced;
+  });
+}
+
 /** Records which trigger started a run (idempotent). */
 export async function recordTriggerRun(
   db: Kysely<Database>,
