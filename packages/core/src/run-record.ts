@@ -4,6 +4,7 @@
  */
 import type { ErrorInfo } from './errors.ts';
 import type { AttemptStatus, NodeStatus, RunStatus } from './status.ts';
+import type { RunTrigger } from './triggers.ts';
 
 export interface AttemptRecord {
   attempt: number;
@@ -63,6 +64,8 @@ export interface RunRecord {
   costSavedUsd: number;
   /** Retries of this run, oldest first. */
   retries: string[];
+  /** What started the run, when a trigger did (a schedule's tick, a webhook delivery). */
+  trigger?: RunTrigger;
   nodes: Record<string, NodeRunRecord>;
 }
 

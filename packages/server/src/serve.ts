@@ -174,7 +174,8 @@ async function seedDemoWorkflows(db: Kysely<Database>, dirs: string[]): Promise<
         definition: t.definition,
         owner: ADMIN_PRINCIPAL,
       });
-      const triggers = checkDefinition(t.definition).definition?.triggers;
+      const check = checkDefinition(t.definition);
+      const triggers = check.valid ? check.definition.triggers : undefined;
       if (triggers) await syncTriggers(db, id, version, triggers, Date.now());
       n++;
     }

@@ -20,6 +20,8 @@ export interface WorkflowSummary {
   createdAt?: string;
   updatedAt?: string;
   lastRun?: (Pick<RunSummary, 'id' | 'status'> & { createdAt?: string }) | null;
+  /** Active triggers of the latest version, by type. */
+  triggers?: { schedule: number; webhook: number };
 }
 
 /** `GET /workflows/:id`: the latest version with its definition and compiled summary. */

@@ -28,6 +28,8 @@ export interface DocMeta {
   inputSchema?: Record<string, unknown>;
   settings?: Record<string, unknown>;
   output?: unknown;
+  /** Schedules and webhooks (kept loosely typed while edited). */
+  triggers?: Record<string, unknown>[];
 }
 
 export interface EditorDoc {

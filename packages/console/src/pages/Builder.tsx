@@ -27,6 +27,7 @@ import { Link } from '../components/Layout.tsx';
 import { NodeInspector } from '../components/NodeInspector.tsx';
 import { DRAG_MIME, Palette, type PaletteItem } from '../components/Palette.tsx';
 import { StartRunForm } from '../components/StartRunForm.tsx';
+import { TriggersPanel } from '../components/TriggersPanel.tsx';
 import { VersionsPanel } from '../components/VersionsPanel.tsx';
 import { WorkflowPanel } from '../components/WorkflowPanel.tsx';
 import type { EditorChange } from '../editor/changes.ts';
@@ -92,7 +93,7 @@ function BuilderEditor({
   const [error, setError] = useState<unknown>(undefined);
   const [info, setInfo] = useState<string | undefined>(undefined);
   const [saving, setSaving] = useState(false);
-  const [panel, setPanel] = useState<'none' | 'versions' | 'run'>('none');
+  const [panel, setPanel] = useState<'none' | 'versions' | 'run' | 'triggers'>('none');
   const [lowDetail, setLowDetail] = useState(false);
   const [savedDoc, setSavedDoc] = useState<EditorDoc | undefined>(workflowId ? initial : undefined);
   const [savedVersion, setSavedVersion] = useState(version);
@@ -407,6 +408,16 @@ function BuilderEditor({
             </button>
           </>
         )}
+        <button
+          type="button"
+          onClick={() => setPanel(panel === 'triggers' ? 'none' : 'triggers')}
+          aria-expanded={panel === 'triggers'}
+          title="Schedules and webhooks that start runs"
+        >
+          Triggers
+          {Array.isArray((doc.meta as { triggers?: unknown }).triggers) &&
+            ` (${(doc.meta as { triggers: unknown[] }).triggers.length})`}
+        </button>
         <button type="button" className="primary" onClick={save} disabled={saving}>
           {saving ? 'Saving…' : workflowId ? 'Save new version' : 'Save'}
         </button>
@@ -495,6 +506,11 @@ function BuilderEditor({
             }}
             onClose={() => setPanel('none')}
           />
+        </div>
+      )}
+      {panel === 'triggers' && (
+        <div className="dialog" role="dialog" aria-label="Triggers">
+          <TriggersPanel workflowId={workflowId} doc={doc} dirty={dirty} dispatch={dispatch} onClose={() => setPanel('none')} />
         </div>
       )}
       {panel === 'run' && workflowId && (

@@ -192,6 +192,12 @@ function LiveRun({
         <Link to={`/workflows/${encodeURIComponent(record.workflowId)}`}>{doc.meta.name}</Link>
         <span className="muted">v{record.version}</span>
         <span className="muted">started {formatTime(record.startedAt ?? record.createdAt)}</span>
+        {record.trigger && (
+          <span className="muted" aria-label="Started by">
+            by {record.trigger.type} <code>{record.trigger.id}</code>
+            {record.trigger.type === 'schedule' ? ` (tick ${formatTime(record.trigger.tick)})` : ''}
+          </span>
+        )}
         <span className="muted">
           {formatDuration(
             view.startedAt ? (view.finishedAt ?? now) - view.startedAt : durationBetween(record.startedAt, record.finishedAt),

@@ -63,6 +63,7 @@ export function Runs({ workflowId }: { workflowId: string }) {
               <th>Duration</th>
               <th>Cost</th>
               <th>Version</th>
+              <th>Started by</th>
             </tr>
           </thead>
           <tbody>
@@ -80,6 +81,19 @@ export function Runs({ workflowId }: { workflowId: string }) {
                 <td>{formatDuration(durationBetween(r.startedAt, r.finishedAt))}</td>
                 <td>{formatCost(r.costUsd)}</td>
                 <td>v{r.version}</td>
+                <td className="small">
+                  {r.trigger ? (
+                    <span
+                      title={
+                        r.trigger.type === 'schedule' ? `tick ${r.trigger.tick}` : `delivery ${r.trigger.deliveryId ?? '(none)'}`
+                      }
+                    >
+                      {r.trigger.type === 'schedule' ? 'schedule' : 'webhook'} <code>{r.trigger.id}</code>
+                    </span>
+                  ) : (
+                    (r.createdBy ?? '')
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

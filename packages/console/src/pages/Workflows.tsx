@@ -97,6 +97,16 @@ export function Workflows() {
               <tr key={w.id}>
                 <td>
                   <Link to={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
+                  {w.triggers && w.triggers.schedule + w.triggers.webhook > 0 && (
+                    <span className="badge" title="Active triggers start runs of this workflow">
+                      {[
+                        w.triggers.schedule ? `${w.triggers.schedule} schedule${w.triggers.schedule > 1 ? 's' : ''}` : '',
+                        w.triggers.webhook ? `${w.triggers.webhook} webhook${w.triggers.webhook > 1 ? 's' : ''}` : '',
+                      ]
+                        .filter(Boolean)
+                        .join(' · ')}
+                    </span>
+                  )}
                   {w.description && <div className="muted small">{w.description}</div>}
                 </td>
                 <td>
