@@ -37,9 +37,9 @@ import {
   openStore,
   readTemplateFiles,
   SecretVault,
-  syncTriggers,
   type Store,
   secretKeySource,
+  syncTriggers,
   upsertBuiltinTemplates,
 } from '@trellis/store';
 import type { FastifyServerOptions } from 'fastify';

@@ -226,7 +226,7 @@ describe('webhooks', () => {
     const missing = await deliver(body, { sign: null });
     expect(missing.statusCode).toBe(401);
     expect(json(missing).detail).toMatch(/missing X-Trellis-Signature/);
-    expect((await deliver(body, { sign: 'sha256=' + '0'.repeat(64) })).statusCode).toBe(401);
+    expect((await deliver(body, { sign: `sha256=${'0'.repeat(64)}` })).statusCode).toBe(401);
     expect((await deliver(body, { sign: 'sha1=abc' })).statusCode).toBe(401);
     // Signed over other bytes (re-serialised JSON) does not match.
     expect((await deliver(body, { sign: signBody(secret, JSON.stringify(JSON.parse(body), null, 2)) })).statusCode).toBe(401);

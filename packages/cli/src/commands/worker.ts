@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { createHostExecutors } from '@trellis/connectors';
 import { TrellisError, toErrorInfo } from '@trellis/core';
 import { createEngine, type EngineLogger, type SecretSource, TriggerScheduler, vaultSecretSource } from '@trellis/runtime';
-import { isPostgresUrl, openStore, SecretVault, StoreOpenError, secretKeySource } from '@trellis/store';
+import { isPostgresUrl, openStore, SecretVault, secretKeySource } from '@trellis/store';
 
 export const WORKER_HELP = `Usage: trellis worker --db postgres://USER:PASSWORD@HOST:PORT/DB [options]
 

@@ -193,7 +193,7 @@ function LiveRun({
         <span className="muted">v{record.version}</span>
         <span className="muted">started {formatTime(record.startedAt ?? record.createdAt)}</span>
         {record.trigger && (
-          <span className="muted" aria-label="Started by">
+          <span className="muted" title="What started this run">
             by {record.trigger.type} <code>{record.trigger.id}</code>
             {record.trigger.type === 'schedule' ? ` (tick ${formatTime(record.trigger.tick)})` : ''}
           </span>
