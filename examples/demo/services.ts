@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startConciergeAgent } from '../agents/concierge-agent.ts';
 import { startHotelAgent } from '../agents/hotel-agent.ts';
+import { startItineraryWriter } from '../agents/itinerary-writer.ts';
 import { startLegacyReviewsAgent } from '../agents/legacy-agent.ts';
 import { startPriceAnalyst } from '../agents/price-analyst.ts';
 import { startSlowAgent } from '../agents/slow-agent.ts';
@@ -43,6 +44,7 @@ export async function startDemoServices(options: { authenticated?: boolean } = {
     startSlowAgent(),
     startConciergeAgent(),
     startLegacyReviewsAgent(),
+    startItineraryWriter(),
   ]);
   const pricing = await startPricingHttpServer({ bearerToken });
   const ref = `{{ $secrets.${DEMO_TOKEN_SECRET} }}`;

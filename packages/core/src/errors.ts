@@ -26,6 +26,8 @@ export const VALIDATION_CODES = [
   'INVALID_TRIGGER',
   'SECRET_NOT_ALLOWED_HERE',
   'SECRET_NOT_FOUND',
+  // A warning: sideEffects on a node type that has no effect outside the run.
+  'SIDE_EFFECTS_IGNORED',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 

@@ -117,3 +117,25 @@ describe('trellis serve --demo', () => {
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
   }, 60_000);
 });
+
+describe('the retry demo', () => {
+  it('demo-retry-itinerary fails at its last step; the retry runs only that step and shows the cost saved', async () => {
+    const list = await api('GET', '/workflows?limit=50');
+    const wf = list.body.items.find((w: { name: string }) => w.name === 'demo-retry-itinerary');
+    expect(wf, JSON.stringify(list.body.items.map((w: { name: string }) => w.name))).toBeDefined();
+    const run = await api('POST', `/workflows/${wf.id}/run`, { input: { city: 'Paris' } });
+    const first = await srv.engine.waitForRun(run.body.id);
+    expect(first.status).toBe('failed');
+    expect(first.nodes.write?.error?.message).toMatch(/overloaded/);
+    expect(first.costUsd).toBeGreaterThan(0);
+    const retry = await api('POST', `/workflow_runs/${first.id}/retry`, {});
+    expect(retry.status).toBe(201);
+    const second = await srv.engine.waitForRun(retry.body.id);
+    expect(second.status, JSON.stringify(second.error)).toBe('succeeded');
+    expect(second.nodes.search?.reusedFrom).toBe(first.id);
+    expect(second.nodes.analyze?.reusedFrom).toBe(first.id);
+    expect(second.costSavedUsd).toBeCloseTo(first.costUsd);
+    expect(second.costUsd).toBeGreaterThan(0); // the writer, and only the writer
+    expect(second.output).toMatchObject({ hotel: { name: 'Montmartre Loft' }, itinerary: expect.any(Array) });
+  }, 60_000);
+});

@@ -19,6 +19,7 @@ import { pointer, shortName } from './pointer.ts';
 import { Problems } from './problems.ts';
 import { Reachability } from './reachability.ts';
 import { checkShape } from './shape.ts';
+import { checkSideEffects } from './side-effects.ts';
 import { checkTriggers } from './triggers.ts';
 
 export interface CompileOptions {
@@ -49,6 +50,7 @@ export function compile(definition: unknown, options: CompileOptions = {}): Comp
     );
   }
   checkReachable(g, shape.ids, cycle, p);
+  checkSideEffects(shape.nodes, p);
 
   const acyclic = cycle.length === 0;
   const level = computeLevels(g, order);
