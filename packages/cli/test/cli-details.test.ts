@@ -1,5 +1,5 @@
 /** The small things a first user meets at the terminal, each kept fixed. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDefinitionText, type RunRecord } from '@trellis/core';
@@ -70,5 +70,33 @@ describe('trellis token create', () => {
     err = '';
     expect(await main(['token', 'create', '--name', 'a b', '--db', db])).toBe(2);
     expect(err).toMatch(/--name 'a b' is not a user name/);
+  });
+});
+
+describe('trellis run applies inputSchema defaults (the engine does, for every way a run starts)', () => {
+  it('a run without --input gets the defaults; a given value wins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trellis-defaults-'));
+    const file = join(dir, 'defaults.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'defaults',
+        inputSchema: {
+          type: 'object',
+          properties: { delayMs: { type: 'number', default: 8000 }, city: { type: 'string', default: 'Lisbon' } },
+        },
+        nodes: [{ id: 'echo', type: 'transform', expression: '$context' }],
+      }),
+    );
+    const runIt = async (...extra: string[]) => {
+      let out = '';
+      vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+      vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const code = await main(['run', file, '-q', ...extra]);
+      vi.restoreAllMocks();
+      return { code, output: JSON.parse(out) };
+    };
+    expect(await runIt()).toEqual({ code: 0, output: { echo: { delayMs: 8000, city: 'Lisbon' } } });
+    expect(await runIt('--input', '{"city":"Porto"}')).toEqual({ code: 0, output: { echo: { delayMs: 8000, city: 'Porto' } } });
   });
 });

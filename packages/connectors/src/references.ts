@@ -33,7 +33,7 @@ export async function checkConnectorReferences(
       if (!agent) {
         errors.push({
           code: 'AGENT_NOT_FOUND',
-          message: `node ${node.id}: no agent "${node.agent}" is registered; register it (the console's Agents page, or POST /api/v1/agents) or give its address as { "url": … }`,
+          message: `node ${node.id}: no agent "${node.agent}" is registered; register it by its agent-card URL, or give its address as { "url": … }`,
           nodes: [node.id],
           path: `/nodes/${i}/agent`,
         });
@@ -52,7 +52,7 @@ export async function checkConnectorReferences(
       if (!found) {
         errors.push({
           code: 'TOOL_NOT_FOUND',
-          message: `node ${node.id}: no tool "${node.tool}" is registered (the console's Tools page, or GET /api/v1/tools, lists them)`,
+          message: `node ${node.id}: no tool "${node.tool}" is registered; register its MCP server first (tools are named <server>/<tool>)`,
           nodes: [node.id],
           path: `/nodes/${i}/tool`,
         });

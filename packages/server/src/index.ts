@@ -9,6 +9,7 @@ export {
   DEFAULT_PORT,
   type DemoServices,
   type RunningServer,
+  registerDemoServices,
   type ServeOptions,
   seedBuiltinTemplates,
   startTrellisServer,

@@ -127,8 +127,8 @@ export interface DemoServices {
  * their names — their ports change at every start, and workflows name agents and tools by name.
  * Returns the function that stops them.
  */
-async function registerDemoServices(
-  connectors: Connectors,
+export async function registerDemoServices(
+  connectors: Pick<Connectors, 'agents' | 'tools'>,
   vault: SecretVault,
   start: () => Promise<DemoServices>,
 ): Promise<() => Promise<void>> {

@@ -1,5 +1,5 @@
 /**
- * `trellis run FILE [--input JSON|@file] [--db PATH] [--json]` (SPEC §3): runs a definition
+ * `trellis run FILE [--input JSON|@file] [--db PATH] [--demo] [--json]`: runs a definition
  * locally on an embedded SQLite database, with live progress on stderr and the run's output on
  * stdout. Exit: 0 succeeded, 1 failed or cancelled, 2 invalid definition, input or usage.
  */
@@ -11,9 +11,11 @@ import { parseArgs } from 'node:util';
 import { createHostExecutors } from '@trellis/connectors';
 import { compile, type RunEvent, type RunRecord, TrellisError, toErrorInfo } from '@trellis/core';
 import { createEngine, type SecretSource, vaultSecretSource } from '@trellis/runtime';
+import { registerDemoServices } from '@trellis/server';
 import {
+  acquireInstanceLock,
   addVersion,
-  createWorkflow,
+  DatabaseInUseError,
   getWorkflow,
   openSqlite,
   SecretVault,
@@ -21,11 +23,13 @@ import {
   StoreOpenError,
   secretKeySource,
 } from '@trellis/store';
+import { startDemoServices } from '../assets.ts';
 import { loadDefinitionFile } from '../load-definition.ts';
 import { Progress } from '../progress.ts';
+import { inputAdvice, missingReferences, registryAdvice, workflowForRun } from '../run-preflight.ts';
 import { formatProblem } from './validate.ts';
 
-export const RUN_HELP = `Usage: trellis run FILE [--input JSON|@file] [--db PATH] [--json] [--approve-gates]
+export const RUN_HELP = `Usage: trellis run FILE [--input JSON|@file] [--db PATH] [--demo] [--json] [--approve-gates]
        trellis run --retry RUN_ID --db PATH [--from NODE,…] [--latest | FILE] [--json] [--approve-gates]
 
 Runs a workflow definition (JSON or YAML) locally and durably, on an embedded SQLite
@@ -33,7 +37,10 @@ database, showing every transition live on stderr. The run's output goes to stdo
 
 Options:
   --input JSON|@file  the run's input (the $context variable): inline JSON, or @path to a JSON file
-  --db PATH           SQLite file to keep the run in (default: a temporary database, removed after)
+  --db PATH           SQLite file to keep the run in (default: a temporary database, removed after);
+                      refused while \`trellis serve\` uses that file (run through that server instead)
+  --demo              start the demo A2A agents and MCP server in this process and register them,
+                      so the examples run offline (e.g. trellis run examples/hotel-search.json --demo)
   --json              print the whole run record (nodes, attempts, costs) instead of the output
   --approve-gates     approve every human gate automatically (for scripts); on a terminal you
                       are asked instead, otherwise the run stops waiting at the gate
@@ -94,23 +101,63 @@ export async function run(argv: string[]): Promise<number> {
   const tempDir = dbArg === undefined ? mkdtempSync(join(tmpdir(), 'trellis-run-')) : undefined;
   const dbPath = dbArg ?? join(tempDir!, 'run.db');
 
+  // A database a server is using is that server's: run through it instead (the lock says which).
+  let lock: ReturnType<typeof acquireInstanceLock>;
+  try {
+    lock = acquireInstanceLock(dbPath, 'trellis run');
+  } catch (err) {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    if (!(err instanceof DatabaseInUseError)) throw err;
+    process.stderr.write(`trellis run: ${err.message}\n`);
+    return 2;
+  }
   let handle: Awaited<ReturnType<typeof openSqlite>>;
   try {
     handle = await openSqlite(dbPath);
   } catch (err) {
+    lock.release();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
   let secrets: SecretSource;
+  let vault: SecretVault;
   try {
     // Secrets of this database (its key file or TRELLIS_SECRET_KEY); a temporary database has none.
-    secrets = vaultSecretSource(await SecretVault.open(handle.db, secretKeySource(dbPath, process.env)), handle.db);
+    vault = await SecretVault.open(handle.db, secretKeySource(dbPath, process.env));
+    secrets = vaultSecretSource(vault, handle.db);
   } catch (err) {
     await handle.close();
+    lock.release();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     process.stderr.write(`trellis run: ${toErrorInfo(err).message}\n`);
     return 2;
   }
   const host = createHostExecutors({ db: handle.db, allowLoopback: true, secrets });
+  let stopDemo: (() => Promise<void>) | undefined;
+  const release = async () => {
+    await stopDemo?.();
+    await host.close();
+    await handle.close();
+    lock.release();
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  };
+  try {
+    if (args.values.demo) stopDemo = await registerDemoServices(host.connectors, vault, startDemoServices);
+    // The checks a server makes when the workflow is saved, with advice for the terminal.
+    const missing = await missingReferences(compiled.compiled.definition, host.connectors);
+    if (missing.length > 0) {
+      process.stderr.write(`✗ ${file}: ${missing.length} problem${missing.length === 1 ? '' : 's'}; nothing was run\n`);
+      for (const e of missing.slice(0, 50)) process.stderr.write(`${formatProblem(e, '✗')}\n`);
+      process.stderr.write(registryAdvice(missing, args.values.demo === true, dbArg !== undefined));
+      await release();
+      return 2;
+    }
+  } catch (err) {
+    await release();
+    process.stderr.write(`trellis run: ${toErrorInfo(err).message}\n`);
+    return 2;
+  }
   const engine = createEngine({ store: new SqliteRunStore(handle), executors: host.resolver, recover: false });
   const progress = new Progress(process.stderr, { quiet: args.values.quiet ?? false, nodes: compiled.compiled.nodes.length });
   let runId: string | undefined;
@@ -124,12 +171,12 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     const definition = compiled.compiled.definition;
-    const { id: workflowId } = await createWorkflow(handle.db, { name: definition.name, definition: loaded.value, owner: 'cli' });
+    const { workflowId, version } = await workflowForRun(handle.db, definition.name, loaded.value);
     try {
-      runId = (await engine.startRun({ workflowId, version: 1, input, createdBy: 'cli' })).runId;
+      runId = (await engine.startRun({ workflowId, version, input, createdBy: 'cli' })).runId;
     } catch (err) {
       if (err instanceof TrellisError && err.code === 'INPUT_INVALID') {
-        process.stderr.write(`trellis run: ${err.message}\n`);
+        process.stderr.write(`trellis run: ${err.message}\n  ${inputAdvice(file)}\n`);
         return 2;
       }
       throw err;
@@ -150,9 +197,7 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     await engine.shutdown(0);
-    await host.close();
-    await handle.close();
-    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+    await release();
   }
 }
 
@@ -322,6 +367,7 @@ function parse(argv: string[]) {
       db: { type: 'string' },
       json: { type: 'boolean' },
       'approve-gates': { type: 'boolean' },
+      demo: { type: 'boolean' },
       retry: { type: 'string' },
       from: { type: 'string' },
       latest: { type: 'boolean' },

@@ -276,7 +276,7 @@ export class AgentRegistry implements AgentResolver {
     if (!r) {
       throw new TrellisError(
         'AGENT_NOT_FOUND',
-        `no agent "${idOrName}" is registered; register it with POST /api/v1/agents { url }`,
+        `no agent "${idOrName}" is registered where this run executes; register it by its agent-card URL, or give the node's agent as { "url": … }`,
         {
           category: 'user',
         },

@@ -30,7 +30,7 @@ export function createMcpToolExecutor(deps: McpToolExecutorDeps): Executor {
       if (!found) {
         throw new TrellisError(
           'TOOL_NOT_FOUND',
-          `no tool "${node.tool}" is registered; GET /api/v1/tools lists them as <server>/<tool>`,
+          `no tool "${node.tool}" is registered where this run executes; register its MCP server first (tools are named <server>/<tool>)`,
           {
             category: 'user',
           },

@@ -108,7 +108,8 @@ export function readTemplateFiles(
   let names: string[];
   try {
     names = readdirSync(dir)
-      .filter((n) => n.endsWith('.json'))
+      // `<name>.input.json` beside a definition is its example input, not a workflow.
+      .filter((n) => n.endsWith('.json') && !n.endsWith('.input.json'))
       .sort();
   } catch {
     return { templates, skipped };
