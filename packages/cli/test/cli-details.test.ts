@@ -12,7 +12,13 @@ afterEach(() => vi.restoreAllMocks());
 describe('progress on a terminal', () => {
   it('leaves no status line behind once the run has finished, so the output starts on a line of its own', async () => {
     let written = '';
-    const tty = { isTTY: true, write: (s: string) => ((written += s), true) } as unknown as NodeJS.WriteStream;
+    const tty = {
+      isTTY: true,
+      write: (s: string) => {
+        written += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
     const env = process.env.NO_COLOR;
     delete process.env.NO_COLOR;
     try {
@@ -63,7 +69,10 @@ describe('definition parse errors', () => {
 describe('trellis token create', () => {
   it('without --name says that --name is missing; a bad name is named', async () => {
     let err = '';
-    vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      err += String(s);
+      return true;
+    });
     const db = join(mkdtempSync(join(tmpdir(), 'trellis-tok-')), 't.db');
     expect(await main(['token', 'create', '--db', db])).toBe(2);
     expect(err).toMatch(/^trellis token create: --name is missing/);
@@ -90,7 +99,10 @@ describe('trellis run applies inputSchema defaults (the engine does, for every w
     );
     const runIt = async (...extra: string[]) => {
       let out = '';
-      vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+      vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+        out += String(s);
+        return true;
+      });
       vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
       const code = await main(['run', file, '-q', ...extra]);
       vi.restoreAllMocks();
