@@ -237,9 +237,9 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       },
       // On PostgreSQL several servers and workers share the runs: claim, lease, fence.
       ...(store.leases ? { leasing: { store: store.leases } } : {}),
+      recover: 'deferred',
     });
     engine = runner;
-    await runner.whenReady();
 
     const { examplesDir } = options;
     if (examplesDir !== undefined) await seedBuiltinTemplates(store.db, examplesDir);
@@ -269,6 +269,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     http = server;
     await port.release();
     const address = await server.app.listen({ host: options.host, port: options.port });
+    // Unfinished runs resume now, with the port open: recovery never delays /healthz or the API.
+    void runner.startRecovery();
     if (options.demo) {
       // Only a server that serves its port registers its demo services (their ports are its own).
       if (options.demoServices) stopDemo = await registerDemoServices(wired.connectors, vault, options.demoServices);

@@ -100,6 +100,10 @@ export interface NodeRunsTable {
   reused_from?: string | null;
   /** Retries: NodeRetryInfo, JSON. */
   retry_info?: string | null;
+  /** Recoveries in a row that found the attempt in flight (migration 0005; quarantine at 3). */
+  recoveries?: number;
+  /** 1 when a clean shutdown left the attempt in flight (migration 0005). */
+  interrupted?: number;
 }
 
 export interface AttemptsTable {

@@ -15,6 +15,9 @@ import type { Effect, NodeState, RunState, SchedulerInput } from './types.ts';
 /** The principal recorded when a gate decides itself on timeout. */
 export const GATE_TIMEOUT_PRINCIPAL = 'trellis:timeout';
 
+/** Recoveries in a row that find a node in flight before it is quarantined with CRASHED. */
+export const DEFAULT_MAX_RECOVERIES = 3;
+
 export function createRunState(runId: string, compiled: CompiledWorkflow): RunState {
   return {
     runId,
@@ -26,6 +29,8 @@ export function createRunState(runId: string, compiled: CompiledWorkflow): RunSt
       pendingIn: n.incoming.length,
       takenIn: 0,
       leaseLosses: 0,
+      recoveries: 0,
+      interrupted: false,
       output: undefined,
       error: null,
       costUsd: 0,
@@ -88,7 +93,7 @@ class Transition {
       case 'output.failed':
         return this.failRun(input.error);
       case 'recover':
-        return this.recover();
+        return this.recover(input.maxRecoveries ?? DEFAULT_MAX_RECOVERIES);
       default: {
         const never: never = input;
         throw new Error(`unhandled scheduler input ${JSON.stringify(never)}`);
@@ -112,15 +117,53 @@ class Transition {
   /**
    * After a restart (state rebuilt from rows): attempts that were running belong to a dead
    * worker, so they fail by lease and run again as a new attempt; queued nodes start.
+   *
+   * Poison-run quarantine: a node found in flight after an unclean stop for the
+   * `maxRecoveries`-th time in a row (its processing may be what kills the process) fails with
+   * CRASHED instead of running again. Stops by a clean shutdown do not count.
    */
-  private recover(): void {
+  private recover(maxRecoveries: number): void {
     const run = this.run;
     if (run.status === 'queued') return this.start();
     for (let i = 0; i < run.nodes.length; i++) {
       const n = run.nodes[i]!;
-      if (n.status === 'running') this.leaseExpired(i, n.attempt);
+      if (n.status !== 'running') continue;
+      if (n.interrupted) {
+        n.interrupted = false;
+        this.out.push({ type: 'node.patch', node: i, patch: { interrupted: false } });
+      } else {
+        n.recoveries++;
+        this.out.push({ type: 'node.patch', node: i, patch: { recoveries: n.recoveries } });
+        if (n.recoveries >= maxRecoveries) {
+          const times = n.recoveries === 1 ? 'once' : `${n.recoveries} times in a row`;
+          this.failed(
+            i,
+            n.attempt,
+            {
+              code: 'CRASHED',
+              message: `the process stopped ${times} while this node was running (last in attempt ${n.attempt}); it is not run again, since running it may be what stops the process — fix the workflow or its input, then retry the run`,
+              retryable: false,
+              details: { recoveries: n.recoveries, attempt: n.attempt },
+            },
+            undefined,
+            undefined,
+            0,
+          );
+          if (isTerminalRunStatus(run.status)) return;
+          continue;
+        }
+      }
+      this.leaseExpired(i, n.attempt);
     }
     this.settle();
+  }
+
+  /** An attempt ended by itself (not by a stop of its process): the quarantine count restarts. */
+  private endedByItself(i: number): void {
+    const n = this.run.nodes[i]!;
+    if (n.recoveries === 0) return;
+    n.recoveries = 0;
+    this.out.push({ type: 'node.patch', node: i, patch: { recoveries: 0 } });
   }
 
   private outputResolved(output: unknown): void {
@@ -256,6 +299,7 @@ class Transition {
     if (!this.isCurrent(i, attempt)) return;
     const n = this.run.nodes[i]!;
     const node = this.compiled.nodes[i]!;
+    this.endedByItself(i);
     this.run.running--;
     n.status = 'succeeded';
     n.output = output;
@@ -288,6 +332,7 @@ class Transition {
     if (!this.isCurrent(i, attempt)) return;
     const n = this.run.nodes[i]!;
     const node = this.compiled.nodes[i]!;
+    if (error.code !== 'CRASHED') this.endedByItself(i);
     this.run.running--;
     const costUsd = cost?.costUsd ?? 0;
     n.costUsd += costUsd;
@@ -335,6 +380,7 @@ class Transition {
     if (!this.isCurrent(i, attempt)) return;
     const n = this.run.nodes[i]!;
     const node = this.compiled.nodes[i]!;
+    this.endedByItself(i);
     this.run.running--;
     this.run.waiting++;
     n.status = 'waiting';

@@ -21,6 +21,10 @@ export interface PersistedNodeState {
   leaseLosses: number;
   /** Retries: the prompt of the automatic approval this node needs before its first attempt. */
   approval?: string | null;
+  /** Recoveries in a row that found the node in flight (see NodeState.recoveries). */
+  recoveries?: number;
+  /** A clean shutdown left the node's attempt in flight. */
+  interrupted?: boolean;
 }
 
 export interface PersistedRunState {
@@ -46,6 +50,8 @@ export function rebuildRunState(runId: string, compiled: CompiledWorkflow, persi
     n.taken = p.taken;
     n.leaseLosses = p.leaseLosses;
     n.approval = p.approval ?? null;
+    n.recoveries = p.recoveries ?? 0;
+    n.interrupted = p.interrupted ?? false;
   }
   const { nodes: cnodes, edges } = compiled;
   for (let i = 0; i < run.nodes.length; i++) {

@@ -21,6 +21,13 @@ export interface NodeState {
   takenIn: number;
   /** Attempts lost to an expired lease; they do not count against `retry.maxAttempts`. */
   leaseLosses: number;
+  /**
+   * Recoveries in a row that found this node's attempt in flight after its process stopped
+   * without a clean shutdown (poison-run quarantine); back to 0 once an attempt ends by itself.
+   */
+  recoveries: number;
+  /** The attempt in flight was left by a clean shutdown: the next recovery does not count it. */
+  interrupted: boolean;
   output: unknown;
   error: ErrorInfo | null;
   costUsd: number;
@@ -86,8 +93,12 @@ export type SchedulerInput =
   | { type: 'cancel'; reason?: string }
   /** The attempt's owner is gone (worker died): fail it by lease and start a new attempt. */
   | { type: 'lease.expired'; node: number; attempt: number }
-  /** After a restart, with the state rebuilt from rows (see rebuildRunState). */
-  | { type: 'recover' }
+  /**
+   * After a restart, with the state rebuilt from rows (see rebuildRunState). A node found in
+   * flight for the `maxRecoveries`-th time in a row fails with CRASHED instead of running again
+   * (default 3).
+   */
+  | { type: 'recover'; maxRecoveries?: number }
   | { type: 'output.resolved'; output: unknown }
   | { type: 'output.failed'; error: ErrorInfo };
 
@@ -106,6 +117,8 @@ export interface NodePatch {
   taken?: number[] | null;
   /** Clears a consumed gate decision. */
   clearDecision?: boolean;
+  recoveries?: number;
+  interrupted?: boolean;
 }
 
 export interface RunPatch {

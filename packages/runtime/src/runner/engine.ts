@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   applyInputDefaults,
   createRunState,
+  DEFAULT_MAX_RECOVERIES,
   decide,
   type Effect,
   type ErrorInfo,
@@ -63,8 +64,16 @@ export interface EngineOptions {
   maxOutputBytes?: number;
   /** How often waiting gates' timeouts and waiting runs' deadlines are checked (default 1000 ms). */
   pollMs?: number;
-  /** Resume unfinished runs on start (default true). */
-  recover?: boolean;
+  /**
+   * Resume unfinished runs on start (default true). `'deferred'`: only once `startRecovery()`
+   * (or `whenReady()`) is called — a server opens its port first, so recovery never delays it.
+   */
+  recover?: boolean | 'deferred';
+  /**
+   * Poison-run quarantine: a node found in flight by this many recoveries in a row (after
+   * unclean stops) fails with CRASHED instead of running again (default 3).
+   */
+  maxRecoveries?: number;
   workerId?: string;
   logger?: EngineLogger;
   /** Random source for jitter (tests pass a fixed one). */
@@ -105,7 +114,11 @@ export class RunnerEngine implements Engine {
   /** Shutting down: results of running attempts are still committed, nothing new starts. */
   private stopping = false;
   private pollTimer: { cancel(): void } | undefined;
-  private readonly ready: Promise<void>;
+  private ready: Promise<void> | undefined;
+  private readonly recovery: (() => Promise<void>) | undefined;
+  private readonly maxRecoveries: number;
+  /** Set while a recovered run is fed: its pure nodes, too, run only after the recovery commits. */
+  private recovering = false;
   private readonly leasing: Leasing | undefined;
   private readonly subscriptions: Subscriptions;
   private readonly evaluator: ExpressionEvaluator;
@@ -150,17 +163,29 @@ export class RunnerEngine implements Engine {
         },
         this.logger,
       );
-      this.ready = options.recover === false ? Promise.resolve() : this.leasing.start();
+      const leasing = this.leasing;
+      this.recovery = options.recover === false ? undefined : () => leasing.start();
     } else {
       this.leasing = undefined;
-      this.ready = options.recover === false ? Promise.resolve() : this.recoverAll();
+      this.recovery = options.recover === false ? undefined : () => this.recoverAll();
       this.armPoll();
     }
+    this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
+    if (options.recover !== 'deferred') void this.startRecovery();
   }
 
-  /** Resolves once start-up recovery has finished. */
-  whenReady(): Promise<void> {
+  /**
+   * Starts start-up recovery if it has not started (with `recover: 'deferred'`); resolves once it
+   * has finished. Failures to resume a run are logged, never thrown.
+   */
+  startRecovery(): Promise<void> {
+    this.ready ??= this.recovery ? this.recovery() : Promise.resolve();
     return this.ready;
+  }
+
+  /** Resolves once start-up recovery has finished (starting it, if it was deferred). */
+  whenReady(): Promise<void> {
+    return this.startRecovery();
   }
 
   // ── public API ─────────────────────────────────────────────────────────────
@@ -390,6 +415,15 @@ export class RunnerEngine implements Engine {
     for (const run of this.hot.values()) run.clearTimers();
     const deadline = Date.now() + graceMs;
     while (this.attempts.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    // Attempts still in flight are left by a clean shutdown: the next recovery resumes them
+    // without counting this stop towards the crash-loop quarantine.
+    for (const run of this.hot.values()) {
+      run.state.nodes.forEach((n, i) => {
+        if (n.status !== 'running') return;
+        n.interrupted = true;
+        this.batch.patch({ op: 'node', runId: run.id, nodeId: run.prepared.compiled.nodes[i]!.id, set: { interrupted: 1 } });
+      });
+    }
     await this.flushNow().catch(() => {});
     this.closed = true;
     // What is still running stays `running` in the database; the next start (or, with several
@@ -458,7 +492,8 @@ export class RunnerEngine implements Engine {
           // effect outside this process: they run at once, and their start commits together
           // with their result. Nodes that reach outside (tools, agents) run only after their
           // claim (the attempt row) has committed.
-          if (PURE_NODE_TYPES.has(nodes[node]!.type)) queueMicrotask(() => this.execute(run, node, attempt, undefined));
+          if (PURE_NODE_TYPES.has(nodes[node]!.type) && !this.recovering)
+            queueMicrotask(() => this.execute(run, node, attempt, undefined));
           else b.later(run, () => this.execute(run, node, attempt, undefined));
           break;
         }
@@ -773,6 +808,8 @@ export class RunnerEngine implements Engine {
         taken: r?.taken ? (JSON.parse(r.taken) as number[]) : null,
         leaseLosses: loaded.leaseLosses.get(cn.id) ?? 0,
         approval: approvalOf(r),
+        recoveries: r?.recoveries ?? 0,
+        interrupted: r?.interrupted === 1,
       };
     });
     const state = rebuildRunState(runId, prepared.compiled, {
@@ -793,7 +830,13 @@ export class RunnerEngine implements Engine {
         this.carryOut(run, [{ type: 'timer.set', node: cn.index, kind: 'retry', dueAt }]);
       }
     }
-    this.feed(run, { type: 'recover' });
+    // A node that may have killed the process runs again only once its recovery count is durable.
+    this.recovering = true;
+    try {
+      this.feed(run, { type: 'recover', maxRecoveries: this.maxRecoveries });
+    } finally {
+      this.recovering = false;
+    }
     if (row.cancel_requested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
     // A claimed run with nothing to do right now is evicted again by the next flush.
     this.batch.touched.add(run);

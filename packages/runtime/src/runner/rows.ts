@@ -22,6 +22,8 @@ export function nodeRowSet(p: NodePatch): Partial<NodeRunsTable> {
   if ('waitUntil' in p) set.wait_until = p.waitUntil == null ? null : iso(p.waitUntil);
   if ('taken' in p) set.taken = json(p.taken);
   if (p.clearDecision) set.decision = null;
+  if (p.recoveries !== undefined) set.recoveries = p.recoveries;
+  if (p.interrupted !== undefined) set.interrupted = p.interrupted ? 1 : 0;
   return set;
 }
 

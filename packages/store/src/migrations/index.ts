@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_server.ts';
 import * as m0003 from './0003_postgres.ts';
+import * as m0005 from './0005_quarantine.ts';
 import * as m0009 from './0009_retry.ts';
 import * as m0010 from './0010_secrets.ts';
 import * as m0012 from './0012_triggers.ts';
@@ -14,6 +15,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_server': m0002,
   '0003_postgres': m0003,
+  '0005_quarantine': m0005,
   '0009_retry': m0009,
   '0010_secrets': m0010,
   '0012_triggers': m0012,
