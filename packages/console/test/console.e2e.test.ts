@@ -434,10 +434,50 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('sets, replaces and deletes a secret on the Secrets page without ever showing its value; the inspector offers it', async () => {
+    const value = 'e2e-secret-value-7f3a9c';
+    await page.goto(`${stack.url}/secrets`);
+    await page.getByLabel('Name', { exact: true }).fill('E2E_TOKEN');
+    await page.getByLabel('Value', { exact: true }).fill(value);
+    await page.getByLabel('Description (optional)').fill('for the e2e test');
+    await page.getByRole('button', { name: 'Set secret' }).click();
+    await page.getByRole('table', { name: 'Secrets' }).getByText('E2E_TOKEN').waitFor();
+    expect(await page.content()).not.toContain(value);
+    await page.getByRole('button', { name: 'Replace E2E_TOKEN' }).click();
+    await page.getByLabel('Value', { exact: true }).fill(`${value}-2`);
+    await page.getByRole('button', { name: 'Set secret' }).click();
+    await page.getByText('Saved E2E_TOKEN').waitFor();
+    expect(await page.content()).not.toContain(value);
+
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-secret-use',
+      nodes: [
+        {
+          id: 'call',
+          type: 'tool_call',
+          tool: 'http.request',
+          input: { url: 'https://api.example.com/x', headers: { Authorization: 'Bearer {{ $secrets.E2E_TOKEN }}' } },
+        },
+      ],
+      edges: [],
+    });
+    await page.goto(`${stack.url}/workflows/${wf.id}`);
+    await page.locator('.react-flow__node[data-id="call"]').click();
+    const headers = page.getByRole('group', { name: 'Request headers' });
+    expect(await headers.getByLabel('Header Authorization', { exact: true }).inputValue()).toBe(
+      'Bearer {{ $secrets.E2E_TOKEN }}',
+    );
+    await headers.getByText('{{ $secrets.E2E_TOKEN }}').first().waitFor();
+
+    await page.goto(`${stack.url}/secrets`);
+    await page.getByRole('button', { name: 'Delete secret E2E_TOKEN' }).click();
+    await page.getByRole('button', { name: 'Delete secret E2E_TOKEN' }).waitFor({ state: 'detached' });
+  });
+
   it('shows no console errors on any page, and every control has an accessible name', async () => {
     // Errors are collected since the browser started (all scenarios above), not only here.
     const registry = hasRegistryRoutes(stack);
-    const pages = ['/workflows', '/workflows/new', '/templates', '/no/such/page'];
+    const pages = ['/workflows', '/workflows/new', '/templates', '/secrets', '/no/such/page'];
     if (registry) pages.push('/agents', '/tools');
     const list = await stack.api<{ items: { id: string }[] }>('GET', '/workflows');
     const first = list.items[0];

@@ -11,6 +11,7 @@ import type {
   RunEvent,
   RunRecord,
   RunSummary,
+  SecretInfo,
   StartedRun,
   Template,
   ToolInfo,
@@ -176,8 +177,16 @@ export class ApiClient {
     return toPage<Agent>(await this.request('GET', '/agents'), 'agents').items.map((a) => ({ ...a, skills: a.skills ?? [] }));
   }
 
-  async registerAgent(url: string, name?: string): Promise<Agent> {
-    return unwrap<Agent>(await this.request('POST', '/agents', name ? { url, name } : { url }), 'agent');
+  async registerAgent(
+    url: string,
+    name?: string,
+    auth: { headers?: Record<string, string>; credential?: string } = {},
+  ): Promise<Agent> {
+    const body: Record<string, unknown> = { url };
+    if (name) body.name = name;
+    if (auth.headers && Object.keys(auth.headers).length > 0) body.headers = auth.headers;
+    if (auth.credential) body.credential = auth.credential;
+    return unwrap<Agent>(await this.request('POST', '/agents', body), 'agent');
   }
 
   async deleteAgent(id: string): Promise<void> {
@@ -189,8 +198,24 @@ export class ApiClient {
     return servers.map((s) => ({ ...s, tools: s.tools ?? [] }));
   }
 
-  async registerToolServer(name: string, url: string): Promise<ToolServer> {
-    return unwrap<ToolServer>(await this.request('POST', '/tool_servers', { name, url }), 'tool_server');
+  async registerToolServer(name: string, url: string, headers?: Record<string, string>): Promise<ToolServer> {
+    const body = headers && Object.keys(headers).length > 0 ? { name, url, headers } : { name, url };
+    return unwrap<ToolServer>(await this.request('POST', '/tool_servers', body), 'tool_server');
+  }
+
+  // Secrets: names, scopes and descriptions only — the API never returns a value.
+
+  async listSecrets(): Promise<{ items: SecretInfo[]; available: boolean }> {
+    const res = (await this.request('GET', '/secrets')) as { items?: SecretInfo[]; available?: boolean } | null;
+    return { items: res?.items ?? [], available: res?.available !== false };
+  }
+
+  async putSecret(name: string, body: { value: string; description?: string; scope?: string }): Promise<SecretInfo> {
+    return (await this.request('PUT', `/secrets/${enc(name)}`, body)) as SecretInfo;
+  }
+
+  async deleteSecret(name: string): Promise<void> {
+    await this.request('DELETE', `/secrets/${enc(name)}`);
   }
 
   async deleteToolServer(id: string): Promise<void> {

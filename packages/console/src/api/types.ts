@@ -63,6 +63,8 @@ export interface Agent {
   url: string;
   description?: string;
   skills: AgentSkill[];
+  /** Registration headers as registered: `{{ $secrets.NAME }}` references, never values. */
+  headers?: Record<string, string>;
 }
 
 export interface ToolInfo {
@@ -78,6 +80,18 @@ export interface ToolServer {
   url?: string;
   command?: string;
   tools: ToolInfo[];
+  /** Registration headers as registered: `{{ $secrets.NAME }}` references, never values. */
+  headers?: Record<string, string>;
+}
+
+/** A secret as the API shows it: never its value. */
+export interface SecretInfo {
+  name: string;
+  /** `global`, or `workflow:<id>`. */
+  scope: string;
+  description: string | null;
+  updatedAt: string;
+  updatedBy: string;
 }
 
 export interface Template {

@@ -8,6 +8,7 @@ import { Agents } from '../pages/Agents.tsx';
 import { Builder } from '../pages/Builder.tsx';
 import { Runs } from '../pages/Runs.tsx';
 import { RunView } from '../pages/RunView.tsx';
+import { Secrets } from '../pages/Secrets.tsx';
 import { SignIn } from '../pages/SignIn.tsx';
 import { Templates } from '../pages/Templates.tsx';
 import { Tools } from '../pages/Tools.tsx';
@@ -32,6 +33,8 @@ function Page({ route }: { route: Route }) {
       return <Agents />;
     case 'tools':
       return <Tools />;
+    case 'secrets':
+      return <Secrets />;
     case 'not_found':
       return (
         <EmptyState title="Page not found">

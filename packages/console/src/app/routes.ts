@@ -10,6 +10,7 @@ export type Route =
   | { page: 'templates' }
   | { page: 'agents' }
   | { page: 'tools' }
+  | { page: 'secrets' }
   | { page: 'not_found'; path: string };
 
 export function parseRoute(pathname: string): Route {
@@ -26,6 +27,7 @@ export function parseRoute(pathname: string): Route {
   if (a === 'templates' && parts.length === 1) return { page: 'templates' };
   if (a === 'agents' && parts.length === 1) return { page: 'agents' };
   if (a === 'tools' && parts.length === 1) return { page: 'tools' };
+  if (a === 'secrets' && parts.length === 1) return { page: 'secrets' };
   return { page: 'not_found', path: pathname };
 }
 
@@ -45,6 +47,8 @@ export function routePath(r: Route): string {
       return '/agents';
     case 'tools':
       return '/tools';
+    case 'secrets':
+      return '/secrets';
     case 'not_found':
       return r.path;
   }

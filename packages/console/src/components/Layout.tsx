@@ -7,6 +7,7 @@ const LINKS = [
   { path: '/templates', label: 'Templates' },
   { path: '/agents', label: 'Agents' },
   { path: '/tools', label: 'Tools' },
+  { path: '/secrets', label: 'Secrets' },
 ] as const;
 
 export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {

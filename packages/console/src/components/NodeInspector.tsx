@@ -1,12 +1,13 @@
 /** The node inspector: a form that follows the node's type, and for tools and agent skills their input schema. */
 import { NODE_ID_PATTERN, type ValidationError } from '@trellis/core';
 import { useEffect, useId, useState } from 'react';
-import type { Agent, ToolInfo } from '../api/types.ts';
+import type { Agent, SecretInfo, ToolInfo } from '../api/types.ts';
 import type { EditorChange } from '../editor/changes.ts';
 import type { DraftNode, EditorDoc } from '../editor/doc.ts';
 import { bindingSuggestions } from '../editor/suggestions.ts';
 import { expressionSyntaxError } from '../editor/validate.ts';
 import { BindingsEditor } from './BindingsEditor.tsx';
+import { HttpHeadersEditor } from './HttpHeadersEditor.tsx';
 
 interface Props {
   node: DraftNode;
@@ -14,6 +15,8 @@ interface Props {
   problems: readonly ValidationError[];
   agents: readonly Agent[];
   tools: readonly ToolInfo[];
+  /** The secrets this workflow may use (global and its own): offered where secrets are allowed. */
+  secrets?: readonly SecretInfo[];
   dispatch: (change: EditorChange) => void;
 }
 
@@ -27,7 +30,7 @@ function numOrUndef(text: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function NodeInspector({ node, doc, problems, agents, tools, dispatch }: Props) {
+export function NodeInspector({ node, doc, problems, agents, tools, secrets = [], dispatch }: Props) {
   const [idText, setIdText] = useState(node.id);
   const agentList = useId();
   const toolList = useId();
@@ -201,6 +204,18 @@ export function NodeInspector({ node, doc, problems, agents, tools, dispatch }: 
       )}
       {(node.type === 'agent_call' || node.type === 'tool_call' || node.type === 'parallel') && (
         <BindingsEditor value={node.input} schema={inputSchema} suggestions={suggestions} onChange={(input) => set({ input })} />
+      )}
+      {node.type === 'tool_call' && node.tool === 'http.request' && (
+        <HttpHeadersEditor
+          headers={(node.input as Record<string, unknown> | undefined)?.headers}
+          secrets={secrets}
+          onChange={(headers) => {
+            const input = { ...((node.input as Record<string, unknown> | undefined) ?? {}) };
+            if (headers === undefined) delete input.headers;
+            else input.headers = headers;
+            set({ input: Object.keys(input).length ? input : undefined });
+          }}
+        />
       )}
 
       <fieldset>

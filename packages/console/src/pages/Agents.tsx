@@ -4,12 +4,16 @@ import { isMissingRoute } from '../api/problem.ts';
 import { useApi } from '../app/context.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
+import { parseHeaderLines } from '../editor/headers-text.ts';
+import { SecretRefList } from './SecretRefList.tsx';
 
 export function Agents() {
   const api = useApi();
   const list = useAsync(() => api.listAgents(), [api]);
   const [url, setUrl] = useState('');
   const [name, setName] = useState('');
+  const [headersText, setHeadersText] = useState('');
+  const [credential, setCredential] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
 
@@ -20,11 +24,18 @@ export function Agents() {
       setError(new Error('Enter the agent’s base URL, starting with http:// or https://'));
       return;
     }
+    const { headers, error: headerError } = parseHeaderLines(headersText);
+    if (headerError) {
+      setError(new Error(`Headers: ${headerError}`));
+      return;
+    }
     setBusy(true);
     try {
-      await api.registerAgent(url.trim(), name.trim() || undefined);
+      await api.registerAgent(url.trim(), name.trim() || undefined, { headers, credential: credential.trim() || undefined });
       setUrl('');
       setName('');
+      setHeadersText('');
+      setCredential('');
       list.reload();
     } catch (err) {
       setError(err);
@@ -57,10 +68,36 @@ export function Agents() {
           Name (optional)
           <input value={name} onChange={(e) => setName(e.target.value)} />
         </label>
+        <label>
+          Credential (optional)
+          <input
+            list="agent-secret-refs"
+            value={credential}
+            onChange={(e) => setCredential(e.target.value)}
+            placeholder="{{ $secrets.AGENT_TOKEN }}"
+            aria-describedby="agent-auth-help"
+          />
+        </label>
+        <label>
+          Headers (optional, one per line)
+          <textarea
+            rows={2}
+            value={headersText}
+            onChange={(e) => setHeadersText(e.target.value)}
+            placeholder="Authorization: Bearer {{ $secrets.AGENT_TOKEN }}"
+            aria-describedby="agent-auth-help"
+          />
+        </label>
+        <SecretRefList id="agent-secret-refs" />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Registering…' : 'Register agent'}
         </button>
       </form>
+      <p id="agent-auth-help" className="muted small">
+        For an agent behind authentication: a credential goes in the header its agent card's security scheme names (HTTP Bearer →{' '}
+        <code>Authorization: Bearer …</code>, API key → its header); or give the headers yourself. Use{' '}
+        <code>{'{{ $secrets.NAME }}'}</code> (a global secret, see Secrets) — never paste the key itself.
+      </p>
       <ErrorBanner error={error} />
       {isMissingRoute(list.error) ? (
         <EmptyState title="Not available on this server">
@@ -80,6 +117,15 @@ export function Agents() {
           <li key={a.id} className="card">
             <h2>{a.name}</h2>
             <p className="muted small">{a.url}</p>
+            {a.headers && Object.keys(a.headers).length > 0 && (
+              <p className="small" aria-label={`Headers of ${a.name}`}>
+                {Object.entries(a.headers).map(([k, v]) => (
+                  <code key={k}>
+                    {k}: {v}
+                  </code>
+                ))}
+              </p>
+            )}
             {a.skills.length === 0 ? (
               <p className="muted">No skills advertised.</p>
             ) : (

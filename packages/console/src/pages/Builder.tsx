@@ -34,6 +34,7 @@ import type { EditorChange } from '../editor/changes.ts';
 import { definitionFromDoc, docFromDefinition, docFromJson } from '../editor/convert.ts';
 import { type EditorDoc, edgeIndexOf, emptyDoc, freshNodeId } from '../editor/doc.ts';
 import { FlowNodeCache, mapEdges } from '../editor/flow-mapping.ts';
+import { usableSecrets } from '../editor/headers-text.ts';
 import {
   applyTransient,
   canRedo,
@@ -103,6 +104,14 @@ function BuilderEditor({
 
   const agents = useAsync(() => api.listAgents().catch(() => []), [api]);
   const tools = useAsync(() => api.listTools().catch(() => []), [api]);
+  const secrets = useAsync(
+    () =>
+      api
+        .listSecrets()
+        .then((r) => r.items)
+        .catch(() => []),
+    [api],
+  );
 
   /** Every edit goes through here: one undo step, and re-validation unless only positions moved. */
   const dispatch = useCallback((change: EditorChange) => {
@@ -477,6 +486,7 @@ function BuilderEditor({
             problems={shown.byNode.get(selectedNode.id) ?? []}
             agents={agents.data ?? []}
             tools={tools.data ?? []}
+            secrets={usableSecrets(secrets.data ?? [], workflowId)}
             dispatch={dispatch}
           />
         ) : selectedEdge && selectedEdgeIndex !== undefined ? (

@@ -4,12 +4,15 @@ import { isMissingRoute } from '../api/problem.ts';
 import { useApi } from '../app/context.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
+import { parseHeaderLines } from '../editor/headers-text.ts';
+import { SecretRefList } from './SecretRefList.tsx';
 
 export function Tools() {
   const api = useApi();
   const list = useAsync(() => api.listToolServers(), [api]);
   const [url, setUrl] = useState('');
   const [name, setName] = useState('');
+  const [headersText, setHeadersText] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const [busy, setBusy] = useState(false);
 
@@ -24,11 +27,17 @@ export function Tools() {
       setError(new Error('Enter the MCP server’s Streamable HTTP URL, starting with http:// or https://'));
       return;
     }
+    const { headers, error: headerError } = parseHeaderLines(headersText);
+    if (headerError) {
+      setError(new Error(`Headers: ${headerError}`));
+      return;
+    }
     setBusy(true);
     try {
-      await api.registerToolServer(name.trim(), url.trim());
+      await api.registerToolServer(name.trim(), url.trim(), headers);
       setUrl('');
       setName('');
+      setHeadersText('');
       list.reload();
     } catch (err) {
       setError(err);
@@ -61,10 +70,25 @@ export function Tools() {
           MCP URL
           <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://tools.example.com/mcp" />
         </label>
+        <label>
+          Headers (optional, one per line)
+          <textarea
+            rows={2}
+            value={headersText}
+            onChange={(e) => setHeadersText(e.target.value)}
+            placeholder="Authorization: Bearer {{ $secrets.TOOLS_TOKEN }}"
+            aria-describedby="tools-auth-help"
+          />
+        </label>
+        <SecretRefList id="tools-secret-refs" />
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Registering…' : 'Register server'}
         </button>
       </form>
+      <p id="tools-auth-help" className="muted small">
+        Headers go on every request to the server. Put credentials in as <code>{'{{ $secrets.NAME }}'}</code> (a global secret,
+        see Secrets): the value is resolved per connection and never stored with the registration.
+      </p>
       <ErrorBanner error={error} />
       {isMissingRoute(list.error) ? (
         <EmptyState title="Not available on this server">

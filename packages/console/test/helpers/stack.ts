@@ -10,9 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnectorExecutors } from '@trellis/connectors';
 import { type Executor, TrellisError } from '@trellis/core';
-import { createEngine, createExecutorResolver, createOutboundGuard, type RunnerEngine } from '@trellis/runtime';
+import {
+  createEngine,
+  createExecutorResolver,
+  createOutboundGuard,
+  type RunnerEngine,
+  vaultSecretSource,
+} from '@trellis/runtime';
 import { buildServer, type TrellisServer } from '@trellis/server';
-import { ensureAdmin, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
+import { ensureAdmin, openSqlite, SecretVault, type SqliteHandle, SqliteRunStore, secretKeySource } from '@trellis/store';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 const consoleRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -93,8 +99,10 @@ export async function startStack(consoleDir: string | false): Promise<Stack> {
   await engine.whenReady();
   // Real (empty) agent and tool registries, as `trellis serve` always has; the default guard.
   const guard = createOutboundGuard();
-  const connectors = createConnectorExecutors({ db: handle.db, guard });
-  const server = await buildServer({ store: handle, engine, connectors, consoleDir });
+  // The secrets store with its key file beside the database, as `trellis serve` has.
+  const secrets = await SecretVault.open(handle.db, secretKeySource(join(dir, 'trellis.db'), {}));
+  const connectors = createConnectorExecutors({ db: handle.db, guard, secrets: vaultSecretSource(secrets, handle.db) });
+  const server = await buildServer({ store: handle, engine, connectors, secrets, consoleDir });
   await ensureAdmin(handle.db, ADMIN_TOKEN);
   await server.app.listen({ host: '127.0.0.1', port: 0 });
   const addr = server.app.server.address();
