@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { compile, type WorkflowDefinitionInput } from '@trellis/core';
 import type { RunnerEngine } from '@trellis/runtime';
+import { compileBench, userEnv } from './lib/compiled.ts';
 import { chain, engineFixture, fanOut, fiveNodes } from './lib/engine-fixture.ts';
 import { median, printTable, type Row, writeResults } from './lib/report.ts';
 
@@ -178,12 +179,14 @@ async function throughput(): Promise<Row[]> {
 }
 
 function waitingMemory(): Row[] {
-  const script = join(import.meta.dirname, 'runtime-waiting.ts');
-  // Default V8 settings, and with a 2 MB young generation (V8's semi-space), which is what
-  // most of the resident set beyond the JS heap in use is: see docs/runtime.md, Memory.
+  // Compiled JavaScript against the packages' dist/, no TypeScript loader: the process as an
+  // installed server runs. Default V8 settings, and with a 2 MB young generation (V8's
+  // semi-space), which is most of the resident set beyond the JS heap: see docs/runtime.md, Memory.
+  const script = compileBench(join(import.meta.dirname, 'runtime-waiting.ts'));
   return [[], ['--max-semi-space-size=2']].map((flags) => {
-    const res = spawnSync(process.execPath, ['--expose-gc', ...flags, '--import', 'tsx', script, String(quick ? 2000 : 10_000)], {
+    const res = spawnSync(process.execPath, ['--expose-gc', ...flags, script, String(quick ? 2000 : 10_000)], {
       encoding: 'utf8',
+      env: userEnv(),
     });
     if (res.status !== 0) throw new Error(`waiting-memory bench failed: ${res.stderr}`);
     return { 'node flags': flags.join(' ') || '(defaults)', ...(JSON.parse(res.stdout.trim().split('\n').pop()!) as Row) };

@@ -13,6 +13,10 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes('-waiting'))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();
+// Benchmarks of the installed command and server run the compiled packages: build them first
+// (incremental; the console is not needed).
+const built = spawnSync(process.execPath, [join(import.meta.dirname, 'build.mjs'), '--no-console'], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(1);
 let failed = 0;
 for (const f of files) {
   process.stdout.write(`\n=== ${f} ===\n`);

@@ -39,7 +39,7 @@ describe('trellis run', () => {
     expect(schema.stderr).toMatch(/input.text must be string/);
     expect(trellis(['run']).status).toBe(2);
     expect(trellis(['run', '--help']).stdout).toMatch(/Usage: trellis run FILE/);
-  });
+  }, 120_000); // five processes, each loading the sources through tsx
 
   it('exits 1 for a failed run and keeps the run in --db', () => {
     const dir = tmp();

@@ -3,7 +3,7 @@
  * the outbound guard, the built-in `http.request` tool, and the A2A / MCP connectors, combined
  * into one ExecutorResolver for the engine.
  */
-import type { ExecutorResolver } from '@trellis/core';
+import type { Executor, ExecutorResolver } from '@trellis/core';
 import {
   allowHostsFromEnv,
   createExecutorResolver,
@@ -19,31 +19,31 @@ import { type Connectors, createConnectorExecutors } from './executors.ts';
 
 export interface HostExecutorsOptions {
   db: Kysely<Database>;
-  /** Extra hosts/CIDRs beyond TRELLIS_ALLOW_HOSTS that outbound calls may reach. */
+  /** Private or loopback hosts/CIDRs outbound calls may reach. Default: TRELLIS_ALLOW_HOSTS (an explicit list replaces it). */
   allowHosts?: readonly string[];
-  /** Allow loopback addresses (`trellis run` and `--demo`; SPEC §3). */
+  /** Also allow loopback addresses (`trellis run` and `--demo`). */
   allowLoopback?: boolean;
   /** Secret values for http.request and registration headers (absent: every secret reference fails clearly). */
   secrets?: SecretSource;
+  /** The host's own tools by exact name; they take precedence over MCP tools (`<server>/<tool>`). */
+  tools?: Readonly<Record<string, Executor>>;
 }
 
 export interface HostExecutors {
   resolver: ExecutorResolver;
   connectors: Connectors;
   guard: OutboundGuard;
+  /** The allow-list in force. */
+  allowHosts: readonly string[];
   close(): Promise<void>;
 }
 
 export function createHostExecutors(options: HostExecutorsOptions): HostExecutors {
-  const allowHosts = [
-    ...allowHostsFromEnv(),
-    ...(options.allowHosts ?? []),
-    ...(options.allowLoopback ? LOOPBACK_ALLOW_HOSTS : []),
-  ];
+  const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.allowLoopback ? LOOPBACK_ALLOW_HOSTS : [])];
   const guard = createOutboundGuard({ allowHosts });
   const connectors = createConnectorExecutors({ db: options.db, guard, secrets: options.secrets });
   const resolver = createExecutorResolver({
-    tools: { 'http.request': createHttpRequestExecutor({ guard, secrets: options.secrets }) },
+    tools: { 'http.request': createHttpRequestExecutor({ guard, secrets: options.secrets }), ...options.tools },
     agentCall: connectors.agentCall,
     toolCall: (tool) => connectors.toolCall(tool),
   });
@@ -51,6 +51,7 @@ export function createHostExecutors(options: HostExecutorsOptions): HostExecutor
     resolver,
     connectors,
     guard,
+    allowHosts,
     async close() {
       await connectors.close();
       await guard.close();

@@ -9,3 +9,4 @@ export * from './mcp/schema.ts';
 export * from './mcp/tool-executor.ts';
 export * from './mcp/tool-server-registry.ts';
 export * from './references.ts';
+export { createTrellis, type ToolFunction, type Trellis, type TrellisOptions } from './trellis.ts';

@@ -7,6 +7,7 @@ export * from './executors/registry.ts';
 export * from './outbound/index.ts';
 export * from './prepared.ts';
 export { createEngine, type EngineLogger, type EngineOptions, RunnerEngine } from './runner/engine.ts';
+export type { LeasingOptions } from './runner/leasing.ts';
 export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './sandbox/limits.ts';
 export { ExpressionPool, type SandboxStats, sharedExpressionPool } from './sandbox/pool.ts';
 export * from './secrets/index.ts';

@@ -13,21 +13,9 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Connectors, createConnectorExecutors } from '@trellis/connectors';
+import { type Connectors, createTrellis, type Trellis } from '@trellis/connectors';
 import type { ExecutorResolver } from '@trellis/core';
-import {
-  allowHostsFromEnv,
-  createEngine,
-  createExecutorResolver,
-  createHttpRequestExecutor,
-  createOutboundGuard,
-  type Engine,
-  LOOPBACK_ALLOW_HOSTS,
-  type OutboundGuard,
-  type SecretSource,
-  TriggerScheduler,
-  vaultSecretSource,
-} from '@trellis/runtime';
+import { type Engine, TriggerScheduler, vaultSecretSource } from '@trellis/runtime';
 import {
   ADMIN_PRINCIPAL,
   acquireInstanceLock,
@@ -73,10 +61,10 @@ export interface ServeOptions {
   demoWorkflowsDir?: string | undefined;
   /** --demo: starts the demo agents and MCP servers on loopback; they are (re-)registered under their names. */
   demoServices?: (() => Promise<DemoServices>) | undefined;
-  /** Extra hosts/CIDRs agent and HTTP calls may reach (TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
+  /** Private or loopback hosts/CIDRs agent and HTTP calls may reach (default TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
   allowHosts?: string[];
   /** Replaces the default executors (tests register their own tools). */
-  executors?: (ctx: { store: Store; allowHosts: string[] }) => ExecutorResolver;
+  executors?: (ctx: { store: Store; allowHosts: readonly string[] }) => ExecutorResolver;
   /**
    * The secrets key (TRELLIS_SECRET_KEY: one key, or `new,old` during a rotation). Default: the
    * environment's, else (SQLite) the key file beside the database. Required with PostgreSQL for
@@ -93,22 +81,6 @@ export interface RunningServer {
   engine: Engine;
   store: Store;
   close(graceMs?: number): Promise<void>;
-}
-
-/** http.request, A2A agents and MCP tools, all behind one outbound guard. */
-function defaultExecutors(
-  db: Kysely<Database>,
-  allowHosts: string[],
-  secrets: SecretSource,
-): { resolver: ExecutorResolver; connectors: Connectors; guard: OutboundGuard } {
-  const guard = createOutboundGuard({ allowHosts });
-  const connectors = createConnectorExecutors({ db, guard, secrets });
-  const resolver = createExecutorResolver({
-    tools: { 'http.request': createHttpRequestExecutor({ guard, secrets }) },
-    toolCall: connectors.toolCall,
-    agentCall: connectors.agentCall,
-  });
-  return { resolver, connectors, guard };
 }
 
 /** Demo services running on loopback (the `trellis` command starts the examples' agents and MCP server). */
@@ -202,9 +174,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     await port.release();
     throw err;
   }
-  let engine: Engine | undefined;
-  let connectors: Connectors | undefined;
-  let guard: OutboundGuard | undefined;
+  let trellis: Trellis | undefined;
   let stopDemo: (() => Promise<void>) | undefined;
   let http: TrellisServer | undefined;
   let stopTriggers: (() => Promise<void>) | undefined;
@@ -215,18 +185,21 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       store.db,
       secretKeySource(options.db, options.secretKey !== undefined ? { TRELLIS_SECRET_KEY: options.secretKey } : process.env),
     );
-    const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.demo ? LOOPBACK_ALLOW_HOSTS : [])];
-    const wired = defaultExecutors(store.db, allowHosts, vaultSecretSource(vault, store.db));
-    connectors = wired.connectors;
-    guard = wired.guard;
     // The engine starts (and may resume runs) before the HTTP server and its logger exist: its
     // messages go to the server's structured log once there is one.
     let log:
       | { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void }
       | undefined;
-    const runner = createEngine({
-      store: store.runs,
-      executors: options.executors ? options.executors({ store, allowHosts }) : wired.resolver,
+    const { executors } = options;
+    // On PostgreSQL several servers and workers share the runs: createTrellis claims, leases, fences.
+    trellis = await createTrellis({
+      db: store,
+      // Unfinished runs resume once the port is open (startRecovery below), never delaying it.
+      recover: 'deferred',
+      ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
+      allowLoopback: options.demo,
+      secrets: vaultSecretSource(vault, store.db),
+      ...(executors ? { executors: (ctx) => executors({ store: ctx.store, allowHosts: ctx.allowHosts }) } : {}),
       logger: {
         info: (msg, data) => log?.info({ engine: true, ...data }, msg),
         warn: (msg, data) => log?.warn({ engine: true, ...data }, msg),
@@ -235,11 +208,9 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
             ? log.error({ engine: true, ...data }, msg)
             : process.stderr.write(`trellis: ${msg} ${JSON.stringify(data ?? {})}\n`),
       },
-      // On PostgreSQL several servers and workers share the runs: claim, lease, fence.
-      ...(store.leases ? { leasing: { store: store.leases } } : {}),
-      recover: 'deferred',
     });
-    engine = runner;
+    const wired = trellis;
+    const runner = trellis.engine;
 
     const { examplesDir } = options;
     if (examplesDir !== undefined) await seedBuiltinTemplates(store.db, examplesDir);
@@ -293,8 +264,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
         await server.app.close();
         clearTimeout(force);
         await stopDemo?.();
-        await wired.connectors.close();
-        await wired.guard.close();
+        await wired.close(0);
         await store.close();
         lock.release();
       })();
@@ -304,10 +274,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   } catch (err) {
     await http?.app.close();
     await stopTriggers?.();
-    await engine?.shutdown(0);
     await stopDemo?.();
-    await connectors?.close();
-    await guard?.close();
+    await trellis?.close(0);
     await store.close();
     lock.release();
     await port.release();

@@ -3,9 +3,9 @@
  * from the shared PostgreSQL database, executes them, and hands them back on shutdown.
  */
 import { parseArgs } from 'node:util';
-import { createHostExecutors } from '@trellis/connectors';
+import { createTrellis, type Trellis } from '@trellis/connectors';
 import { TrellisError, toErrorInfo } from '@trellis/core';
-import { createEngine, type EngineLogger, type SecretSource, TriggerScheduler, vaultSecretSource } from '@trellis/runtime';
+import { type EngineLogger, type SecretSource, TriggerScheduler, vaultSecretSource } from '@trellis/runtime';
 import { isPostgresUrl, openStore, SecretVault, secretKeySource } from '@trellis/store';
 
 export const WORKER_HELP = `Usage: trellis worker --db postgres://USER:PASSWORD@HOST:PORT/DB [options]
@@ -92,14 +92,15 @@ export async function worker(argv: string[]): Promise<number> {
     process.stderr.write(`trellis worker: ${err instanceof TrellisError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
-  const host = createHostExecutors({ db: store.db, secrets });
-  const engine = createEngine({
-    store: store.runs,
-    executors: host.resolver,
-    logger,
-    leasing: { store: store.leases!, leaseMs, maxRuns },
-  });
-  await engine.whenReady();
+  let trellis: Trellis;
+  try {
+    trellis = await createTrellis({ db: store, secrets, logger, leasing: { leaseMs, maxRuns } });
+  } catch (err) {
+    await store.close();
+    process.stderr.write(`trellis worker: ${toErrorInfo(err).message}\n`);
+    return 2;
+  }
+  const { engine } = trellis;
   // Workers fire schedules too: each tick starts exactly one run, whichever process gets there first.
   const triggers = new TriggerScheduler({ db: store.db, engine, logger });
   triggers.start();
@@ -113,8 +114,7 @@ export async function worker(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await triggers.stop();
-  await engine.shutdown(graceMs);
-  await host.close();
+  await trellis.close(graceMs);
   await store.close();
   log('info', 'worker stopped');
   return 0;
