@@ -79,5 +79,5 @@ describe('trellis worker', () => {
     expect(await run(['--db', 'local.db'])).toBe(2);
     expect(await run([])).toBe(2);
     expect(await run(['--db', 'postgres://x@127.0.0.1:1/db', '--lease-ms', 'soon'])).toBe(2);
-  });
+  }, 90_000); // three processes, each loading the sources through tsx
 });
