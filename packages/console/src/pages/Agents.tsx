@@ -118,7 +118,8 @@ export function Agents() {
             <h2>{a.name}</h2>
             <p className="muted small">{a.url}</p>
             {a.headers && Object.keys(a.headers).length > 0 && (
-              <p className="small" aria-label={`Headers of ${a.name}`}>
+              <p className="small">
+                <span className="muted">Headers: </span>
                 {Object.entries(a.headers).map(([k, v]) => (
                   <code key={k}>
                     {k}: {v}
