@@ -19,6 +19,7 @@ import { buildOpenApi } from './http/openapi.ts';
 import { HttpProblem, problemBody, toProblem } from './http/problem.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { API_PREFIX, Api } from './http/route.ts';
+import { mcpRoutes } from './mcp/routes.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { docsRoutes } from './routes/docs.ts';
@@ -59,6 +60,10 @@ export interface BuildServerOptions {
   checkResponses?: boolean;
   /** The schedule loop (`TriggerScheduler`), woken when a save adds or changes a schedule. */
   triggers?: { wake(): void } | undefined;
+  /** How long an MCP tool call waits for its run before answering `{ runId, status }` (default 60 s). */
+  mcpWaitMs?: number;
+  /** How often an MCP session checks whether its tool list changed (default 5 s). */
+  mcpListCheckMs?: number;
   /** More route files (e.g. the connectors' agents and tool servers routes). */
   routeFiles?: ((api: Api) => void)[];
 }
@@ -189,6 +194,12 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   webhookRoutes(api, { perTriggerPerMinute: limits.webhooksPerTriggerPerMinute, bodyBytes: limits.bodyBytes });
   secretRoutes(api);
   for (const add of options.routeFiles ?? []) add(api);
+  const mcp = mcpRoutes(app, ctx, {
+    waitMs: options.mcpWaitMs ?? 60_000,
+    version: SERVER_VERSION,
+    ...(options.mcpListCheckMs !== undefined ? { listCheckMs: options.mcpListCheckMs } : {}),
+  });
+  app.addHook('onClose', async () => mcp.close());
 
   const consoleDir = options.consoleDir ?? false;
   const hasConsole = consoleDir !== false && existsSync(join(consoleDir, 'index.html'));

@@ -230,6 +230,9 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       store,
       engine: runner,
       triggers,
+      ...(process.env.TRELLIS_MCP_WAIT_MS && Number(process.env.TRELLIS_MCP_WAIT_MS) >= 0
+        ? { mcpWaitMs: Number(process.env.TRELLIS_MCP_WAIT_MS) }
+        : {}),
       connectors: wired.connectors,
       secrets: vault,
       logger: options.logger ?? false,

@@ -1,6 +1,7 @@
 export * from './areas/agents.ts';
 export * from './areas/auth.ts';
 export * from './areas/permissions.ts';
+export * from './areas/runnable.ts';
 export * from './areas/templates.ts';
 export * from './areas/tool-servers.ts';
 export * from './areas/triggers.ts';
