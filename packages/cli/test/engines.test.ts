@@ -1,0 +1,32 @@
+/**
+ * `npm install` on the oldest Node the project declares (20.19) gives no EBADENGINE warning:
+ * every package in the lockfile accepts it (cookie 2 needs Node 22, so light-my-request's cookie
+ * is overridden to 1.1.1, which has the same API it uses). A new dependency that needs a newer
+ * Node fails here, with its name, instead of warning users.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import semver from 'semver';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const lock = JSON.parse(readFileSync(resolve(ROOT, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
+};
+const declared = (JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+
+describe('engines', () => {
+  it('the project declares Node >= 20.19', () => {
+    expect(semver.minVersion(declared)?.version).toBe('20.19.0');
+  });
+
+  for (const node of ['20.19.0', '22.13.0', '24.0.0']) {
+    it(`every locked package accepts Node ${node}`, () => {
+      const refusing = Object.entries(lock.packages)
+        .filter(([, p]) => p.engines && !Array.isArray(p.engines) && p.engines.node)
+        .filter(([, p]) => !semver.satisfies(node, (p.engines as { node: string }).node))
+        .map(([path, p]) => `${path}@${p.version} needs node ${(p.engines as { node: string }).node}`);
+      expect(refusing).toEqual([]);
+    });
+  }
+});
