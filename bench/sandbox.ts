@@ -163,7 +163,7 @@ async function healthUnderRunaways(): Promise<Row[]> {
         const s = await runStatus(url, id);
         if (['succeeded', 'failed', 'cancelled'].includes(s.status)) finished.set(id, s);
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 1000));
     }
     const stormS = (performance.now() - t0) / 1000;
     const lat = await health.stop();

@@ -23,6 +23,8 @@
  *   when one allocation overshoots the heap limit by much.
  * - the result, converted to plain JSON data, may not exceed `maxResultBytes`.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import jsonata from 'jsonata';
@@ -32,6 +34,18 @@ import jsonata from 'jsonata';
 
 /** @type {Limits} */
 const limits = workerData.limits;
+
+/**
+ * On Linux this thread lowers its own scheduling priority (nice 10; threads are scheduled on
+ * their own), so that on a busy machine the server's main thread — the API, `/healthz`, streams —
+ * gets the CPU before runaway expressions do. Best effort: elsewhere, or if refused, nothing.
+ */
+try {
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, 10);
+} catch {
+  // not Linux, or no /proc: the worker keeps the process's priority
+}
 const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 
 /** The guard's variable name starts with a space: no JSONata source can name or rebind it. */
