@@ -55,6 +55,9 @@ export type SecretLocation = { kind: 'header'; header: string } | { kind: 'url' 
  * secrets are not allowed there.
  */
 export function secretLocation(node: NodeDefinition, path: readonly (string | number)[]): SecretLocation | undefined {
+  // A node body nested under `do` (a `map` node's per-item body) follows the same rule.
+  const body = (node as { do?: unknown }).do;
+  if (path[0] === 'do' && body && typeof body === 'object') return secretLocation(body as NodeDefinition, path.slice(1));
   if (node.type !== 'tool_call' || node.tool !== 'http.request' || path[0] !== 'input') return undefined;
   if (path.length === 3 && path[1] === 'headers' && typeof path[2] === 'string') return { kind: 'header', header: path[2] };
   if (path.length === 2 && path[1] === 'url') return { kind: 'url' };
@@ -87,15 +90,19 @@ export interface SecretUse {
 /** The secrets a definition's `http.request` nodes reference in allowed places (for the save-time existence check). */
 export function secretUses(definition: WorkflowDefinition): SecretUse[] {
   const uses: SecretUse[] = [];
-  definition.nodes.forEach((node, i) => {
+  definition.nodes.forEach((outer, i) => {
+    const body = (outer as { do?: unknown }).do;
+    const nested = body && typeof body === 'object' ? (body as NodeDefinition) : undefined;
+    const node = nested ?? outer;
+    const base = nested ? `/nodes/${i}/do` : `/nodes/${i}`;
     if (node.type !== 'tool_call' || node.tool !== 'http.request') return;
     const input = node.input as Record<string, unknown> | undefined;
     if (!input || typeof input !== 'object') return;
     const add = (s: unknown, path: string) => {
       if (typeof s !== 'string') return;
-      for (const p of splitSecretTemplate(s) ?? []) if (p.kind === 'secret') uses.push({ name: p.name, nodeId: node.id, path });
+      for (const p of splitSecretTemplate(s) ?? []) if (p.kind === 'secret') uses.push({ name: p.name, nodeId: outer.id, path });
     };
-    add(input.url, `/nodes/${i}/input/url`);
+    add(input.url, `${base}/input/url`);
     const headers = input.headers;
     if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
       for (const [k, v] of Object.entries(headers))
