@@ -106,7 +106,7 @@ export function secretUses(definition: WorkflowDefinition): SecretUse[] {
     const headers = input.headers;
     if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
       for (const [k, v] of Object.entries(headers))
-        add(v, `/nodes/${i}/input/headers/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`);
+        add(v, `${base}/input/headers/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`);
     }
   });
   return uses;
