@@ -115,6 +115,10 @@ describe('trellis serve --demo', () => {
     expect((await api('POST', `/workflow_runs/${run.body.id}/nodes/book/approve`, { comment: 'deluxe' })).status).toBe(200);
     const done = await waitFor((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status));
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    // The hotel reviewed, proposed at the gate and booked is one and the same.
+    const out = done.output as { hotel: string; reviews: { hotel: string } };
+    expect(out.reviews.hotel).toBe(out.hotel);
+    expect(atGate.nodes.approve?.prompt).toContain(`Book ${out.hotel} at`);
   }, 60_000);
 });
 

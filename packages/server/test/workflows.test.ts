@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { branchingWorkflow, json, startTestServer, type TestServer } from './helpers.ts';
+import { branchingWorkflow, gateWorkflow, json, startTestServer, type TestServer } from './helpers.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -105,6 +105,22 @@ describe('workflows API', () => {
     expect((await t.request('GET', `/api/v1/workflows/${id}`)).statusCode).toBe(404);
     expect((await t.request('PUT', `/api/v1/workflows/${id}`, { body: branchingWorkflow() })).statusCode).toBe(404);
     expect((await t.request('GET', `/api/v1/workflows/${id}/versions/1`)).statusCode).toBe(200);
+  });
+
+  it('DELETE cancels the runs that were still waiting at a gate (they would wait forever); they stay readable', async () => {
+    const { id } = json(await t.request('POST', '/api/v1/workflows', { body: gateWorkflow('delete-waiting') }));
+    const run = json(await t.request('POST', `/api/v1/workflows/${id}/run`, { body: { input: {} } }));
+    const statusOf = async () => json(await t.request('GET', `/api/v1/workflow_runs/${run.id}`));
+    for (let i = 0; i < 100 && (await statusOf()).status !== 'waiting'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await statusOf()).status).toBe('waiting');
+    expect((await t.request('DELETE', `/api/v1/workflows/${id}`)).statusCode).toBe(204);
+    let after = await statusOf();
+    for (let i = 0; i < 100 && after.status !== 'cancelled'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      after = await statusOf();
+    }
+    expect(after.status).toBe('cancelled');
+    expect(JSON.stringify(after)).toContain("the workflow 'delete-waiting' was deleted");
   });
 
   it('paginates with a cursor and caps the page size', async () => {

@@ -218,15 +218,24 @@ export function workflowRoutes(api: Api): void {
     method: 'DELETE',
     path: '/workflows/:id',
     operationId: 'deleteWorkflow',
-    summary: 'Delete a workflow; its runs stay readable',
+    summary:
+      'Delete a workflow; its unfinished runs (queued, running, waiting at a gate) are cancelled, and every run stays readable',
     tags: ['workflows'],
     access: { kind: 'workflow', role: 'owner', workflowId: byId },
     params: idParams,
-    responses: { 204: { description: 'deleted' } },
+    responses: { 204: { description: 'deleted; its unfinished runs were cancelled' } },
     handler: async ({ workflow, reply }) => {
       const w = live(workflow);
       await softDelete(ctx.db, w.id);
       await stopWorkflowTriggers(ctx, w.id);
+      // A run of a deleted workflow would otherwise wait at its gate forever: cancel what is unfinished.
+      const unfinished = await ctx.db
+        .selectFrom('runs')
+        .select('id')
+        .where('workflow_id', '=', w.id)
+        .where('status', 'in', ['queued', 'running', 'waiting'])
+        .execute();
+      for (const r of unfinished) await ctx.engine?.cancelRun(r.id, `the workflow '${w.name}' was deleted`);
       reply.code(204);
       return null;
     },
