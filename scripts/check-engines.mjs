@@ -5,7 +5,7 @@
 // admits a version a dependency refuses.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const semver = createRequire(import.meta.url)('semver');
 const root = join(import.meta.dirname, '..');
