@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  compile,
   compileExpression,
   parsePathReference,
   prepareBindings,
@@ -184,5 +185,25 @@ describe('limits stop runaway expressions', () => {
   it('functions in the scope are refused', async () => {
     const err = await rejection(compileExpression('$f()').evaluate({ f: () => 1 }));
     expect(err.code).toBe('EXPRESSION_ERROR');
+  });
+});
+
+describe('the compiler only parses, cheaply', () => {
+  it('refuses brackets nested deeper than the limit before JSONata parses them', () => {
+    const deep = `${'('.repeat(9000)}1${')'.repeat(9000)}`;
+    const r = tryCompileExpression(deep);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/nests brackets deeper than 100 levels/);
+    // Brackets inside strings and comments do not count; 100 levels are fine.
+    expect(tryCompileExpression(`'${'('.repeat(500)}' & /* ${'['.repeat(500)} */ "x"`).ok).toBe(true);
+    expect(tryCompileExpression(`${'('.repeat(100)}1${')'.repeat(100)}`).ok).toBe(true);
+  });
+
+  it('compiling never evaluates: a hostile expression in a definition is only parsed', () => {
+    const r = compile({
+      name: 'hostile',
+      nodes: [{ id: 't', type: 'transform', expression: "$length($pad('x', 140000000))" }],
+    });
+    expect(r.ok).toBe(true);
   });
 });

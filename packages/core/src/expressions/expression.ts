@@ -61,11 +61,51 @@ export function referencedVariables(source: string): readonly string[] {
   return compileExpression(source).variables;
 }
 
+/**
+ * Deepest nesting of brackets accepted. JSONata's parser recurses once per level, and a source
+ * of thousands of `(` takes it most of a second to fail on its stack: refused up front, so
+ * saving or validating a definition stays cheap whatever it contains.
+ */
+export const MAX_EXPRESSION_NESTING = 100;
+
+/** The deepest `(`/`[`/`{` nesting of a source, outside string literals and comments. */
+function bracketNesting(src: string): { depth: number; at: number } {
+  let depth = 0;
+  let max = 0;
+  let at = 0;
+  for (let i = 0; i < src.length; i++) {
+    const c = src.charCodeAt(i);
+    if (c === 34 || c === 39 || c === 96) {
+      // "…", '…' and `…` (a quoted name): skip to the closing quote, honouring escapes.
+      for (i++; i < src.length && src.charCodeAt(i) !== c; i++) if (src.charCodeAt(i) === 92) i++;
+    } else if (c === 47 && src.charCodeAt(i + 1) === 42) {
+      const end = src.indexOf('*/', i + 2);
+      i = end < 0 ? src.length : end + 1;
+    } else if (c === 40 || c === 91 || c === 123) {
+      if (++depth > max) {
+        max = depth;
+        at = i;
+      }
+    } else if (c === 41 || c === 93 || c === 125) depth--;
+  }
+  return { depth: max, at };
+}
+
 function parse(source: string): Parsed {
   if (source.length > MAX_EXPRESSION_LENGTH) {
     return {
       ok: false,
       error: { message: `expression is ${source.length} characters long; the limit is ${MAX_EXPRESSION_LENGTH}` },
+    };
+  }
+  const nesting = bracketNesting(source);
+  if (nesting.depth > MAX_EXPRESSION_NESTING) {
+    return {
+      ok: false,
+      error: {
+        message: `expression nests brackets deeper than ${MAX_EXPRESSION_NESTING} levels (at character ${nesting.at})`,
+        position: nesting.at,
+      },
     };
   }
   let instance: jsonata.Expression;
