@@ -24,7 +24,7 @@ import {
   type RunnerEngine,
   type SecretSource,
 } from '@trellis/runtime';
-import { createWorkflow, openStore, type Store } from '@trellis/store';
+import { createWorkflow, createWorkflowResolver, openStore, type Store } from '@trellis/store';
 import type { Connectors } from './executors.ts';
 import { createHostExecutors } from './host.ts';
 
@@ -66,6 +66,12 @@ export interface TrellisOptions {
    * port first).
    */
   recover?: boolean | 'deferred';
+  /**
+   * `workflow` nodes (sub-workflows) start workflows of this store; the owner of the parent's
+   * workflow needs the `runner` role on the child. `trusted`: skip that check (a local tool whose
+   * user owns the whole database, such as `trellis run`).
+   */
+  subWorkflows?: 'owner-permissions' | 'trusted';
 }
 
 export interface Trellis {
@@ -119,6 +125,7 @@ export async function createTrellis(options: TrellisOptions): Promise<Trellis> {
     engine = createEngine({
       store: store.runs,
       executors,
+      workflows: createWorkflowResolver(store.db, { trusted: options.subWorkflows === 'trusted' }),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.recover !== undefined ? { recover: options.recover } : {}),
       ...(leasing ? { leasing } : {}),

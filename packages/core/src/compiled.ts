@@ -27,6 +27,19 @@ export interface CompiledNode {
   readonly retry: Required<RetryPolicy>;
   /** Node ids this node's bindings, templates and expressions reference (excluding `context`). */
   readonly references: readonly string[];
+  /** `map` nodes only: the per-item task and its limits; undefined for every other type. */
+  readonly map: CompiledMap | undefined;
+}
+
+/** A map node's compiled settings. */
+export interface CompiledMap {
+  readonly concurrency: number;
+  readonly maxItems: number;
+  readonly onItemError: 'fail' | 'continue';
+  /** The `do` body as a node definition (with the map's id), what executors receive per item. */
+  readonly body: NodeDefinition;
+  /** The body's retry policy with defaults applied: it applies per item. */
+  readonly retry: Required<RetryPolicy>;
 }
 
 export interface CompiledEdge {

@@ -10,8 +10,29 @@ import { z } from 'zod';
 import { triggerSchema } from './triggers.ts';
 
 /** Node types, a closed union. */
-export const NODE_TYPES = ['agent_call', 'tool_call', 'human_gate', 'condition', 'parallel', 'join', 'transform'] as const;
+export const NODE_TYPES = [
+  'agent_call',
+  'tool_call',
+  'human_gate',
+  'condition',
+  'parallel',
+  'join',
+  'transform',
+  'map',
+  'workflow',
+] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
+
+/** The node types a `map` node's `do` body may take (one task per item). */
+export const MAP_BODY_TYPES = ['agent_call', 'tool_call', 'transform', 'workflow', 'human_gate'] as const;
+export type MapBodyType = (typeof MAP_BODY_TYPES)[number];
+
+/** `map` defaults and bounds. */
+export const MAP_DEFAULTS = { concurrency: 8, maxItems: 10_000, onItemError: 'fail' } as const;
+/** The largest `maxItems` a map may declare. */
+export const MAP_MAX_ITEMS_LIMIT = 1_000_000;
+/** Default cap on the nesting of sub-workflows (a run's children, their children, …). */
+export const DEFAULT_MAX_WORKFLOW_DEPTH = 10;
 
 export const NODE_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Longest accepted node id: long enough for any sane name, short enough to keep errors readable. */
@@ -64,6 +85,38 @@ const humanGateFields = z.object({
 });
 const expressionFields = z.object({ expression: z.string().describe('JSONata.') });
 const joinFields = z.object({ mode: z.enum(['all', 'any']).optional() });
+const workflowFields = z.object({
+  workflow: z.string().min(1).max(200).describe('The id or name of the workflow to run as a child run.'),
+  version: z.number().int().min(1).optional().describe('Pinned version (default: the latest at run time).'),
+});
+
+/** Fields of a `map` body: a node without its id (the map's id names its items). */
+const bodyBase = baseNodeSchema.omit({ id: true, position: true, estimatedMs: true, onError: true });
+export const agentCallBodySchema = bodyBase.extend({ type: z.literal('agent_call') }).extend(agentCallFields.shape);
+export const toolCallBodySchema = bodyBase.extend({ type: z.literal('tool_call') }).extend(toolCallFields.shape);
+export const humanGateBodySchema = bodyBase.extend({ type: z.literal('human_gate') }).extend(humanGateFields.shape);
+export const transformBodySchema = bodyBase.extend({ type: z.literal('transform') }).extend(expressionFields.shape);
+export const workflowBodySchema = bodyBase.extend({ type: z.literal('workflow') }).extend(workflowFields.shape);
+/** The `do` body of a map: one task, run once per item with `$item` and `$index` in scope. */
+export const mapBodySchema = z.discriminatedUnion('type', [
+  agentCallBodySchema,
+  toolCallBodySchema,
+  transformBodySchema,
+  workflowBodySchema,
+  humanGateBodySchema,
+]);
+export type MapBody = z.output<typeof mapBodySchema>;
+
+const mapFields = z.object({
+  items: z.string().describe('A binding ($node.path, $context.path or {{ expr }}) that resolves to the array to map over.'),
+  concurrency: z.number().int().min(1).max(10_000).optional().describe('Items running at once (default 8).'),
+  onItemError: z
+    .enum(['fail', 'continue'])
+    .optional()
+    .describe('fail (default): the first item failure cancels the rest and fails the node; continue: collect errors.'),
+  maxItems: z.number().int().min(1).max(MAP_MAX_ITEMS_LIMIT).optional().describe('More items fail the node (default 10000).'),
+  do: mapBodySchema.describe('The task run per item (a node body without id); retry and timeoutMs apply per item.'),
+});
 
 /** The type-specific fields, by node type. Required ones missing are reported as MISSING_FIELD. */
 export const NODE_TYPE_FIELDS = {
@@ -74,6 +127,8 @@ export const NODE_TYPE_FIELDS = {
   transform: expressionFields,
   parallel: z.object({}),
   join: joinFields,
+  map: mapFields,
+  workflow: workflowFields,
 } as const satisfies Record<NodeType, z.ZodObject>;
 
 export const agentCallNodeSchema = baseNodeSchema.extend({ type: z.literal('agent_call') }).extend(agentCallFields.shape);
@@ -84,6 +139,12 @@ export const conditionNodeSchema = baseNodeSchema.extend({ type: z.literal('cond
 export const transformNodeSchema = baseNodeSchema.extend({ type: z.literal('transform') }).extend(expressionFields.shape);
 export const parallelNodeSchema = baseNodeSchema.extend({ type: z.literal('parallel') });
 export const joinNodeSchema = baseNodeSchema.extend({ type: z.literal('join') }).extend(joinFields.shape);
+/**
+ * A map's own `retry`, `timeoutMs` and `input` have no meaning (they belong in `do`): the compiler
+ * refuses them with a message saying so.
+ */
+export const mapNodeSchema = baseNodeSchema.extend({ type: z.literal('map') }).extend(mapFields.shape);
+export const workflowNodeSchema = baseNodeSchema.extend({ type: z.literal('workflow') }).extend(workflowFields.shape);
 
 /** A node, discriminated by `type`. */
 export const nodeSchema = z.discriminatedUnion('type', [
@@ -94,6 +155,8 @@ export const nodeSchema = z.discriminatedUnion('type', [
   transformNodeSchema,
   parallelNodeSchema,
   joinNodeSchema,
+  mapNodeSchema,
+  workflowNodeSchema,
 ]);
 export type NodeDefinition = z.output<typeof nodeSchema>;
 export type NodeOf<T extends NodeType> = Extract<NodeDefinition, { type: T }>;

@@ -28,6 +28,10 @@ export const VALIDATION_CODES = [
   'SECRET_NOT_FOUND',
   // A warning: sideEffects on a node type that has no effect outside the run.
   'SIDE_EFFECTS_IGNORED',
+  'UNKNOWN_WORKFLOW',
+  'WORKFLOW_FORBIDDEN',
+  'WORKFLOW_CYCLE',
+  'WORKFLOW_DEPTH_EXCEEDED',
 ] as const;
 export type ValidationCode = (typeof VALIDATION_CODES)[number];
 
@@ -64,6 +68,11 @@ export const RUNTIME_CODES = [
   'SECRET_NOT_FOUND',
   'SECRET_NOT_ALLOWED_HERE',
   'NODE_FAILED',
+  'MAP_ITEMS_NOT_ARRAY',
+  'MAP_TOO_MANY_ITEMS',
+  'WORKFLOW_NOT_FOUND',
+  'WORKFLOW_FORBIDDEN',
+  'WORKFLOW_DEPTH_EXCEEDED',
   'INTERNAL',
 ] as const;
 export type RuntimeCode = (typeof RUNTIME_CODES)[number];

@@ -66,10 +66,19 @@ export interface EventDataByType {
 
 /** An event before it has a seq (what the scheduler emits). */
 export type EventDraft = {
-  [T in EventType]: { type: T; nodeId?: string; data: EventDataByType[T] };
+  [T in EventType]: { type: T; nodeId?: string; item?: number; data: EventDataByType[T] };
 }[EventType];
 
 /** A committed event as stored and streamed. */
 export type RunEvent = {
-  [T in EventType]: { seq: number; runId: string; type: T; nodeId?: string; at: string; data: EventDataByType[T] };
+  [T in EventType]: {
+    seq: number;
+    runId: string;
+    type: T;
+    nodeId?: string;
+    /** Set on the events of one item of a map node (its 0-based index). */
+    item?: number;
+    at: string;
+    data: EventDataByType[T];
+  };
 }[EventType];

@@ -24,9 +24,14 @@ export interface GateDecision {
 export interface ExecutorContext {
   readonly runId: string;
   readonly nodeId: string;
+  /** For an item of a `map` node: its 0-based index (`node` is then the map's `do` body). */
+  readonly item?: number;
   /** 1-based attempt number. */
   readonly attempt: number;
-  /** `<runId>:<nodeId>:<attempt>`: passed to agents and tools so they can deduplicate. */
+  /**
+   * `<runId>:<nodeId>:<attempt>` (for a map item `<runId>:<nodeId>[<index>]:<attempt>`): passed to
+   * agents and tools so they can deduplicate.
+   */
   readonly idempotencyKey: string;
   /** Aborted on cancellation, attempt timeout, run deadline or lease loss. */
   readonly signal: AbortSignal;

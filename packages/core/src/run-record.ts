@@ -41,6 +41,27 @@ export interface NodeRunRecord {
   reuseNote?: string;
   /** Retries: the node has irreversible side effects and may run again only once approved; why. */
   approvalRequired?: string;
+  /** A `map` node: how many items its `items` resolved to (absent until then). */
+  itemCount?: number;
+  /** A `map` node: its items that have started, by index. Items not yet started are absent. */
+  items?: Record<string, ItemRunRecord>;
+  /** A `workflow` node: the child run it started. */
+  childRunId?: string;
+}
+
+/** One item of a map node. */
+export interface ItemRunRecord {
+  status: NodeStatus;
+  output: unknown;
+  error: ErrorInfo | null;
+  costUsd: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  prompt?: string;
+  nextAttemptAt?: string;
+  attempts: AttemptRecord[];
+  /** A `workflow` body: the child run this item started. */
+  childRunId?: string;
 }
 
 export interface RunRecord {
@@ -66,6 +87,10 @@ export interface RunRecord {
   retries: string[];
   /** What started the run, when a trigger did (a schedule's tick, a webhook delivery). */
   trigger?: RunTrigger;
+  /** A child run (started by a `workflow` node): the parent run, node and, for a map item, item. */
+  parentRunId?: string;
+  parentNodeId?: string;
+  parentItem?: number;
   nodes: Record<string, NodeRunRecord>;
 }
 

@@ -86,8 +86,11 @@ export interface Engine {
   retryRun(req: RetryRunRequest): Promise<RetryRunResult>;
   /** Requests cancellation. Resolves when the cancellation is committed. */
   cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined>;
-  /** Decides a waiting human gate (or agent question). Of two concurrent decisions exactly one wins. */
-  decideGate(runId: string, nodeId: string, decision: GateDecision): Promise<GateDecisionOutcome>;
+  /**
+   * Decides a waiting human gate (or agent question); with `item`, the gate of one item of a map
+   * node. Of two concurrent decisions exactly one wins.
+   */
+  decideGate(runId: string, nodeId: string, decision: GateDecision, item?: number): Promise<GateDecisionOutcome>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(query: RunListQuery): Promise<{ runs: RunSummary[]; nextCursor: string | null }>;
   /** Committed events with seq > after, oldest first. */

@@ -6,6 +6,7 @@ export * from './executors/http-request.ts';
 export * from './executors/registry.ts';
 export * from './outbound/index.ts';
 export * from './prepared.ts';
+export type { WorkflowResolver } from './runner/children.ts';
 export { createEngine, type EngineLogger, type EngineOptions, RunnerEngine } from './runner/engine.ts';
 export type { LeasingOptions } from './runner/leasing.ts';
 export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './sandbox/limits.ts';

@@ -21,6 +21,12 @@ export interface PreparedWorkflow {
   readonly definition: WorkflowDefinition;
   /** Per node: its prepared `input` bindings, if any. */
   readonly inputs: readonly (PreparedBindings | undefined)[];
+  /** Per map node: its `items` binding. */
+  readonly items: readonly (PreparedBindings | undefined)[];
+  /** Per map node: the `input` bindings of its `do` body, resolved per item. */
+  readonly itemInputs: readonly (PreparedBindings | undefined)[];
+  /** True when some node starts child runs (`workflow` nodes or map bodies). */
+  readonly hasChildRuns: boolean;
   /** Per edge: its prepared condition, if any. */
   readonly conditions: readonly (PreparedExpression | undefined)[];
   /** Per node: the ids its bindings/expressions reference (scope to build). */
@@ -46,6 +52,11 @@ export function prepareWorkflow(key: string, definitionJson: unknown): PreparedW
   const compiled = result.compiled;
   const definition = compiled.definition;
   const inputs = compiled.nodes.map((n) => (n.def.input === undefined ? undefined : prepareBindings(n.def.input)));
+  const items = compiled.nodes.map((n) => (n.def.type === 'map' ? prepareBindings(n.def.items) : undefined));
+  const itemInputs = compiled.nodes.map((n) =>
+    n.def.type === 'map' && n.def.do.input !== undefined ? prepareBindings(n.def.do.input) : undefined,
+  );
+  const hasChildRuns = compiled.nodes.some((n) => n.type === 'workflow' || n.map?.body.type === 'workflow');
   const conditions = compiled.edges.map((e) => (e.condition === undefined ? undefined : compileExpression(e.condition)));
   const conditionVariables = conditions.map((c) => (c ? c.variables : []));
   const references = compiled.nodes.map((n) => n.references);
@@ -66,6 +77,9 @@ export function prepareWorkflow(key: string, definitionJson: unknown): PreparedW
     compiled,
     definition,
     inputs,
+    items,
+    itemInputs,
+    hasChildRuns,
     conditions,
     references,
     conditionVariables,

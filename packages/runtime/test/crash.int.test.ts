@@ -20,6 +20,7 @@ function execs(log: string): { node: string; attempt: number; at: number }[] {
   return readFileSync(log, 'utf8')
     .trim()
     .split('\n')
+    .filter((l) => l.startsWith('exec '))
     .map((l) => {
       const [, node, attempt, at] = l.split(' ');
       return { node: node!, attempt: Number(attempt), at: Number(at) };
@@ -38,7 +39,7 @@ function crashAndResume(scenario: string) {
   const raw = new BetterSqlite3(db, { readonly: true });
   const seqs = raw.prepare('select seq from events where run_id = ? order by seq').pluck().all(rec.id) as number[];
   raw.close();
-  return { rec, execs: execs(log), seqs };
+  return { rec, execs: execs(log), seqs, db, log };
 }
 
 function expectGapless(seqs: number[]) {
@@ -46,7 +47,7 @@ function expectGapless(seqs: number[]) {
   expect(seqs).toEqual(seqs.map((_, i) => i + 1));
 }
 
-describe('crash recovery (SIGKILL)', () => {
+describe('crash recovery (SIGKILL)', { timeout: 120_000 }, () => {
   it('mid-attempt: the running node runs again as a new attempt; finished nodes do not', () => {
     const { rec, execs: ex, seqs } = crashAndResume('mid-attempt');
     expect(rec.status).toBe('succeeded');
@@ -77,6 +78,42 @@ describe('crash recovery (SIGKILL)', () => {
     expect(b.map((e) => e.attempt)).toEqual([1, 2]);
     expect(b[1]!.at - b[0]!.at).toBeGreaterThanOrEqual(600); // not retried early despite the restart
     expect(ex.filter((e) => e.node === 'a')).toHaveLength(1);
+    expectGapless(seqs);
+  });
+
+  it('mid-map: finished items are kept and never executed again; items in flight run again', () => {
+    const { rec, execs: ex, seqs, log } = crashAndResume('map');
+    expect(rec.status).toBe('succeeded');
+    const committed = (/committed ([\d,]+)/.exec(readFileSync(log, 'utf8'))?.[1] ?? '').split(',').map(Number);
+    expect(committed.length).toBeGreaterThanOrEqual(8);
+    const per = (i: number) => ex.filter((e) => e.node === `per[${i}]`);
+    for (const i of committed) expect(per(i)).toHaveLength(1);
+    for (let i = 0; i < 20; i++) {
+      const runs = per(i);
+      expect(runs.length).toBeGreaterThanOrEqual(1);
+      // An item executed twice was in flight at the crash: its first attempt was lost with the worker.
+      if (runs.length > 1) expect(rec.nodes.per!.items![String(i)]!.attempts[0]!.error?.code).toBe('LEASE_EXPIRED');
+    }
+    expect(ex.filter((e) => e.node.startsWith('per[')).length).toBeLessThanOrEqual(20 + 4);
+    expect(rec.nodes.per!.output).toMatchObject({ items: Array.from({ length: 20 }, (_, n) => ({ node: 'per', input: { n } })) });
+    expect(ex.filter((e) => e.node === 'a')).toHaveLength(1);
+    expectGapless(seqs);
+  });
+
+  it('while a child workflow runs: the parent re-attaches to the same child run, which completes', () => {
+    const { rec, execs: ex, seqs, db } = crashAndResume('child');
+    expect(rec.status).toBe('succeeded');
+    const raw = new BetterSqlite3(db, { readonly: true });
+    const children = raw.prepare('select id, status from runs where parent_run_id = ?').all(rec.id) as {
+      id: string;
+      status: string;
+    }[];
+    raw.close();
+    expect(children).toEqual([{ id: rec.nodes.sub!.childRunId, status: 'succeeded' }]);
+    expect(rec.nodes.sub!.output).toMatchObject({ inner: 'inner', _run: children[0]!.id });
+    expect(ex.filter((e) => e.node === 'a')).toHaveLength(1);
+    expect(ex.filter((e) => e.node === 'inner').map((e) => e.attempt)).toEqual([1, 2]);
+    expect(ex.filter((e) => e.node === 'c')).toHaveLength(1);
     expectGapless(seqs);
   });
 

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, RunEvent, WorkflowDefinitionInput } from '@trellis/core';
-import { createWorkflow, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
+import { createWorkflow, createWorkflowResolver, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
 import {
   type Clock,
   createEngine,
@@ -41,6 +41,7 @@ export async function harness(
     executors: createExecutorResolver({ tools: options.tools ?? {} }),
     ...(clock ? { clock } : {}),
     random: () => 0.5,
+    workflows: createWorkflowResolver(handle.db),
     ...options.engine,
   });
   await engine.whenReady();

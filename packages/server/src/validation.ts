@@ -7,13 +7,15 @@
 import { type ConnectorRegistries, checkConnectorReferences } from '@trellis/connectors';
 import {
   type CompiledSummary,
+  checkWorkflowReferences,
   compile,
   secretUses,
   summarize,
   type ValidationError,
   type WorkflowDefinition,
 } from '@trellis/core';
-import { type SecretVault, scopeAllows } from '@trellis/store';
+import { type Database, lookupWorkflowRef, type SecretVault, scopeAllows } from '@trellis/store';
+import type { Kysely } from 'kysely';
 import { MAX_JSON_DEPTH, measureJson } from './http/json-limits.ts';
 import { HttpProblem } from './http/problem.ts';
 
@@ -142,4 +144,39 @@ export async function requireUsableSecrets(
       { errors },
     );
   }
+}
+
+/**
+ * Save-time checks of `workflow` nodes (sub-workflows): each names a workflow the owner can run
+ * (`UNKNOWN_WORKFLOW`, `WORKFLOW_FORBIDDEN`), the references form no cycle across workflows
+ * (`WORKFLOW_CYCLE`) and nest at most 10 deep (`WORKFLOW_DEPTH_EXCEEDED`): 422 with `errors`.
+ */
+export async function requireRunnableWorkflows(
+  db: Kysely<Database>,
+  definition: WorkflowDefinition,
+  owner: string,
+  selfId?: string,
+): Promise<void> {
+  const errors = await workflowReferenceProblems(db, definition, owner, selfId);
+  if (errors.length > 0) {
+    const first = errors[0];
+    throw new HttpProblem(
+      'DEFINITION_INVALID',
+      `the definition's sub-workflows have ${errors.length} problem(s)${first ? `; first: ${first.code} ${first.message}` : ''}`,
+      { errors },
+    );
+  }
+}
+
+/** The sub-workflow problems of a definition saved by `owner` (empty when it has none). */
+export function workflowReferenceProblems(
+  db: Kysely<Database>,
+  definition: WorkflowDefinition,
+  owner: string,
+  selfId?: string,
+): Promise<ValidationError[]> {
+  return checkWorkflowReferences(definition, {
+    ...(selfId === undefined ? {} : { selfId }),
+    lookup: (ref, version) => lookupWorkflowRef(db, ref, version, owner),
+  });
 }

@@ -36,7 +36,8 @@ function concrete(path: string, op: Op): string {
   return path
     .replace('{id}', kind === 'run' ? runId : path.startsWith('/api/v1/templates') ? 'tpl_missing' : workflowId)
     .replace('{v}', '1')
-    .replace('{nodeId}', 'approve');
+    .replace('{nodeId}', 'approve')
+    .replace('{item}', '0');
 }
 
 const BODIES: Record<string, unknown> = {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createConnectorExecutors } from '@trellis/connectors';
 import type { Executor } from '@trellis/core';
 import { createEngine, createExecutorResolver, createOutboundGuard, type RunnerEngine } from '@trellis/runtime';
-import { createToken, ensureAdmin, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
+import { createToken, createWorkflowResolver, ensureAdmin, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
 import type { LightMyRequestResponse } from 'fastify';
 import { type BuildServerOptions, buildServer, type TrellisServer } from '../src/index.ts';
 
@@ -52,6 +52,7 @@ export async function startTestServer(
     store: new SqliteRunStore(handle),
     executors: createExecutorResolver({ tools: { 'test.echo': echoTool(), ...options.tools } }),
     pollMs: 50,
+    workflows: createWorkflowResolver(handle.db),
   });
   await engine.whenReady();
   const { tools: _tools, ...rest } = options;

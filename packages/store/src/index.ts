@@ -5,6 +5,7 @@ export * from './areas/runnable.ts';
 export * from './areas/templates.ts';
 export * from './areas/tool-servers.ts';
 export * from './areas/triggers.ts';
+export * from './areas/workflow-refs.ts';
 export {
   addVersion,
   createWorkflow,

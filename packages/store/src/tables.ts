@@ -53,6 +53,11 @@ export interface RunsTable {
   retry_of?: string | null;
   /** A retry's options and what its reuse saved, JSON (RunRetryInfo). */
   retry_info?: string | null;
+  /** A child run (`workflow` node): the run and node (`<nodeId>` or `<nodeId>[<item>]`) that started it. */
+  parent_run_id?: string | null;
+  parent_node_id?: string | null;
+  /** Nesting depth: 0 for a run started by a person or trigger, parent's + 1 for a child run. */
+  depth?: number;
 }
 
 /** `runs.retry_info`. */
@@ -104,6 +109,8 @@ export interface NodeRunsTable {
   recoveries?: number;
   /** 1 when a clean shutdown left the attempt in flight (migration 0005). */
   interrupted?: number;
+  /** A map node: how many items its `items` resolved to (its items are rows `<nodeId>[<index>]`). */
+  item_count?: number | null;
 }
 
 export interface AttemptsTable {

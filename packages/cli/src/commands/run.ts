@@ -15,6 +15,7 @@ import { registerDemoServices } from '@trellis/server';
 import {
   acquireInstanceLock,
   addVersion,
+  createWorkflowResolver,
   DatabaseInUseError,
   getWorkflow,
   openSqlite,
@@ -158,7 +159,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`trellis run: ${toErrorInfo(err).message}\n`);
     return 2;
   }
-  const engine = createEngine({ store: new SqliteRunStore(handle), executors: host.resolver, recover: false });
+  const engine = createEngine({
+    store: new SqliteRunStore(handle),
+    executors: host.resolver,
+    recover: false,
+    // `workflow` nodes start workflows saved in the same database file (its user owns them all).
+    workflows: createWorkflowResolver(handle.db, { trusted: true }),
+  });
   const progress = new Progress(process.stderr, { quiet: args.values.quiet ?? false, nodes: compiled.compiled.nodes.length });
   let runId: string | undefined;
   let interrupted = 0;
@@ -242,7 +249,12 @@ async function retry(args: ReturnType<typeof parse>): Promise<number> {
   }
   const host = createHostExecutors({ db: handle.db, allowLoopback: true });
   const store = new SqliteRunStore(handle);
-  const engine = createEngine({ store, executors: host.resolver, recover: false });
+  const engine = createEngine({
+    store,
+    executors: host.resolver,
+    recover: false,
+    workflows: createWorkflowResolver(handle.db, { trusted: true }),
+  });
   let newRunId: string | undefined;
   let interrupted = 0;
   const onSigint = () => {

@@ -16,7 +16,7 @@
  */
 import type { EdgeDefinition, NodeDefinition } from '../definition.ts';
 import { classifyBindingString, MAX_BINDING_DEPTH } from '../expressions/bindings.ts';
-import { CONTEXT_VARIABLE } from '../expressions/builtins.ts';
+import { CONTEXT_VARIABLE, INDEX_VARIABLE, ITEM_VARIABLE } from '../expressions/builtins.ts';
 import { tryCompileExpression } from '../expressions/expression.ts';
 import { referenceVariable } from '../expressions/path-reference.ts';
 import { SECRETS_VARIABLE } from '../expressions/secrets.ts';
@@ -70,9 +70,24 @@ export function analyzeBindings(
       case 'transform':
         a.expression(node.expression, 'expression');
         break;
+      case 'map': {
+        a.bindings(node.items, 'items');
+        // Inside `do`, $item and $index are in scope besides the usual variables.
+        a.inItem = true;
+        const body = node.do;
+        a.segs.push('do');
+        if (body.input !== undefined) a.bindings(body.input, 'input');
+        if (body.type === 'agent_call' && body.message !== undefined) a.template(body.message, 'message');
+        else if (body.type === 'human_gate') a.template(body.prompt, 'prompt');
+        else if (body.type === 'transform') a.expression(body.expression, 'expression');
+        a.segs.pop();
+        a.inItem = false;
+        break;
+      }
       case 'tool_call':
       case 'parallel':
       case 'join':
+      case 'workflow':
         break;
     }
     references[i] = a.refs;
@@ -100,6 +115,8 @@ class Analyzer {
   to = -1;
   edge = -1;
   refs: string[] = [];
+  /** True while reading a map's `do` body, where `$item` and `$index` are in scope. */
+  inItem = false;
   /** Upstream checks a local search could not settle; answered together by `finish`. */
   readonly deferred: { target: number; u: number; variable: string; at: string; kind: UserKind; to: number }[] = [];
   /** Path of the value being looked at, below the user's own pointer. */
@@ -146,6 +163,16 @@ class Analyzer {
     if (variable === CONTEXT_VARIABLE) return;
     if (variable === SECRETS_VARIABLE) {
       this.p.error('SECRET_NOT_ALLOWED_HERE', SECRETS_ONLY_MESSAGE, this.at(), this.label());
+      return;
+    }
+    if (variable === ITEM_VARIABLE || variable === INDEX_VARIABLE) {
+      if (this.inItem) return;
+      this.p.error(
+        'UNKNOWN_BINDING_REFERENCE',
+        `$${variable} is only in scope inside a map node's "do" body (the current item and its index)`,
+        this.at(),
+        this.label(),
+      );
       return;
     }
     const target = this.g.indexById.get(variable);

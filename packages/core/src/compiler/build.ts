@@ -1,6 +1,6 @@
 /** Last pass: the indexed CompiledWorkflow the scheduler runs on (only for a valid definition). */
 import type { CompiledEdge, CompiledNode, CompiledWorkflow } from '../compiled.ts';
-import { RETRY_DEFAULTS, type WorkflowDefinition } from '../definition.ts';
+import { MAP_DEFAULTS, type NodeDefinition, RETRY_DEFAULTS, type WorkflowDefinition } from '../definition.ts';
 import { criticalPath, type Graph } from './graph.ts';
 import type { Reachability } from './reachability.ts';
 
@@ -34,6 +34,16 @@ export function buildCompiled(
       joinMode: def.type === 'join' ? (def.mode ?? 'all') : undefined,
       retry: def.retry ? Object.freeze({ ...RETRY_DEFAULTS, ...def.retry }) : RETRY_DEFAULTS,
       references: references[index] ?? [],
+      map:
+        def.type === 'map'
+          ? {
+              concurrency: def.concurrency ?? MAP_DEFAULTS.concurrency,
+              maxItems: def.maxItems ?? MAP_DEFAULTS.maxItems,
+              onItemError: def.onItemError ?? MAP_DEFAULTS.onItemError,
+              body: { ...def.do, id: def.id } as NodeDefinition,
+              retry: def.do.retry ? Object.freeze({ ...RETRY_DEFAULTS, ...def.do.retry }) : RETRY_DEFAULTS,
+            }
+          : undefined,
     };
   });
   const edges: CompiledEdge[] = definition.edges.map((def, index) => ({

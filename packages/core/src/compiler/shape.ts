@@ -6,7 +6,11 @@
 import { z } from 'zod';
 import {
   type EdgeDefinition,
+  MAP_BODY_TYPES,
   MAX_NODE_ID_LENGTH,
+  type MapBodyType,
+  mapBodySchema,
+  mapNodeSchema,
   NODE_ID_PATTERN,
   NODE_TYPE_FIELDS,
   NODE_TYPES,
@@ -28,6 +32,19 @@ const shellSchema = workflowDefinitionSchema.extend({
 const NODE_SCHEMAS: Record<NodeType, z.ZodType<NodeDefinition>> = Object.fromEntries(
   nodeSchema.options.map((o) => [o.shape.type.value, o as z.ZodType<NodeDefinition>]),
 ) as Record<NodeType, z.ZodType<NodeDefinition>>;
+// A map's `do` body is checked on its own (checkMapBody), so that its problems get precise codes.
+NODE_SCHEMAS.map = mapNodeSchema.extend({ do: z.unknown() }) as unknown as z.ZodType<NodeDefinition>;
+
+const BODY_SCHEMAS: Record<MapBodyType, z.ZodObject> = Object.fromEntries(
+  mapBodySchema.options.map((o) => [o.shape.type.value, o]),
+) as unknown as Record<MapBodyType, z.ZodObject>;
+const BODY_TYPE_SET: ReadonlySet<string> = new Set(MAP_BODY_TYPES);
+/** Fields a map node takes in its `do` body instead of on itself. */
+const MAP_MISPLACED: Record<string, string> = {
+  retry: 'retries apply per item: move "retry" into "do"',
+  timeoutMs: 'timeouts apply per item attempt: move "timeoutMs" into "do"',
+  input: 'a map reads its items from "items"; put the per-item input (with $item and $index) in "do.input"',
+};
 
 const NODE_TYPE_SET: ReadonlySet<string> = new Set(NODE_TYPES);
 const EDGE_KEYS: ReadonlySet<string> = new Set(['from', 'to', 'condition', 'label']);
@@ -93,8 +110,20 @@ function checkNode(raw: unknown, i: number, p: Problems, out: ShapeResult): void
     return;
   }
   const nodeType = type as NodeType;
+  let bodyOk = true;
+  if (nodeType === 'map') {
+    for (const key of Object.keys(MAP_MISPLACED)) {
+      if (node[key] !== undefined) {
+        p.error('SCHEMA', `"${key}" on a map node: ${MAP_MISPLACED[key]}`, pointer('nodes', i, key), label);
+        bodyOk = false;
+      }
+    }
+    if (node.do !== undefined) bodyOk = checkMapBody(node.do, i, p, label) && bodyOk;
+  }
   const parsed = NODE_SCHEMAS[nodeType].safeParse(raw);
-  if (parsed.success) {
+  if (parsed.success && !bodyOk) {
+    // The node's own fields are fine; its body's problems are reported.
+  } else if (parsed.success) {
     // The validated object itself, not zod's copy: nodes are many, and the copy only differs by
     // dropping unknown keys, which are reported as warnings below.
     if (idOk) out.nodes[i] = raw as NodeDefinition;
@@ -115,6 +144,66 @@ function checkNode(raw: unknown, i: number, p: Problems, out: ShapeResult): void
       p.warn('SCHEMA', `unknown field "${shortName(key)}" on a ${nodeType} node is ignored`, pointer('nodes', i, key), label);
     }
   }
+}
+
+/**
+ * A map's `do` body: one node body of a task type, without an id. Reports INVALID_NODE_TYPE,
+ * MISSING_FIELD and SCHEMA with pointers below `/nodes/i/do`. Returns whether it is usable.
+ */
+function checkMapBody(raw: unknown, i: number, p: Problems, label: string[] | undefined): boolean {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    p.error(
+      'SCHEMA',
+      `"do" is the node body run per item, an object with a "type" (${MAP_BODY_TYPES.join(', ')}); got ${jsonType(raw)}`,
+      pointer('nodes', i, 'do'),
+      label,
+    );
+    return false;
+  }
+  const body = raw as Record<string, unknown>;
+  const type = body.type;
+  if (typeof type !== 'string' || !BODY_TYPE_SET.has(type)) {
+    const got = typeof type === 'string' ? `"${shortName(type)}"` : jsonType(type);
+    const hint = type === 'map' ? '; to nest a map, run a workflow that contains one' : '';
+    p.error(
+      'INVALID_NODE_TYPE',
+      `a map's "do" body has type ${got}; it must be one of ${MAP_BODY_TYPES.join(', ')}${hint}`,
+      pointer('nodes', i, 'do', 'type'),
+      label,
+    );
+    return false;
+  }
+  let ok = true;
+  if (body.id !== undefined) {
+    p.error(
+      'SCHEMA',
+      `a map's "do" body has no "id": items are named by the map's id and their index`,
+      pointer('nodes', i, 'do', 'id'),
+      label,
+    );
+    ok = false;
+  }
+  const schema = BODY_SCHEMAS[type as MapBodyType];
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    ok = false;
+    const typeFields = NODE_TYPE_FIELDS[type as MapBodyType].shape as Record<string, unknown>;
+    for (const issue of parsed.error.issues) {
+      const field = issue.path[0];
+      if (issue.path.length === 1 && typeof field === 'string' && field in typeFields && body[field] === undefined) {
+        p.error('MISSING_FIELD', `a ${type} body needs "${field}"`, pointer('nodes', i, 'do', field), label);
+      } else {
+        reportIssue(p, issue, ['nodes', i, 'do'], label);
+      }
+    }
+  }
+  const known = new Set(Object.keys(schema.shape));
+  for (const key of Object.keys(body)) {
+    if (!known.has(key) && key !== 'id') {
+      p.warn('SCHEMA', `unknown field "${shortName(key)}" on a ${type} body is ignored`, pointer('nodes', i, 'do', key), label);
+    }
+  }
+  return ok;
 }
 
 /** Pattern, length and reserved names. Returns whether the id is usable. */

@@ -73,6 +73,9 @@ export const JSONATA_BUILTINS: ReadonlySet<string> = new Set([
 
 /** The variable that holds the run's input in every binding and expression. */
 export const CONTEXT_VARIABLE = 'context';
+/** Inside a `map` node's `do` body: the current item and its 0-based position. */
+export const ITEM_VARIABLE = 'item';
+export const INDEX_VARIABLE = 'index';
 
 /**
  * Names of Object.prototype members: a scope is a plain object keyed by node id, and a node
@@ -83,6 +86,12 @@ const OBJECT_MEMBERS: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(O
 /** Names no node may take: the scope's own variables, JSONata's built-ins, Object.prototype's members. */
 export function isReservedName(name: string): boolean {
   return (
-    name === CONTEXT_VARIABLE || name === 'run' || name === 'secrets' || JSONATA_BUILTINS.has(name) || OBJECT_MEMBERS.has(name)
+    name === CONTEXT_VARIABLE ||
+    name === 'run' ||
+    name === 'secrets' ||
+    name === ITEM_VARIABLE ||
+    name === INDEX_VARIABLE ||
+    JSONATA_BUILTINS.has(name) ||
+    OBJECT_MEMBERS.has(name)
   );
 }

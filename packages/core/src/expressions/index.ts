@@ -7,7 +7,7 @@ export {
   renderTemplate,
   resolveBindings,
 } from './bindings.ts';
-export { CONTEXT_VARIABLE, isReservedName, JSONATA_BUILTINS } from './builtins.ts';
+export { CONTEXT_VARIABLE, INDEX_VARIABLE, ITEM_VARIABLE, isReservedName, JSONATA_BUILTINS } from './builtins.ts';
 export { type EvaluationRequest, type ExpressionEvaluator, inProcessEvaluator } from './evaluator.ts';
 export {
   clearExpressionCache,

@@ -9,6 +9,21 @@ import type { ErrorInfo } from '../errors.ts';
 import type { CostReport } from '../events.ts';
 import type { GateDecision } from '../executor.ts';
 import { isTerminalRunStatus } from '../status.ts';
+import {
+  CHILD_RUN_PRINCIPAL,
+  cancelItems,
+  expandMap,
+  itemDecided,
+  itemFailed,
+  itemGateTimedOut,
+  itemLeaseExpired,
+  itemRetryDue,
+  itemSucceeded,
+  itemWaiting,
+  type MapHost,
+  pumpMaps,
+  recoverMap,
+} from './map.ts';
 import { retryDelayMs, willRetry } from './retry.ts';
 import type { Effect, NodeState, RunState, SchedulerInput } from './types.ts';
 
@@ -36,8 +51,10 @@ export function createRunState(runId: string, compiled: CompiledWorkflow): RunSt
       costUsd: 0,
       taken: null,
       approval: null,
+      map: null,
     })),
     queue: [],
+    maps: [],
     running: 0,
     retrying: 0,
     waiting: 0,
@@ -55,13 +72,13 @@ export function decide(run: RunState, input: SchedulerInput, now: number): Effec
   return out;
 }
 
-class Transition {
-  private readonly compiled: CompiledWorkflow;
+class Transition implements MapHost {
+  readonly compiled: CompiledWorkflow;
 
   constructor(
-    private readonly run: RunState,
-    private readonly now: number,
-    private readonly out: Effect[],
+    readonly run: RunState,
+    readonly now: number,
+    readonly out: Effect[],
   ) {
     this.compiled = run.compiled;
   }
@@ -69,6 +86,11 @@ class Transition {
   apply(input: SchedulerInput): void {
     const run = this.run;
     if (isTerminalRunStatus(run.status)) return;
+    if ('item' in input && input.item !== undefined) {
+      this.applyItem(input, input.item);
+      this.settle();
+      return;
+    }
     switch (input.type) {
       case 'start':
         return this.start();
@@ -94,10 +116,35 @@ class Transition {
         return this.failRun(input.error);
       case 'recover':
         return this.recover(input.maxRecoveries ?? DEFAULT_MAX_RECOVERIES);
+      case 'map.expanded':
+        expandMap(this, input.node, input.attempt, input.count);
+        return this.settle();
       default: {
         const never: never = input;
         throw new Error(`unhandled scheduler input ${JSON.stringify(never)}`);
       }
+    }
+  }
+
+  /** An input about one item of a map node (see map.ts). */
+  private applyItem(input: SchedulerInput, item: number): void {
+    switch (input.type) {
+      case 'attempt.succeeded':
+        return itemSucceeded(this, input.node, item, input.attempt, input.output, input.cost, input.durationMs);
+      case 'attempt.failed':
+        return itemFailed(this, input.node, item, input.attempt, input.error, input.cost, input.random ?? 0.5);
+      case 'attempt.waiting':
+        return itemWaiting(this, input.node, item, input.attempt, input.prompt, input.waitUntil);
+      case 'gate.decided':
+        return itemDecided(this, input.node, item, input.decision);
+      case 'timer.fired':
+        return input.kind === 'retry'
+          ? itemRetryDue(this, input.node, item)
+          : itemGateTimedOut(this, input.node, item, GATE_TIMEOUT_PRINCIPAL);
+      case 'lease.expired':
+        return itemLeaseExpired(this, input.node, item, input.attempt);
+      default:
+        return;
     }
   }
 
@@ -128,6 +175,10 @@ class Transition {
     for (let i = 0; i < run.nodes.length; i++) {
       const n = run.nodes[i]!;
       if (n.status !== 'running') continue;
+      if (n.map) {
+        recoverMap(this, i);
+        continue;
+      }
       if (n.interrupted) {
         n.interrupted = false;
         this.out.push({ type: 'node.patch', node: i, patch: { interrupted: false } });
@@ -200,6 +251,7 @@ class Transition {
     const nodes = this.compiled.nodes;
     for (let i = 0; i < run.nodes.length; i++) {
       const n = run.nodes[i]!;
+      if (n.map && n.status === 'running') cancelItems(this, i, error);
       switch (n.status) {
         case 'succeeded':
         case 'failed':
@@ -239,6 +291,7 @@ class Transition {
       });
     }
     run.queue.length = 0;
+    run.maps.length = 0;
     run.running = 0;
     run.retrying = 0;
     run.waiting = 0;
@@ -257,7 +310,7 @@ class Transition {
     else this.run.queue.push(i);
   }
 
-  private hasCapacity(): boolean {
+  hasCapacity(): boolean {
     const max = this.compiled.definition.settings?.maxConcurrency;
     return max === undefined || this.run.running < max;
   }
@@ -399,16 +452,18 @@ class Transition {
     this.run.running++;
     n.status = 'running';
     this.out.push({ type: 'timer.clear', node: i, kind: 'gate_timeout' });
-    this.out.push({
-      type: 'event',
-      event: decision.approved
-        ? {
-            type: 'gate.approved',
-            nodeId: node.id,
-            data: compact({ by: decision.by, comment: decision.comment, data: decision.data }),
-          }
-        : { type: 'gate.rejected', nodeId: node.id, data: compact({ by: decision.by, comment: decision.comment }) },
-    });
+    // A `workflow` node resumed because its child run moved on is no human decision: no gate event.
+    if (decision.by !== CHILD_RUN_PRINCIPAL)
+      this.out.push({
+        type: 'event',
+        event: decision.approved
+          ? {
+              type: 'gate.approved',
+              nodeId: node.id,
+              data: compact({ by: decision.by, comment: decision.comment, data: decision.data }),
+            }
+          : { type: 'gate.rejected', nodeId: node.id, data: compact({ by: decision.by, comment: decision.comment }) },
+      });
     this.out.push({
       type: 'node.patch',
       node: i,
@@ -514,7 +569,7 @@ class Transition {
   }
 
   /** Adds cost to the run; returns true when the budget is exceeded (the run has then failed). */
-  private addCost(costUsd: number): boolean {
+  addCost(costUsd: number): boolean {
     if (!(costUsd > 0)) return false;
     const run = this.run;
     run.costUsd += costUsd;
@@ -540,6 +595,7 @@ class Transition {
       const i = run.queue.shift()!;
       if (run.nodes[i]!.status === 'queued') this.startAttempt(i);
     }
+    if (run.maps.length > 0) pumpMaps(this);
     if (run.resolved === run.nodes.length) {
       if (!run.finishing) {
         run.finishing = true;

@@ -7,6 +7,7 @@ import type { CompiledWorkflow } from '../compiled.ts';
 import type { ErrorInfo } from '../errors.ts';
 import type { NodeStatus, RunStatus } from '../status.ts';
 import { createRunState } from './decide.ts';
+import { createMapState, ITEM_STATUS } from './map.ts';
 import type { RunState } from './types.ts';
 
 export interface PersistedNodeState {
@@ -25,6 +26,19 @@ export interface PersistedNodeState {
   recoveries?: number;
   /** A clean shutdown left the node's attempt in flight. */
   interrupted?: boolean;
+  /** A map node whose items were resolved: their count. */
+  itemCount?: number | null;
+  /** A map node's item rows (items never started have none). */
+  items?: PersistedItemState[];
+}
+
+export interface PersistedItemState {
+  index: number;
+  status: NodeStatus;
+  attempt: number;
+  output: unknown;
+  error: ErrorInfo | null;
+  leaseLosses: number;
 }
 
 export interface PersistedRunState {
@@ -72,9 +86,15 @@ export function rebuildRunState(runId: string, compiled: CompiledWorkflow, persi
         }
         break;
       }
-      case 'running':
+      case 'running': {
+        const p = persisted.nodes[i];
+        if (p?.itemCount != null && compiled.nodes[i]!.map) {
+          rebuildMap(run, i, p.itemCount, p.items ?? []);
+          break;
+        }
         run.running++;
         break;
+      }
       case 'retrying':
         run.retrying++;
         break;
@@ -93,4 +113,55 @@ export function rebuildRunState(runId: string, compiled: CompiledWorkflow, persi
     }
   }
   return run;
+}
+
+/** A running map's items from their rows: finished ones kept, the rest to resume or start. */
+function rebuildMap(run: RunState, i: number, count: number, items: PersistedItemState[]): void {
+  const map = createMapState(count);
+  const seen = new Uint8Array(count);
+  let max = -1;
+  for (const it of items) {
+    if (it.index < 0 || it.index >= count) continue;
+    seen[it.index] = 1;
+    if (it.index > max) max = it.index;
+    map.attempt[it.index] = it.attempt;
+    if (it.leaseLosses > 0) map.leaseLosses.set(it.index, it.leaseLosses);
+    switch (it.status) {
+      case 'succeeded':
+        map.status[it.index] = ITEM_STATUS.succeeded;
+        map.outputs[it.index] = it.output ?? null;
+        map.resolved++;
+        break;
+      case 'failed':
+        map.status[it.index] = ITEM_STATUS.failed;
+        if (it.error) map.errors.set(it.index, it.error);
+        map.resolved++;
+        break;
+      case 'running':
+        map.status[it.index] = ITEM_STATUS.running;
+        map.active++;
+        run.running++;
+        break;
+      case 'retrying':
+        map.status[it.index] = ITEM_STATUS.retrying;
+        map.retrying++;
+        run.retrying++;
+        break;
+      case 'waiting':
+        map.status[it.index] = ITEM_STATUS.waiting;
+        map.waiting++;
+        run.waiting++;
+        break;
+      case 'cancelled':
+        map.status[it.index] = ITEM_STATUS.cancelled;
+        break;
+      default:
+        // pending/queued: a retry whose delay had passed, or a row whose first attempt never committed
+        map.ready.push(it.index);
+    }
+  }
+  map.next = max + 1;
+  for (let k = 0; k < map.next; k++) if (!seen[k]) map.ready.push(k);
+  run.nodes[i]!.map = map;
+  run.maps.push(i);
 }

@@ -4,6 +4,7 @@
  * it evaluates the edges of an `onError: "continue"` node).
  */
 import type { CompiledNode } from '../compiled.ts';
+import type { RetryPolicy } from '../definition.ts';
 import type { ErrorInfo } from '../errors.ts';
 
 /** Codes that are never retried, whatever `retryable` says. */
@@ -18,8 +19,13 @@ const NEVER_RETRIED = new Set([
 
 /** Whether a failed attempt gets another one. */
 export function willRetry(node: CompiledNode, attempt: number, leaseLosses: number, error: ErrorInfo): boolean {
+  return willRetryPolicy(node.retry, attempt, leaseLosses, error);
+}
+
+/** `willRetry` for a policy (a map item retries by its `do` body's policy). */
+export function willRetryPolicy(policy: Required<RetryPolicy>, attempt: number, leaseLosses: number, error: ErrorInfo): boolean {
   if (NEVER_RETRIED.has(error.code) || error.retryable !== true) return false;
-  return attempt - leaseLosses < node.retry.maxAttempts;
+  return attempt - leaseLosses < policy.maxAttempts;
 }
 
 /**
@@ -28,7 +34,11 @@ export function willRetry(node: CompiledNode, attempt: number, leaseLosses: numb
  * A Retry-After from the remote side is honoured when it asks for longer.
  */
 export function retryDelayMs(node: CompiledNode, attempt: number, error: ErrorInfo, random: number): number {
-  const { initialDelayMs, backoffFactor, maxDelayMs, jitter } = node.retry;
+  return retryDelayPolicy(node.retry, attempt, error, random);
+}
+
+export function retryDelayPolicy(policy: Required<RetryPolicy>, attempt: number, error: ErrorInfo, random: number): number {
+  const { initialDelayMs, backoffFactor, maxDelayMs, jitter } = policy;
   const base = Math.min(maxDelayMs, initialDelayMs * backoffFactor ** Math.max(0, attempt - 1));
   const delay = jitter ? base / 2 + (base / 2) * random : base;
   const after = error.retryAfterMs ?? 0;

@@ -38,6 +38,38 @@ export interface NodeState {
    * the prompt of that automatic gate. Null otherwise, and once decided.
    */
   approval: string | null;
+  /** A `map` node whose items are known (after its items binding resolved): the items' state. */
+  map: MapState | null;
+}
+
+/** Status of one map item, as a small integer (items are many; see ITEM_STATUS). */
+export type ItemCode = 0 | 1 | 2 | 3 | 4 | 5 | 6;
+
+/** In-memory state of a map node's items. Per-item values live in typed arrays: flat in memory. */
+export interface MapState {
+  readonly count: number;
+  /** Per item: ITEM_STATUS code. */
+  readonly status: Uint8Array;
+  /** Per item: its current attempt number (0 before the first). */
+  readonly attempt: Uint16Array;
+  /** Attempts lost to an expired lease, by item (rare, so sparse). */
+  readonly leaseLosses: Map<number, number>;
+  /** Per item: its output once succeeded (null for a failed item). */
+  readonly outputs: unknown[];
+  /** Final errors of failed items (onItemError "continue"), by item. */
+  readonly errors: Map<number, ErrorInfo>;
+  /** The next item never started; every item below it has started at least once (or is in `ready`). */
+  next: number;
+  /** Items to (re)start before `next`: retries whose delay passed without a free slot, gaps after recovery. */
+  readonly ready: number[];
+  /** Items executing now. */
+  active: number;
+  retrying: number;
+  waiting: number;
+  /** Items succeeded or failed for good. */
+  resolved: number;
+  /** Set once the map's result is decided (all items resolved, or one failed under "fail"). */
+  finishing: boolean;
 }
 
 /** In-memory state of a run: rebuilt from rows on recovery, never snapshotted whole. */
@@ -48,7 +80,9 @@ export interface RunState {
   nodes: NodeState[];
   /** Nodes ready to start but held back by `settings.maxConcurrency`, FIFO. */
   queue: number[];
-  /** Nodes whose attempt is executing right now. */
+  /** Map nodes whose items are being run (expanded, not yet finishing), in start order. */
+  maps: number[];
+  /** Nodes (and map items) whose attempt is executing right now. */
   running: number;
   /** Nodes in backoff, waiting for their next attempt. */
   retrying: number;
@@ -68,6 +102,8 @@ export type SchedulerInput =
   | {
       type: 'attempt.succeeded';
       node: number;
+      /** Set for an item of a map node. */
+      item?: number | undefined;
       attempt: number;
       output: unknown;
       cost?: CostReport | undefined;
@@ -78,6 +114,7 @@ export type SchedulerInput =
   | {
       type: 'attempt.failed';
       node: number;
+      item?: number | undefined;
       attempt: number;
       error: ErrorInfo;
       cost?: CostReport | undefined;
@@ -86,13 +123,22 @@ export type SchedulerInput =
       /** A uniform random number in [0, 1) for jitter (the scheduler has no randomness of its own). */
       random?: number;
     }
-  | { type: 'attempt.waiting'; node: number; attempt: number; prompt: string; waitUntil: number | null }
-  | { type: 'gate.decided'; node: number; decision: GateDecision }
-  | { type: 'timer.fired'; node: number; kind: 'retry' | 'gate_timeout' }
+  | {
+      type: 'attempt.waiting';
+      node: number;
+      item?: number | undefined;
+      attempt: number;
+      prompt: string;
+      waitUntil: number | null;
+    }
+  | { type: 'gate.decided'; node: number; item?: number | undefined; decision: GateDecision }
+  | { type: 'timer.fired'; node: number; item?: number | undefined; kind: 'retry' | 'gate_timeout' }
+  /** A map node's `items` resolved to an array of `count` items (its attempt `attempt`). */
+  | { type: 'map.expanded'; node: number; attempt: number; count: number }
   | { type: 'run.deadline' }
   | { type: 'cancel'; reason?: string }
   /** The attempt's owner is gone (worker died): fail it by lease and start a new attempt. */
-  | { type: 'lease.expired'; node: number; attempt: number }
+  | { type: 'lease.expired'; node: number; item?: number | undefined; attempt: number }
   /**
    * After a restart, with the state rebuilt from rows (see rebuildRunState). A node found in
    * flight for the `maxRecoveries`-th time in a row fails with CRASHED instead of running again
@@ -119,6 +165,8 @@ export interface NodePatch {
   clearDecision?: boolean;
   recoveries?: number;
   interrupted?: boolean;
+  /** A map node: how many items its `items` resolved to. */
+  itemCount?: number;
 }
 
 export interface RunPatch {
@@ -133,24 +181,39 @@ export interface RunPatch {
 /** What the shell must carry out. A closed union. */
 export type Effect =
   | { type: 'event'; event: EventDraft }
-  | { type: 'node.patch'; node: number; patch: NodePatch }
+  /** A node's row, or with `item` the row of one of a map node's items. */
+  | { type: 'node.patch'; node: number; item?: number | undefined; patch: NodePatch }
   | { type: 'run.patch'; patch: RunPatch }
-  /** Insert the attempt row (running), then, after commit, execute it. */
-  | { type: 'attempt.start'; node: number; attempt: number }
+  /**
+   * Insert the attempt row (running), then, after commit, execute it. With `item`: an item of a
+   * map node (its row is created on its first attempt).
+   */
+  | { type: 'attempt.start'; node: number; item?: number | undefined; attempt: number }
   /** Execute a waiting attempt again with the human decision (the attempt row already exists). */
-  | { type: 'attempt.resume'; node: number; attempt: number; decision: GateDecision }
+  | { type: 'attempt.resume'; node: number; item?: number | undefined; attempt: number; decision: GateDecision }
   | {
       type: 'attempt.finish';
       node: number;
+      item?: number | undefined;
       attempt: number;
       status: 'succeeded' | 'failed' | 'cancelled';
       error?: ErrorInfo | undefined;
       cost?: CostReport | undefined;
     }
   /** Abort a running attempt's signal (cancellation, run failure, deadline). */
-  | { type: 'attempt.abort'; node: number; attempt: number; error: ErrorInfo }
-  | { type: 'timer.set'; node: number; kind: 'retry' | 'gate_timeout'; dueAt: number }
-  | { type: 'timer.clear'; node: number; kind: 'retry' | 'gate_timeout' }
+  | { type: 'attempt.abort'; node: number; item?: number | undefined; attempt: number; error: ErrorInfo }
+  | { type: 'timer.set'; node: number; item?: number | undefined; kind: 'retry' | 'gate_timeout'; dueAt: number }
+  | { type: 'timer.clear'; node: number; item?: number | undefined; kind: 'retry' | 'gate_timeout' }
+  /**
+   * A map node's result is decided: the shell evaluates its outgoing edges and feeds
+   * `attempt.succeeded` (or `attempt.failed`) for the map's own attempt.
+   */
+  | {
+      type: 'map.finish';
+      node: number;
+      attempt: number;
+      result: { kind: 'succeeded'; output: unknown } | { kind: 'failed'; error: ErrorInfo };
+    }
   /** Every node resolved: the shell resolves the run's `output` bindings and feeds `output.resolved`. */
   | { type: 'output.resolve' }
   /** The run reached a terminal status. */

@@ -32,6 +32,9 @@ export function createExecutorResolver(options: ExecutorRegistryOptions = {}): E
           return tools.get(node.tool) ?? options.toolCall?.(node.tool);
         case 'agent_call':
           return options.agentCall;
+        case 'map': // executed by the engine itself (items)
+        case 'workflow': // executed by the engine itself (child runs)
+          return undefined;
         default: {
           const never: never = node;
           return never;

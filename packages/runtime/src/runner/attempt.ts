@@ -41,9 +41,19 @@ export class AttemptRunner {
 
   constructor(private readonly o: AttemptRunnerOptions) {}
 
-  async run(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined): Promise<AttemptOutcome> {
+  async run(
+    run: HotRun,
+    node: number,
+    attempt: number,
+    decision: GateDecision | undefined,
+    item?: number,
+  ): Promise<AttemptOutcome> {
     const { prepared } = run;
     const cnode = prepared.compiled.nodes[node]!;
+    // A map item runs the map's `do` body, with `$item` and `$index` in scope, and has no edges.
+    const def = item === undefined ? cnode.def : cnode.map!.body;
+    const key = item === undefined ? cnode.id : `${cnode.id}[${item}]`;
+    const flightKey = item === undefined ? node : `${node}:${item}`;
     const started = this.o.clock.now();
     const controller = new AbortController();
     let cost: CostReport | undefined;
@@ -52,8 +62,8 @@ export class AttemptRunner {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     aborted.catch(() => {});
-    run.inflight.set(node, { attempt, controller });
-    const timeoutMs = cnode.def.type === 'human_gate' ? undefined : cnode.def.timeoutMs;
+    run.inflight.set(flightKey, { attempt, controller });
+    const timeoutMs = def.type === 'human_gate' ? undefined : def.timeoutMs;
     const timer =
       timeoutMs === undefined || decision !== undefined
         ? undefined
@@ -64,7 +74,12 @@ export class AttemptRunner {
     this.active++;
     try {
       const scope = run.scopeFor(prepared.references[node]!);
-      if (cnode.type === 'join') {
+      if (item !== undefined) {
+        scope.item = run.itemValue(node, item);
+        scope.index = item;
+        const bindings = prepared.itemInputs[node];
+        input = bindings === undefined ? undefined : await bindings.resolve(scope, this.o.evaluator);
+      } else if (cnode.type === 'join') {
         const joined: Record<string, unknown> = {};
         for (const e of cnode.incoming) {
           const from = prepared.compiled.edges[e]!.from;
@@ -76,23 +91,22 @@ export class AttemptRunner {
         const bindings = prepared.inputs[node];
         input = bindings === undefined ? undefined : await bindings.resolve(scope, this.o.evaluator);
       }
-      const executor = this.o.executors.resolve(cnode.def);
+      const executor = this.o.executors.resolve(def);
       if (!executor) {
-        const what = cnode.def.type === 'tool_call' ? `tool '${cnode.def.tool}'` : `node type '${cnode.type}'`;
-        throw new TrellisError(
-          cnode.def.type === 'tool_call' ? 'TOOL_NOT_FOUND' : 'EXECUTOR_NOT_FOUND',
-          `no executor for ${what}`,
-          { category: 'user' },
-        );
+        const what = def.type === 'tool_call' ? `tool '${def.tool}'` : `node type '${def.type}'`;
+        throw new TrellisError(def.type === 'tool_call' ? 'TOOL_NOT_FOUND' : 'EXECUTOR_NOT_FOUND', `no executor for ${what}`, {
+          category: 'user',
+        });
       }
-      const row = this.remoteRefs.get(run.id)?.get(cnode.id);
+      const row = this.remoteRefs.get(run.id)?.get(key);
       const ctx: ExecutorContext = {
         runId: run.id,
         nodeId: cnode.id,
+        ...(item === undefined ? {} : { item }),
         attempt,
-        idempotencyKey: `${run.id}:${cnode.id}:${attempt}`,
+        idempotencyKey: `${run.id}:${key}:${attempt}`,
         signal: controller.signal,
-        node: cnode.def,
+        node: def,
         scope,
         logger: { debug() {}, info: this.o.logger.info, warn: this.o.logger.warn, error: this.o.logger.error },
         reportCost: (c) => {
@@ -103,8 +117,8 @@ export class AttemptRunner {
           (await this.o.evaluator.evaluate([{ source, scope: (other ?? scope) as Record<string, unknown> }]))[0],
         remoteRef: row,
         saveRemoteRef: async (ref) => {
-          this.setRemoteRef(run.id, cnode.id, ref);
-          await this.o.saveRemoteRef(run, cnode.id, ref);
+          this.setRemoteRef(run.id, key, ref);
+          await this.o.saveRemoteRef(run, key, ref);
         },
         decision,
       };
@@ -122,6 +136,8 @@ export class AttemptRunner {
           },
         );
       }
+      if (item !== undefined)
+        return { kind: 'succeeded', input, output, cost, durationMs: this.o.clock.now() - started, taken: [] };
       run.state.nodes[node]!.output = output; // visible to this node's own edge conditions
       const taken = await this.takenEdges(run, node, output);
       return { kind: 'succeeded', input, output, cost, durationMs: this.o.clock.now() - started, taken };
@@ -129,7 +145,7 @@ export class AttemptRunner {
       const error = toErrorInfo(err);
       const ns = run.state.nodes[node]!;
       let taken: number[] | undefined;
-      if (cnode.onError === 'continue' && !willRetry(cnode, attempt, ns.leaseLosses, error)) {
+      if (item === undefined && cnode.onError === 'continue' && !willRetry(cnode, attempt, ns.leaseLosses, error)) {
         const output = { error: { code: error.code, message: error.message } };
         ns.output = output;
         taken = await this.takenEdges(run, node, output).catch(() => []);
@@ -159,17 +175,29 @@ export class AttemptRunner {
     this.remoteRefs.delete(runId);
   }
 
-  /** A cancelled node that was waiting on a remote agent: ask the executor to cancel remotely. */
-  cancelWaiting(run: HotRun, node: number, attempt: number): void {
+  /** A cancelled node (or item) that was waiting on a remote agent: ask the executor to cancel remotely. */
+  cancelWaiting(run: HotRun, node: number, attempt: number, item?: number): void {
     const cnode = run.prepared.compiled.nodes[node]!;
-    if (cnode.type !== 'agent_call' || !this.remoteRefs.get(run.id)?.has(cnode.id)) return;
-    void this.run(run, node, attempt, { approved: false, by: 'trellis:cancel', comment: 'the run was cancelled' }).catch(
+    const def = item === undefined ? cnode.def : cnode.map!.body;
+    const key = item === undefined ? cnode.id : `${cnode.id}[${item}]`;
+    if (def.type !== 'agent_call' || !this.remoteRefs.get(run.id)?.has(key)) return;
+    void this.run(run, node, attempt, { approved: false, by: 'trellis:cancel', comment: 'the run was cancelled' }, item).catch(
       () => {},
     );
   }
 
+  /** The remote reference saved for a node or item key, if any (e.g. a child run's id). */
+  remoteRef(runId: string, key: string): unknown {
+    return this.remoteRefs.get(runId)?.get(key);
+  }
+
+  /** Every remote reference of a run this process knows (for cancelling child runs). */
+  remoteRefsOf(runId: string): Iterable<[string, unknown]> {
+    return this.remoteRefs.get(runId)?.entries() ?? [];
+  }
+
   /** The outgoing edges whose condition holds: every condition of the node in one evaluation. */
-  private async takenEdges(run: HotRun, node: number, output: unknown): Promise<number[]> {
+  async takenEdges(run: HotRun, node: number, output: unknown): Promise<number[]> {
     const { prepared } = run;
     const out = prepared.compiled.nodes[node]!.outgoing;
     const conditional: number[] = [];

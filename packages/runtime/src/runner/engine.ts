@@ -8,6 +8,7 @@ import {
   applyInputDefaults,
   createRunState,
   DEFAULT_MAX_RECOVERIES,
+  DEFAULT_MAX_WORKFLOW_DEPTH,
   decide,
   type Effect,
   type ErrorInfo,
@@ -15,7 +16,9 @@ import {
   type ExecutorResolver,
   type ExpressionEvaluator,
   type GateDecision,
+  ITEM_STATUS,
   type NodeStatus,
+  type PersistedItemState,
   type PersistedNodeState,
   type RunEvent,
   type RunRecord,
@@ -25,7 +28,7 @@ import {
   TrellisError,
   toErrorInfo,
 } from '@trellis/core';
-import type { NodeRetryInfo, NodeRunsTable, RunStore, WriteOp } from '@trellis/store';
+import { itemKey, type NodeRetryInfo, type NodeRunsTable, parseItemKey, type RunStore, type WriteOp } from '@trellis/store';
 import { type Clock, systemClock } from '../clock.ts';
 import type {
   Engine,
@@ -44,7 +47,8 @@ import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepar
 import { sharedExpressionPool } from '../sandbox/pool.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import { Batch } from './batch.ts';
-import { HotRun } from './hot-run.ts';
+import { ChildRuns, type WorkflowResolver } from './children.ts';
+import { HotRun, type ParentLink } from './hot-run.ts';
 import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { buildRetryRows } from './retry.ts';
 import { iso, json, nodeRowSet, runRowSet } from './rows.ts';
@@ -88,10 +92,14 @@ export interface EngineOptions {
    * sandbox pool (worker threads, limits from TRELLIS_EXPRESSION_* variables).
    */
   expressions?: ExpressionEvaluator;
+  /** Resolves `workflow` node references (sub-workflows) and checks the runner role at run time. */
+  workflows?: WorkflowResolver;
+  /** Cap on sub-workflow nesting (default 10): a deeper child fails with WORKFLOW_DEPTH_EXCEEDED. */
+  maxWorkflowDepth?: number;
 }
 
 /** Node types executed by the engine itself, with no side effect outside the process. */
-const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'condition', 'parallel', 'join', 'human_gate']);
+const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'condition', 'parallel', 'join', 'human_gate', 'map']);
 const MAX_BATCH_OPS = 5000;
 
 const quietLogger: EngineLogger = { info() {}, warn() {}, error() {} };
@@ -122,6 +130,8 @@ export class RunnerEngine implements Engine {
   private readonly leasing: Leasing | undefined;
   private readonly subscriptions: Subscriptions;
   private readonly evaluator: ExpressionEvaluator;
+  private readonly children: ChildRuns;
+  private readonly maxDepth: number;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -132,8 +142,25 @@ export class RunnerEngine implements Engine {
     this.pollMs = options.pollMs ?? 1000;
     this.subscriptions = new Subscriptions(this.hub, this.store, this.logger);
     this.evaluator = options.expressions ?? sharedExpressionPool();
+    this.maxDepth = options.maxWorkflowDepth ?? DEFAULT_MAX_WORKFLOW_DEPTH;
+    this.children = new ChildRuns(
+      {
+        startRun: (req) => this.startRun(req),
+        cancelRun: (id, reason) => this.cancelRun(id, reason),
+        getRun: (id) => this.getRun(id),
+        subscribe: (id, o) => this.subscribe(id, o),
+        decideGate: (id, key, d) => this.decideGate(id, key, d),
+        hotRun: (id) => this.hot.get(id),
+        remoteRef: (id, key) => this.attempts.remoteRef(id, key),
+        remoteRefsOf: (id) => this.attempts.remoteRefsOf(id),
+        warn: (msg, data) => this.logger.warn(msg, data),
+      },
+      options.workflows,
+    );
+    const base = options.executors ?? createExecutorResolver();
+    const childExecutor = this.children.executor;
     this.attempts = new AttemptRunner({
-      executors: options.executors ?? createExecutorResolver(),
+      executors: { resolve: (def) => (def.type === 'workflow' ? childExecutor : base.resolve(def)) },
       evaluator: this.evaluator,
       clock: this.clock,
       maxOutputBytes: options.maxOutputBytes ?? 1_000_000,
@@ -190,9 +217,16 @@ export class RunnerEngine implements Engine {
 
   // ── public API ─────────────────────────────────────────────────────────────
 
-  async startRun(req: StartRunRequest): Promise<StartRunResult> {
+  async startRun(req: StartRunRequest & { parent?: ParentLink & { depth: number } }): Promise<StartRunResult> {
     if (this.closed || this.stopping)
       throw new TrellisError('SHUTTING_DOWN', 'the engine is shutting down; retry on another instance', { retryable: true });
+    if (req.parent && req.parent.depth > this.maxDepth) {
+      throw new TrellisError(
+        'WORKFLOW_DEPTH_EXCEEDED',
+        `sub-workflows are nested more than ${this.maxDepth} levels deep (a workflow that calls itself through others?)`,
+        { category: 'user' },
+      );
+    }
     const prepared = await this.prepared(req.workflowId, req.version);
     // inputSchema defaults, applied here for every way a run starts (API, console, CLI, triggers).
     const input = applyInputDefaults(prepared.definition.inputSchema, req.input);
@@ -227,6 +261,9 @@ export class RunnerEngine implements Engine {
         worker_id: this.leasing && !this.leasing.execute ? null : this.workerId,
         lease_expires_at: this.leasing?.execute ? iso(now + this.leasing.leaseMs) : null,
         cancel_requested: 0,
+        parent_run_id: req.parent?.runId ?? null,
+        parent_node_id: req.parent?.nodeKey ?? null,
+        depth: req.parent?.depth ?? 0,
       },
       nodeIds: prepared.compiled.nodes.map((n) => n.id),
       events: [
@@ -257,6 +294,12 @@ export class RunnerEngine implements Engine {
       return { runId: id, status: 'queued', created: true };
     }
     const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, input ?? null);
+    run.workflowId = req.workflowId;
+    run.createdBy = req.createdBy ?? null;
+    if (req.parent) {
+      run.parent = { runId: req.parent.runId, nodeKey: req.parent.nodeKey };
+      run.depth = req.parent.depth;
+    }
     this.hot.set(id, run);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
     this.feed(run, { type: 'start' });
@@ -348,12 +391,18 @@ export class RunnerEngine implements Engine {
     return { status: run.state.status };
   }
 
-  async decideGate(runId: string, nodeId: string, decision: GateDecision): Promise<GateDecisionOutcome> {
-    const won = await this.store.recordDecision(runId, nodeId, JSON.stringify(decision));
+  async decideGate(runId: string, nodeId: string, decision: GateDecision, item?: number): Promise<GateDecisionOutcome> {
+    // `nodeId` may already be an item's key (`<node>[<item>]`), as child runs address their parent.
+    const key = item === undefined ? nodeId : itemKey(nodeId, item);
+    const won = await this.store.recordDecision(runId, key, JSON.stringify(decision));
     if (!won) {
       const rec = await this.store.loadRun(runId);
       if (!rec) return { ok: false, reason: 'run_not_found' };
-      if (!rec.nodes.some((n) => n.node_id === nodeId)) return { ok: false, reason: 'node_not_found' };
+      if (!rec.nodes.some((n) => n.node_id === key)) {
+        const parsed = parseItemKey(key);
+        if (parsed && rec.nodes.some((n) => n.node_id === parsed.nodeId)) return { ok: false, reason: 'not_waiting' };
+        return { ok: false, reason: 'node_not_found' };
+      }
       return { ok: false, reason: 'not_waiting' };
     }
     if (this.leasing && !this.hot.has(runId)) {
@@ -363,8 +412,8 @@ export class RunnerEngine implements Engine {
     }
     const run = await this.getHot(runId);
     if (run) {
-      const idx = run.prepared.compiled.indexById.get(nodeId);
-      if (idx !== undefined) this.feed(run, { type: 'gate.decided', node: idx, decision });
+      const target = nodeOfKey(run, key);
+      if (target) this.feed(run, { type: 'gate.decided', node: target.node, item: target.item, decision });
       await this.flushNow();
     }
     return { ok: true };
@@ -452,30 +501,41 @@ export class RunnerEngine implements Engine {
     const now = this.clock.now();
     const at = iso(now);
     const nodes = run.prepared.compiled.nodes;
+    /** The row key of a node, or of one item of a map node (`<id>[<item>]`). */
+    const key = (node: number, item: number | undefined) =>
+      item === undefined ? nodes[node]!.id : itemKey(nodes[node]!.id, item);
     for (const fx of effects) {
       switch (fx.type) {
         case 'event': {
           const seq = ++run.lastSeq;
           const ev = toEvent(run.id, seq, at, fx.event);
+          const nodeKey = ev.nodeId === undefined ? null : ev.item === undefined ? ev.nodeId : itemKey(ev.nodeId, ev.item);
           b.push({
             op: 'event',
-            row: { run_id: run.id, seq, type: ev.type, node_id: ev.nodeId ?? null, at, data: JSON.stringify(ev.data) },
+            row: { run_id: run.id, seq, type: ev.type, node_id: nodeKey, at, data: JSON.stringify(ev.data) },
           });
           b.events.push(ev);
           break;
         }
         case 'node.patch':
-          b.patch({ op: 'node', runId: run.id, nodeId: nodes[fx.node]!.id, set: nodeRowSet(fx.patch) });
+          b.patch({ op: 'node', runId: run.id, nodeId: key(fx.node, fx.item), set: nodeRowSet(fx.patch) });
           break;
         case 'run.patch':
           b.patch({ op: 'run', runId: run.id, set: runRowSet(fx.patch) });
+          // A child run that moves on (out of waiting, or to its end) resumes its waiting parent.
+          if (run.parent && fx.patch.status !== undefined && fx.patch.status !== 'waiting') {
+            const parent = run.parent;
+            b.later(run, () => this.children.notifyParent(parent));
+          }
           break;
         case 'attempt.start': {
+          if (fx.item !== undefined)
+            b.push({ op: 'item.start', runId: run.id, nodeId: key(fx.node, fx.item), attempt: fx.attempt, at });
           b.push({
             op: 'attempt.insert',
             row: {
               run_id: run.id,
-              node_id: nodes[fx.node]!.id,
+              node_id: key(fx.node, fx.item),
               attempt: fx.attempt,
               status: 'running',
               started_at: at,
@@ -487,19 +547,20 @@ export class RunnerEngine implements Engine {
               lease_expires_at: null,
             },
           });
-          const { node, attempt } = fx;
+          const { node, attempt, item } = fx;
           // Built-in nodes are pure functions of committed-or-committing outputs, with no side
           // effect outside this process: they run at once, and their start commits together
-          // with their result. Nodes that reach outside (tools, agents) run only after their
-          // claim (the attempt row) has committed.
-          if (PURE_NODE_TYPES.has(nodes[node]!.type) && !this.recovering)
-            queueMicrotask(() => this.execute(run, node, attempt, undefined));
-          else b.later(run, () => this.execute(run, node, attempt, undefined));
+          // with their result. Nodes that reach outside (tools, agents, child runs) run only
+          // after their claim (the attempt row) has committed.
+          const type = item === undefined ? nodes[node]!.type : nodes[node]!.map!.body.type;
+          if (PURE_NODE_TYPES.has(type) && !this.recovering)
+            queueMicrotask(() => this.execute(run, node, attempt, undefined, item));
+          else b.later(run, () => this.execute(run, node, attempt, undefined, item));
           break;
         }
         case 'attempt.resume': {
-          const { node, attempt, decision } = fx;
-          b.later(run, () => this.execute(run, node, attempt, decision));
+          const { node, attempt, decision, item } = fx;
+          b.later(run, () => this.execute(run, node, attempt, decision, item));
           break;
         }
         case 'attempt.finish': {
@@ -507,48 +568,57 @@ export class RunnerEngine implements Engine {
           if (fx.error) set.error = JSON.stringify(fx.error);
           if (fx.cost?.costUsd !== undefined) set.cost_usd = fx.cost.costUsd;
           if (fx.cost?.usage !== undefined) set.usage = JSON.stringify(fx.cost.usage);
-          b.push({ op: 'attempt.update', runId: run.id, nodeId: nodes[fx.node]!.id, attempt: fx.attempt, set } as WriteOp);
+          b.push({ op: 'attempt.update', runId: run.id, nodeId: key(fx.node, fx.item), attempt: fx.attempt, set } as WriteOp);
           break;
         }
         case 'attempt.abort': {
-          const { node, attempt, error } = fx;
+          const { node, attempt, error, item } = fx;
           b.later(run, () => {
-            const f = run.inflight.get(node);
+            const flightKey = item === undefined ? node : `${node}:${item}`;
+            const f = run.inflight.get(flightKey);
             if (f && f.attempt === attempt) {
-              run.inflight.delete(node);
+              run.inflight.delete(flightKey);
               f.controller.abort(new TrellisError(error.code, error.message));
-            } else if (run.state.nodes[node]?.status === 'cancelled') {
-              // A waiting agent has remote work but no attempt in flight: let it cancel remotely.
-              this.attempts.cancelWaiting(run, node, attempt);
+            } else {
+              // Waiting work has no attempt in flight: an agent's task or a child run is cancelled remotely.
+              this.attempts.cancelWaiting(run, node, attempt, item);
+              this.children.cancelChildOf(run, key(node, item));
             }
           });
           break;
         }
         case 'timer.set': {
-          const { node, kind, dueAt } = fx;
+          const { node, kind, dueAt, item } = fx;
           b.later(run, () => {
-            const key = `${kind}:${node}`;
-            run.timers.get(key)?.cancel();
+            const timerKey = item === undefined ? `${kind}:${node}` : `${kind}:${node}:${item}`;
+            run.timers.get(timerKey)?.cancel();
             run.timers.set(
-              key,
+              timerKey,
               this.clock.setTimeout(() => {
-                run.timers.delete(key);
-                this.feed(run, { type: 'timer.fired', node, kind });
+                run.timers.delete(timerKey);
+                this.feed(run, { type: 'timer.fired', node, kind, item });
               }, dueAt - this.clock.now()),
             );
           });
           break;
         }
         case 'timer.clear': {
-          const key = `${fx.kind}:${fx.node}`;
-          run.timers.get(key)?.cancel();
-          run.timers.delete(key);
+          const timerKey = fx.item === undefined ? `${fx.kind}:${fx.node}` : `${fx.kind}:${fx.node}:${fx.item}`;
+          run.timers.get(timerKey)?.cancel();
+          run.timers.delete(timerKey);
+          break;
+        }
+        case 'map.finish': {
+          const { node, attempt, result } = fx;
+          run.mapItems.delete(node);
+          queueMicrotask(() => void this.finishMap(run, node, attempt, result));
           break;
         }
         case 'output.resolve':
           b.later(run, () => void this.resolveOutput(run));
           break;
         case 'run.finished':
+          if (fx.status !== 'succeeded' && run.prepared.hasChildRuns) this.children.cancelChildren(b, run);
           b.later(run, () => {
             run.clearTimers();
             for (const f of run.inflight.values()) f.controller.abort(new TrellisError('CANCELLED', 'the run has finished'));
@@ -666,20 +736,176 @@ export class RunnerEngine implements Engine {
     if (!loaded || this.hot.get(runId) !== run) return;
     if (loaded.run.cancel_requested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
     for (const r of loaded.nodes) {
-      const idx = run.prepared.compiled.indexById.get(r.node_id);
-      if (idx !== undefined && r.status === 'waiting' && r.decision) {
-        this.feed(run, { type: 'gate.decided', node: idx, decision: JSON.parse(r.decision) as GateDecision });
+      const target = nodeOfKey(run, r.node_id);
+      if (target && r.status === 'waiting' && r.decision) {
+        this.feed(run, {
+          type: 'gate.decided',
+          node: target.node,
+          item: target.item,
+          decision: JSON.parse(r.decision) as GateDecision,
+        });
       }
     }
   }
 
   // ── attempts ───────────────────────────────────────────────────────────────
 
-  private execute(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined): void {
+  private execute(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined, item?: number): void {
     // While stopping, a newly started attempt stays `running` in the database; the next start
     // (or another worker) takes it over as a new attempt.
     if (this.closed || this.stopping || this.hot.get(run.id) !== run) return;
+    if (item !== undefined) {
+      void this.attempts.run(run, node, attempt, decision, item).then((o) => this.settleItem(run, node, item, attempt, o));
+      return;
+    }
+    if (run.prepared.compiled.nodes[node]!.map) {
+      void this.expandMap(run, node, attempt);
+      return;
+    }
     void this.attempts.run(run, node, attempt, decision).then((outcome) => this.settleAttempt(run, node, attempt, outcome));
+  }
+
+  // ── map nodes ──────────────────────────────────────────────────────────────
+
+  /** A map node's attempt: resolve `items`; its items then start (see scheduler/map.ts). */
+  private async expandMap(run: HotRun, node: number, attempt: number): Promise<void> {
+    const cnode = run.prepared.compiled.nodes[node]!;
+    const current = () => {
+      const ns = run.state.nodes[node];
+      return this.hot.get(run.id) === run && ns !== undefined && ns.attempt === attempt && ns.status === 'running';
+    };
+    try {
+      const items = await this.resolveItems(run, node);
+      if (!current()) return;
+      run.mapItems.set(node, items);
+      run.mapStarted.set(node, this.clock.now());
+      this.feed(run, { type: 'map.expanded', node, attempt, count: items.length });
+    } catch (err) {
+      if (!current()) return;
+      const error = toErrorInfo(err);
+      let taken: number[] | undefined;
+      if (cnode.onError === 'continue') {
+        const output = { error: { code: error.code, message: error.message } };
+        run.state.nodes[node]!.output = output;
+        taken = await this.attempts.takenEdges(run, node, output).catch(() => []);
+      }
+      this.feed(run, { type: 'attempt.failed', node, attempt, error, taken, random: this.random() });
+    }
+  }
+
+  /** Resolves a map node's `items` binding: an array of at most `maxItems` items. */
+  private async resolveItems(run: HotRun, node: number): Promise<unknown[]> {
+    const cnode = run.prepared.compiled.nodes[node]!;
+    const items = await run.prepared.items[node]!.resolve(run.scopeFor(run.prepared.references[node]!), this.evaluator);
+    if (!Array.isArray(items)) {
+      const got = items === null || items === undefined ? 'null' : typeof items;
+      throw new TrellisError('MAP_ITEMS_NOT_ARRAY', `"items" of map '${cnode.id}' resolved to ${got}, not an array`, {
+        category: 'user',
+      });
+    }
+    const max = cnode.map!.maxItems;
+    if (items.length > max) {
+      throw new TrellisError(
+        'MAP_TOO_MANY_ITEMS',
+        `"items" of map '${cnode.id}' has ${items.length} items, over maxItems ${max}; raise maxItems or split the input`,
+        { category: 'user', details: { count: items.length, maxItems: max } },
+      );
+    }
+    return items;
+  }
+
+  private settleItem(run: HotRun, node: number, item: number, attempt: number, o: AttemptOutcome): void {
+    if (this.hot.get(run.id) !== run) return;
+    const flightKey = `${node}:${item}`;
+    const f = run.inflight.get(flightKey);
+    if (f && f.attempt === attempt) run.inflight.delete(flightKey);
+    const map = run.state.nodes[node]?.map;
+    if (!map || map.finishing || map.attempt[item] !== attempt || map.status[item] !== ITEM_STATUS.running) return;
+    const cnode = run.prepared.compiled.nodes[node]!;
+    const key = itemKey(cnode.id, item);
+    if (o.input !== undefined) this.batch.patch({ op: 'node', runId: run.id, nodeId: key, set: { input: json(o.input) } });
+    switch (o.kind) {
+      case 'succeeded':
+        return this.feed(run, {
+          type: 'attempt.succeeded',
+          node,
+          item,
+          attempt,
+          output: o.output,
+          cost: o.cost,
+          durationMs: o.durationMs,
+          taken: [],
+        });
+      case 'waiting': {
+        const body = cnode.map!.body;
+        const timeout = body.type === 'human_gate' ? body.timeoutMs : undefined;
+        this.feed(run, {
+          type: 'attempt.waiting',
+          node,
+          item,
+          attempt,
+          prompt: o.prompt,
+          waitUntil: timeout === undefined ? null : this.clock.now() + timeout,
+        });
+        if (body.type === 'workflow') this.batch.later(run, () => void this.children.parentWaiting(run, key));
+        return;
+      }
+      case 'failed':
+        return this.feed(run, {
+          type: 'attempt.failed',
+          node,
+          item,
+          attempt,
+          error: o.error,
+          cost: o.cost,
+          random: this.random(),
+        });
+      default: {
+        const never: never = o;
+        throw new Error(`unhandled outcome ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** A map's result is decided: evaluate its outgoing edges and resolve its own attempt. */
+  private async finishMap(
+    run: HotRun,
+    node: number,
+    attempt: number,
+    result: { kind: 'succeeded'; output: unknown } | { kind: 'failed'; error: ErrorInfo },
+  ): Promise<void> {
+    if (this.hot.get(run.id) !== run) return;
+    const cnode = run.prepared.compiled.nodes[node]!;
+    const ns = run.state.nodes[node]!;
+    const durationMs = this.clock.now() - (run.mapStarted.get(node) ?? this.clock.now());
+    run.mapStarted.delete(node);
+    let error: ErrorInfo | undefined = result.kind === 'failed' ? result.error : undefined;
+    if (result.kind === 'succeeded') {
+      ns.output = result.output; // visible to the map's own edge conditions
+      try {
+        const taken = await this.attempts.takenEdges(run, node, result.output);
+        if (this.hot.get(run.id) !== run) return;
+        this.feed(run, { type: 'attempt.succeeded', node, attempt, output: result.output, durationMs, taken });
+        return;
+      } catch (err) {
+        error = toErrorInfo(err);
+      }
+    }
+    let taken: number[] | undefined;
+    if (cnode.onError === 'continue') {
+      const output = { error: { code: error!.code, message: error!.message } };
+      ns.output = output;
+      taken = await this.attempts.takenEdges(run, node, output).catch(() => []);
+    }
+    if (this.hot.get(run.id) !== run) return;
+    this.feed(run, {
+      type: 'attempt.failed',
+      node,
+      attempt,
+      error: { ...error!, retryable: false },
+      taken,
+      random: this.random(),
+    });
   }
 
   private settleAttempt(run: HotRun, node: number, attempt: number, o: AttemptOutcome): void {
@@ -710,13 +936,15 @@ export class RunnerEngine implements Engine {
       case 'waiting': {
         const def = run.prepared.compiled.nodes[node]!.def;
         const timeout = def.type === 'human_gate' ? def.timeoutMs : undefined;
-        return this.feed(run, {
+        this.feed(run, {
           type: 'attempt.waiting',
           node,
           attempt,
           prompt: o.prompt,
           waitUntil: timeout === undefined ? null : this.clock.now() + timeout,
         });
+        if (def.type === 'workflow') this.batch.later(run, () => void this.children.parentWaiting(run, def.id));
+        return;
       }
       case 'failed':
         return this.feed(run, {
@@ -796,9 +1024,25 @@ export class RunnerEngine implements Engine {
     const { run: row } = loaded;
     if (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled') return undefined;
     const prepared = await this.prepared(row.workflow_id, row.version);
-    const byId = new Map(loaded.nodes.map((n) => [n.node_id, n]));
+    const byId = new Map<string, NodeRunsTable>();
+    // A map's items are rows keyed `<node>[<index>]`, grouped here by map node.
+    const itemRows = new Map<string, { index: number; row: NodeRunsTable }[]>();
+    for (const n of loaded.nodes) {
+      const k = parseItemKey(n.node_id);
+      if (!k) {
+        byId.set(n.node_id, n);
+        continue;
+      }
+      let list = itemRows.get(k.nodeId);
+      if (!list) {
+        list = [];
+        itemRows.set(k.nodeId, list);
+      }
+      list.push({ index: k.item, row: n });
+    }
     const persisted: PersistedNodeState[] = prepared.compiled.nodes.map((cn) => {
       const r = byId.get(cn.id);
+      const items = itemRows.get(cn.id);
       return {
         status: (r?.status ?? 'pending') as NodeStatus,
         attempt: r?.attempt ?? 0,
@@ -810,6 +1054,21 @@ export class RunnerEngine implements Engine {
         approval: approvalOf(r),
         recoveries: r?.recoveries ?? 0,
         interrupted: r?.interrupted === 1,
+        itemCount: r?.item_count ?? null,
+        ...(items
+          ? {
+              items: items.map(
+                ({ index, row: ir }): PersistedItemState => ({
+                  index,
+                  status: ir.status as NodeStatus,
+                  attempt: ir.attempt,
+                  output: ir.output ? JSON.parse(ir.output) : null,
+                  error: ir.error ? (JSON.parse(ir.error) as ErrorInfo) : null,
+                  leaseLosses: loaded.leaseLosses.get(ir.node_id) ?? 0,
+                }),
+              ),
+            }
+          : {}),
       };
     });
     const state = rebuildRunState(runId, prepared.compiled, {
@@ -820,6 +1079,20 @@ export class RunnerEngine implements Engine {
     const existing = this.hot.get(runId);
     if (existing) return existing;
     const run = new HotRun(runId, prepared, state, loaded.lastSeq, JSON.parse(row.input));
+    run.workflowId = row.workflow_id;
+    run.createdBy = row.created_by;
+    run.depth = row.depth ?? 0;
+    if (row.parent_run_id && row.parent_node_id) run.parent = { runId: row.parent_run_id, nodeKey: row.parent_node_id };
+    // Running maps: their items are re-resolved from the (final) outputs of the nodes upstream.
+    for (const i of state.maps) {
+      try {
+        run.mapItems.set(i, await this.resolveItems(run, i));
+      } catch (err) {
+        this.logger.warn('a running map could not resolve its items again', { runId, error: toErrorInfo(err).message });
+      }
+      run.mapStarted.set(i, this.clock.now());
+    }
+    if (this.hot.get(runId)) return this.hot.get(runId);
     this.hot.set(runId, run);
     if (row.deadline_at) this.armDeadline(run, Date.parse(row.deadline_at));
     // Re-arm backoff timers from their stored due times: a restart keeps the schedule.
@@ -828,6 +1101,11 @@ export class RunnerEngine implements Engine {
       if (r?.status === 'retrying') {
         const dueAt = r.next_attempt_at ? Date.parse(r.next_attempt_at) : this.clock.now();
         this.carryOut(run, [{ type: 'timer.set', node: cn.index, kind: 'retry', dueAt }]);
+      }
+      for (const { index, row: ir } of itemRows.get(cn.id) ?? []) {
+        if (ir.status !== 'retrying') continue;
+        const dueAt = ir.next_attempt_at ? Date.parse(ir.next_attempt_at) : this.clock.now();
+        this.carryOut(run, [{ type: 'timer.set', node: cn.index, item: index, kind: 'retry', dueAt }]);
       }
     }
     // A node that may have killed the process runs again only once its recovery count is durable.
@@ -843,12 +1121,17 @@ export class RunnerEngine implements Engine {
     this.scheduleFlush();
     // Decisions recorded while no worker held the run (or before a crash) are applied now.
     for (const cn of prepared.compiled.nodes) {
-      const r = byId.get(cn.id);
-      if (r?.remote_ref) this.attempts.setRemoteRef(runId, cn.id, JSON.parse(r.remote_ref));
-      if (r?.status === 'waiting' && r.decision)
-        this.feed(run, { type: 'gate.decided', node: cn.index, decision: JSON.parse(r.decision) as GateDecision });
-      else if (r?.status === 'waiting' && r.wait_until) {
-        this.carryOut(run, [{ type: 'timer.set', node: cn.index, kind: 'gate_timeout', dueAt: Date.parse(r.wait_until) }]);
+      const rows: { item: number | undefined; r: NodeRunsTable | undefined }[] = [{ item: undefined, r: byId.get(cn.id) }];
+      for (const { index, row: ir } of itemRows.get(cn.id) ?? []) rows.push({ item: index, r: ir });
+      for (const { item, r } of rows) {
+        if (r?.remote_ref) this.attempts.setRemoteRef(runId, r.node_id, JSON.parse(r.remote_ref));
+        if (r?.status === 'waiting' && r.decision)
+          this.feed(run, { type: 'gate.decided', node: cn.index, item, decision: JSON.parse(r.decision) as GateDecision });
+        else if (r?.status === 'waiting' && r.wait_until) {
+          this.carryOut(run, [
+            { type: 'timer.set', node: cn.index, item, kind: 'gate_timeout', dueAt: Date.parse(r.wait_until) },
+          ]);
+        }
       }
     }
     return run;
@@ -888,8 +1171,8 @@ export class RunnerEngine implements Engine {
     const due = await this.store.dueGateTimeouts(nowIso, 500);
     for (const { runId, nodeId } of due) {
       const run = await this.getHot(runId);
-      const idx = run?.prepared.compiled.indexById.get(nodeId);
-      if (run && idx !== undefined) this.feed(run, { type: 'timer.fired', node: idx, kind: 'gate_timeout' });
+      const target = run ? nodeOfKey(run, nodeId) : undefined;
+      if (run && target) this.feed(run, { type: 'timer.fired', node: target.node, item: target.item, kind: 'gate_timeout' });
     }
     for (const runId of await this.store.dueRunDeadlines(nowIso, 500)) {
       const run = await this.getHot(runId);
@@ -907,7 +1190,17 @@ function approvalOf(r: NodeRunsTable | undefined): string | null {
 function toEvent(runId: string, seq: number, at: string, d: EventDraft): RunEvent {
   const e = { seq, runId, type: d.type, at, data: d.data } as RunEvent;
   if (d.nodeId !== undefined) e.nodeId = d.nodeId;
+  if (d.item !== undefined) e.item = d.item;
   return e;
+}
+
+/** A row key (`<node>` or `<node>[<item>]`) as the node index and item of a run's workflow. */
+function nodeOfKey(run: HotRun, key: string): { node: number; item: number | undefined } | undefined {
+  const parsed = parseItemKey(key);
+  const node = run.prepared.compiled.indexById.get(parsed ? parsed.nodeId : key);
+  if (node === undefined) return undefined;
+  if (parsed && !run.prepared.compiled.nodes[node]!.map) return undefined;
+  return { node, item: parsed?.item };
 }
 
 export function createEngine(options: EngineOptions): RunnerEngine {

@@ -13,9 +13,27 @@ export interface InFlight {
   controller: AbortController;
 }
 
+/** The run and node (or `<node>[<item>]`) that started a child run. */
+export interface ParentLink {
+  runId: string;
+  nodeKey: string;
+}
+
 export class HotRun {
   lastSeq: number;
-  readonly inflight = new Map<number, InFlight>();
+  /** Attempts executing, by node index, or `<node index>:<item>` for a map item. */
+  readonly inflight = new Map<number | string, InFlight>();
+  /** Per map node: its resolved items (kept while the map runs; items read `$item` from here). */
+  readonly mapItems = new Map<number, unknown[]>();
+  /** Per map node: when its items started (for the map's duration). */
+  readonly mapStarted = new Map<number, number>();
+  /** Set for a child run: who to wake when it leaves `waiting` or finishes. */
+  parent: ParentLink | undefined;
+  /** Sub-workflow nesting depth (0 for a top-level run). */
+  depth = 0;
+  workflowId = '';
+  /** The principal that started the run (child runs inherit it). */
+  createdBy: string | null = null;
   readonly timers = new Map<string, TimerHandle>();
   deadline: TimerHandle | undefined;
   /** The run's input (the `context` variable). */
@@ -55,6 +73,12 @@ export class HotRun {
       scope[id] = out === undefined ? null : out;
     }
     return scope;
+  }
+
+  /** The value of one item of a map node (its resolved `items`). */
+  itemValue(node: number, item: number): unknown {
+    const v = this.mapItems.get(node)?.[item];
+    return v === undefined ? null : v;
   }
 
   /** Scope with every node's output (for the run's `output` bindings). */

@@ -24,6 +24,7 @@ export function nodeRowSet(p: NodePatch): Partial<NodeRunsTable> {
   if (p.clearDecision) set.decision = null;
   if (p.recoveries !== undefined) set.recoveries = p.recoveries;
   if (p.interrupted !== undefined) set.interrupted = p.interrupted ? 1 : 0;
+  if (p.itemCount !== undefined) set.item_count = p.itemCount;
   return set;
 }
 

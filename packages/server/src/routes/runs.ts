@@ -10,6 +10,7 @@ import {
   decisionBody,
   decisionResultSchema,
   gateParams,
+  itemGateParams,
   retriedRunSchema,
   retryRunBody,
   runRecordSchema,
@@ -193,6 +194,48 @@ export function runRoutes(api: Api): void {
   });
 
   for (const decision of ['approve', 'reject'] as const) {
+    api.route({
+      method: 'POST',
+      path: `/workflow_runs/:id/nodes/:nodeId/items/:item/${decision}`,
+      operationId: decision === 'approve' ? 'approveItemGate' : 'rejectItemGate',
+      summary: `${decision === 'approve' ? 'Approve' : 'Reject'} the waiting gate of one item of a map node; 409 if it is not waiting`,
+      tags: ['runs'],
+      access: { kind: 'run', role: 'runner', runId: byId },
+      params: itemGateParams,
+      body: decisionBody,
+      responses: {
+        200: { description: 'decided; the decision is recorded with who made it', schema: decisionResultSchema },
+        409: { description: 'the item is not waiting (already decided, or not reached)' },
+      },
+      handler: async ({ run, params, body, principal }) => {
+        const approved = decision === 'approve';
+        const outcome = await engineOf(ctx).decideGate(
+          run!.id,
+          params.nodeId,
+          {
+            approved,
+            by: principal.name,
+            ...(body.comment !== undefined ? { comment: body.comment } : {}),
+            ...(approved && body.data !== undefined ? { data: body.data } : {}),
+          },
+          params.item,
+        );
+        if (!outcome.ok) {
+          if (outcome.reason === 'not_waiting')
+            throw new HttpProblem('CONFLICT', `item ${params.item} of node '${params.nodeId}' is not waiting for a decision`);
+          if (outcome.reason === 'node_not_found')
+            throw new HttpProblem('NOT_FOUND', `run '${run!.id}' has no map node '${params.nodeId}'`);
+          throw new HttpProblem('NOT_FOUND', `no run '${run!.id}'`);
+        }
+        return {
+          runId: run!.id,
+          nodeId: params.nodeId,
+          item: params.item,
+          decision: approved ? ('approved' as const) : ('rejected' as const),
+          by: principal.name,
+        };
+      },
+    });
     api.route({
       method: 'POST',
       path: `/workflow_runs/:id/nodes/:nodeId/${decision}`,

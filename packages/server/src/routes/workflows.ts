@@ -31,9 +31,11 @@ import {
   assertDefinitionSize,
   checkDefinition,
   checkDefinitionForSave,
+  requireRunnableWorkflows,
   requireSavableDefinition,
   requireUsableSecrets,
   secretProblems,
+  workflowReferenceProblems,
 } from '../validation.ts';
 
 export function summary(w: WorkflowInfo) {
@@ -75,6 +77,7 @@ export function workflowRoutes(api: Api): void {
       const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
       const def = check.definition;
       await requireUsableSecrets(def, ctx.secrets, null);
+      await requireRunnableWorkflows(ctx.db, def, principal.name);
       const { id, version } = await createWorkflow(ctx.db, {
         name: def.name,
         description: def.description ?? null,
@@ -146,12 +149,17 @@ export function workflowRoutes(api: Api): void {
       },
       413: { description: 'definition too large' },
     },
-    handler: async ({ body }) => {
+    handler: async ({ body, principal }) => {
       if (body === undefined) throw new HttpProblem('BAD_REQUEST', 'send the definition as a JSON body');
       assertDefinitionSize(body, ctx.limits.definitionBytes);
       const check = await checkDefinitionForSave(body, ctx.connectors);
       const secrets = check.valid ? await secretProblems(check.definition, ctx.secrets, undefined) : [];
       if (secrets.length > 0) return { valid: false, errors: secrets, warnings: check.warnings, compiled: null };
+      if (check.valid) {
+        // Sub-workflows, as creating the workflow would check them (the caller as its owner).
+        const errors = await workflowReferenceProblems(ctx.db, check.definition, principal.name);
+        if (errors.length > 0) return { valid: false, errors, warnings: check.warnings, compiled: null };
+      }
       return { valid: check.valid, errors: check.errors, warnings: check.warnings, compiled: check.compiled };
     },
   });
@@ -198,6 +206,8 @@ export function workflowRoutes(api: Api): void {
       const w = live(workflow);
       const check = await requireSavableDefinition(body, ctx.limits.definitionBytes, ctx.connectors);
       await requireUsableSecrets(check.definition, ctx.secrets, w.id);
+      // Child runs start with the rights of the workflow's owner, whoever saves the version.
+      await requireRunnableWorkflows(ctx.db, check.definition, w.owner, w.id);
       const version = await addVersion(ctx.db, w.id, body, principal.name);
       if (version === undefined) throw new HttpProblem('NOT_FOUND', `workflow '${w.id}' was deleted`);
       await syncWorkflowTriggers(ctx, w.id, version, check.definition.triggers);

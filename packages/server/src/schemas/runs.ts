@@ -33,6 +33,19 @@ const attemptSchema = z.object({
   reusedFrom: z.string().optional().describe('Copied by a retry from this run.'),
 });
 
+const itemRunSchema = z.object({
+  status: z.enum(NODE_STATUSES),
+  output: z.unknown(),
+  error: errorInfoSchema.nullable(),
+  costUsd: z.number(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+  prompt: z.string().optional(),
+  nextAttemptAt: z.string().optional(),
+  attempts: z.array(attemptSchema),
+  childRunId: z.string().optional().describe('A workflow body: the child run this item started.'),
+});
+
 const nodeRunSchema = z.object({
   status: z.enum(NODE_STATUSES),
   input: z.unknown(),
@@ -52,6 +65,12 @@ const nodeRunSchema = z.object({
     .string()
     .optional()
     .describe('Retries: the node has irreversible side effects and runs again only once approved; why.'),
+  itemCount: z.number().int().optional().describe('A map node: how many items `items` resolved to.'),
+  items: z
+    .record(z.string(), itemRunSchema)
+    .optional()
+    .describe('A map node: its items that have started, by index (items not yet started are absent).'),
+  childRunId: z.string().optional().describe('A workflow node: the child run it started.'),
 });
 
 export const runSummarySchema = z.object({
@@ -69,6 +88,9 @@ export const runSummarySchema = z.object({
   trigger: runTriggerSchema.optional(),
   retryOf: z.string().nullable().describe('The run this one retries.'),
   costSavedUsd: z.number().describe('What reusing earlier results saved; `costUsd` counts only what ran.'),
+  parentRunId: z.string().optional().describe('A child run: the run whose workflow node started it.'),
+  parentNodeId: z.string().optional().describe('A child run: the workflow (or map) node that started it.'),
+  parentItem: z.number().int().optional().describe('A child run started by a map item: its index.'),
 });
 
 export const runRecordSchema = runSummarySchema.extend({
@@ -112,6 +134,10 @@ export const gateParams = z.object({
   nodeId: z.string().min(1).max(200).describe('The human_gate node.'),
 });
 
+export const itemGateParams = gateParams.extend({
+  item: z.coerce.number().int().min(0).max(1_000_000).describe("The item's 0-based index."),
+});
+
 export const decisionBody = z
   .object({
     comment: z.string().max(10_000).optional(),
@@ -123,6 +149,7 @@ export const decisionBody = z
 export const decisionResultSchema = z.object({
   runId: z.string(),
   nodeId: z.string(),
+  item: z.number().int().optional(),
   decision: z.enum(['approved', 'rejected']),
   by: z.string(),
 });
@@ -132,6 +159,7 @@ export const runEventSchema = z.object({
   runId: z.string(),
   type: z.enum(EVENT_TYPES),
   nodeId: z.string().optional(),
+  item: z.number().int().optional().describe("An event of one item of a map node: the item's index."),
   at: z.string(),
   data: z.unknown(),
 });

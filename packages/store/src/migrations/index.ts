@@ -3,6 +3,7 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_server.ts';
 import * as m0003 from './0003_postgres.ts';
 import * as m0005 from './0005_quarantine.ts';
+import * as m0008 from './0008_map_workflow.ts';
 import * as m0009 from './0009_retry.ts';
 import * as m0010 from './0010_secrets.ts';
 import * as m0012 from './0012_triggers.ts';
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002_server': m0002,
   '0003_postgres': m0003,
   '0005_quarantine': m0005,
+  '0008_map_workflow': m0008,
   '0009_retry': m0009,
   '0010_secrets': m0010,
   '0012_triggers': m0012,

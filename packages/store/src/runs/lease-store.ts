@@ -95,6 +95,7 @@ export function runIdsOf(ops: readonly WriteOp[]): string[] {
     switch (op.op) {
       case 'run':
       case 'node':
+      case 'item.start':
       case 'attempt.update':
         ids.add(op.runId);
         break;

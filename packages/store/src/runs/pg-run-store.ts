@@ -45,6 +45,9 @@ const RUN_COLUMNS = [
   'worker_id',
   'lease_expires_at',
   'cancel_requested',
+  'parent_run_id',
+  'parent_node_id',
+  'depth',
 ] as const satisfies readonly (keyof RunsTable)[];
 const EVENT_COLUMNS = ['run_id', 'seq', 'type', 'node_id', 'at', 'data'] as const satisfies readonly (keyof EventsTable)[];
 const ATTEMPT_COLUMNS = [
@@ -143,6 +146,12 @@ export function batchSql(ops: readonly WriteOp[]): string[] {
         if (s) out.push(s);
         break;
       }
+      case 'item.start':
+        flush();
+        out.push(
+          `insert into node_runs (run_id, node_id, status, attempt, cost_usd, started_at) values (${literal(op.runId)}, ${literal(op.nodeId)}, 'running', ${literal(op.attempt)}, 0, ${literal(op.at)}) on conflict (run_id, node_id) do update set status = 'running', attempt = excluded.attempt, next_attempt_at = null`,
+        );
+        break;
       default: {
         const never: never = op;
         throw new Error(`unknown write op ${JSON.stringify(never)}`);

@@ -2,6 +2,7 @@
 import type {
   AttemptRecord,
   ErrorInfo,
+  ItemRunRecord,
   NodeRunRecord,
   NodeStatus,
   RunEvent,
@@ -15,7 +16,21 @@ export function parseJson(text: string | null): unknown {
   return text === null ? null : JSON.parse(text);
 }
 
+/** `<nodeId>[<index>]` — the key of a map item's rows — split; undefined for a plain node id. */
+export function parseItemKey(key: string): { nodeId: string; item: number } | undefined {
+  if (key.charCodeAt(key.length - 1) !== 93 /* ] */) return undefined;
+  const open = key.lastIndexOf('[');
+  if (open <= 0) return undefined;
+  const item = Number(key.slice(open + 1, -1));
+  return Number.isInteger(item) && item >= 0 ? { nodeId: key.slice(0, open), item } : undefined;
+}
+
+export function itemKey(nodeId: string, item: number): string {
+  return `${nodeId}[${item}]`;
+}
+
 export function toRunSummary(r: RunsTable): RunSummary {
+  const parent = r.parent_node_id ? (parseItemKey(r.parent_node_id) ?? { nodeId: r.parent_node_id, item: undefined }) : undefined;
   return {
     id: r.id,
     workflowId: r.workflow_id,
@@ -30,6 +45,9 @@ export function toRunSummary(r: RunsTable): RunSummary {
     lastSeq: r.last_seq,
     retryOf: r.retry_of ?? null,
     costSavedUsd: r.retry_info ? (JSON.parse(r.retry_info) as RunRetryInfo).costSavedUsd : 0,
+    ...(r.parent_run_id ? { parentRunId: r.parent_run_id } : {}),
+    ...(parent ? { parentNodeId: parent.nodeId } : {}),
+    ...(parent?.item !== undefined ? { parentItem: parent.item } : {}),
   };
 }
 
@@ -51,7 +69,13 @@ export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: Atte
     else byNode.set(a.node_id, [rec]);
   }
   const out: Record<string, NodeRunRecord> = {};
+  const items: { key: { nodeId: string; item: number }; row: NodeRunsTable }[] = [];
   for (const n of nodes) {
+    const key = parseItemKey(n.node_id);
+    if (key) {
+      items.push({ key, row: n });
+      continue;
+    }
     const rec: NodeRunRecord = {
       status: n.status as NodeStatus,
       input: parseJson(n.input),
@@ -72,14 +96,57 @@ export function toRunRecord(r: RunsTable, nodes: NodeRunsTable[], attempts: Atte
       if (info.reuseNote !== undefined) rec.reuseNote = info.reuseNote;
       if (info.approvalRequired !== undefined) rec.approvalRequired = info.approvalRequired;
     }
+    if (n.item_count != null) {
+      rec.itemCount = n.item_count;
+      rec.items = {};
+    }
+    const child = childRunOf(n.remote_ref);
+    if (child) rec.childRunId = child;
     out[n.node_id] = rec;
+  }
+  items.sort((a, b) => a.key.item - b.key.item);
+  for (const { key, row: n } of items) {
+    const parent = out[key.nodeId];
+    if (!parent) continue;
+    parent.items ??= {};
+    const rec: ItemRunRecord = {
+      status: n.status as NodeStatus,
+      output: parseJson(n.output),
+      error: parseJson(n.error) as ErrorInfo | null,
+      costUsd: n.cost_usd,
+      startedAt: n.started_at,
+      finishedAt: n.finished_at,
+      attempts: (byNode.get(n.node_id) ?? []).sort((a, b) => a.attempt - b.attempt),
+    };
+    if (n.prompt !== null) rec.prompt = n.prompt;
+    if (n.next_attempt_at !== null) rec.nextAttemptAt = n.next_attempt_at;
+    const child = childRunOf(n.remote_ref);
+    if (child) rec.childRunId = child;
+    parent.items[String(key.item)] = rec;
   }
   return { ...toRunSummary(r), input: parseJson(r.input), output: parseJson(r.output), retries, nodes: out };
 }
 
+/** The child run a `workflow` node (or item) started, from its remote reference `{ "childRunId" }`. */
+function childRunOf(ref: string | null): string | undefined {
+  if (ref === null || !ref.includes('childRunId')) return undefined;
+  try {
+    const v = JSON.parse(ref) as { childRunId?: unknown };
+    return typeof v.childRunId === 'string' ? v.childRunId : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function toRunEvent(e: EventsTable): RunEvent {
   const ev = { seq: e.seq, runId: e.run_id, type: e.type, at: e.at, data: JSON.parse(e.data) } as RunEvent;
-  if (e.node_id !== null) ev.nodeId = e.node_id;
+  if (e.node_id !== null) {
+    const key = parseItemKey(e.node_id);
+    if (key) {
+      ev.nodeId = key.nodeId;
+      ev.item = key.item;
+    } else ev.nodeId = e.node_id;
+  }
   return ev;
 }
 

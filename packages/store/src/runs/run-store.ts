@@ -17,7 +17,12 @@ export type WriteOp =
       attempt: number;
       set: Partial<Omit<AttemptsTable, 'run_id' | 'node_id' | 'attempt'>>;
     }
-  | { op: 'event'; row: EventsTable };
+  | { op: 'event'; row: EventsTable }
+  /**
+   * An item of a map node starts an attempt: its row (`node_id` = `<nodeId>[<index>]`) is
+   * created on the first attempt, set back to running on later ones.
+   */
+  | { op: 'item.start'; runId: string; nodeId: string; attempt: number; at: string };
 
 export interface NewRun {
   row: RunsTable;

@@ -23,6 +23,7 @@ export class SqliteRunStore implements RunStore {
   private readonly eventStmts = new Map<number, Stmt>();
   private readonly insertEvent: Stmt;
   private readonly insertAttempt: Stmt;
+  private readonly startItem: Stmt;
   private readonly applyBatch: (ops: readonly WriteOp[]) => void;
 
   constructor(handle: Pick<SqliteHandle, 'raw'>) {
@@ -30,6 +31,10 @@ export class SqliteRunStore implements RunStore {
     this.insertEvent = this.raw.prepare('insert into events (run_id, seq, type, node_id, at, data) values (?, ?, ?, ?, ?, ?)');
     this.insertAttempt = this.raw.prepare(
       'insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.startItem = this.raw.prepare(
+      `insert into node_runs (run_id, node_id, status, attempt, cost_usd, started_at) values (?, ?, 'running', ?, 0, ?)
+       on conflict (run_id, node_id) do update set status = 'running', attempt = excluded.attempt, next_attempt_at = null`,
     );
     this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
       const events: EventsTable[] = [];
@@ -71,6 +76,9 @@ export class SqliteRunStore implements RunStore {
         return;
       case 'node':
         this.update('node_runs', op.set, 'run_id = ? and node_id = ?', [op.runId, op.nodeId]);
+        return;
+      case 'item.start':
+        this.startItem.run(op.runId, op.nodeId, op.attempt, op.at);
         return;
       case 'run':
         this.update('runs', op.set, 'id = ?', [op.runId]);
@@ -137,8 +145,8 @@ export class SqliteRunStore implements RunStore {
       const r = run.row;
       this.raw
         .prepare(
-          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.id,
@@ -160,6 +168,9 @@ export class SqliteRunStore implements RunStore {
           r.cancel_requested,
           r.retry_of ?? null,
           r.retry_info ?? null,
+          r.parent_run_id ?? null,
+          r.parent_node_id ?? null,
+          r.depth ?? 0,
         );
       if (run.retry) this.insertRetryRows(run.retry.nodes, run.retry.attempts);
       const insNode = this.raw.prepare(
