@@ -124,6 +124,22 @@ describe('NodeInspector', () => {
     expect(options).toContain('$context.city');
   });
 
+  it('offers retry settings for a tool call but none for a human gate (a gate is not attempted again)', () => {
+    const gate = { id: 'approve', type: 'human_gate', prompt: 'Go?', position: { x: 0, y: 0 } };
+    const gateDoc: EditorDoc = { ...doc, nodes: [...doc.nodes, gate] };
+    const { unmount } = render(
+      <NodeInspector node={doc.nodes[0]!} doc={gateDoc} problems={[]} agents={[]} tools={[]} dispatch={() => {}} />,
+    );
+    expect(screen.queryByLabelText('Max attempts')).not.toBeNull();
+    expect(screen.queryByLabelText('Backoff factor')).not.toBeNull();
+    unmount();
+    render(<NodeInspector node={gate} doc={gateDoc} problems={[]} agents={[]} tools={[]} dispatch={() => {}} />);
+    expect(screen.queryByLabelText('Max attempts')).toBeNull();
+    expect(screen.queryByLabelText('Initial delay (ms)')).toBeNull();
+    expect(screen.queryByLabelText('Backoff factor')).toBeNull();
+    expect(screen.queryByLabelText('On error')).not.toBeNull();
+  });
+
   it('refuses a duplicate or malformed id and renames on Enter', () => {
     const changes: EditorChange[] = [];
     render(

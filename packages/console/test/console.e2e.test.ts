@@ -434,6 +434,48 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('fits the 11-node demo at 1280×800 at a readable zoom: every node label is at least 9 px tall', async () => {
+    const demo = JSON.parse(readFileSync(new URL('../../../examples/demo/hotel-trip.json', import.meta.url), 'utf8')) as {
+      nodes: { id: string; type: string; agent?: unknown; tool?: string; input?: unknown }[];
+    };
+    // The same graph, with its agents and tool replaced by ones that need no registration.
+    const nodes = demo.nodes.map((n) =>
+      n.type === 'agent_call'
+        ? { ...n, agent: { url: 'https://agent.example.com' } }
+        : n.type === 'tool_call'
+          ? { ...n, tool: 'http.request', input: { url: 'https://api.example.com/x' } }
+          : n,
+    );
+    expect(nodes).toHaveLength(11);
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', { ...demo, name: 'e2e-readable', nodes });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    for (const path of [`/workflows/${wf.id}`]) {
+      await page.goto(`${stack.url}${path}`);
+      await page.locator('.react-flow__node').nth(10).waitFor();
+      await page.waitForTimeout(300); // the fit is applied on the first frame after measuring
+      const seen = await page.evaluate(() => {
+        const pane = document.querySelector('.react-flow')!.getBoundingClientRect();
+        const vp = document.querySelector('.react-flow__viewport') as HTMLElement;
+        const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
+        const labels = [...document.querySelectorAll('.react-flow__node .tnode-id')].map((el) => {
+          const r = el.getBoundingClientRect();
+          const fontPx = Number.parseFloat(getComputedStyle(el).fontSize) * zoom;
+          const inView = r.right > pane.left && r.left < pane.right && r.bottom > pane.top && r.top < pane.bottom;
+          return { text: (el.textContent ?? '').trim(), fontPx, inView, hidden: getComputedStyle(el).display === 'none' };
+        });
+        return { zoom, labels };
+      });
+      expect(seen.zoom).toBeGreaterThanOrEqual(0.7 - 1e-6);
+      expect(seen.labels.map((l) => l.text).sort()).toEqual(nodes.map((n) => n.id).sort());
+      for (const l of seen.labels) {
+        expect(l.hidden, l.text).toBe(false);
+        expect(l.fontPx, l.text).toBeGreaterThanOrEqual(9);
+      }
+      // Readable and on screen together: most of the graph, the rest a pan away.
+      expect(seen.labels.filter((l) => l.inView).length).toBeGreaterThanOrEqual(5);
+    }
+  });
+
   it('sets, replaces and deletes a secret on the Secrets page without ever showing its value; the inspector offers it', async () => {
     const value = 'e2e-secret-value-7f3a9c';
     await page.goto(`${stack.url}/secrets`);

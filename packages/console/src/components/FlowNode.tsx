@@ -30,6 +30,16 @@ export type FlowNodeType = Node<FlowNodeData, 'trellis'>;
  */
 export const LOW_DETAIL_ZOOM = 0.35;
 
+/**
+ * Fitting a graph never zooms out below this: at 0.7 a node's 13 px id is still about 9 px on
+ * screen. A graph too big to fit at this zoom is shown from its centre and the user pans (or
+ * zooms out further, where the canvas switches to low detail).
+ */
+export const READABLE_ZOOM = 0.7;
+
+/** How the builder and the run view fit a graph into the canvas. */
+export const FIT_VIEW_OPTIONS = { maxZoom: 1, minZoom: READABLE_ZOOM } as const;
+
 /** Handles declared up front so xyflow need not measure them (cheaper with many nodes). */
 export const NODE_HANDLES = [
   { type: 'target' as const, position: Position.Left, x: -4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },

@@ -240,33 +240,38 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
             />
           </label>
         )}
-        <label>
-          Max attempts
-          <input
-            inputMode="numeric"
-            value={retry.maxAttempts === undefined ? '' : String(retry.maxAttempts)}
-            onChange={(e) => setRetry('maxAttempts', e.target.value)}
-            placeholder="1"
-          />
-        </label>
-        <label>
-          Initial delay (ms)
-          <input
-            inputMode="numeric"
-            value={retry.initialDelayMs === undefined ? '' : String(retry.initialDelayMs)}
-            onChange={(e) => setRetry('initialDelayMs', e.target.value)}
-            placeholder="1000"
-          />
-        </label>
-        <label>
-          Backoff factor
-          <input
-            inputMode="decimal"
-            value={retry.backoffFactor === undefined ? '' : String(retry.backoffFactor)}
-            onChange={(e) => setRetry('backoffFactor', e.target.value)}
-            placeholder="2"
-          />
-        </label>
+        {/* A gate waits for a person: attempts and backoff mean nothing for it. */}
+        {node.type !== 'human_gate' && (
+          <>
+            <label>
+              Max attempts
+              <input
+                inputMode="numeric"
+                value={retry.maxAttempts === undefined ? '' : String(retry.maxAttempts)}
+                onChange={(e) => setRetry('maxAttempts', e.target.value)}
+                placeholder="1"
+              />
+            </label>
+            <label>
+              Initial delay (ms)
+              <input
+                inputMode="numeric"
+                value={retry.initialDelayMs === undefined ? '' : String(retry.initialDelayMs)}
+                onChange={(e) => setRetry('initialDelayMs', e.target.value)}
+                placeholder="1000"
+              />
+            </label>
+            <label>
+              Backoff factor
+              <input
+                inputMode="decimal"
+                value={retry.backoffFactor === undefined ? '' : String(retry.backoffFactor)}
+                onChange={(e) => setRetry('backoffFactor', e.target.value)}
+                placeholder="2"
+              />
+            </label>
+          </>
+        )}
       </fieldset>
       <button type="button" className="danger" onClick={() => dispatch({ kind: 'remove', nodeIds: [node.id], edgeIndexes: [] })}>
         Delete node

@@ -22,7 +22,7 @@ import { navigate } from '../app/navigation.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EdgeInspector } from '../components/EdgeInspector.tsx';
 import { ErrorBanner, Loading } from '../components/Feedback.tsx';
-import { type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
+import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
 import { Link } from '../components/Layout.tsx';
 import { NodeInspector } from '../components/NodeInspector.tsx';
 import { DRAG_MIME, Palette, type PaletteItem } from '../components/Palette.tsx';
@@ -257,7 +257,7 @@ function BuilderEditor({
 
   function autoLayout() {
     dispatch({ kind: 'move_nodes', positions: layoutPositions(doc.nodes, doc.edges) });
-    requestAnimationFrame(() => flow.fitView({ duration: 200 }));
+    requestAnimationFrame(() => flow.fitView({ ...FIT_VIEW_OPTIONS, duration: 200 }));
   }
 
   function exportJson() {
@@ -275,7 +275,7 @@ function BuilderEditor({
       const next = docFromJson(await file.text());
       dispatch({ kind: 'replace', doc: next });
       setInfo(`Imported ${file.name}: ${next.nodes.length} nodes. Save to keep it.`);
-      requestAnimationFrame(() => flow.fitView());
+      requestAnimationFrame(() => flow.fitView(FIT_VIEW_OPTIONS));
     } catch (err) {
       setError(err);
     }
@@ -454,7 +454,7 @@ function BuilderEditor({
           isValidConnection={(c) => c.source !== c.target}
           deleteKeyCode={['Delete', 'Backspace']}
           fitView={initial.nodes.length > 0}
-          fitViewOptions={{ maxZoom: 1 }}
+          fitViewOptions={FIT_VIEW_OPTIONS}
           defaultViewport={{ x: 0, y: 0, zoom: 1 }}
           minZoom={0.05}
           onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}

@@ -13,7 +13,7 @@ import { durationBetween, formatCost, formatDuration, formatJson, formatTime } f
 import { navigate } from '../app/navigation.ts';
 import { EventLog } from '../components/EventLog.tsx';
 import { ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
-import { type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
+import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
 import { Gantt } from '../components/Gantt.tsx';
 import { GatePanel } from '../components/GatePanel.tsx';
 import { Link } from '../components/Layout.tsx';
@@ -262,7 +262,7 @@ function LiveRun({
           onNodeClick={(_, n) => setSelected(n.id)}
           onPaneClick={() => setSelected(undefined)}
           fitView
-          fitViewOptions={{ maxZoom: 1 }}
+          fitViewOptions={FIT_VIEW_OPTIONS}
           minZoom={0.05}
           onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
           onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
