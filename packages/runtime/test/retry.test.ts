@@ -233,6 +233,36 @@ describe('retry', () => {
     await h.engine.cancelRun(askedAgain.id);
   });
 
+  it('an approved human gate is reused with its decision, unless it is picked to run again', async () => {
+    let down = true;
+    const paid = paidTool(0.01, (id) => id === 'book' && down);
+    h = await harness({ tools: { paid: paid.exec } });
+    const wf = await h.save({
+      name: 'gated',
+      nodes: [
+        { id: 'offer', type: 'tool_call', tool: 'paid' },
+        { id: 'approve', type: 'human_gate', prompt: 'Book {{ $offer.node }}?' },
+        { id: 'book', type: 'tool_call', tool: 'paid', input: { ok: '$approve.approved' } },
+      ],
+      edges: [
+        { from: 'offer', to: 'approve' },
+        { from: 'approve', to: 'book' },
+      ],
+    });
+    const first = await h.run(wf, {}, { orWaiting: true });
+    await h.engine.decideGate(first.id, 'approve', { approved: true, by: 'alice', comment: 'go' });
+    expect((await h.engine.waitForRun(first.id)).status).toBe('failed');
+    down = false;
+    const second = await retry(first.id);
+    expect(second.status).toBe('succeeded'); // no second decision was needed
+    expect(second.nodes.approve).toMatchObject({ reusedFrom: first.id, output: { approved: true, by: 'alice' } });
+    expect(second.nodes.book!.output).toMatchObject({ input: { ok: true } });
+    const third = await retry(second.id, { from: ['approve'] });
+    expect(third.status).toBe('waiting');
+    expect(third.nodes.approve!.prompt).toBe('Book offer?');
+    await h.engine.cancelRun(third.id);
+  });
+
   it('refuses a run that has not finished', async () => {
     h = await harness();
     const wf = await h.save({ name: 'gate', nodes: [{ id: 'g', type: 'human_gate', prompt: 'ok?' }] });

@@ -353,7 +353,7 @@ export class RunnerEngine implements Engine {
       },
       nodeIds: [],
       events: built.events,
-      retry: { nodes: built.nodes, attempts: built.attempts },
+      retry: { nodes: built.nodes, copyAttempts: built.copyAttempts },
       ...(req.idempotencyKey === undefined ? {} : { idempotency: { scope: `retry:${o.id}`, key: req.idempotencyKey } }),
     });
     const summary = { retryOf: o.id, reused: built.plan.reused, costSavedUsd: built.plan.costSavedUsd };

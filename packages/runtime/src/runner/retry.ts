@@ -21,7 +21,8 @@ import type { PreparedWorkflow } from '../prepared.ts';
 export interface RetryRows {
   runRow: Pick<RunsTable, 'retry_of' | 'retry_info'>;
   nodes: NodeRunsTable[];
-  attempts: AttemptsTable[];
+  /** Reused nodes whose attempts are copied from the original run (by the store, in SQL). */
+  copyAttempts: { fromRunId: string; nodeIds: string[] };
   /** run.queued then one node.reused per reused node, seq 1…n. */
   events: EventsTable[];
   /** The same events, to announce once committed. */
@@ -81,18 +82,12 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
   if (!result.ok) throw planError(result.error);
   const { plan } = result;
 
-  const attemptsByNode = new Map<string, AttemptsTable[]>();
-  for (const a of original.attempts) {
-    const list = attemptsByNode.get(a.node_id);
-    if (list) list.push(a);
-    else attemptsByNode.set(a.node_id, [a]);
-  }
-
   const compiled = target.compiled;
   const context = JSON.parse(orun.input) as unknown;
   const outputs = new Map<string, unknown>();
   const nodes: NodeRunsTable[] = [];
-  const attempts: AttemptsTable[] = [];
+  /** Reused nodes whose attempts the store copies from the original run. */
+  const copied: string[] = [];
   const events: EventsTable[] = [
     {
       run_id: newRunId,
@@ -155,15 +150,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
       reused_from: p.reusedFrom,
       retry_info: JSON.stringify(info),
     });
-    for (const a of attemptsByNode.get(cn.id) ?? []) {
-      attempts.push({
-        ...a,
-        run_id: newRunId,
-        worker_id: null,
-        lease_expires_at: null,
-        reused_from: a.reused_from ?? p.reusedFrom,
-      });
-    }
+    copied.push(cn.id);
     const data: Record<string, unknown> = { reusedFrom: p.reusedFrom, output, costSavedUsd: p.costSavedUsd };
     if (p.note !== null) data.note = p.note;
     events.push({
@@ -190,7 +177,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
   return {
     runRow: { retry_of: orun.id, retry_info: JSON.stringify(retryInfo) },
     nodes,
-    attempts,
+    copyAttempts: { fromRunId: orun.id, nodeIds: copied },
     events,
     announce,
     persisted,

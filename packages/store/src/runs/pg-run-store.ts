@@ -186,7 +186,15 @@ function retrySql(run: NewRun): string[] {
     `update runs set retry_of = ${literal(r.retry_of ?? null)}, retry_info = ${literal(r.retry_info ?? null)} where id = ${literal(r.id)}`,
   ];
   if (run.retry.nodes.length) out.push(insertSql('node_runs', RETRY_NODE_COLUMNS, run.retry.nodes));
-  if (run.retry.attempts.length) out.push(insertSql('attempts', [...ATTEMPT_COLUMNS, 'reused_from'], run.retry.attempts));
+  const { fromRunId, nodeIds } = run.retry.copyAttempts;
+  if (nodeIds.length) {
+    const from = literal(fromRunId);
+    out.push(
+      `insert into attempts (${ATTEMPT_COLUMNS.join(', ')}, reused_from)
+       select ${literal(r.id)}, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, null, null, coalesce(reused_from, ${from})
+       from attempts where run_id = ${from} and node_id = any(array[${nodeIds.map(literal).join(', ')}]::text[])`,
+    );
+  }
   return out;
 }
 
@@ -394,14 +402,13 @@ export class PgRunStore implements RunStore, RunLeaseStore {
 
   async readRunRows(runId: string): Promise<RunRows | undefined> {
     const id = literal(runId);
-    const [runs, nodes, attempts] = await this.multi([
+    const [runs, nodes] = await this.multi([
       `select * from runs where id = ${id}`,
       `select * from node_runs where run_id = ${id}`,
-      `select * from attempts where run_id = ${id}`,
     ]);
     const run = runs?.rows[0] as RunsTable | undefined;
     if (!run) return undefined;
-    return { run, nodes: (nodes?.rows ?? []) as NodeRunsTable[], attempts: (attempts?.rows ?? []) as AttemptsTable[] };
+    return { run, nodes: (nodes?.rows ?? []) as NodeRunsTable[] };
   }
 
   async listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage> {

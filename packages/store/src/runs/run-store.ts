@@ -33,17 +33,18 @@ export interface NewRun {
   idempotency?: { scope: string; key: string };
   /**
    * A retry: node rows written as they are (the reused nodes, already resolved, and the nodes
-   * that run again with their notes) instead of `nodeIds`' pending rows, and the attempts
-   * copied with the reused nodes. One transaction with the run row and its first events.
+   * that run again with their notes) instead of `nodeIds`' pending rows, and the attempts of
+   * the reused nodes copied inside the database from run `copyAttempts.fromRunId` (each marked
+   * `reused_from`: its own mark if it already had one, else `fromRunId`). One transaction with
+   * the run row and its first events.
    */
-  retry?: { nodes: NodeRunsTable[]; attempts: AttemptsTable[] };
+  retry?: { nodes: NodeRunsTable[]; copyAttempts: { fromRunId: string; nodeIds: string[] } };
 }
 
-/** Everything stored about a run, for retrying it. */
+/** A run and its node rows, for retrying it. */
 export interface RunRows {
   run: RunsTable;
   nodes: NodeRunsTable[];
-  attempts: AttemptsTable[];
 }
 
 /** A run as the runner reloads it after a restart or to wake a waiting run. */
@@ -83,7 +84,7 @@ export interface RunStore {
   readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]>;
   getRunRecord(runId: string): Promise<RunRecord | undefined>;
   listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage>;
-  /** Every row of a run (run, node runs, attempts), or undefined when there is no such run. */
+  /** A run's row and node rows, or undefined when there is no such run. */
   readRunRows(runId: string): Promise<RunRows | undefined>;
   /** The stored definition of a workflow version (JSON text). */
   getDefinition(workflowId: string, version: number): Promise<string | undefined>;

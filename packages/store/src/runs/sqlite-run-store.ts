@@ -17,6 +17,23 @@ type Stmt = BetterSqlite3.Statement;
 /** Rows per multi-row event INSERT (6 parameters each, well under SQLite's parameter limit). */
 const EVENT_CHUNK = 64;
 
+/** The node columns a retry writes. */
+const RETRY_NODE_COLUMNS = [
+  'run_id',
+  'node_id',
+  'status',
+  'attempt',
+  'input',
+  'output',
+  'error',
+  'cost_usd',
+  'started_at',
+  'finished_at',
+  'taken',
+  'reused_from',
+  'retry_info',
+] as const satisfies readonly (keyof NodeRunsTable)[];
+
 export class SqliteRunStore implements RunStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly cache = new Map<string, Stmt>();
@@ -172,7 +189,7 @@ export class SqliteRunStore implements RunStore {
           r.parent_node_id ?? null,
           r.depth ?? 0,
         );
-      if (run.retry) this.insertRetryRows(run.retry.nodes, run.retry.attempts);
+      if (run.retry) this.insertRetryRows(r.id, run.retry);
       const insNode = this.raw.prepare(
         "insert into node_runs (run_id, node_id, status, attempt, cost_usd) values (?, ?, 'pending', 0, 0)",
       );
@@ -184,39 +201,18 @@ export class SqliteRunStore implements RunStore {
     return tx.immediate();
   }
 
-  /** A retry's node rows and copied attempts (inside createRun's transaction), in multi-row statements. */
-  private insertRetryRows(nodes: NodeRunsTable[], attempts: AttemptsTable[]): void {
-    const nodeCols = [
-      'run_id',
-      'node_id',
-      'status',
-      'attempt',
-      'input',
-      'output',
-      'error',
-      'cost_usd',
-      'started_at',
-      'finished_at',
-      'taken',
-      'reused_from',
-      'retry_info',
-    ] as const;
-    const attemptCols = [
-      'run_id',
-      'node_id',
-      'attempt',
-      'status',
-      'started_at',
-      'finished_at',
-      'error',
-      'cost_usd',
-      'usage',
-      'worker_id',
-      'lease_expires_at',
-      'reused_from',
-    ] as const;
-    this.insertRows('node_runs', nodeCols, nodes);
-    this.insertRows('attempts', attemptCols, attempts);
+  /** A retry's node rows (multi-row statements) and its reused nodes' attempts, copied in the database. */
+  private insertRetryRows(runId: string, retry: NonNullable<NewRun['retry']>): void {
+    this.insertRows('node_runs', RETRY_NODE_COLUMNS, retry.nodes);
+    const { fromRunId, nodeIds } = retry.copyAttempts;
+    if (nodeIds.length === 0) return;
+    this.raw
+      .prepare(
+        `insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at, reused_from)
+         select ?, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, null, null, coalesce(reused_from, ?)
+         from attempts where run_id = ? and node_id in (select value from json_each(?))`,
+      )
+      .run(runId, fromRunId, fromRunId, JSON.stringify(nodeIds));
   }
 
   private insertRows<T extends object>(table: string, cols: readonly (keyof T & string)[], rows: readonly T[]): void {
@@ -239,8 +235,7 @@ export class SqliteRunStore implements RunStore {
     const run = this.raw.prepare('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
     const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
-    const attempts = this.raw.prepare('select * from attempts where run_id = ?').all(runId) as AttemptsTable[];
-    return { run, nodes, attempts };
+    return { run, nodes };
   }
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {

@@ -138,7 +138,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
       },
     ]);
     const rows = await store.runs.readRunRows('orig');
-    expect(rows?.attempts).toHaveLength(1);
+    expect(rows?.nodes).toHaveLength(2);
     const retry = newRun('again', wf, {
       created_at: at(10),
       retry_of: 'orig',
@@ -162,7 +162,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
             retry_info: JSON.stringify({ notReused: "'b' failed in run orig", approvalRequired: 'approve?' }),
           },
         ],
-        attempts: rows!.attempts.map((a) => ({ ...a, run_id: 'again', worker_id: null, reused_from: 'orig' })),
+        copyAttempts: { fromRunId: 'orig', nodeIds: ['a'] },
       },
     });
     const rec = await store.runs.getRunRecord('again');
