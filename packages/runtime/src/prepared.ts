@@ -5,11 +5,13 @@
  */
 import {
   type CompiledWorkflow,
+  classifyBindingString,
   compile,
   compileExpression,
   type PreparedBindings,
   type PreparedExpression,
   prepareBindings,
+  referencedVariables,
   TrellisError,
   type WorkflowDefinition,
 } from '@trellis/core';
@@ -61,7 +63,7 @@ export function prepareWorkflow(key: string, definitionJson: unknown): PreparedW
   const conditionVariables = conditions.map((c) => (c ? c.variables : []));
   const references = compiled.nodes.map((n) => n.references);
   const output = definition.output === undefined ? undefined : prepareBindings(definition.output);
-  const outputVariables = definition.output === undefined ? [] : compiled.nodes.map((n) => n.id);
+  const outputVariables = definition.output === undefined ? [] : bindingVariables(definition.output);
   let validate: ValidateFunction | undefined;
   if (definition.inputSchema !== undefined) {
     try {
@@ -93,6 +95,26 @@ export function prepareWorkflow(key: string, definitionJson: unknown): PreparedW
       );
     },
   };
+}
+
+/**
+ * The variables a binding value reads (references and the expressions of its templates), so
+ * that only those outputs are sent to the expression sandbox, not every node's.
+ */
+function bindingVariables(value: unknown): string[] {
+  const out = new Set<string>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      const c = classifyBindingString(v);
+      if (c.kind === 'reference') out.add(c.ref.variable);
+      else if (c.kind === 'template')
+        for (const p of c.parts) if (p.kind === 'expr') for (const name of referencedVariables(p.source)) out.add(name);
+    } else if (Array.isArray(v)) stack.push(...v);
+    else if (v !== null && typeof v === 'object') stack.push(...Object.values(v));
+  }
+  return [...out];
 }
 
 /** Bounded cache of prepared versions (a version never changes once saved). */

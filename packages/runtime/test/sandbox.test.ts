@@ -2,9 +2,10 @@
  * The expression sandbox (worker-thread pool): hostile expressions fail only themselves, with a
  * message naming the limit they hit, and the pool goes on serving; the main thread stays free.
  */
-import { inProcessEvaluator, TrellisError } from '@trellis/core';
+import { type ExpressionEvaluator, inProcessEvaluator, TrellisError } from '@trellis/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExpressionPool } from '../src/sandbox/pool.ts';
+import { harness } from './harness.ts';
 
 const pool = new ExpressionPool({ workers: 2, timeoutMs: 400, graceMs: 100, heapMb: 64 });
 afterAll(() => pool.close());
@@ -149,5 +150,49 @@ describe('expression sandbox', () => {
     // Through an array JSONata maps: that goes to a worker and still means what JSONata says.
     expect(await pool.evaluate([{ source: '$a.b', scope: { a: [{ b: 1 }, { b: 2 }] } }])).toEqual([[1, 2]]);
     expect(pool.stats().direct).toBe(before + 1);
+  });
+});
+
+describe('the engine evaluates through its evaluator, one message per node', () => {
+  it('sends a node its bindings in one request and the run output only the outputs it reads', async () => {
+    const calls: { source: string; variables: string[] }[][] = [];
+    const recording: ExpressionEvaluator = {
+      evaluate(requests) {
+        calls.push(requests.map((r) => ({ source: r.source, variables: Object.keys(r.scope).sort() })));
+        return pool.evaluate(requests);
+      },
+    };
+    const h = await harness({ engine: { expressions: recording } });
+    try {
+      const wf = await h.save({
+        name: 'batched',
+        nodes: [
+          { id: 'a', type: 'transform', expression: "{ 'n': 2 }" },
+          { id: 'big', type: 'transform', expression: "{ 'blob': $pad('', 1000, 'x') }" },
+          {
+            id: 'b',
+            type: 'parallel',
+            input: { x: '{{ $a.n + 1 }}', y: 'n is {{ $a.n }} of {{ $count($context.items) }}', z: '$a.n' },
+          },
+        ],
+        edges: [
+          { from: 'a', to: 'big' },
+          { from: 'big', to: 'b', condition: '$big.blob != ""' },
+        ],
+        output: { summary: '{{ $b.y }}', n: '$a.n' },
+      });
+      const rec = await h.run(wf, { items: [1, 2, 3] });
+      expect(rec.status).toBe('succeeded');
+      expect(rec.nodes.b!.output).toEqual({ x: 3, y: 'n is 2 of 3', z: 2 });
+      expect(rec.output).toEqual({ summary: 'n is 2 of 3', n: 2 });
+      // b's three template expressions travel together, in one request list.
+      const bCall = calls.find((c) => c.some((r) => r.source === '$a.n + 1'));
+      expect(bCall?.map((r) => r.source)).toEqual(['$a.n + 1', '$a.n', '$count($context.items)']);
+      // The run output's template gets only the outputs its bindings read (not 'big').
+      const outCall = calls.find((c) => c.some((r) => r.source === '$b.y'));
+      expect(outCall?.[0]?.variables).toEqual(['a', 'b', 'context']);
+    } finally {
+      await h.close();
+    }
   });
 });

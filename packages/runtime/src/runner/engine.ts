@@ -973,7 +973,7 @@ export class RunnerEngine implements Engine {
     const { prepared } = run;
     try {
       let output: unknown;
-      if (prepared.output) output = await prepared.output.resolve(run.fullScope(), this.evaluator);
+      if (prepared.output) output = await prepared.output.resolve(run.scopeFor(prepared.outputVariables), this.evaluator);
       else {
         const o: Record<string, unknown> = {};
         for (const s of prepared.compiled.sinks) {
