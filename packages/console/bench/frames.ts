@@ -115,16 +115,24 @@ async function dragAndMeasure(page: Page, from: { x: number; y: number }, moved:
   return stats(frames.slice(1), seconds);
 }
 
-/** Pans by grabbing the pane near its top edge (empty after fitView: the wide graph sits in the middle). */
+/** Pans by grabbing an empty spot of the pane. */
 async function panAndMeasure(page: Page, selector: string, seconds: number): Promise<FrameStats> {
   const box = await page.locator(selector).boundingBox();
   if (!box) throw new Error(`${selector} not found`);
-  return dragAndMeasure(page, { x: box.x + box.width / 2, y: box.y + 25 }, '.react-flow__viewport', seconds);
+  // An empty spot of the pane (graphs are fitted at a readable zoom, so nodes may reach its edges).
+  const spot = (await page.evaluate(
+    `(() => { const b = ${JSON.stringify(box)}; for (let y = b.y + 8; y < b.y + b.height - 8; y += 6) for (let x = b.x + b.width / 2; x > b.x + 8; x -= 20) { const el = document.elementFromPoint(x, y); if (el && el.classList.contains('react-flow__pane')) return { x, y }; } return null; })()`,
+  )) as { x: number; y: number } | null;
+  if (!spot) throw new Error(`no empty spot on ${selector} to grab`);
+  return dragAndMeasure(page, spot, '.react-flow__viewport', seconds);
 }
 
 /** Drags one node around (each move is an edit of the document, re-rendered through React). */
 async function dragNodeAndMeasure(page: Page, nodeId: string, seconds: number): Promise<FrameStats> {
   const sel = `.react-flow__node[data-id="${nodeId}"]`;
+  // Panning moved the view: fit it again (at the readable zoom) so the node is on screen.
+  await page.locator('.react-flow__controls-fitview').first().click();
+  await page.waitForTimeout(300);
   const box = await page.locator(sel).boundingBox();
   if (!box) throw new Error(`${sel} not found`);
   return dragAndMeasure(page, { x: box.x + box.width / 2, y: box.y + box.height / 2 }, sel, seconds);
