@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { OutboundGuard } from '../outbound/guard.ts';
 import { httpSecretPlan, renderParts, runSecretReveal } from '../secrets/inject.ts';
 import { SecretRedactor } from '../secrets/redactor.ts';
+import { fetchKeepingSecretsHome } from '../secrets/redirects.ts';
 import { NO_SECRETS, type SecretSource } from '../secrets/source.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -70,7 +71,13 @@ export function createHttpRequestExecutor(options: HttpRequestExecutorOptions): 
         const url = plan.url ? await renderParts(plan.url, reveal, ctx.renderTemplate, true) : input.url;
         const headers: Record<string, string | number | boolean> = { ...input.headers };
         for (const [k, parts] of plan.headers) headers[k] = await renderParts(parts, reveal, ctx.renderTemplate);
-        const result = await send(input, url, headers, ctx);
+        const result = await send(
+          input,
+          url,
+          headers,
+          ctx,
+          plan.headers.map(([k]) => k),
+        );
         return result.kind === 'succeeded' ? { ...result, output: redactor.value(result.output) } : result;
       } catch (err) {
         throw redactor.error(err);
@@ -83,6 +90,7 @@ export function createHttpRequestExecutor(options: HttpRequestExecutorOptions): 
     url: string,
     headerValues: Record<string, string | number | boolean> | undefined,
     ctx: ExecutorContext,
+    secretHeaders: readonly string[] = [],
   ): Promise<ExecutionResult> {
     const method = input.method ?? 'GET';
     const headers = new Headers();
@@ -102,7 +110,10 @@ export function createHttpRequestExecutor(options: HttpRequestExecutorOptions): 
     let res: Response;
     let text: string;
     try {
-      res = await options.guard.fetch(url, { method, headers, body, signal });
+      res =
+        secretHeaders.length > 0
+          ? await fetchKeepingSecretsHome(options.guard, url, { method, headers, body, signal }, secretHeaders)
+          : await options.guard.fetch(url, { method, headers, body, signal });
       text = await readLimited(res, maxBytes);
     } catch (err) {
       if (ctx.signal.aborted) throw err;
