@@ -12,7 +12,8 @@ const examples = join(import.meta.dirname, '..', '..', '..', 'examples');
 const trellis = (args: string[]) => spawnSync(process.execPath, [...TRELLIS, ...args], { encoding: 'utf8', timeout: 60_000 });
 const tmp = () => mkdtempSync(join(tmpdir(), 'trellis-cli-run-'));
 
-describe('trellis run', () => {
+// Every test spawns the command from source through tsx: 5–15 s a process on a busy 2-core machine.
+describe('trellis run', { timeout: 120_000 }, () => {
   it('runs a definition and prints its output; --json prints the run record', () => {
     const r = trellis(['run', join(examples, 'linear-pipeline.json'), '--input', '{"text":"  Hello World "}']);
     expect(r.status, r.stderr).toBe(0);

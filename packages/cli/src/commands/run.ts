@@ -8,19 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { createHostExecutors } from '@trellis/connectors';
+import { createTrellis, type Trellis } from '@trellis/connectors';
 import { compile, type RunEvent, type RunRecord, TrellisError, toErrorInfo } from '@trellis/core';
-import { createEngine, type SecretSource, vaultSecretSource } from '@trellis/runtime';
+import { type Engine, vaultSecretSource } from '@trellis/runtime';
 import { registerDemoServices } from '@trellis/server';
 import {
   acquireInstanceLock,
   addVersion,
-  createWorkflowResolver,
   DatabaseInUseError,
   getWorkflow,
-  openSqlite,
+  openStore,
   SecretVault,
-  SqliteRunStore,
+  type Store,
   StoreOpenError,
   secretKeySource,
 } from '@trellis/store';
@@ -112,41 +111,42 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`trellis run: ${err.message}\n`);
     return 2;
   }
-  let handle: Awaited<ReturnType<typeof openSqlite>>;
+  let store: Store;
   try {
-    handle = await openSqlite(dbPath);
+    store = await openStore(dbPath);
   } catch (err) {
     lock.release();
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
-  let secrets: SecretSource;
+  let trellis: Trellis;
   let vault: SecretVault;
   try {
     // Secrets of this database (its key file or TRELLIS_SECRET_KEY); a temporary database has none.
-    vault = await SecretVault.open(handle.db, secretKeySource(dbPath, process.env));
-    secrets = vaultSecretSource(vault, handle.db);
+    vault = await SecretVault.open(store.db, secretKeySource(dbPath, process.env));
+    const secrets = vaultSecretSource(vault, store.db);
+    trellis = await createTrellis({ db: store, allowLoopback: true, recover: false, subWorkflows: 'trusted', secrets });
   } catch (err) {
-    await handle.close();
+    await store.close();
     lock.release();
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     process.stderr.write(`trellis run: ${toErrorInfo(err).message}\n`);
     return 2;
   }
-  const host = createHostExecutors({ db: handle.db, allowLoopback: true, secrets });
+  const { engine } = trellis;
   let stopDemo: (() => Promise<void>) | undefined;
   const release = async () => {
     await stopDemo?.();
-    await host.close();
-    await handle.close();
+    await trellis.close(0);
+    await store.close();
     lock.release();
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   };
   try {
-    if (args.values.demo) stopDemo = await registerDemoServices(host.connectors, vault, startDemoServices);
+    if (args.values.demo) stopDemo = await registerDemoServices(trellis.connectors, vault, startDemoServices);
     // The checks a server makes when the workflow is saved, with advice for the terminal.
-    const missing = await missingReferences(compiled.compiled.definition, host.connectors);
+    const missing = await missingReferences(compiled.compiled.definition, trellis.connectors);
     if (missing.length > 0) {
       process.stderr.write(`✗ ${file}: ${missing.length} problem${missing.length === 1 ? '' : 's'}; nothing was run\n`);
       for (const e of missing.slice(0, 50)) process.stderr.write(`${formatProblem(e, '✗')}\n`);
@@ -159,13 +159,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`trellis run: ${toErrorInfo(err).message}\n`);
     return 2;
   }
-  const engine = createEngine({
-    store: new SqliteRunStore(handle),
-    executors: host.resolver,
-    recover: false,
-    // `workflow` nodes start workflows saved in the same database file (its user owns them all).
-    workflows: createWorkflowResolver(handle.db, { trusted: true }),
-  });
   const progress = new Progress(process.stderr, { quiet: args.values.quiet ?? false, nodes: compiled.compiled.nodes.length });
   let runId: string | undefined;
   let interrupted = 0;
@@ -178,7 +171,7 @@ export async function run(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     const definition = compiled.compiled.definition;
-    const { workflowId, version } = await workflowForRun(handle.db, definition.name, loaded.value);
+    const { workflowId, version } = await workflowForRun(store.db, definition.name, loaded.value);
     try {
       runId = (await engine.startRun({ workflowId, version, input, createdBy: 'cli' })).runId;
     } catch (err) {
@@ -240,21 +233,15 @@ async function retry(args: ReturnType<typeof parse>): Promise<number> {
     definition = loaded.value;
   }
   if (!existsSync(dbArg)) return usage(`there is no database at ${dbArg}; pass the --db PATH the run was kept in`);
-  let handle: Awaited<ReturnType<typeof openSqlite>>;
+  let trellis: Trellis;
   try {
-    handle = await openSqlite(dbArg);
+    trellis = await createTrellis({ db: dbArg, allowLoopback: true, recover: false, subWorkflows: 'trusted' });
   } catch (err) {
     process.stderr.write(`trellis run: ${err instanceof StoreOpenError ? err.message : toErrorInfo(err).message}\n`);
     return 2;
   }
-  const host = createHostExecutors({ db: handle.db, allowLoopback: true });
-  const store = new SqliteRunStore(handle);
-  const engine = createEngine({
-    store,
-    executors: host.resolver,
-    recover: false,
-    workflows: createWorkflowResolver(handle.db, { trusted: true }),
-  });
+  const { engine } = trellis;
+  const { db } = trellis.store;
   let newRunId: string | undefined;
   let interrupted = 0;
   const onSigint = () => {
@@ -269,13 +256,13 @@ async function retry(args: ReturnType<typeof parse>): Promise<number> {
       process.stderr.write(`trellis run: no run ${runId} in ${dbArg}\n`);
       return 2;
     }
-    const workflow = await getWorkflow(handle.db, original.workflowId);
+    const workflow = await getWorkflow(db, original.workflowId);
     if (!workflow || workflow.deletedAt !== null) {
       process.stderr.write(`trellis run: the workflow of run ${runId} was deleted; its runs cannot be retried\n`);
       return 2;
     }
     let latestVersion: number | undefined;
-    if (definition !== undefined) latestVersion = await addVersion(handle.db, workflow.id, definition, 'cli');
+    if (definition !== undefined) latestVersion = await addVersion(db, workflow.id, definition, 'cli');
     else if (args.values.latest) latestVersion = workflow.latestVersion;
     let result: Awaited<ReturnType<typeof engine.retryRun>>;
     try {
@@ -293,7 +280,9 @@ async function retry(args: ReturnType<typeof parse>): Promise<number> {
       throw err;
     }
     newRunId = result.runId;
-    const targetDef = JSON.parse((await store.getDefinition(workflow.id, latestVersion ?? original.version)) ?? '{"nodes":[]}');
+    const targetDef = JSON.parse(
+      (await trellis.store.runs.getDefinition(workflow.id, latestVersion ?? original.version)) ?? '{"nodes":[]}',
+    );
     const progress = new Progress(process.stderr, {
       quiet: args.values.quiet ?? false,
       nodes: (targetDef as { nodes: unknown[] }).nodes.length,
@@ -314,19 +303,12 @@ async function retry(args: ReturnType<typeof parse>): Promise<number> {
     return record.status === 'succeeded' ? 0 : 1;
   } finally {
     process.off('SIGINT', onSigint);
-    await engine.shutdown(0);
-    await host.close();
-    await handle.close();
+    await trellis.close(0);
   }
 }
 
 /** Streams the run's events to the progress display; decides gates as asked; resolves with the record. */
-async function follow(
-  engine: ReturnType<typeof createEngine>,
-  runId: string,
-  progress: Progress,
-  approveGates: boolean,
-): Promise<RunRecord> {
+async function follow(engine: Engine, runId: string, progress: Progress, approveGates: boolean): Promise<RunRecord> {
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const asking = new Set<string>();
   return new Promise<RunRecord>((resolve, reject) => {
