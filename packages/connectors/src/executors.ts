@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import { createAgentCallExecutor } from './a2a/agent-call-executor.ts';
 import { AgentRegistry } from './a2a/agent-registry.ts';
 import { redacting } from './auth/headers.ts';
+import type { McpConnectionLog } from './mcp/connections.ts';
 import { createMcpToolExecutor } from './mcp/tool-executor.ts';
 import { ToolServerRegistry } from './mcp/tool-server-registry.ts';
 
@@ -21,6 +22,8 @@ export interface ConnectorOptions {
   pollIntervalMs?: number;
   /** Values for `{{ $secrets.NAME }}` in agent and tool-server registration headers. */
   secrets?: SecretSource;
+  /** The host's log: a stdio MCP server that fails to start is told here in full (errors only name it). */
+  log?: McpConnectionLog;
 }
 
 export interface Connectors {
@@ -42,6 +45,7 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     checkUrl: (u) => options.guard.checkUrl(u),
     cwd: options.cwd,
     secrets: options.secrets,
+    ...(options.log ? { log: options.log } : {}),
   });
   const agentCall = createAgentCallExecutor({
     agents,

@@ -16,6 +16,7 @@ import {
 import type { Database } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { type Connectors, createConnectorExecutors } from './executors.ts';
+import type { McpConnectionLog } from './mcp/connections.ts';
 
 export interface HostExecutorsOptions {
   db: Kysely<Database>;
@@ -27,6 +28,8 @@ export interface HostExecutorsOptions {
   secrets?: SecretSource;
   /** The host's own tools by exact name; they take precedence over MCP tools (`<server>/<tool>`). */
   tools?: Readonly<Record<string, Executor>>;
+  /** The host's log: a stdio MCP server that fails to start is told here in full (node errors only name it). */
+  log?: McpConnectionLog;
 }
 
 export interface HostExecutors {
@@ -41,7 +44,12 @@ export interface HostExecutors {
 export function createHostExecutors(options: HostExecutorsOptions): HostExecutors {
   const allowHosts = [...(options.allowHosts ?? allowHostsFromEnv()), ...(options.allowLoopback ? LOOPBACK_ALLOW_HOSTS : [])];
   const guard = createOutboundGuard({ allowHosts });
-  const connectors = createConnectorExecutors({ db: options.db, guard, secrets: options.secrets });
+  const connectors = createConnectorExecutors({
+    db: options.db,
+    guard,
+    secrets: options.secrets,
+    ...(options.log ? { log: options.log } : {}),
+  });
   const resolver = createExecutorResolver({
     tools: { 'http.request': createHttpRequestExecutor({ guard, secrets: options.secrets }), ...options.tools },
     agentCall: connectors.agentCall,

@@ -116,6 +116,8 @@ export async function createTrellis(options: TrellisOptions): Promise<Trellis> {
       ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
       ...(options.allowLoopback ? { allowLoopback: true } : {}),
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      // A stdio MCP server that fails to start is named in node errors; the details go to this log.
+      ...(options.logger ? { log: (details, message) => options.logger?.warn(message, details) } : {}),
       tools,
     });
     const executors = options.executors

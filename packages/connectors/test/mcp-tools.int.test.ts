@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { NodeDefinition, TrellisError } from '@trellis/core';
 import { createOutboundGuard, LOOPBACK_ALLOW_HOSTS } from '@trellis/runtime';
-import { openSqlite, type SqliteHandle } from '@trellis/store';
+import { insertToolServer, openSqlite, type SqliteHandle } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMcpServer, startPricingHttpServer } from '../../../examples/mcp/http.ts';
 import { cancelledSleeps } from '../../../examples/mcp/pricing-server.ts';
@@ -144,5 +144,54 @@ describe('MCP over stdio', () => {
     const err = (await rejection(exec.execute({}, makeContext({ node: node('local/fail') })))) as TrellisError;
     expect(err.code).toBe('TOOL_ERROR');
     expect(await registry.delete('local')).toBe(true);
+  });
+
+  it('a stdio server that fails to start is named in the error, never its command line; the log gets the details', async () => {
+    const logged: { details: Record<string, unknown>; message: string }[] = [];
+    const own = new ToolServerRegistry({
+      db: store.db,
+      fetch: guard.fetch,
+      log: (details, message) => logged.push({ details, message }),
+    });
+    const ownExec = createMcpToolExecutor({ tools: own });
+    const tools = [{ name: 'filter', inputSchema: { type: 'object' } }];
+    // Registered while it worked; now its binary is gone, or it exits at once.
+    await insertToolServer(store.db, {
+      name: 'vanished',
+      transport: 'stdio',
+      url: null,
+      command: '/opt/SUPERSECRET-PATH/mcp-server',
+      args: ['--api-key=SUPERSECRET-ARG'],
+      tools,
+      createdBy: 'root',
+    });
+    await insertToolServer(store.db, {
+      name: 'crashes',
+      transport: 'stdio',
+      url: null,
+      command: process.execPath,
+      args: ['-e', 'process.exit(3)', '--', '--api-key=SUPERSECRET-ARG'],
+      tools,
+      createdBy: 'root',
+    });
+    try {
+      for (const [name, why] of [
+        ['vanished', /its command was not found/],
+        ['crashes', /exited or closed its output|could not be started/],
+      ] as const) {
+        const err = (await rejection(ownExec.execute({}, makeContext({ node: node(`${name}/filter`) })))) as TrellisError;
+        expect(err.message).toMatch(new RegExp(`cannot start the stdio MCP server "${name}"`));
+        expect(err.message).toMatch(why);
+        const shown = JSON.stringify(err.toInfo());
+        expect(shown).not.toContain('SUPERSECRET');
+        expect(shown).not.toContain(process.execPath);
+      }
+      expect(logged.map((l) => l.details.server)).toEqual(['vanished', 'crashes']);
+      expect(logged[0]?.details.args).toEqual(['--api-key=SUPERSECRET-ARG']);
+    } finally {
+      await own.delete('vanished');
+      await own.delete('crashes');
+      await own.close();
+    }
   });
 });

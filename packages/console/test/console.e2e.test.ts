@@ -526,7 +526,10 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     if (first) pages.push(`/workflows/${first.id}`, `/workflows/${first.id}/runs`);
     const unnamed: string[] = [];
     for (const p of pages) {
-      await page.goto(`${stack.url}${p}`);
+      const res = await page.goto(`${stack.url}${p}`);
+      // The console works under its Content-Security-Policy: a violation would be a console error below.
+      expect(res?.headers()['content-security-policy'], p).toContain("script-src 'self'");
+      expect(res?.headers()['x-frame-options'], p).toBe('DENY');
       await page.waitForLoadState('networkidle');
       for (const c of await unnamedControls()) unnamed.push(`${p}: ${c}`);
     }

@@ -1,13 +1,16 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TrellisError } from '@trellis/core';
+import ipaddr from 'ipaddr.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   allowHostsFromEnv,
   createOutboundGuard,
+  embeddedIPv4,
   LOOPBACK_ALLOW_HOSTS,
   type OutboundGuard,
   parseAllowList,
+  refusalReason,
 } from '../src/outbound/index.ts';
 
 type Handler = (req: IncomingMessage, url: URL) => { status?: number; headers?: Record<string, string>; body?: string };
@@ -94,7 +97,9 @@ describe('outbound guard: refused addresses', () => {
   it('refuses a DNS name that resolves to a private address (no connection made)', async () => {
     const g = guard({ resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
     const err = await expectBlocked(g.fetch(`http://innocent.example:${target.port}/`));
-    expect(err.message).toContain('loopback');
+    // Says why without the address: readers of the run must not learn the internal layout.
+    expect(err.message).toMatch(/innocent\.example: it resolves only to private, loopback or otherwise non-public addresses/);
+    expect(err.message).not.toContain('127.0.0.1');
     expect(target.hits).toHaveLength(0);
   });
 
@@ -161,6 +166,49 @@ describe('outbound guard: allowed hosts', () => {
   });
 });
 
+describe('outbound guard: IPv4 carried in IPv6 addresses', () => {
+  it('judges every embedding form by the IPv4 address it carries', () => {
+    const list = parseAllowList([]);
+    const refused = [
+      '::7f00:1', // [::127.0.0.1], IPv4-compatible
+      '::a9fe:a9fe', // 169.254.169.254
+      '::a00:1', // 10.0.0.1
+      '::ffff:7f00:1', // mapped
+      '::ffff:0:a00:1', // translated
+      '64:ff9b::a9fe:a9fe', // NAT64 well-known prefix
+      '64:ff9b:1::7f00:1', // NAT64 local-use, /96 layout
+      '64:ff9b:1:a00:1::', // NAT64 local-use, /48 layout of 10.0.1.0
+      '2002:7f00:1::', // 6to4 of 127.0.0.1
+      '2002:c0a8:1::1', // 6to4 of 192.168.0.1
+      '2001:0:7f00:1::', // Teredo server 127.0.0.1
+      '2001:0:808:808::80ff:fffe', // Teredo client 127.0.0.1 (inverted)
+    ];
+    for (const a of refused) expect(refusalReason(list, a), a).toMatch(/carries the IPv4 address/);
+    for (const a of ['64:ff9b::808:808', '2002:808:808::1', '2001:0:808:808::f7f7:f7f7', '2606:4700::1'])
+      expect(refusalReason(list, a), a).toBeUndefined();
+    expect(refusalReason(list, '::1')).toMatch(/loopback/);
+    expect(embeddedIPv4(ipaddr.parse('::') as ipaddr.IPv6)).toEqual([]);
+    // An allowed IPv4 range allows the same address in its IPv6 forms, and only that.
+    const loop = parseAllowList(['127.0.0.0/8']);
+    expect(refusalReason(loop, '::7f00:1')).toBeUndefined();
+    expect(refusalReason(loop, '::a00:1')).toMatch(/10\.0\.0\.1, a private address/);
+  });
+
+  it('refuses http://[::127.0.0.1]:PORT and its NAT64 and 6to4 spellings before any connection', async () => {
+    const g = guard();
+    const before = target.hits.length;
+    for (const host of ['[::127.0.0.1]', '[::7f00:1]', '[64:ff9b::127.0.0.1]', '[2002:7f00:1::]', '[::ffff:127.0.0.1]']) {
+      const err = await expectBlocked(g.fetch(`http://${host}:${target.port}/`));
+      expect(err.message, host).toMatch(/127\.0\.0\.1, a loopback address/);
+    }
+    // A DNS answer in one of these forms is refused too, without naming the address.
+    const dns = guard({ resolve: async () => [{ address: '::7f00:1', family: 6 }] });
+    const err = await expectBlocked(dns.fetch(`http://sneaky.example:${target.port}/`));
+    expect(err.message).not.toContain('7f00');
+    expect(target.hits).toHaveLength(before);
+  });
+});
+
 describe('outbound guard: redirects', () => {
   it('checks every hop: a redirect to a private address is refused', async () => {
     // Only the first hop (127.0.0.1) is allowed.
@@ -179,19 +227,50 @@ describe('outbound guard: redirects', () => {
     await expectBlocked(g.fetch(`http://127.0.0.1:${target.port}/?to=${encodeURIComponent('http://inner.example/')}`));
   });
 
-  it('drops credentials on a cross-origin redirect and keeps them on the same origin', async () => {
+  it('forwards only harmless headers on a cross-origin redirect, and every header on the same origin', async () => {
     const g = guard({ allowHosts: LOOPBACK_ALLOW_HOSTS });
-    const headers = { authorization: 'Bearer secret', cookie: 'sid=1', 'x-trace': 't' };
+    const headers = {
+      authorization: 'Bearer secret',
+      cookie: 'sid=1',
+      'x-api-key': 'SECRET-KEY',
+      'x-trace': 't',
+      accept: 'application/json',
+      'user-agent': 'trellis-test',
+    };
     const cross = await g.fetch(`http://127.0.0.1:${target.port}/?to=${encodeURIComponent(`http://127.0.0.1:${other.port}/`)}`, {
       headers,
     });
     const seen = ((await cross.json()) as { headers: Record<string, string> }).headers;
     expect(seen.authorization).toBeUndefined();
     expect(seen.cookie).toBeUndefined();
-    expect(seen['x-trace']).toBe('t');
+    expect(seen['x-api-key']).toBeUndefined();
+    expect(seen['x-trace']).toBeUndefined();
+    expect(seen.accept).toBe('application/json');
+    expect(seen['user-agent']).toBe('trellis-test');
 
     const same = await g.fetch(`http://127.0.0.1:${target.port}/?to=${encodeURIComponent('/final')}`, { headers });
-    expect(((await same.json()) as { headers: Record<string, string> }).headers.authorization).toBe('Bearer secret');
+    const sameSeen = ((await same.json()) as { headers: Record<string, string> }).headers;
+    expect(sameSeen.authorization).toBe('Bearer secret');
+    expect(sameSeen['x-api-key']).toBe('SECRET-KEY');
+  });
+
+  it('never sends a body to another origin: a cross-origin 307/308 of a POST fails the call clearly', async () => {
+    const g = guard({ allowHosts: LOOPBACK_ALLOW_HOSTS });
+    for (const status of [307, 308]) {
+      const before = other.hits.length;
+      const to = encodeURIComponent(`http://127.0.0.1:${other.port}/steal`);
+      const err = await expectBlocked(
+        g.fetch(`http://127.0.0.1:${target.port}/?status=${status}&to=${to}`, { method: 'POST', body: '{"card":"4111"}' }),
+      );
+      expect(err.message).toMatch(new RegExp(`answered ${status} redirecting the POST request to another origin .*never sent`));
+      expect(other.hits.length).toBe(before);
+    }
+    // Same origin: the body follows the 307 as the standard says.
+    const same = await g.fetch(`http://127.0.0.1:${target.port}/?status=307&to=${encodeURIComponent('/again')}`, {
+      method: 'POST',
+      body: 'x',
+    });
+    expect(((await same.json()) as { method: string }).method).toBe('POST');
   });
 
   it('turns POST into GET on 303 and stops after too many hops', async () => {

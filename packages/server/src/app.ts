@@ -13,12 +13,14 @@ import type { Engine } from '@trellis/runtime';
 import type { Database, SecretVault } from '@trellis/store';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
+import { decodeQueryPart } from './http/auth.ts';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
 import { Metrics } from './http/metrics.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { HttpProblem, problemBody, toProblem } from './http/problem.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { API_PREFIX, Api } from './http/route.ts';
+import { setSecurityHeaders } from './http/security-headers.ts';
 import { mcpRoutes } from './mcp/routes.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { chatRoutes } from './routes/chat.ts';
@@ -32,6 +34,7 @@ import { templateRoutes } from './routes/templates.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { toolServerRoutes } from './routes/tool-servers.ts';
 import { workflowRoutes } from './routes/workflows.ts';
+import { StreamAccessWatch } from './streams/access-watch.ts';
 import { triggerRoutes } from './triggers/routes.ts';
 import { webhookRoutes } from './triggers/webhook.ts';
 
@@ -66,6 +69,10 @@ export interface BuildServerOptions {
   mcpListCheckMs?: number;
   /** More route files (e.g. the connectors' agents and tool servers routes). */
   routeFiles?: ((api: Api) => void)[];
+  /** /metrics answers without a token (TRELLIS_METRICS_PUBLIC=1); default false: it needs one. */
+  publicMetrics?: boolean;
+  /** How often open streams re-check their access, ms (default 2000). */
+  streamAccessCheckMs?: number;
 }
 
 export interface TrellisServer {
@@ -77,9 +84,24 @@ export interface TrellisServer {
   registeredRoutes: { method: string; url: string }[];
 }
 
-/** Query parameters that must never reach a log line. */
-function redactUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
+/**
+ * The URL as it may appear in a log line: the value of every query parameter whose name
+ * *decodes* to `token` is replaced, whatever its spelling (`?token=`, `?%74oken=`, `?TOKEN=`),
+ * as is any parameter whose name cannot be decoded at all.
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
+      if (name !== undefined && name.trim().toLowerCase() !== 'token') return pair;
+      return `${eq < 0 ? pair : pair.slice(0, eq)}=[redacted]`;
+    });
+  return `${url.slice(0, q)}?${pairs.join('&')}`;
 }
 
 /** Pino options with a request serializer that keeps tokens out of the logs. */
@@ -139,10 +161,15 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     baseUrl: options.baseUrl,
     checkResponses: options.checkResponses === true,
     streams: new Set(),
-    streamsByToken: new Map(),
+    streamsByPrincipal: new Map(),
+    streamAccess: new StreamAccessWatch(options.store.db, options.streamAccessCheckMs, (err) =>
+      app.log.warn({ err }, 'stream access check failed'),
+    ),
+    publicMetrics: options.publicMetrics === true,
     triggers: options.triggers,
     draining: false,
   };
+  app.addHook('onClose', async () => ctx.streamAccess.stop());
 
   const registeredRoutes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
@@ -153,6 +180,15 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    setSecurityHeaders(reply);
+  });
+  // An unknown route is refused before its body is read, as an unauthenticated one is.
+  app.addHook('onRequest', async (req) => {
+    if (req.is404 && req.method !== 'GET' && req.method !== 'HEAD')
+      throw new HttpProblem(
+        'NOT_FOUND',
+        `no route ${req.method} ${(req.url.split('?')[0] ?? '').slice(0, 200)}; see ${API_PREFIX}/docs`,
+      );
   });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.countRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode);

@@ -63,6 +63,8 @@ export interface ServeOptions {
   demoServices?: (() => Promise<DemoServices>) | undefined;
   /** Private or loopback hosts/CIDRs agent and HTTP calls may reach (default TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
   allowHosts?: string[];
+  /** /metrics without a token (TRELLIS_METRICS_PUBLIC=1); by default it needs one. */
+  publicMetrics?: boolean;
   /** Replaces the default executors (tests register their own tools). */
   executors?: (ctx: { store: Store; allowHosts: readonly string[] }) => ExecutorResolver;
   /**
@@ -236,6 +238,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       connectors: wired.connectors,
       secrets: vault,
       logger: options.logger ?? false,
+      publicMetrics: options.publicMetrics === true,
       ...(options.limits ? { limits: options.limits } : {}),
       ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
     });

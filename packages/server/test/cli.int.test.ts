@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isWellFormedToken, openSqlite, verifyToken } from '@trellis/store';
+import { generateToken, isWellFormedToken, openSqlite, verifyToken } from '@trellis/store';
 import { describe, expect, it } from 'vitest';
 import { TRELLIS } from '../../cli/test/helpers/bin.ts';
 
@@ -116,6 +116,24 @@ describe('trellis serve', () => {
       expect(trellis('serve', '--port', 'abc').status).toBe(2);
       expect(trellis('serve', '--db', 'postgres://nobody@127.0.0.1:1/none').status).toBe(1);
       expect(trellis('serve', '--bogus').status).toBe(2);
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses to start with a TRELLIS_ADMIN_TOKEN whose checksum is wrong, saying so',
+    () => {
+      const good = generateToken();
+      const bad = `${good.slice(0, -1)}${good.endsWith('A') ? 'B' : 'A'}`;
+      const r = spawnSync(process.execPath, [...TRELLIS, 'serve', '--port', '0', '--db', tmpDb()], {
+        encoding: 'utf8',
+        env: { ...env, TRELLIS_ADMIN_TOKEN: bad },
+        timeout: 60_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/TRELLIS_ADMIN_TOKEN cannot be used: .*checksum is wrong/);
+      expect(r.stderr).not.toContain(bad);
+      expect(r.stdout).not.toMatch(/serving at/);
     },
     SLOW,
   );

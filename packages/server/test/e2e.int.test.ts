@@ -303,7 +303,7 @@ describe('SSE slow consumer', () => {
   });
 });
 
-describe('open streams per token', () => {
+describe('open streams per principal', () => {
   let small: RunningServer;
   beforeAll(async () => {
     small = await startTrellisServer({
@@ -315,23 +315,28 @@ describe('open streams per token', () => {
       adminToken: ADMIN,
       consoleDir: false,
       graceMs: 0,
-      limits: { streamsPerToken: 2 },
+      limits: { streamsPerPrincipal: 2 },
     });
   });
   afterAll(async () => {
     await small.close(0);
   });
 
-  it('are bounded: the third stream of a token gets 429 until one closes', async () => {
+  it('are bounded for all tokens of a principal together: the third stream gets 429 until one closes', async () => {
     const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     const wf = await (
       await fetch(`${small.url}/api/v1/workflows`, { method: 'POST', headers, body: JSON.stringify(gateWorkflow('cap')) })
     ).json();
     const run = await (await fetch(`${small.url}/api/v1/workflows/${wf.id}/run`, { method: 'POST', headers, body: '{}' })).json();
     const url = `${small.url.replace('http', 'ws')}/api/v1/ws/workflow_runs/${run.id}`;
-    const open = () =>
+    // A second token of the same principal buys no more streams.
+    const second = await (
+      await fetch(`${small.url}/api/v1/tokens`, { method: 'POST', headers, body: JSON.stringify({ name: 'second' }) })
+    ).json();
+    const secondHeaders = { authorization: `Bearer ${second.token}` };
+    const open = (h: Record<string, string> = headers) =>
       new Promise<{ ws: WebSocket; status: number }>((resolve) => {
-        const ws = new WebSocket(url, { headers });
+        const ws = new WebSocket(url, { headers: h });
         ws.on('open', () => resolve({ ws, status: 101 }));
         ws.on('unexpected-response', (_q, res) => resolve({ ws, status: res.statusCode ?? 0 }));
         ws.on('error', () => undefined);
@@ -340,8 +345,9 @@ describe('open streams per token', () => {
     const b = await open();
     expect([a.status, b.status]).toEqual([101, 101]);
     expect((await open()).status).toBe(429);
+    expect((await open(secondHeaders)).status).toBe(429);
     const sse = await fetch(`${small.url}/api/v1/workflow_runs/${run.id}/events`, {
-      headers: { ...headers, accept: 'text/event-stream' },
+      headers: { ...secondHeaders, accept: 'text/event-stream' },
     });
     expect(sse.status).toBe(429);
     a.ws.close();

@@ -33,7 +33,8 @@ describe('health, readiness, metrics, request ids', () => {
     const { id } = json(await t.request('POST', `/api/v1/workflows/${wf}/run`, { body: { input: { n: 1 } } }));
     await t.engine.waitForRun(id);
     await t.request('GET', `/api/v1/workflow_runs/${id}/events`, { headers: { accept: 'text/event-stream' } });
-    const res = await t.request('GET', '/metrics', { token: null });
+    expect((await t.request('GET', '/metrics', { token: null })).statusCode).toBe(401);
+    const res = await t.request('GET', '/metrics', { token: t.tokens.bob });
     expect(res.headers['content-type']).toMatch(/text\/plain; version=0\.0\.4/);
     expect(res.body).toMatch(/^trellis_runs\{status="succeeded"\} [1-9]/m);
     expect(res.body).toMatch(/^trellis_queue_depth\{kind="runs"\} \d+/m);

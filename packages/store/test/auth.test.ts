@@ -88,13 +88,39 @@ describe('first-start admin', () => {
     expect(await ensureAdmin(h.db, env)).toEqual({ created: true, token: undefined });
     expect(await verifyToken(h.db, env)).toMatchObject({ name: 'admin', isAdmin: true });
     const h2 = await open();
-    await expect(ensureAdmin(h2.db, 'short')).rejects.toThrow(/at least 16/);
+    await expect(ensureAdmin(h2.db, 'short')).rejects.toThrow(/16 to 512 characters/);
   });
 
-  it('an --admin token makes its principal an admin', async () => {
+  it('refuses a TRELLIS_ADMIN_TOKEN with the trls_ prefix and a bad checksum, at every start', async () => {
     const h = await open();
-    const { token } = await createToken(h.db, { principal: 'ops', admin: true });
+    const good = generateToken();
+    const bad = `${good.slice(0, -1)}${good.endsWith('A') ? 'B' : 'A'}`;
+    await expect(ensureAdmin(h.db, bad)).rejects.toThrow(/TRELLIS_ADMIN_TOKEN cannot be used: .*checksum is wrong/);
+    await expect(ensureAdmin(h.db, 'trls_only-the-prefix-and-dashes')).rejects.toThrow(/checksum/);
+    await expect(ensureAdmin(h.db, 'has space inside the token')).rejects.toThrow(/printable ASCII/);
+    expect(await ensureAdmin(h.db, good)).toEqual({ created: true, token: undefined });
+    // Once an administrator exists the variable is ignored, but a broken one is still refused.
+    await expect(ensureAdmin(h.db, bad)).rejects.toThrow(/checksum/);
+    expect(await ensureAdmin(h.db, good)).toEqual({ created: false });
+  });
+
+  it('a token with non-ASCII characters is simply not well formed (no exception)', () => {
+    const good = generateToken();
+    const same = `${good.slice(0, -1)}é`;
+    expect(same.length).toBe(good.length);
+    expect(isWellFormedToken(same)).toBe(false);
+    expect(isWellFormedToken(`${good.slice(0, 10)}ü${good.slice(11)}`)).toBe(false);
+  });
+
+  it("an --admin token is an admin token; the principal's other tokens are not, and revoking it ends admin", async () => {
+    const h = await open();
+    const { token: plain, info: plainInfo } = await createToken(h.db, { principal: 'ops' });
+    const { token, info } = await createToken(h.db, { principal: 'ops', admin: true });
     expect(await verifyToken(h.db, token)).toMatchObject({ name: 'ops', isAdmin: true });
+    expect(await verifyToken(h.db, plain)).toEqual({ name: 'ops', isAdmin: false, tokenId: plainInfo.id });
     expect(await ensureAdmin(h.db)).toEqual({ created: false });
+    await revokeToken(h.db, info.id);
+    expect(await verifyToken(h.db, token)).toBeUndefined();
+    expect(await verifyToken(h.db, plain)).toMatchObject({ isAdmin: false });
   });
 });

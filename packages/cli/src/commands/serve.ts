@@ -10,7 +10,8 @@ import { consoleDir, examplesDir, startDemoServices } from '../assets.ts';
 const USAGE = `Usage: trellis serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--db PATH] [--demo] [--grace-ms 10000]
 
 Environment: TRELLIS_DB, TRELLIS_PORT, TRELLIS_HOST, TRELLIS_ADMIN_TOKEN, TRELLIS_ALLOW_HOSTS, TRELLIS_LOG_LEVEL,
-             TRELLIS_RATE_LIMIT (requests per minute per token, default 6000)
+             TRELLIS_RATE_LIMIT (requests per minute per principal, default 6000),
+             TRELLIS_METRICS_PUBLIC=1 (serve /metrics without a token; by default it needs one)
 `;
 
 export async function serve(argv: string[]): Promise<number> {
@@ -56,6 +57,11 @@ export async function serve(argv: string[]): Promise<number> {
     );
     return 2;
   }
+  const metricsText = env.TRELLIS_METRICS_PUBLIC ?? '';
+  if (!['', '0', '1', 'true', 'false'].includes(metricsText)) {
+    process.stderr.write(`trellis serve: TRELLIS_METRICS_PUBLIC must be 1/true or 0/false, got '${metricsText}'\n`);
+    return 2;
+  }
   let running: Awaited<ReturnType<typeof startTrellisServer>>;
   try {
     running = await startTrellisServer({
@@ -69,6 +75,7 @@ export async function serve(argv: string[]): Promise<number> {
       adminToken: env.TRELLIS_ADMIN_TOKEN || undefined,
       graceMs: Number(graceText),
       logger: { level: env.TRELLIS_LOG_LEVEL ?? 'info' },
+      publicMetrics: metricsText === '1' || metricsText === 'true',
       ...(rateText ? { limits: { requestsPerMinute: Number(rateText) } } : {}),
     });
   } catch (err) {

@@ -14,7 +14,7 @@ import type { Database, StoredTool, ToolServerRecord } from '@trellis/store';
 import { deleteToolServer, getToolServer, insertToolServer, listToolServers, updateToolServerTools } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { checkHeaderTemplates, type HeaderTemplates, redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
-import { McpConnectionPool, type McpEndpoint } from './connections.ts';
+import { type McpConnectionLog, McpConnectionPool, type McpEndpoint } from './connections.ts';
 
 export type NewToolServerInput =
   | { name: string; url: string; headers?: HeaderTemplates; command?: undefined; args?: undefined }
@@ -54,6 +54,8 @@ export interface ToolServerRegistryOptions {
   cwd?: string;
   /** Values for `{{ $secrets.NAME }}` in registration headers (global secrets only). */
   secrets?: SecretSource;
+  /** Where a stdio server's start failure is told in full (command, arguments, cause): the server log. */
+  log?: McpConnectionLog;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -62,10 +64,10 @@ function toInfo(r: ToolServerRecord): ToolServerInfo {
   return { ...r };
 }
 
-function endpointOf(r: Pick<ToolServerRecord, 'transport' | 'url' | 'command' | 'args'>, cwd?: string): McpEndpoint {
+function endpointOf(r: Pick<ToolServerRecord, 'name' | 'transport' | 'url' | 'command' | 'args'>, cwd?: string): McpEndpoint {
   return r.transport === 'http'
-    ? { transport: 'http', url: r.url as string }
-    : { transport: 'stdio', command: r.command as string, args: r.args, cwd };
+    ? { transport: 'http', url: r.url as string, name: r.name }
+    : { transport: 'stdio', name: r.name, command: r.command as string, args: r.args, cwd };
 }
 
 /** True for failures where the connection, not the tool, is at fault: reconnecting may help. */
@@ -87,7 +89,7 @@ export class ToolServerRegistry {
   constructor(options: ToolServerRegistryOptions) {
     this.db = options.db;
     this.options = options;
-    this.pool = new McpConnectionPool(options.fetch);
+    this.pool = new McpConnectionPool(options.fetch, options.log);
   }
 
   /** Connects, lists the tools and stores the server. A stdio command needs `isAdmin`. */
@@ -137,7 +139,7 @@ export class ToolServerRegistry {
           },
         );
       }
-      endpoint = { transport: 'stdio', command: input.command, args: input.args ?? [], cwd: this.options.cwd };
+      endpoint = { transport: 'stdio', name: input.name, command: input.command, args: input.args ?? [], cwd: this.options.cwd };
     } else {
       throw new TrellisError('INPUT_INVALID', 'give either "url" (Streamable HTTP) or "command" and "args" (stdio)', {
         category: 'user',

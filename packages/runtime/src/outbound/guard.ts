@@ -3,7 +3,11 @@
  * through `guard.fetch`. It resolves the host itself, refuses addresses the policy forbids and
  * hands the *checked* address to the socket (undici `connect.lookup`), so a DNS answer that
  * changes between check and connect (DNS rebinding) cannot slip through. Redirects are followed
- * by hand so that every hop is checked, and credentials never follow a redirect to another origin.
+ * by hand so that every hop is checked. A redirect to another origin carries only an allow-list
+ * of harmless headers (no credentials, API keys or session ids, whatever their names) and never
+ * a request body: a 307/308 of a request with a body to another origin fails the call.
+ * Refusals name the host, never the addresses it resolved to (run records are read by people
+ * who should not learn the internal network's layout).
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { TrellisError } from '@trellis/core';
@@ -32,8 +36,11 @@ export interface OutboundGuard {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Headers that carry credentials; dropped when a redirect leaves the origin. */
-const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+/**
+ * The only request headers that follow a redirect to another origin. Anything else may be a
+ * credential under any name (X-Api-Key, X-Auth-Token, a session id), so it stays behind.
+ */
+export const CROSS_ORIGIN_HEADERS: readonly string[] = ['accept', 'accept-language', 'cache-control', 'pragma', 'user-agent'];
 
 const osResolve: HostResolver = (hostname) =>
   new Promise((resolve, reject) => {
@@ -62,9 +69,13 @@ export function createOutboundGuard(options: OutboundGuardOptions = {}): Outboun
     if (isHostAllowed(list, host)) return addresses;
     const ok = addresses.filter((a) => refusalReason(list, a.address) === undefined);
     if (ok.length === 0) {
-      const first = addresses[0];
-      const why = first ? refusalReason(list, first.address) : 'it has no address';
-      throw blocked(`refused to connect to ${host}: it resolves to ${why}; ${ALLOW_HINT}`);
+      // The addresses themselves stay out of the message: whoever reads the run must not learn
+      // the internal network's layout from it.
+      throw blocked(
+        addresses.length === 0
+          ? `refused to connect to ${host}: it resolves to no address`
+          : `refused to connect to ${host}: it resolves only to private, loopback or otherwise non-public addresses; ${ALLOW_HINT}`,
+      );
     }
     return ok;
   }
@@ -156,13 +167,24 @@ export function createOutboundGuard(options: OutboundGuardOptions = {}): Outboun
       if (mode === 'error') throw new TrellisError('HTTP_ERROR', `${url.href} redirected and redirects are not allowed here`);
       if (hop >= maxRedirects)
         throw blocked(`${input instanceof Request ? input.url : String(input)} redirected more than ${maxRedirects} times`);
-      const next = new URL(location, url);
-      if (next.origin !== url.origin) for (const h of CREDENTIAL_HEADERS) headers.delete(h);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new TrellisError('HTTP_ERROR', `${url.origin} redirected to an invalid URL`, { category: 'remote' });
+      }
       if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
         method = method === 'HEAD' ? 'HEAD' : 'GET';
         body = undefined;
         headers.delete('content-type');
         headers.delete('content-length');
+      }
+      if (next.origin !== url.origin) {
+        if (body !== undefined && body !== null)
+          throw blocked(
+            `${url.origin} answered ${res.status} redirecting the ${method} request to another origin (${next.origin}); a request body is never sent to another origin — call ${next.origin} directly if that is intended`,
+          );
+        for (const name of [...headers.keys()]) if (!CROSS_ORIGIN_HEADERS.includes(name)) headers.delete(name);
       }
       url = next;
     }

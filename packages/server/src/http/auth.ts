@@ -1,7 +1,7 @@
 /**
  * Authentication: `Authorization: Bearer <token>` (or `?token=` where a browser cannot set
  * headers: WebSocket and EventSource). Tokens are verified against their stored SHA-256 hash
- * (see @trellis/store auth). After authentication each token is rate limited.
+ * (see @trellis/store auth). After authentication each principal is rate limited.
  */
 import { type Principal, touchToken, verifyToken } from '@trellis/store';
 import type { FastifyRequest } from 'fastify';
@@ -36,39 +36,87 @@ async function verifyCached(ctx: ServerContext, token: string): Promise<Principa
   return principal;
 }
 
-/** The presented token, from the Authorization header or the `token` query parameter. */
-export function presentedToken(req: FastifyRequest): string | undefined {
+/** Where a request may carry its token. */
+export interface TokenSources {
+  /**
+   * Accept `?token=` as well as the header: only for WebSocket upgrades and EventSource
+   * streams, where a browser cannot set headers. Everywhere else a query token is refused, so
+   * tokens do not end up in browser history, proxies and access logs.
+   */
+  query: boolean;
+}
+
+/**
+ * The presented token: from the Authorization header, else (where allowed) the `token` query
+ * parameter; `undefined` when there is none. `{ misplaced: true }` marks a query token on a
+ * route that takes it only in the header.
+ */
+export function presentedToken(req: FastifyRequest, sources: TokenSources): { token: string | undefined; misplaced: boolean } {
   const header = req.headers.authorization;
   if (typeof header === 'string' && header.length > 0) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return m?.[1] ?? '';
+    return { token: m?.[1] ?? '', misplaced: false };
   }
-  const q = req.query as Record<string, unknown> | undefined;
-  const t = q?.token;
-  return typeof t === 'string' ? t : undefined;
+  const t = queryToken(req.url);
+  if (t === undefined) return { token: undefined, misplaced: false };
+  return sources.query ? { token: t, misplaced: false } : { token: undefined, misplaced: true };
 }
 
-/** Resolves the caller or throws 401; then applies the per-token rate limit (429). */
-export async function authenticate(req: FastifyRequest, ctx: ServerContext): Promise<Principal> {
-  const token = presentedToken(req);
-  if (token === undefined)
-    throw new HttpProblem('UNAUTHORIZED', 'this needs an API token: send `Authorization: Bearer <token>`', {
-      headers: { 'www-authenticate': 'Bearer realm="trellis"' },
-    });
+/**
+ * The `token` query parameter, read from the raw URL as the query parser would decode it
+ * (`?%74oken=` is `token` too). Authentication runs before Fastify parses the query.
+ */
+function queryToken(url: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q < 0) return undefined;
+  for (const pair of url.slice(q + 1).split('&')) {
+    const eq = pair.indexOf('=');
+    const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
+    if (key === 'token') return eq < 0 ? '' : (decodeQueryPart(pair.slice(eq + 1)) ?? '');
+  }
+  return undefined;
+}
+
+export function decodeQueryPart(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s.replaceAll('+', ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+function refuseUnauthenticated(req: FastifyRequest, ctx: ServerContext): void {
+  // Missing and bad tokens alike are limited per client address: guessing is slow as well as
+  // futile, and a stranger's requests cost little before they stop being answered at all.
+  const waitMs = ctx.failedAuthLimiter.take(`ip:${req.ip}`);
+  if (waitMs > 0)
+    throw new HttpProblem(
+      'RATE_LIMITED',
+      `too many requests without a valid token from this address; retry in ${Math.ceil(waitMs / 1000)} s`,
+      { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } },
+    );
+}
+
+/**
+ * Resolves the caller or throws 401; then applies the per-principal rate limit (429). Runs in
+ * the route's `onRequest` hook, before the body is read or parsed, so a stranger's request
+ * costs a header check and nothing more.
+ */
+export async function authenticate(req: FastifyRequest, ctx: ServerContext, sources: TokenSources): Promise<Principal> {
+  const { token, misplaced } = presentedToken(req, sources);
+  if (token === undefined) {
+    refuseUnauthenticated(req, ctx);
+    throw new HttpProblem(
+      'UNAUTHORIZED',
+      misplaced
+        ? 'send the token in the `Authorization: Bearer <token>` header; `?token=` is accepted only by WebSocket and event-stream (SSE) requests'
+        : 'this needs an API token: send `Authorization: Bearer <token>`',
+      { headers: { 'www-authenticate': 'Bearer realm="trellis"' } },
+    );
+  }
   const principal = token === '' ? undefined : await verifyCached(ctx, token);
   if (!principal) {
-    // Failed attempts are limited per client address, so guessing tokens is slow as well as futile.
-    const waitMs = ctx.failedAuthLimiter.take(`ip:${req.ip}`);
-    if (waitMs > 0)
-      throw new HttpProblem(
-        'RATE_LIMITED',
-        `too many requests with bad tokens from this address; retry in ${Math.ceil(waitMs / 1000)} s`,
-        {
-          headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) },
-        },
-      );
-  }
-  if (!principal)
+    refuseUnauthenticated(req, ctx);
     throw new HttpProblem(
       'UNAUTHORIZED',
       'the token is malformed, unknown, revoked or expired; create one with `trellis token create`',
@@ -76,11 +124,17 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext): Pro
         headers: { 'www-authenticate': 'Bearer realm="trellis", error="invalid_token"' },
       },
     );
-  const waitMs = ctx.rateLimiter.take(principal.tokenId);
+  }
+  // Limits are per principal: minting more tokens buys no more requests.
+  const waitMs = ctx.rateLimiter.take(`principal:${principal.name}`);
   if (waitMs > 0)
-    throw new HttpProblem('RATE_LIMITED', `too many requests for this token; retry in ${Math.ceil(waitMs / 1000)} s`, {
-      headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) },
-    });
+    throw new HttpProblem(
+      'RATE_LIMITED',
+      `too many requests for '${principal.name}' (all its tokens together); retry in ${Math.ceil(waitMs / 1000)} s`,
+      {
+        headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) },
+      },
+    );
   const now = Date.now();
   if ((lastTouched.get(principal.tokenId) ?? 0) + TOUCH_INTERVAL_MS < now) {
     if (lastTouched.size > 100_000) lastTouched.clear();

@@ -7,6 +7,7 @@ import type { Connectors } from '@trellis/connectors';
 import type { Engine } from '@trellis/runtime';
 import type { Database, SecretVault } from '@trellis/store';
 import type { Kysely } from 'kysely';
+import type { StreamAccessWatch } from '../streams/access-watch.ts';
 import type { Metrics } from './metrics.ts';
 import type { RateLimiter } from './rate-limit.ts';
 
@@ -18,17 +19,17 @@ export interface Limits {
   definitionBytes: number;
   /** Largest page a list endpoint returns. */
   maxPageSize: number;
-  /** Requests per token per minute (429 beyond), refilled continuously. */
+  /** Requests per principal (all its tokens together) per minute (429 beyond), refilled continuously. */
   requestsPerMinute: number;
-  /** Requests with a bad token per client address per minute (429 beyond). */
+  /** Requests without a valid token (none or bad) per client address per minute (429 beyond). */
   failedAuthPerMinute: number;
   /**
    * Unsent bytes a stream's socket may hold: replay waits for the client below it; a live event
    * arriving above it cuts the client off (it resumes with `after`).
    */
   socketHighWaterBytes: number;
-  /** Open WebSocket/SSE streams one token may hold (429 beyond). */
-  streamsPerToken: number;
+  /** Open WebSocket/SSE streams one principal may hold, all its tokens together (429 beyond). */
+  streamsPerPrincipal: number;
   /** Webhook deliveries per trigger per minute (429 beyond). */
   webhooksPerTriggerPerMinute: number;
 }
@@ -40,7 +41,7 @@ export const DEFAULT_LIMITS: Limits = {
   requestsPerMinute: 6000,
   failedAuthPerMinute: 600,
   socketHighWaterBytes: 4 * 1024 * 1024,
-  streamsPerToken: 500,
+  streamsPerPrincipal: 500,
   webhooksPerTriggerPerMinute: 600,
 };
 
@@ -64,8 +65,12 @@ export interface ServerContext {
   readonly checkResponses: boolean;
   /** Open event streams (WebSocket, SSE), closed with a reason when the server shuts down. */
   readonly streams: Set<(reason: string) => void>;
-  /** Open streams per token id (see acquireStream). */
-  readonly streamsByToken: Map<string, number>;
+  /** Open streams per principal name (see acquireStream). */
+  readonly streamsByPrincipal: Map<string, number>;
+  /** Re-checks the access of open streams (token revoked or expired, role withdrawn). */
+  readonly streamAccess: StreamAccessWatch;
+  /** /metrics answers without a token (TRELLIS_METRICS_PUBLIC). */
+  readonly publicMetrics: boolean;
   /** The schedule loop, woken when a save adds or changes a schedule (absent: nothing to wake). */
   readonly triggers: { wake(): void } | undefined;
   /** True once the server is draining: readyz fails and new runs are refused. */

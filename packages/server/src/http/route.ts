@@ -14,7 +14,7 @@ import { getRole, getWorkflow, type Principal, roleAtLeast, type WorkflowInfo } 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { originAllowed } from '../streams/websocket.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, type TokenSources } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { MAX_JSON_DEPTH, measureJson } from './json-limits.ts';
 import { HttpProblem } from './problem.ts';
@@ -105,6 +105,22 @@ export type AnyRouteSpec = RouteSpec<any, any, any>;
 
 const ANONYMOUS: Principal = { name: 'anonymous', isAdmin: false, tokenId: '' };
 
+/** The principal each request authenticated as (set by the route's onRequest hook). */
+const authenticated = new WeakMap<FastifyRequest, Principal>();
+
+/** A route that may answer with an event stream (its 200 has a text/event-stream form) and is a GET (EventSource). */
+function servesEventStream(spec: AnyRouteSpec): boolean {
+  return spec.method === 'GET' && Object.values(spec.responses).some((r) => r.also?.contentType === 'text/event-stream');
+}
+
+/** A WebSocket upgrade or an EventSource request: the only ones that may carry `?token=`. */
+function streamRequest(req: FastifyRequest): boolean {
+  const upgrade = req.headers.upgrade;
+  if (typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket') return true;
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/event-stream');
+}
+
 /** Turns zod issues into the problem `errors` list (code SCHEMA, JSON pointer paths). */
 export function zodProblems(error: z.ZodError, root: string) {
   return error.issues.map((i) => ({
@@ -148,12 +164,20 @@ export class Api {
     this.routes.push(spec);
     const url = `${API_PREFIX}${spec.path}`;
     const prepare = (req: FastifyRequest, reply: FastifyReply) => this.prepare(spec, req, reply);
+    // Authentication runs first, before the body is read or parsed: a stranger's request is
+    // refused for the price of a header check, however large or hostile its body.
+    const sources: TokenSources = { query: spec.websocket === true || servesEventStream(spec) };
+    const onRequest = async (req: FastifyRequest) => {
+      if (spec.access.kind === 'public') return;
+      authenticated.set(req, await authenticate(req, this.ctx, { query: sources.query && streamRequest(req) }));
+    };
     if (spec.websocket) {
       const socketHandler = spec.socketHandler;
       if (!socketHandler) throw new Error(`route ${spec.operationId}: websocket routes need socketHandler`);
       this.app.route({
         method: 'GET',
         url,
+        onRequest,
         // Everything that can fail runs before the upgrade, so failures are plain HTTP problems.
         preValidation: async (req, reply) => {
           const c = await prepare(req, reply);
@@ -182,6 +206,7 @@ export class Api {
     this.app.route({
       method: spec.method,
       url,
+      onRequest,
       handler: async (req, reply) => {
         const result = await handler(await prepare(req, reply));
         if (this.ctx.checkResponses && result !== reply && !reply.sent) checkResponse(spec, reply.statusCode, result);
@@ -199,7 +224,8 @@ export class Api {
     const access = spec.access;
     if (spec.websocket && !originAllowed(req.headers.origin, req.headers.host, ctx.allowedOrigins))
       throw new HttpProblem('FORBIDDEN', `origin '${String(req.headers.origin).slice(0, 200)}' may not open this WebSocket`);
-    const principal = access.kind === 'public' ? ANONYMOUS : await authenticate(req, ctx);
+    const principal = access.kind === 'public' ? ANONYMOUS : authenticated.get(req);
+    if (!principal) throw new Error(`route ${spec.operationId}: the caller was not authenticated`);
     if (req.body !== undefined && measureJson(req.body).depth > MAX_JSON_DEPTH)
       throw new HttpProblem('BAD_REQUEST', `the body is nested more than ${MAX_JSON_DEPTH} levels deep; flatten it`);
     const input = {

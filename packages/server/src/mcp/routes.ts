@@ -155,8 +155,14 @@ export function mcpRoutes(app: FastifyInstance, ctx: ServerContext, options: Mcp
     return session;
   }
 
+  // Authenticated before the body is read or parsed, like every API route (see http/route.ts).
+  const principals = new WeakMap<FastifyRequest, Awaited<ReturnType<typeof authenticate>>>();
+  const onRequest = async (req: FastifyRequest) => {
+    principals.set(req, await authenticate(req, ctx, { query: false }));
+  };
   const handler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const principal = await authenticate(req, ctx);
+    const principal = principals.get(req);
+    if (!principal) throw new Error('MCP route: the caller was not authenticated');
     const header = req.headers['mcp-session-id'];
     const sid = Array.isArray(header) ? header[0] : header;
     let session: Session | undefined;
@@ -181,7 +187,7 @@ export function mcpRoutes(app: FastifyInstance, ctx: ServerContext, options: Mcp
     await session.transport.handleRequest(req.raw, reply.raw, req.body);
   };
 
-  for (const method of ['POST', 'GET', 'DELETE'] as const) app.route({ method, url: MCP_PATH, handler });
+  for (const method of ['POST', 'GET', 'DELETE'] as const) app.route({ method, url: MCP_PATH, onRequest, handler });
 
   return {
     async close() {

@@ -54,7 +54,7 @@ export function chatRoutes(api: Api): void {
       if (wantsEventStream(req)) {
         return streamSse(ctx, req, reply, {
           runId,
-          tokenId: principal.tokenId,
+          access: { principal, workflowId: w.id, role: 'viewer' },
           after: 0,
           onEnd: async (write) => write('output', await result(engine, runId)),
         });

@@ -1,9 +1,11 @@
 /** The API described: the OpenAPI document and a self-contained page that renders it (no CDN). */
 import { z } from 'zod';
-import { DOCS_PAGE } from '../http/docs-page.ts';
+import { DOCS_PAGE, DOCS_PAGE_SCRIPT } from '../http/docs-page.ts';
 import type { Api } from '../http/route.ts';
+import { policyForInlineScript } from '../http/security-headers.ts';
 
 export function docsRoutes(api: Api, openapi: () => Record<string, unknown>): void {
+  const docsPolicy = policyForInlineScript(DOCS_PAGE_SCRIPT);
   api.route({
     method: 'GET',
     path: '/openapi.json',
@@ -23,7 +25,7 @@ export function docsRoutes(api: Api, openapi: () => Record<string, unknown>): vo
     access: { kind: 'public' },
     responses: { 200: { description: 'an HTML page', schema: z.string(), contentType: 'text/html' } },
     handler: async ({ reply }) => {
-      reply.type('text/html; charset=utf-8');
+      reply.type('text/html; charset=utf-8').header('content-security-policy', docsPolicy);
       return DOCS_PAGE;
     },
   });

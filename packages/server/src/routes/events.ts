@@ -23,7 +23,7 @@ export function eventRoutes(api: Api): void {
     operationId: 'listRunEvents',
     summary: "The run's events after `after` (JSON), or a live stream with Accept: text/event-stream",
     description:
-      'SSE frames carry `id: <seq>`, `event: <type>` and the event as data; reconnecting with Last-Event-ID (or ?after=) resumes with no gap and no duplicate. A final `end` frame follows the terminal event.',
+      'SSE frames carry `id: <seq>`, `event: <type>` and the event as data; reconnecting with Last-Event-ID (or ?after=) resumes with no gap and no duplicate. A final `end` frame follows the terminal event. Access is re-checked while the stream is open: a revoked token or a withdrawn role ends it with an `event: close` frame whose data has `code` TOKEN_REVOKED or ACCESS_WITHDRAWN. An EventSource may pass the token as ?token= (header preferred).',
     tags: ['events'],
     access: { kind: 'run', role: 'viewer', runId: byId },
     params: idParams,
@@ -42,7 +42,11 @@ export function eventRoutes(api: Api): void {
         const after = resumeAfter(req, query.after);
         if (after === 'invalid')
           throw new HttpProblem('BAD_REQUEST', 'Last-Event-ID must be an event seq (a non-negative integer)');
-        return streamSse(ctx, req, reply, { runId: run!.id, after, tokenId: principal.tokenId });
+        return streamSse(ctx, req, reply, {
+          runId: run!.id,
+          after,
+          access: { principal, workflowId: run!.workflowId, role: 'viewer' },
+        });
       }
       return { items: await engine.listEvents(run!.id, query.after, query.limit) };
     },
@@ -54,7 +58,7 @@ export function eventRoutes(api: Api): void {
     operationId: 'watchRun',
     summary: 'WebSocket: replays events after `after`, then streams live ones',
     description:
-      'Messages are JSON: `{ kind: "event", event }` per event, then `{ kind: "end", status, lastSeq }` and close 1000. A client that falls behind is closed with 4008; reconnect with after=<last seq>. The token goes in the Authorization header or ?token=.',
+      'Messages are JSON: `{ kind: "event", event }` per event, then `{ kind: "end", status, lastSeq }` and close 1000. A client that falls behind is closed with 4008; reconnect with after=<last seq>. Access is re-checked while the socket is open: a revoked or expired token closes it with 4401, a withdrawn role with 4403 (within a few seconds). The token goes in the Authorization header or ?token=.',
     tags: ['events'],
     access: { kind: 'run', role: 'viewer', runId: byId },
     params: idParams,
@@ -62,8 +66,13 @@ export function eventRoutes(api: Api): void {
     websocket: true,
     responses: { 101: { description: 'switching to WebSocket' }, 426: { description: 'not a WebSocket upgrade' } },
     // The stream slot is taken before the upgrade (429 as plain HTTP), released when the socket ends.
-    beforeUpgrade: ({ principal }) => acquireStream(ctx, principal.tokenId),
-    socketHandler: (socket, { run, query }, release) =>
-      streamWebSocket(ctx, socket, run!.id, query.after, release ?? (() => undefined)),
+    beforeUpgrade: ({ principal }) => acquireStream(ctx, principal.name),
+    socketHandler: (socket, { run, query, principal }, release) =>
+      streamWebSocket(
+        ctx,
+        socket,
+        { runId: run!.id, after: query.after, access: { principal, workflowId: run!.workflowId, role: 'viewer' } },
+        release ?? (() => undefined),
+      ),
   });
 }

@@ -1,6 +1,12 @@
-/** Liveness, readiness and Prometheus metrics: no token needed (bind to loopback or firewall them). */
+/**
+ * Liveness and readiness need no token (probes cannot send one). Prometheus metrics need a
+ * token (any principal's: the series are aggregates, never workflow data) unless the server
+ * was started with public metrics (`TRELLIS_METRICS_PUBLIC=1`), for scrapers that cannot send
+ * a bearer token — then bind to loopback or firewall the port.
+ */
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { authenticate } from '../http/auth.ts';
 import { collectStoreMetrics } from '../http/metrics.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
@@ -18,11 +24,20 @@ export function healthRoutes(api: Api): void {
     return { status: 'ready', engine: ctx.engine ? 'running' : 'absent' };
   });
 
-  app.get('/metrics', async (_req, reply) => {
-    const lines = [...ctx.metrics.renderOwn(), ...(await collectStoreMetrics(ctx.db))];
-    reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return `${lines.join('\n')}\n`;
-  });
+  app.get(
+    '/metrics',
+    {
+      // Checked before anything else, like every API route (see route.ts).
+      onRequest: async (req) => {
+        if (!ctx.publicMetrics) await authenticate(req, ctx, { query: false });
+      },
+    },
+    async (_req, reply) => {
+      const lines = [...ctx.metrics.renderOwn(), ...(await collectStoreMetrics(ctx.db))];
+      reply.type('text/plain; version=0.0.4; charset=utf-8');
+      return `${lines.join('\n')}\n`;
+    },
+  );
 
   api.route({
     method: 'GET',

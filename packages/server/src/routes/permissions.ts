@@ -37,6 +37,8 @@ export function permissionRoutes(api: Api): void {
     handler: async ({ workflow, body }) => {
       const r = await setPermissions(ctx.db, workflow!.id, body);
       if (!r.ok) throw new HttpProblem('PERMISSIONS_INVALID', r.message);
+      // Streams of principals who lost their role end now, not at the next periodic check.
+      void ctx.streamAccess.checkNow();
       return listPermissions(ctx.db, workflow!.id);
     },
   });

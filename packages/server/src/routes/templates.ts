@@ -1,9 +1,19 @@
 /**
  * Templates: reusable workflow definitions. Listing and instantiating need only a token (the
- * library is shared by everyone on the server); making one from a workflow needs `viewer` on it,
- * since a template copies what the caller can already read.
+ * library is shared by everyone on the server). Publishing a workflow as a template needs
+ * `editor` on it: a template shows the definition to every user, which is the workflow's
+ * editors' and owners' decision, not its viewers'. A template is deleted by its author or an
+ * administrator; built-in ones come from the examples folder and are not deleted through the API.
  */
-import { createTemplate, createWorkflow, getTemplate, getVersion, listTemplates, type TemplateInfo } from '@trellis/store';
+import {
+  createTemplate,
+  createWorkflow,
+  deleteTemplate,
+  getTemplate,
+  getVersion,
+  listTemplates,
+  type TemplateInfo,
+} from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
 import { idParams } from '../schemas/common.ts';
@@ -31,9 +41,9 @@ export function templateRoutes(api: Api): void {
     method: 'POST',
     path: '/templates',
     operationId: 'createTemplate',
-    summary: 'Make a template from a workflow',
+    summary: 'Publish a workflow (a version of it) as a template every user can read and instantiate',
     tags: ['templates'],
-    access: { kind: 'workflow', role: 'viewer', workflowId: ({ body }) => body.workflowId },
+    access: { kind: 'workflow', role: 'editor', workflowId: ({ body }) => body.workflowId },
     body: createTemplateBody,
     responses: { 201: { description: 'created', schema: templateSchema } },
     handler: async ({ body, workflow, principal, reply }) => {
@@ -49,6 +59,38 @@ export function templateRoutes(api: Api): void {
       });
       reply.code(201);
       return view(t);
+    },
+  });
+
+  api.route({
+    method: 'DELETE',
+    path: '/templates/:id',
+    operationId: 'deleteTemplate',
+    summary: 'Delete a template (its author or an administrator; built-in templates cannot be deleted)',
+    tags: ['templates'],
+    access: { kind: 'user' },
+    params: idParams,
+    responses: {
+      204: { description: 'deleted' },
+      403: { description: 'the caller is neither the author nor an administrator' },
+      409: { description: 'a built-in template' },
+    },
+    handler: async ({ params, principal, reply }) => {
+      const t = await getTemplate(ctx.db, params.id);
+      if (!t) throw new HttpProblem('NOT_FOUND', `no template '${params.id}'`);
+      if (t.builtin)
+        throw new HttpProblem(
+          'CONFLICT',
+          `template '${t.id}' is built in (it comes from the examples folder at every start); it cannot be deleted`,
+        );
+      if (!principal.isAdmin && t.createdBy !== principal.name)
+        throw new HttpProblem(
+          'FORBIDDEN',
+          `template '${t.id}' was published by '${t.createdBy}'; only they or an administrator may delete it`,
+        );
+      await deleteTemplate(ctx.db, t.id);
+      reply.code(204);
+      return null;
     },
   });
 

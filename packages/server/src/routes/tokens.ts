@@ -74,6 +74,8 @@ export function tokenRoutes(api: Api): void {
       if (t.revokedAt !== null) throw new HttpProblem('CONFLICT', `token '${params.id}' is already revoked`);
       await revokeToken(ctx.db, t.id);
       forgetToken(ctx, t.id);
+      // Streams opened with this token end now, not at the next periodic check.
+      void ctx.streamAccess.checkNow();
       reply.code(204);
       return null;
     },

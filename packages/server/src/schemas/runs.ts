@@ -168,6 +168,11 @@ export const eventsQuery = (max: number) =>
   z.object({
     after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('Return events with seq > after.'),
     limit: z.coerce.number().int().min(1).max(max).default(max).describe(`At most this many (1–${max}).`),
+    token: z
+      .string()
+      .max(512)
+      .optional()
+      .describe('The API token, for an EventSource (Accept: text/event-stream) only; every other request sends the header.'),
   });
 
 export const eventListSchema = z.object({ items: z.array(runEventSchema) });

@@ -9,13 +9,13 @@ import type { RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.ts';
-import { acquireStream, engineOf } from './engine.ts';
+import { acquireStream, engineOf, type StreamAccess, watchAccess } from './engine.ts';
 import { replayThenFollow } from './replay.ts';
 
 export interface SseOptions {
   runId: string;
-  /** The caller's token, for the per-token stream bound. */
-  tokenId: string;
+  /** Who watches, and the role they need on the run's workflow: checked again while the stream is open. */
+  access: StreamAccess;
   after: number;
   /** Called once after the terminal event; may write a last frame (chat's `output`). */
   onEnd?: (write: (event: string, data: unknown) => void) => Promise<void>;
@@ -25,7 +25,7 @@ const HEARTBEAT_MS = 15_000;
 
 export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: FastifyReply, options: SseOptions): FastifyReply {
   const engine = engineOf(ctx);
-  const release = acquireStream(ctx, options.tokenId);
+  const release = acquireStream(ctx, options.access.principal.name);
   const highWater = ctx.limits.socketHighWaterBytes;
   reply.hijack();
   const res = reply.raw;
@@ -40,17 +40,24 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
   let closed = false;
   let lastSeq = options.after;
   let sub: Subscription | undefined;
-  const close = (reason?: string) => {
+  const close = (reason?: string, code?: string) => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
     sub?.close();
     ctx.streams.delete(close);
+    unwatch();
     ctx.metrics.openStreams--;
     release();
-    if (reason) res.write(`event: close\ndata: ${JSON.stringify({ reason, resumeAfter: lastSeq })}\n\n`);
+    if (code) res.write(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`);
+    else if (reason) res.write(`event: close\ndata: ${JSON.stringify({ reason, resumeAfter: lastSeq })}\n\n`);
     res.end();
   };
+  // Access is re-checked while the stream is open: a revoked token or a withdrawn role ends it
+  // with an `event: close` frame whose `code` says which (it must not reconnect with the same token).
+  const unwatch = watchAccess(ctx, options.access, (loss, reason) =>
+    close(`access ended: ${reason}`, loss === 'revoked' ? 'TOKEN_REVOKED' : 'ACCESS_WITHDRAWN'),
+  );
   const write = (event: string, data: unknown, id?: number) => {
     if (!closed) res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };

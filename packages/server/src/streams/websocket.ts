@@ -10,7 +10,7 @@ import type { RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { ServerContext } from '../http/context.ts';
 import type { SocketMessage } from '../schemas/runs.ts';
-import { engineOf } from './engine.ts';
+import { engineOf, type StreamAccess, watchAccess } from './engine.ts';
 import { replayThenFollow } from './replay.ts';
 
 /** Close codes this server uses (4000–4999 is the application range). */
@@ -21,6 +21,10 @@ export const WS_CLOSE = {
   goingAway: 1001,
   /** The client fell too far behind live events; reconnect with `after`. */
   slowConsumer: 4008,
+  /** The stream's token was revoked or expired while it was open; do not reconnect with it. */
+  tokenRevoked: 4401,
+  /** The principal lost the role the stream needs on the run's workflow. */
+  accessWithdrawn: 4403,
 } as const;
 
 const serialized = new WeakMap<RunEvent, string>();
@@ -38,7 +42,13 @@ export function eventMessage(event: RunEvent): string {
   return s;
 }
 
-export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: string, after: number, release: () => void): void {
+export function streamWebSocket(
+  ctx: ServerContext,
+  socket: WebSocket,
+  stream: { runId: string; after: number; access: StreamAccess },
+  release: () => void,
+): void {
+  const { runId, after } = stream;
   const engine = engineOf(ctx);
   const highWater = ctx.limits.socketHighWaterBytes;
   let closed = false;
@@ -50,11 +60,16 @@ export function streamWebSocket(ctx: ServerContext, socket: WebSocket, runId: st
     closed = true;
     sub?.close();
     ctx.streams.delete(onShutdown);
+    unwatch();
     ctx.metrics.openStreams--;
     release();
     if (socket.readyState === socket.OPEN) socket.close(code, reason.slice(0, 120));
   };
   const onShutdown = (reason: string) => close(WS_CLOSE.goingAway, reason);
+  // Access is re-checked while the socket is open (access-watch.ts).
+  const unwatch = watchAccess(ctx, stream.access, (loss, reason) =>
+    close(loss === 'revoked' ? WS_CLOSE.tokenRevoked : WS_CLOSE.accessWithdrawn, `access ended: ${reason}`),
+  );
   const deliver = (event: RunEvent) => {
     if (!open()) return;
     ctx.metrics.observeEventLag(event.at);

@@ -13,6 +13,8 @@ export const TOKEN_PREFIX = 'trls_';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 32;
 const CHECKSUM_LENGTH = 6;
+const MIN_TOKEN_LENGTH = 16;
+const MAX_TOKEN_LENGTH = 512;
 /** The name of the administrator created on first start. */
 export const ADMIN_PRINCIPAL = 'admin';
 /** Principal names: what `trellis token create --name` accepts and permissions name. */
@@ -71,10 +73,26 @@ export function generateToken(): string {
 /** True when a string has the shape and a valid checksum of a Trellis token. */
 export function isWellFormedToken(token: string): boolean {
   if (!token.startsWith(TOKEN_PREFIX) || token.length !== TOKEN_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH) return false;
+  // Every character must be base62: a non-ASCII character would make the byte lengths below
+  // differ (and timingSafeEqual throw) although the string lengths match.
+  if (!/^[0-9A-Za-z]+$/.test(token.slice(TOKEN_PREFIX.length))) return false;
   const body = token.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + BODY_LENGTH);
   const sum = token.slice(TOKEN_PREFIX.length + BODY_LENGTH);
-  if (!/^[0-9A-Za-z]+$/.test(body)) return false;
   return timingSafeEqual(Buffer.from(sum), Buffer.from(checksum(body)));
+}
+
+/**
+ * Why a token given in configuration (TRELLIS_ADMIN_TOKEN) can never authenticate, or
+ * undefined when it can: too short or long, characters outside printable ASCII, or a `trls_`
+ * token whose checksum is wrong (mistyped or truncated).
+ */
+export function configuredTokenProblem(token: string): string | undefined {
+  if (token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH)
+    return `it must be ${MIN_TOKEN_LENGTH} to ${MAX_TOKEN_LENGTH} characters long`;
+  if (!/^[\x21-\x7e]+$/.test(token)) return 'it may contain only printable ASCII characters, without spaces';
+  if (token.startsWith(TOKEN_PREFIX) && !isWellFormedToken(token))
+    return `it starts with '${TOKEN_PREFIX}' but its checksum is wrong (mistyped or truncated?); copy it again, or make a new one with \`trellis token create\``;
+  return undefined;
 }
 
 function toInfo(row: ApiTokensTable): TokenInfo {
@@ -130,7 +148,7 @@ export async function createToken(db: Kysely<Database>, input: NewToken): Promis
  * revoked or expired. A malformed `trls_` token is refused before touching the database.
  */
 export async function verifyToken(db: Kysely<Database>, token: string, now: Date = new Date()): Promise<Principal | undefined> {
-  if (token.length < 16 || token.length > 512) return undefined;
+  if (token.length < MIN_TOKEN_LENGTH || token.length > MAX_TOKEN_LENGTH) return undefined;
   if (token.startsWith(TOKEN_PREFIX) && !isWellFormedToken(token)) return undefined;
   const hash = hashToken(token);
   const row = await db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
@@ -140,8 +158,9 @@ export async function verifyToken(db: Kysely<Database>, token: string, now: Date
   if (!timingSafeEqual(Buffer.from(row.token_hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
   if (row.revoked_at !== null) return undefined;
   if (row.expires_at !== null && Date.parse(row.expires_at) <= now.getTime()) return undefined;
-  const user = await db.selectFrom('users').select('is_admin').where('name', '=', row.principal).executeTakeFirst();
-  return { name: row.principal, isAdmin: row.is_admin === 1 || user?.is_admin === 1, tokenId: row.id };
+  // Administration is a property of the token, never of the user: revoking the admin token ends
+  // it, and the principal's other tokens never inherit it.
+  return { name: row.principal, isAdmin: row.is_admin === 1, tokenId: row.id };
 }
 
 /** Records that a token was used (callers throttle this; it is a write). */
@@ -177,10 +196,15 @@ export async function ensureAdmin(
   db: Kysely<Database>,
   envToken?: string,
 ): Promise<{ created: false } | { created: true; token: string | undefined }> {
+  // Checked at every start, not only the first: a token that can never authenticate is a
+  // configuration mistake worth stopping for, whether or not it would be used now.
+  const problem = envToken === undefined ? undefined : configuredTokenProblem(envToken);
+  if (problem !== undefined)
+    throw new TypeError(`TRELLIS_ADMIN_TOKEN cannot be used: ${problem}. Unset it to have a token generated on first start.`);
+  // `users.is_admin` records that an administrator was made once (first start is over); it
+  // grants nothing — administration lives on tokens.
   const existing = await db.selectFrom('users').select('name').where('is_admin', '=', 1).executeTakeFirst();
   if (existing) return { created: false };
-  if (envToken !== undefined && envToken.length < 16)
-    throw new TypeError('TRELLIS_ADMIN_TOKEN must be at least 16 characters long; use `trellis token create` to make one');
   const token = envToken ?? generateToken();
   await storeToken(db, token, { principal: ADMIN_PRINCIPAL, name: 'first-start admin', admin: true });
   return { created: true, token: envToken === undefined ? token : undefined };

@@ -66,6 +66,12 @@ export async function getTemplate(db: Kysely<Database>, id: string): Promise<Tem
   return row ? toInfo(row) : undefined;
 }
 
+/** Deletes a template; false when there is none with that id. */
+export async function deleteTemplate(db: Kysely<Database>, id: string): Promise<boolean> {
+  const res = await db.deleteFrom('templates').where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows) > 0;
+}
+
 /** Every template, built-in ones first, then by name. */
 export async function listTemplates(db: Kysely<Database>): Promise<TemplateInfo[]> {
   const rows = await db.selectFrom('templates').selectAll().orderBy('builtin', 'desc').orderBy('name').orderBy('id').execute();
