@@ -4,14 +4,16 @@
  *  1. POST /workflows/:id/run → the run's first `node.started` (commit time, and delivery to a
  *     WebSocket client that connects after the 201), p50 / p99;
  *  2. WebSocket delivery latency (event commit → client receipt) with 100 subscribers on one run;
- *  3. requests per second for GET /workflow_runs/:id (keep-alive, 32 concurrent connections).
+ *  3. requests per second for GET /workflow_runs/:id (keep-alive, 32 concurrent connections);
+ *  4. server CPU per unauthenticated request carrying a 2 MB hostile body (1,000,000 nested
+ *     brackets): authentication runs before the body is read, so a stranger costs little.
  *
- *   npx tsx bench/server.ts [--quick]
+ *   npx tsx bench/server.ts [--quick] [--strangers-only]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
@@ -19,6 +21,7 @@ import WebSocket from 'ws';
 import { machineLoad, printTable, type Row, writeResults } from './lib/report.ts';
 
 const quick = process.argv.includes('--quick');
+const strangersOnly = process.argv.includes('--strangers-only');
 const TOKEN = 'bench-admin-token-0123456789abcdef';
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'trellis.mjs');
 
@@ -198,6 +201,85 @@ async function getThroughput(url: string, seconds: number, connections: number):
   ];
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; NaN elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * One raw HTTP/1.1 request on its own connection, as a hostile client sends it: the whole body
+ * is written whatever the server answers. Resolves with the status line's code (0: none read).
+ */
+function rawPost(url: string, path: string, body: Buffer): Promise<number> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    let got = '';
+    socket.on('data', (d) => {
+      if (got.length < 64) got += String(d);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0)));
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    socket.end(body);
+  });
+}
+
+async function hostileBodies(url: string, pid: number, requests: number, connections: number): Promise<Row[]> {
+  const body = Buffer.from('['.repeat(1_000_000) + ']'.repeat(1_000_000));
+  // The idle server's own CPU over the same time is subtracted (engine polling, timers).
+  const idleFrom = cpuSeconds(pid);
+  const idleT = performance.now();
+  await new Promise((r) => setTimeout(r, 1000));
+  const idlePerMs = (cpuSeconds(pid) - idleFrom) / (performance.now() - idleT);
+  const statuses = new Map<number, number>();
+  const health: number[] = [];
+  let sent = 0;
+  let flooding = true;
+  const probe = (async () => {
+    while (flooding) {
+      const t = performance.now();
+      await (await fetch(`${url}/healthz`)).text();
+      health.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const from = cpuSeconds(pid);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (sent < requests) {
+        sent++;
+        const status = await rawPost(url, '/api/v1/workflows', body);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }),
+  );
+  const elapsed = performance.now() - t0;
+  const used = cpuSeconds(pid) - from - idlePerMs * elapsed;
+  flooding = false;
+  await probe;
+  return [
+    {
+      measure: `POST /workflows, no token, 2 MB of nested brackets, ${connections} clients`,
+      requests,
+      answers: [...statuses].map(([k, v]) => `${v}×${k || 'none'}`).join(' '),
+      server_cpu_ms_per_req: (used * 1000) / requests,
+      healthz_p50_ms: percentile(health, 50),
+      healthz_p99_ms: percentile(health, 99),
+    },
+  ];
+}
+
 const slow = createServer((_req, res) => {
   setTimeout(() => res.end('{"ok":true}'), 20);
 });
@@ -205,13 +287,23 @@ await new Promise<void>((r) => slow.listen(0, '127.0.0.1', () => r()));
 const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
 const { child, url } = await startServer();
 try {
-  const start = await startLatency(url, quick ? 30 : 200);
-  printTable('POST /run → first node.started', start);
-  const fan = [...(await fanoutLatency(url, 100, quick ? 10 : 40, slowUrl)), ...(await fanoutLatency(url, 100, quick ? 10 : 40))];
-  printTable('WebSocket delivery latency (commit → client)', fan);
-  const get = await getThroughput(url, quick ? 2 : 5, 32);
-  printTable('Run record reads', get);
-  const file = writeResults('server', { load: machineLoad(), start, fanout: fan, get });
+  const results: Record<string, unknown> = { load: machineLoad() };
+  if (!strangersOnly) {
+    const start = await startLatency(url, quick ? 30 : 200);
+    printTable('POST /run → first node.started', start);
+    const fan = [
+      ...(await fanoutLatency(url, 100, quick ? 10 : 40, slowUrl)),
+      ...(await fanoutLatency(url, 100, quick ? 10 : 40)),
+    ];
+    printTable('WebSocket delivery latency (commit → client)', fan);
+    const get = await getThroughput(url, quick ? 2 : 5, 32);
+    printTable('Run record reads', get);
+    Object.assign(results, { start, fanout: fan, get });
+  }
+  const hostile = await hostileBodies(url, child.pid ?? 0, quick ? 100 : 300, 4);
+  printTable('Strangers: server CPU per unauthenticated request (target ≤ 1 ms)', hostile);
+  results.hostile = hostile;
+  const file = writeResults(strangersOnly ? 'server-strangers' : 'server', results);
   process.stdout.write(`\nwritten to ${file}\n`);
 } finally {
   child.kill('SIGTERM');

@@ -85,6 +85,22 @@ export function decodeQueryPart(s: string): string | undefined {
   }
 }
 
+/**
+ * A stranger's large body is never read: the refusal closes the connection instead
+ * (`Connection: close`), because reading and discarding 2 MB to keep the connection alive
+ * would cost far more CPU than the refusal itself. Small bodies (up to 64 KiB) are drained as
+ * usual and the connection stays open: a client that merely forgot its token keeps a clean
+ * keep-alive connection. (A client still sending a large body when the connection closes may
+ * see a write error instead of the 401: the price of not reading what a stranger sends.)
+ */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+function unreadBodyHeaders(req: FastifyRequest): Record<string, string> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  const large = req.headers['transfer-encoding'] !== undefined || !(length <= DRAIN_LIMIT_BYTES);
+  return large ? { connection: 'close' } : {};
+}
+
 function refuseUnauthenticated(req: FastifyRequest, ctx: ServerContext): void {
   // Missing and bad tokens alike are limited per client address: guessing is slow as well as
   // futile, and a stranger's requests cost little before they stop being answered at all.
@@ -93,7 +109,7 @@ function refuseUnauthenticated(req: FastifyRequest, ctx: ServerContext): void {
     throw new HttpProblem(
       'RATE_LIMITED',
       `too many requests without a valid token from this address; retry in ${Math.ceil(waitMs / 1000)} s`,
-      { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } },
+      { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)), ...unreadBodyHeaders(req) } },
     );
 }
 
@@ -111,7 +127,7 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext, sour
       misplaced
         ? 'send the token in the `Authorization: Bearer <token>` header; `?token=` is accepted only by WebSocket and event-stream (SSE) requests'
         : 'this needs an API token: send `Authorization: Bearer <token>`',
-      { headers: { 'www-authenticate': 'Bearer realm="trellis"' } },
+      { headers: { 'www-authenticate': 'Bearer realm="trellis"', ...unreadBodyHeaders(req) } },
     );
   }
   const principal = token === '' ? undefined : await verifyCached(ctx, token);
@@ -121,7 +137,7 @@ export async function authenticate(req: FastifyRequest, ctx: ServerContext, sour
       'UNAUTHORIZED',
       'the token is malformed, unknown, revoked or expired; create one with `trellis token create`',
       {
-        headers: { 'www-authenticate': 'Bearer realm="trellis", error="invalid_token"' },
+        headers: { 'www-authenticate': 'Bearer realm="trellis", error="invalid_token"', ...unreadBodyHeaders(req) },
       },
     );
   }
