@@ -5,6 +5,7 @@ import { useApi } from '../app/context.ts';
 import { formatTime } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { useAsync } from '../app/use-async.ts';
+import { disambiguators } from '../app/workflow-names.ts';
 import { EmptyState, ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
 import { Link } from '../components/Layout.tsx';
 
@@ -20,6 +21,7 @@ export function Workflows() {
     if (!needle) return all;
     return all.filter((w) => `${w.name} ${w.description ?? ''} ${w.id}`.toLowerCase().includes(needle));
   }, [list.data, q]);
+  const tellApart = useMemo(() => disambiguators(list.data?.items ?? []), [list.data]);
 
   async function duplicate(id: string) {
     setActionError(undefined);
@@ -33,7 +35,7 @@ export function Workflows() {
   }
 
   async function remove(id: string, name: string) {
-    if (!window.confirm(`Delete workflow "${name}"? Its runs stay readable.`)) return;
+    if (!window.confirm(`Delete workflow "${name}"? Its unfinished runs are cancelled; every run stays readable.`)) return;
     setActionError(undefined);
     try {
       await api.deleteWorkflow(id);
@@ -97,6 +99,12 @@ export function Workflows() {
               <tr key={w.id}>
                 <td>
                   <Link to={`/workflows/${encodeURIComponent(w.id)}`}>{w.name}</Link>
+                  {tellApart.has(w.id) && (
+                    <span className="muted small" title={`workflow ${w.id}${w.owner ? `, owned by ${w.owner}` : ''}`}>
+                      {' '}
+                      ({tellApart.get(w.id)})
+                    </span>
+                  )}
                   {w.triggers && w.triggers.schedule + w.triggers.webhook > 0 && (
                     <span className="badge" title="Active triggers start runs of this workflow">
                       {[
