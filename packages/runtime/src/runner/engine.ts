@@ -46,8 +46,9 @@ import { createExecutorResolver } from '../executors/registry.ts';
 import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
 import { sharedExpressionPool } from '../sandbox/pool.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
-import { Batch } from './batch.ts';
+import type { Batch } from './batch.ts';
 import { ChildRuns, type WorkflowResolver } from './children.ts';
+import { CommitQueue } from './commit-queue.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
 import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { buildRetryRows } from './retry.ts';
@@ -116,8 +117,9 @@ export class RunnerEngine implements Engine {
   private readonly attempts: AttemptRunner;
   private readonly workerId: string;
   private readonly pollMs: number;
-  private batch = new Batch();
-  private flushScheduled = false;
+  private readonly commits: CommitQueue;
+  /** Counters for metrics: commits, failed commits, runs fenced out of a commit. */
+  readonly commitStats = { commits: 0, failed: 0, fencedRuns: 0, recommits: 0 };
   private closed = false;
   /** Shutting down: results of running attempts are still committed, nothing new starts. */
   private stopping = false;
@@ -142,6 +144,10 @@ export class RunnerEngine implements Engine {
     this.pollMs = options.pollMs ?? 1000;
     this.subscriptions = new Subscriptions(this.hub, this.store, this.logger);
     this.evaluator = options.expressions ?? sharedExpressionPool();
+    this.commits = new CommitQueue(
+      (b) => this.commitBatch(b),
+      (err) => this.logger.error('a commit failed', { error: toErrorInfo(err).message }),
+    );
     this.maxDepth = options.maxWorkflowDepth ?? DEFAULT_MAX_WORKFLOW_DEPTH;
     this.children = new ChildRuns(
       {
@@ -551,9 +557,11 @@ export class RunnerEngine implements Engine {
           // Built-in nodes are pure functions of committed-or-committing outputs, with no side
           // effect outside this process: they run at once, and their start commits together
           // with their result. Nodes that reach outside (tools, agents, child runs) run only
-          // after their claim (the attempt row) has committed.
+          // after their claim (the attempt row) has committed. A batch grown past MAX_BATCH_OPS
+          // holds its pure nodes back until it has committed: a long chain of them cannot grow
+          // one batch without bound, and it waits for the database instead of racing ahead of it.
           const type = item === undefined ? nodes[node]!.type : nodes[node]!.map!.body.type;
-          if (PURE_NODE_TYPES.has(type) && !this.recovering)
+          if (PURE_NODE_TYPES.has(type) && !this.recovering && b.ops.length <= MAX_BATCH_OPS)
             queueMicrotask(() => this.execute(run, node, attempt, undefined, item));
           else b.later(run, () => this.execute(run, node, attempt, undefined, item));
           break;
@@ -619,13 +627,15 @@ export class RunnerEngine implements Engine {
           break;
         case 'run.finished':
           if (fx.status !== 'succeeded' && run.prepared.hasChildRuns) this.children.cancelChildren(b, run);
+          // The lease is given back in the run's last commit (no extra round trip, and no
+          // window in which a finished run still looks held).
+          if (this.leasing) b.patch({ op: 'run', runId: run.id, set: { worker_id: null, lease_expires_at: null } });
           b.later(run, () => {
             run.clearTimers();
             for (const f of run.inflight.values()) f.controller.abort(new TrellisError('CANCELLED', 'the run has finished'));
             run.inflight.clear();
             this.hot.delete(run.id);
             this.attempts.forgetRun(run.id);
-            this.leasing?.release(run.id);
           });
           break;
         default: {
@@ -635,25 +645,29 @@ export class RunnerEngine implements Engine {
       }
     }
     b.touched.add(run);
-    // Bound a tick's batch: a long chain of pure nodes must not hold everything in memory.
-    if (b.ops.length > MAX_BATCH_OPS) void this.flushNow();
-    else this.scheduleFlush();
+    this.scheduleFlush();
+  }
+
+  /** The open batch (see CommitQueue). */
+  private get batch(): Batch {
+    return this.commits.batch;
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      void this.flushNow();
-    });
+    this.commits.schedule();
   }
 
-  /** Commits the pending batch, then announces its events and carries out its actions. */
-  async flushNow(): Promise<void> {
-    const b = this.batch;
-    if (b.empty) return;
-    this.batch = new Batch();
+  /**
+   * Resolves once every transition decided so far has committed and been announced. Commits
+   * are strictly ordered: this waits for a commit in flight, then commits what accumulated.
+   */
+  flushNow(): Promise<void> {
+    return this.commits.flush();
+  }
+
+  /** Commits one closed batch, then announces its events and carries out its actions. */
+  private async commitBatch(b: Batch): Promise<void> {
+    this.commitStats.commits++;
     if (this.leasing) {
       if (!(await this.commitLeased(b))) return;
     } else {
@@ -661,6 +675,7 @@ export class RunnerEngine implements Engine {
         await this.store.commit(b.ops);
       } catch (err) {
         // A failed commit means we no longer know what is durable: stop, and let recovery decide.
+        this.commitStats.failed++;
         this.logger.error('commit failed; the engine stops and will recover on restart', { error: toErrorInfo(err).message });
         this.closed = true;
         throw err;
@@ -680,13 +695,24 @@ export class RunnerEngine implements Engine {
   }
 
   /**
-   * Fenced commit for shared databases. A lost lease drops exactly the runs it concerns (their
-   * ops are discarded, nothing is announced) and the rest commits; a database that cannot be
-   * reached drops every run of the batch from memory — their leases expire and they are
-   * reclaimed, rebuilt from what did commit. Returns false when nothing of the batch committed.
+   * Fenced commit for shared databases. Writes of runs this worker no longer holds in memory
+   * are discarded first. A batch that fails its fence is never dropped silently: it is logged
+   * and counted, and
+   * - when the lease had only expired (this process was late to heartbeat) and nobody claimed
+   *   the run since, renewing takes it back and the same batch commits again;
+   * - when another worker holds a run now, that run's work is discarded and the run forgotten
+   *   here: its owner rebuilds it from the database (what committed, in order); the rest of the
+   *   batch commits.
+   * A database that cannot be reached drops every run of the batch from memory; their leases
+   * expire and they are reclaimed, rebuilt from what did commit. Returns false when nothing of
+   * the batch committed.
    */
-  private async commitLeased(b: Batch): Promise<boolean> {
+  private async commitLeased(b: Batch, renewed = false): Promise<boolean> {
     const leasing = this.leasing!;
+    const stale = new Set<string>();
+    for (const id of b.runIds()) if (!this.hot.has(id)) stale.add(id);
+    b.forget(stale);
+    if (b.empty) return true;
     // One notification per run with new events, carrying its newest seq (one pass over events).
     const newest = new Map<string, number>();
     for (const e of b.events) newest.set(e.runId, e.seq);
@@ -696,28 +722,41 @@ export class RunnerEngine implements Engine {
       return true;
     } catch (err) {
       const info = toErrorInfo(err);
+      this.commitStats.failed++;
+      const ids = [...b.runIds()];
       if (info.code === 'LEASE_LOST') {
-        const ids = [...b.touched].map((r) => r.id);
         const lost = new Set(await leasing.store.renewLeases(this.workerId, ids, leasing.leaseMs).catch(() => ids));
-        for (const id of lost) this.dropRun(id);
-        if (lost.size === 0 || lost.size === ids.length) {
-          if (lost.size === 0) for (const id of ids) this.dropRun(id);
-          return false;
+        if (lost.size === 0 && !renewed) {
+          this.commitStats.recommits++;
+          this.logger.warn('commit fenced: lease had expired but nobody claimed the runs; renewed, committing again', {
+            runIds: ids,
+          });
+          return this.commitLeased(b, true);
         }
-        b.ops = b.ops.filter((op) => !lost.has(opRunId(op)));
-        b.events = b.events.filter((e) => !lost.has(e.runId));
-        b.after = b.after.filter((a) => !lost.has(a.run.id));
-        b.touched = new Set([...b.touched].filter((r) => !lost.has(r.id)));
-        return this.commitLeased(b);
+        const gone = lost.size === 0 ? new Set(ids) : lost;
+        this.commitStats.fencedRuns += gone.size;
+        this.logger.warn('commit fenced: another worker holds these runs now; their uncommitted work is discarded', {
+          runIds: [...gone],
+          error: info.message,
+        });
+        for (const id of gone) this.dropRun(id);
+        b.forget(gone);
+        if (b.empty) return false;
+        return this.commitLeased(b, renewed);
       }
-      this.logger.warn('commit failed; dropping the batch runs, they will be reclaimed', { error: info.message });
-      for (const r of b.touched) this.dropRun(r.id);
+      this.logger.error('commit failed; the batch runs are dropped from memory and will be reclaimed from the database', {
+        runIds: ids,
+        error: info.message,
+      });
+      for (const id of ids) this.dropRun(id);
       return false;
     }
   }
 
   /** Forgets a run this worker no longer holds: aborts its attempts, writes nothing. */
   private dropRun(runId: string): void {
+    // What it decided and has not committed yet no longer follows from what did commit.
+    this.commits.forget(new Set([runId]));
     const run = this.hot.get(runId);
     if (!run) return;
     this.hot.delete(runId);
@@ -1205,8 +1244,4 @@ function nodeOfKey(run: HotRun, key: string): { node: number; item: number | und
 
 export function createEngine(options: EngineOptions): RunnerEngine {
   return new RunnerEngine(options);
-}
-
-function opRunId(op: WriteOp): string {
-  return op.op === 'attempt.insert' || op.op === 'event' ? op.row.run_id : op.runId;
 }
