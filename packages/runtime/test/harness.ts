@@ -5,7 +5,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, RunEvent, WorkflowDefinitionInput } from '@trellis/core';
-import { createWorkflow, createWorkflowResolver, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
+import {
+  checkRunInvariants,
+  createWorkflow,
+  createWorkflowResolver,
+  formatInvariantReport,
+  openSqlite,
+  type SqliteHandle,
+  SqliteRunStore,
+} from '@trellis/store';
 import {
   type Clock,
   createEngine,
@@ -62,7 +70,9 @@ export async function harness(
     events: (runId) => engine.listEvents(runId, 0, 100_000),
     async close() {
       await engine.shutdown(0);
-      await handle.close();
+      // Whatever the test did, every run it left satisfies the run invariants.
+      const report = await checkRunInvariants(handle.db).finally(() => handle.close());
+      if (!report.ok) throw new Error(formatInvariantReport(report));
     },
   };
   return h;

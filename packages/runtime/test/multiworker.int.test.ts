@@ -18,7 +18,12 @@ beforeAll(async () => {
   pg = await startPostgres();
 }, 120_000);
 afterAll(async () => {
-  await pg?.destroy();
+  try {
+    // Every run any test left behind satisfies the run invariants (nothing lost or reordered).
+    await pg?.checkInvariants();
+  } finally {
+    await pg?.destroy();
+  }
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

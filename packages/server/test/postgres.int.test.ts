@@ -30,7 +30,12 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await srv?.close(0);
-  await pgServer?.destroy();
+  try {
+    // Every run any test left behind satisfies the run invariants (nothing lost or reordered).
+    await pgServer?.checkInvariants();
+  } finally {
+    await pgServer?.destroy();
+  }
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON

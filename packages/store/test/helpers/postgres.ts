@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { openStore } from '../../src/open.ts';
+import { checkRunInvariants, formatInvariantReport, type InvariantReport } from '../../src/runs/invariants.ts';
 
 const run = promisify(execFile);
 
@@ -29,6 +31,11 @@ export interface TestPostgres {
   url(database?: string): string;
   /** Creates an empty database and returns its URL. */
   createDatabase(prefix?: string): Promise<string>;
+  /**
+   * Checks the run invariants (packages/store/src/runs/invariants.ts) in every database this
+   * server created; throws with every violation found. Call it after tests that run workflows.
+   */
+  checkInvariants(): Promise<InvariantReport[]>;
   /** Stops the server (fast: open connections are terminated, as in a real restart). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -179,6 +186,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   await start();
   const url = (database = 'postgres') => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   let counter = 0;
+  const databases: string[] = [];
   const server: TestPostgres = {
     host: '127.0.0.1',
     port,
@@ -195,7 +203,26 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       } finally {
         await client.end();
       }
+      databases.push(name);
       return url(name);
+    },
+    checkInvariants: async () => {
+      const reports: InvariantReport[] = [];
+      const failures: string[] = [];
+      for (const name of databases) {
+        const store = await openStore(url(name), { migrate: false });
+        try {
+          const tables = await store.db.introspection.getTables();
+          if (!tables.some((t) => t.name === 'runs')) continue; // not a Trellis database (yet)
+          const report = await checkRunInvariants(store.db);
+          reports.push(report);
+          if (!report.ok) failures.push(`database ${name}: ${formatInvariantReport(report)}`);
+        } finally {
+          await store.close();
+        }
+      }
+      if (failures.length > 0) throw new Error(`run invariants violated\n${failures.join('\n')}`);
+      return reports;
     },
     stop,
     start,
