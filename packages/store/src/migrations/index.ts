@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_server.ts';
 import * as m0003 from './0003_postgres.ts';
+import * as m0004 from './0004_commit_function.ts';
 import * as m0005 from './0005_quarantine.ts';
 import * as m0008 from './0008_map_workflow.ts';
 import * as m0009 from './0009_retry.ts';
@@ -16,6 +17,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_server': m0002,
   '0003_postgres': m0003,
+  '0004_commit_function': m0004,
   '0005_quarantine': m0005,
   '0008_map_workflow': m0008,
   '0009_retry': m0009,

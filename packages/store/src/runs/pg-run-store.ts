@@ -198,6 +198,163 @@ function retrySql(run: NewRun): string[] {
   return out;
 }
 
+/**
+ * Columns `trellis_commit` (migration 0004) writes, per table: patched columns, and the columns
+ * of inserted attempt and event rows. A batch naming any other column (one added by a later
+ * migration) is committed statement by statement instead: correct, only slower. Adding a
+ * column here means re-creating the function with it (see 0004_commit_function.ts).
+ */
+const FAST_INSERT_COLUMNS = {
+  events: new Set<string>(EVENT_COLUMNS),
+  attempts: new Set<string>([...ATTEMPT_COLUMNS, 'reused_from']),
+};
+const FAST_PATCH_COLUMNS = {
+  attempts: new Set([
+    'status',
+    'started_at',
+    'finished_at',
+    'error',
+    'cost_usd',
+    'usage',
+    'worker_id',
+    'lease_expires_at',
+    'reused_from',
+  ]),
+  node_runs: new Set([
+    'status',
+    'attempt',
+    'input',
+    'output',
+    'error',
+    'cost_usd',
+    'started_at',
+    'finished_at',
+    'next_attempt_at',
+    'prompt',
+    'wait_until',
+    'remote_ref',
+    'decision',
+    'taken',
+    'recoveries',
+    'interrupted',
+    'reused_from',
+    'retry_info',
+  ]),
+  runs: new Set([
+    'status',
+    'output',
+    'error',
+    'cost_usd',
+    'started_at',
+    'finished_at',
+    'deadline_at',
+    'last_seq',
+    'worker_id',
+    'lease_expires_at',
+    'cancel_requested',
+    'retry_of',
+    'retry_info',
+  ]),
+} as const;
+
+/** A column value as JSON for trellis_commit: the same values `literal` accepts, nothing else. */
+function jsonValue(v: unknown): string | number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError(`cannot store the number ${v}`);
+    return v;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string') return v;
+  throw new TypeError(`cannot store a ${typeof v} in a column`);
+}
+
+function patchOf(set: object, allowed: ReadonlySet<string>): Record<string, string | number | null> | undefined {
+  const out: Record<string, string | number | null> = {};
+  for (const [c, v] of Object.entries(set)) {
+    if (!allowed.has(c)) return undefined;
+    out[c] = jsonValue(v);
+  }
+  return out;
+}
+
+function rowOf(row: object, allowed: ReadonlySet<string>): Record<string, string | number | null> | undefined {
+  const out: Record<string, string | number | null> = {};
+  for (const [c, v] of Object.entries(row)) {
+    if (!allowed.has(c)) return undefined;
+    out[c] = jsonValue(v);
+  }
+  return out;
+}
+
+/**
+ * A batch as the JSON document `trellis_commit` applies (inserts, then patches, then
+ * notifications), or undefined when it patches a column the function does not know. Patches
+ * of one row merge in order, as consecutive UPDATEs would.
+ */
+export function batchDocument(ops: readonly WriteOp[], notify: readonly Notification[] = []): string | undefined {
+  const e: Record<string, unknown>[] = [];
+  const a: Record<string, unknown>[] = [];
+  const au = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
+  const n = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
+  const r = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
+  const merge = (m: typeof au, key: string, k: unknown[], s: Record<string, unknown>) => {
+    const prev = m.get(key);
+    if (prev) Object.assign(prev.s, s);
+    else m.set(key, { k, s });
+  };
+  for (const op of ops) {
+    switch (op.op) {
+      case 'event': {
+        const row = rowOf(op.row, FAST_INSERT_COLUMNS.events);
+        if (!row) return undefined;
+        e.push(row);
+        break;
+      }
+      case 'attempt.insert': {
+        const row = rowOf(op.row, FAST_INSERT_COLUMNS.attempts);
+        if (!row) return undefined;
+        a.push(row);
+        break;
+      }
+      case 'attempt.update': {
+        const s = patchOf(op.set, FAST_PATCH_COLUMNS.attempts);
+        if (!s) return undefined;
+        merge(au, `${op.runId}|${op.nodeId}|${op.attempt}`, [op.runId, op.nodeId, op.attempt], s);
+        break;
+      }
+      case 'node': {
+        const s = patchOf(op.set, FAST_PATCH_COLUMNS.node_runs);
+        if (!s) return undefined;
+        merge(n, `${op.runId}|${op.nodeId}`, [op.runId, op.nodeId], s);
+        break;
+      }
+      case 'run': {
+        const s = patchOf(op.set, FAST_PATCH_COLUMNS.runs);
+        if (!s) return undefined;
+        merge(r, op.runId, [op.runId], s);
+        break;
+      }
+      default: {
+        const never: never = op;
+        throw new Error(`unknown write op ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  const doc: Record<string, unknown> = {};
+  if (e.length) doc.e = e;
+  if (a.length) doc.a = a;
+  if (au.size) doc.au = [...au.values()];
+  if (n.size) doc.n = [...n.values()];
+  if (r.size) doc.r = [...r.values()];
+  if (notify.length) {
+    for (const x of notify) checkNotification(x);
+    doc.notify = notify.map((x) => [x.channel, x.payload]);
+  }
+  return JSON.stringify(doc);
+}
+
 function notifySql(notify: readonly Notification[]): string[] {
   return notify.map((n) => {
     checkNotification(n);
@@ -226,9 +383,28 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return guardPg(() => this.pool.query<R>({ name, text, values }));
   }
 
+  /** One batch, one round trip: `trellis_commit` as a prepared statement, else the statements. */
+  private async apply(
+    workerId: string | null,
+    runIds: readonly string[],
+    ops: readonly WriteOp[],
+    notify: readonly Notification[],
+  ) {
+    const doc = batchDocument(ops, notify);
+    if (doc !== undefined) {
+      await this.q('trellis_commit', 'select trellis_commit($1, $2, $3)', [workerId, runIds, doc]);
+      return;
+    }
+    const statements = [...batchSql(ops), ...notifySql(notify)];
+    if (workerId !== null && runIds.length > 0)
+      statements.unshift(`select trellis_fence(${literal(workerId)}, array[${runIds.map(literal).join(', ')}]::text[])`);
+    await this.multi(statements);
+  }
+
   async commit(ops: readonly WriteOp[]): Promise<void> {
+    if (ops.length === 0) return;
     try {
-      await this.multi(batchSql(ops));
+      await this.apply(null, [], ops, []);
     } catch (err) {
       if (!(await this.alreadyCommitted(ops, err))) throw err;
     }
@@ -264,13 +440,10 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   }
 
   async commitFenced(workerId: string, ops: readonly WriteOp[], notify: readonly Notification[] = []): Promise<void> {
+    if (ops.length === 0 && notify.length === 0) return;
     const runIds = runIdsOf(ops);
-    const statements = [...batchSql(ops), ...notifySql(notify)];
-    if (statements.length === 0) return;
-    if (runIds.length > 0)
-      statements.unshift(`select trellis_fence(${literal(workerId)}, array[${runIds.map(literal).join(', ')}]::text[])`);
     try {
-      await this.multi(statements);
+      await this.apply(workerId, runIds, ops, notify);
     } catch (err) {
       if (err instanceof pg.DatabaseError && err.code === FENCE_STATE)
         throw new LeaseLostError(workerId, JSON.parse(err.detail ?? '[]') as string[], err.message, err);
