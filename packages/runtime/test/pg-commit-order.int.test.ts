@@ -1,0 +1,133 @@
+/**
+ * Commit order on PostgreSQL: a run is reported finished only once every node row and event of
+ * it has committed, and no batch is ever dropped. Long built-in chains (many batches per run,
+ * each bounded), a 1→1,000→1 fan (one huge batch, then a join) and a chain of tool nodes (one
+ * commit per step), run one after another and 20 at once, and with a worker SIGKILLed mid-run.
+ * Each run is checked against the run invariants the moment it is reported finished, and the
+ * whole database at the end.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Executor, RunRecord, WorkflowDefinitionInput } from '@trellis/core';
+import { checkRunInvariants, formatInvariantReport, type Store } from '@trellis/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type TestPostgres } from '../../store/test/helpers/postgres.ts';
+import type { RunnerEngine } from '../src/index.ts';
+import { type PgNode, pgNode, saveWorkflow } from './pg-harness.ts';
+import { builtinChain, builtinFan, toolChain } from './shapes.ts';
+
+let pg: TestPostgres;
+beforeAll(async () => {
+  pg = await startPostgres();
+}, 120_000);
+afterAll(async () => {
+  await pg?.destroy();
+});
+
+const noop: Executor = { execute: async () => ({ kind: 'succeeded', output: null }) };
+const tools = { noop };
+
+interface Shape {
+  name: string;
+  def: WorkflowDefinitionInput;
+  output: unknown;
+}
+const SHAPES: Shape[] = [
+  { name: '1,000-node built-in chain', def: builtinChain(1000), output: { n999: 1000 } },
+  { name: '5,000-node built-in chain', def: builtinChain(5000), output: { n4999: 5000 } },
+  {
+    name: '1→1,000→1 built-in fan',
+    def: builtinFan(1000),
+    output: { end: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`m${i}`, i])) },
+  },
+  { name: '1,000-node tool chain', def: toolChain(1000), output: { n999: null } },
+];
+
+async function expectInvariants(store: Store, runIds?: readonly string[]): Promise<void> {
+  const report = await checkRunInvariants(store.db, runIds ? { runIds } : {});
+  expect(report.ok, formatInvariantReport(report)).toBe(true);
+}
+
+/** Waits for the run as a client would, then checks it at once: finished means committed. */
+async function finishedAndCommitted(engine: RunnerEngine, store: Store, runId: string, shape: Shape): Promise<RunRecord> {
+  const rec = await engine.waitForRun(runId);
+  await expectInvariants(store, [runId]);
+  expect(rec.status, `${shape.name} run ${runId}`).toBe('succeeded');
+  expect(rec.output).toEqual(shape.output);
+  return rec;
+}
+
+describe('commit order on PostgreSQL: finished means committed, nothing dropped', () => {
+  for (const shape of SHAPES) {
+    it(`${shape.name}: 10 runs one after another on an embedded worker, then 20 at once on two workers`, async () => {
+      const url = await pg.createDatabase('order');
+      const nodes: PgNode[] = [];
+      try {
+        const embedded = await pgNode(url, { tools });
+        nodes.push(embedded);
+        const wf = await saveWorkflow(embedded.store, shape.def);
+        for (let i = 0; i < 10; i++) {
+          const { runId } = await embedded.engine.startRun({ workflowId: wf, version: 1, input: {} });
+          await finishedAndCommitted(embedded.engine, embedded.store, runId, shape);
+        }
+        // 20 at once, started by an API-only server and executed by two workers.
+        const api = await pgNode(url, { execute: false });
+        nodes.push(api, await pgNode(url, { tools }));
+        const started = await Promise.all(
+          Array.from({ length: 20 }, () => api.engine.startRun({ workflowId: wf, version: 1, input: {} })),
+        );
+        await Promise.all(started.map((s) => finishedAndCommitted(api.engine, api.store, s.runId, shape)));
+        await expectInvariants(api.store);
+      } finally {
+        for (const n of nodes.reverse()) await n.close();
+      }
+    }, 400_000);
+  }
+
+  it('a worker SIGKILLed mid-run: the survivor finishes every run of every shape, all invariants hold', async () => {
+    const url = await pg.createDatabase('kill');
+    const api = await pgNode(url, { execute: false });
+    let child: ChildProcess | undefined;
+    let survivor: PgNode | undefined;
+    try {
+      const wfs = await Promise.all(SHAPES.map((s) => saveWorkflow(api.store, s.def)));
+      child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'pg-plain-worker.ts'), url, 'doomed'],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await new Promise<void>((resolve, reject) => {
+        child!.stdout!.on('data', (d: Buffer) => {
+          if (String(d).includes('ready')) resolve();
+        });
+        child!.on('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+      });
+      const runs: { shape: Shape; runId: string }[] = [];
+      for (const [i, shape] of SHAPES.entries())
+        for (let k = 0; k < 3; k++)
+          runs.push({ shape, runId: (await api.engine.startRun({ workflowId: wfs[i]!, version: 1, input: {} })).runId });
+      // Kill it once it is well into the work: some nodes of the long runs committed, not all.
+      const probe = runs.find((r) => r.shape.def.nodes!.length === 5000)!.runId;
+      for (let i = 0; i < 600; i++) {
+        const rec = await api.engine.getRun(probe);
+        const done = Object.values(rec!.nodes).filter((n) => n.status === 'succeeded').length;
+        if (done >= 500 || rec!.status === 'succeeded') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      // Whatever the killed worker committed is consistent on its own (batches are whole).
+      await expectInvariants(api.store);
+      survivor = await pgNode(url, { tools, leaseMs: 1000 });
+      for (const { shape, runId } of runs) await finishedAndCommitted(api.engine, api.store, runId, shape);
+      const probeRec = await api.engine.getRun(probe);
+      // The kill landed mid-run: some attempts were taken over (LEASE_EXPIRED) or never started.
+      expect(probeRec!.status).toBe('succeeded');
+      await expectInvariants(api.store);
+    } finally {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await survivor?.close();
+      await api.close();
+    }
+  }, 300_000);
+});
