@@ -1,8 +1,14 @@
 /**
- * Scale-out benchmark (issue 7) on a throwaway PostgreSQL 15: five-node runs per second with 1,
- * 2 and 4 `trellis worker` processes, the latency from starting a run (on an API-only process)
- * to its first node.started (claim latency: notification + claim + commit), and the database's
- * CPU share during the runs.
+ * PostgreSQL benchmark on a throwaway PostgreSQL 15 (synchronous_commit=off), three tables:
+ *
+ * 1. Per-step cost: chains of 100 and 1,000 tool nodes (a no-op tool) and built-in nodes
+ *    (transform), executed by one leased worker engine in this process: µs per step, database
+ *    CPU ms per step (utime+stime of every PostgreSQL process, from /proc), engine CPU per step,
+ *    and commits (round trips) per step.
+ * 2. Scale-out: five-node runs per second with 1, 2 and 4 `trellis worker` processes, started
+ *    by an API-only process; the latency from start to the first node.started (notification +
+ *    claim + commit); database CPU per run and as a share of the machine.
+ * 3. The run invariant checker's verdict over every run the benchmark made.
  *
  *   npx tsx bench/postgres.ts [--quick]
  */
@@ -10,7 +16,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, type RunnerEngine } from '@trellis/runtime';
-import { createWorkflow, openStore } from '@trellis/store';
+import { checkRunInvariants, createWorkflow, openStore } from '@trellis/store';
+import { pgNode, saveWorkflow } from '../packages/runtime/test/pg-harness.ts';
+import { builtinChain, toolChain } from '../packages/runtime/test/shapes.ts';
 import { startPostgres } from '../packages/store/test/helpers/postgres.ts';
 import { fiveNodes } from './lib/engine-fixture.ts';
 import { median, printTable, type Row, writeResults } from './lib/report.ts';
@@ -82,11 +90,63 @@ function firstStarted(engine: RunnerEngine, runId: string, t0: number): Promise<
   });
 }
 
+const noop = { execute: async () => ({ kind: 'succeeded' as const, output: null }) };
+
+/** Per-step cost of chains on one leased worker engine (as `trellis serve` or `trellis worker` runs them). */
+async function perStep(url: string): Promise<Row[]> {
+  const out: Row[] = [];
+  const w = await pgNode(url, { tools: { noop }, leaseMs: 15_000 });
+  try {
+    const shapes = [
+      ['tool', 100, toolChain(100)],
+      ['tool', 1000, toolChain(1000)],
+      ['built-in', 100, builtinChain(100)],
+      ['built-in', 1000, builtinChain(1000)],
+    ] as const;
+    for (const [kind, n, def] of shapes) {
+      const wf = await saveWorkflow(w.store, def);
+      const run = async () => w.engine.waitForRun((await w.engine.startRun({ workflowId: wf, version: 1, input: {} })).runId);
+      await run(); // warm-up: prepared statements, JIT
+      const reps = Math.max(quick ? 1 : 2, Math.round((quick ? 1000 : 3000) / n));
+      const cpu0 = postgresCpuSeconds(pg.dir);
+      const own0 = process.cpuUsage();
+      const commits0 = w.engine.commitStats.commits;
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) {
+        const rec = await run();
+        if (rec.status !== 'succeeded') throw new Error(`a ${kind} chain run ended ${rec.status}`);
+      }
+      const ms = performance.now() - t0;
+      const steps = reps * n;
+      const own = process.cpuUsage(own0);
+      out.push({
+        chain: `${n} ${kind} nodes`,
+        runs: reps,
+        'µs / step': (ms * 1000) / steps,
+        'db CPU ms / step': ((postgresCpuSeconds(pg.dir) - cpu0) * 1000) / steps,
+        'engine CPU ms / step': (own.user + own.system) / 1000 / steps,
+        'commits / step': (w.engine.commitStats.commits - commits0) / steps,
+      });
+    }
+  } finally {
+    await w.close();
+  }
+  return out;
+}
+
 const pg = await startPostgres({ settings: { synchronous_commit: 'off' } });
 const rows: Row[] = [];
+const steps: Row[] = [];
+const verdicts: Row[] = [];
+const urls: [string, string][] = [];
 try {
+  const stepUrl = await pg.createDatabase('steps');
+  urls.push(['per-step chains', stepUrl]);
+  steps.push(...(await perStep(stepUrl)));
+  printTable('Per step, one worker engine in this process (chains; a no-op tool; transform nodes)', steps);
   for (const workers of [1, 2, 4]) {
     const url = await pg.createDatabase(`bench${workers}`);
+    urls.push([`five-node runs, ${workers} worker(s)`, url]);
     const store = await openStore(url);
     const api = createEngine({ store: store.runs, leasing: { store: store.leases!, execute: false } });
     await api.whenReady();
@@ -124,6 +184,7 @@ try {
         'runs / s': runsPerRound / secs,
         'claim p50 ms': median(claims),
         'claim p99 ms': claims[Math.floor(claims.length * 0.99)] ?? 0,
+        'db CPU ms / run': (cpu * 1000) / runsPerRound,
         'db CPU % of a core': (cpu / secs) * 100,
         'db CPU % of machine': (cpu / secs / 2) * 100,
       });
@@ -134,8 +195,26 @@ try {
       await store.close();
     }
   }
+  for (const [what, url] of urls) {
+    const store = await openStore(url, { migrate: false });
+    try {
+      const report = await checkRunInvariants(store.db);
+      verdicts.push({
+        database: what,
+        runs: report.runs,
+        terminal: report.terminalRuns,
+        violations: report.violations.length,
+        verdict: report.ok ? 'ok' : report.violations.map((v) => `${v.rule} ${v.runId}`).join('; '),
+      });
+    } finally {
+      await store.close();
+    }
+  }
 } finally {
   await pg.destroy();
 }
 printTable('Five-node runs on PostgreSQL 15 (synchronous_commit=off), started by an API-only process, 64 in flight', rows);
-process.stdout.write(`\nwritten ${writeResults('postgres', rows)}\n`);
+process.stdout.write('\n');
+printTable('Run invariants over every run this benchmark made', verdicts);
+process.stdout.write(`\nwritten ${writeResults('postgres', { perStep: steps, scaleOut: rows, invariants: verdicts })}\n`);
+if (verdicts.some((v) => v.violations !== 0)) process.exitCode = 1;
