@@ -96,7 +96,8 @@ async function finishedRun(): Promise<{ h: SqliteHandle; runId: string }> {
   return { h, runId };
 }
 
-const rules = async (h: SqliteHandle) => (await checkRunInvariants(h.db)).violations.map((v) => `${v.rule}${v.nodeId ? `:${v.nodeId}` : ''}`);
+const rules = async (h: SqliteHandle) =>
+  (await checkRunInvariants(h.db)).violations.map((v) => `${v.rule}${v.nodeId ? `:${v.nodeId}` : ''}`);
 
 describe('run invariant checker', () => {
   it('passes a consistent finished run', async () => {
