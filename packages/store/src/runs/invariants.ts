@@ -6,7 +6,8 @@
  *
  * For every run:
  * - `event_gap`: its event log is gap-free: seqs 1, 2, … n, nothing missing, nothing before 1.
- * - `cost_mismatch`: its cost equals the sum of its attempts' costs.
+ * - `cost_mismatch`: its cost equals the sum of its attempts' costs (attempts copied from the
+ *   run it retries, `reused_from`, are shown but not charged again).
  * For every terminal run (succeeded, failed, cancelled), also:
  * - `node_not_terminal`: every node is terminal (succeeded, failed, skipped, cancelled).
  * - `attempt_running`: no attempt is still `running`.
@@ -116,7 +117,7 @@ async function checkChunk(
       (select count(*) from events e where e.run_id = r.id) as n,
       (select min(seq) from events e where e.run_id = r.id) as lo,
       (select max(seq) from events e where e.run_id = r.id) as hi,
-      (select coalesce(sum(a.cost_usd), 0) from attempts a where a.run_id = r.id) as attempts
+      (select coalesce(sum(a.cost_usd), 0) from attempts a where a.run_id = r.id and a.reused_from is null) as attempts
     from runs r where 1 = 1 ${only(sql.ref('r.id'))}`.execute(db);
   let terminalRuns = 0;
   for (const row of perRun.rows) {
