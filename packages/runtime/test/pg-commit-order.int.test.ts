@@ -52,7 +52,7 @@ async function expectInvariants(store: Store, runIds?: readonly string[]): Promi
 async function finishedAndCommitted(engine: RunnerEngine, store: Store, runId: string, shape: Shape): Promise<RunRecord> {
   const rec = await engine.waitForRun(runId);
   await expectInvariants(store, [runId]);
-  expect(rec.status, `${shape.name} run ${runId}`).toBe('succeeded');
+  expect(rec.status, `${shape.name} run ${runId}: ${JSON.stringify(rec.error)}`).toBe('succeeded');
   expect(rec.output).toEqual(shape.output);
   return rec;
 }
@@ -63,7 +63,9 @@ describe('commit order on PostgreSQL: finished means committed, nothing dropped'
       const url = await pg.createDatabase('order');
       const nodes: PgNode[] = [];
       try {
-        const embedded = await pgNode(url, { tools });
+        // Leases long enough that a worker slowed down by a busy machine keeps its runs: these
+        // tests are about commit order (lease loss has its own tests in multiworker).
+        const embedded = await pgNode(url, { tools, leaseMs: 10_000 });
         nodes.push(embedded);
         const wf = await saveWorkflow(embedded.store, shape.def);
         for (let i = 0; i < 10; i++) {
@@ -72,7 +74,7 @@ describe('commit order on PostgreSQL: finished means committed, nothing dropped'
         }
         // 20 at once, started by an API-only server and executed by two workers.
         const api = await pgNode(url, { execute: false });
-        nodes.push(api, await pgNode(url, { tools }));
+        nodes.push(api, await pgNode(url, { tools, leaseMs: 10_000 }));
         const started = await Promise.all(
           Array.from({ length: 20 }, () => api.engine.startRun({ workflowId: wf, version: 1, input: {} })),
         );
@@ -81,7 +83,7 @@ describe('commit order on PostgreSQL: finished means committed, nothing dropped'
       } finally {
         for (const n of nodes.reverse()) await n.close();
       }
-    }, 400_000);
+    }, 600_000);
   }
 
   it('a worker SIGKILLed mid-run: the survivor finishes every run of every shape, all invariants hold', async () => {
@@ -118,7 +120,7 @@ describe('commit order on PostgreSQL: finished means committed, nothing dropped'
       await new Promise((r) => child!.once('exit', r));
       // Whatever the killed worker committed is consistent on its own (batches are whole).
       await expectInvariants(api.store);
-      survivor = await pgNode(url, { tools, leaseMs: 1000 });
+      survivor = await pgNode(url, { tools, leaseMs: 3000 });
       for (const { shape, runId } of runs) await finishedAndCommitted(api.engine, api.store, runId, shape);
       const probeRec = await api.engine.getRun(probe);
       // The kill landed mid-run: some attempts were taken over (LEASE_EXPIRED) or never started.
