@@ -15,8 +15,8 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
  * statement, the function costs one parse per connection, and its statements' plans are cached
  * by PL/pgSQL: one round trip, a fraction of the database CPU.
  *
- * The columns written are listed below, including those migrations 0005 (quarantine) and 0009
- * (retry) add: PL/pgSQL resolves names when a statement first runs, not when the function is
+ * The columns written are listed below, including those migrations 0005 (quarantine), 0008 (map and
+ * workflow nodes) and 0009 (retry) add: PL/pgSQL resolves names when a statement first runs, not when the function is
  * created, and every migration has run before the first commit. A column added to these tables
  * later must be added to the function (a new migration re-creating it) and to the column sets
  * in pg-run-store.ts; until then, a batch writing it takes the statement-by-statement path.
@@ -59,19 +59,20 @@ export async function up(db: Kysely<any>): Promise<void> {
       for u in select * from jsonb_to_recordset(p_batch->'n') as j(k jsonb, s jsonb) loop
         update node_runs t
         set (status, attempt, input, output, error, cost_usd, started_at, finished_at, next_attempt_at, prompt,
-             wait_until, remote_ref, decision, taken, recoveries, interrupted, reused_from, retry_info) =
+             wait_until, remote_ref, decision, taken, recoveries, interrupted, reused_from, retry_info, item_count) =
           (select r.status, r.attempt, r.input, r.output, r.error, r.cost_usd, r.started_at, r.finished_at,
                   r.next_attempt_at, r.prompt, r.wait_until, r.remote_ref, r.decision, r.taken, r.recoveries,
-                  r.interrupted, r.reused_from, r.retry_info
+                  r.interrupted, r.reused_from, r.retry_info, r.item_count
            from jsonb_populate_record(t, u.s) r)
         where t.run_id = u.k->>0 and t.node_id = u.k->>1;
       end loop;
       for u in select * from jsonb_to_recordset(p_batch->'r') as j(k jsonb, s jsonb) loop
         update runs t
         set (status, output, error, cost_usd, started_at, finished_at, deadline_at, last_seq, worker_id,
-             lease_expires_at, cancel_requested, retry_of, retry_info) =
+             lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth) =
           (select r.status, r.output, r.error, r.cost_usd, r.started_at, r.finished_at, r.deadline_at, r.last_seq,
-                  r.worker_id, r.lease_expires_at, r.cancel_requested, r.retry_of, r.retry_info
+                  r.worker_id, r.lease_expires_at, r.cancel_requested, r.retry_of, r.retry_info, r.parent_run_id,
+                  r.parent_node_id, r.depth
            from jsonb_populate_record(t, u.s) r)
         where t.id = u.k->>0;
       end loop;

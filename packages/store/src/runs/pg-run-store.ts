@@ -239,6 +239,7 @@ const FAST_PATCH_COLUMNS = {
     'interrupted',
     'reused_from',
     'retry_info',
+    'item_count',
   ]),
   runs: new Set([
     'status',
@@ -254,6 +255,9 @@ const FAST_PATCH_COLUMNS = {
     'cancel_requested',
     'retry_of',
     'retry_info',
+    'parent_run_id',
+    'parent_node_id',
+    'depth',
   ]),
 } as const;
 
@@ -336,6 +340,10 @@ export function batchDocument(ops: readonly WriteOp[], notify: readonly Notifica
         merge(r, op.runId, [op.runId], s);
         break;
       }
+      case 'item.start':
+        // An upsert that must land between the patches around it (a map item's retry):
+        // such a batch keeps the statement order.
+        return undefined;
       default: {
         const never: never = op;
         throw new Error(`unknown write op ${JSON.stringify(never)}`);
