@@ -263,6 +263,47 @@ describe('retry', () => {
     await h.engine.cancelRun(third.id);
   });
 
+  it('a map and a sub-workflow upstream of the failure are reused whole: no item and no child run again', async () => {
+    let down = true;
+    const paid = paidTool(0.01, (id) => id === 'last' && down);
+    h = await harness({ tools: { paid: paid.exec } });
+    await h.save({ name: 'child-wf', nodes: [{ id: 'work', type: 'tool_call', tool: 'paid', input: { q: '$context.q' } }] });
+    const wf = await h.save({
+      name: 'map-and-child',
+      nodes: [
+        { id: 'src', type: 'transform', expression: '[1, 2, 3]' },
+        { id: 'per_item', type: 'map', items: '$src', do: { type: 'tool_call', tool: 'paid', input: { n: '$item' } } },
+        { id: 'sub', type: 'workflow', workflow: 'child-wf', input: { q: '$per_item.items' } },
+        { id: 'last', type: 'tool_call', tool: 'paid', input: { from: '$sub' } },
+      ],
+      edges: [
+        { from: 'src', to: 'per_item' },
+        { from: 'per_item', to: 'sub' },
+        { from: 'sub', to: 'last' },
+      ],
+    } as unknown as Parameters<Harness['save']>[0]);
+    const first = await h.run(wf);
+    expect(first.nodes.last!.error?.code, JSON.stringify(first.error)).toBe('UPSTREAM_DOWN');
+    const callsBefore = { ...paid.calls };
+    const runsBefore = (await h.engine.listRuns({ limit: 100 })).runs.length;
+    down = false;
+    const second = await retry(first.id);
+    expect(second.status, JSON.stringify(second.error)).toBe('succeeded');
+    expect(second.nodes.per_item).toMatchObject({ reusedFrom: first.id, output: first.nodes.per_item!.output });
+    expect(second.nodes.sub).toMatchObject({ reusedFrom: first.id, output: first.nodes.sub!.output });
+    // Only `last` ran again: no map item, no child run.
+    expect(paid.calls).toEqual({ ...callsBefore, last: (callsBefore.last ?? 0) + 1 });
+    expect((await h.engine.listRuns({ limit: 100 })).runs.length).toBe(runsBefore + 1);
+    expect(second.costSavedUsd).toBeCloseTo(first.costUsd);
+
+    // `from` the map: every item runs again, and so does the child run downstream.
+    const third = await retry(second.id, { from: ['per_item'] });
+    expect(third.status, JSON.stringify(third.error)).toBe('succeeded');
+    expect(paid.calls.work).toBe((callsBefore.work ?? 0) + 1);
+    expect(third.nodes.src!.reusedFrom).toBe(first.id);
+    expect(third.nodes.per_item!.notReused).toBe("'per_item' was picked to run again");
+  });
+
   it('refuses a run that has not finished', async () => {
     h = await harness();
     const wf = await h.save({ name: 'gate', nodes: [{ id: 'g', type: 'human_gate', prompt: 'ok?' }] });

@@ -374,6 +374,8 @@ export class RunnerEngine implements Engine {
     }
     const state = rebuildRunState(id, target.compiled, { status: 'queued', costUsd: 0, nodes: built.persisted });
     const run = new HotRun(id, target, state, built.events.length, JSON.parse(o.input));
+    run.workflowId = o.workflow_id;
+    run.createdBy = req.createdBy ?? null;
     this.hot.set(id, run);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
     this.feed(run, { type: 'start' });

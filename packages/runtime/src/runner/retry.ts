@@ -149,8 +149,18 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
       taken: JSON.stringify(taken),
       reused_from: p.reusedFrom,
       retry_info: JSON.stringify(info),
+      item_count: row.item_count ?? null,
     });
     copied.push(cn.id);
+    // A map's items are rows of their own (`<id>[<index>]`): they come along, as they were.
+    if (cn.type === 'map') {
+      const prefix = `${cn.id}[`;
+      for (const item of original.nodes) {
+        if (!item.node_id.startsWith(prefix)) continue;
+        nodes.push({ ...item, run_id: newRunId, cost_usd: 0, remote_ref: null, decision: null, reused_from: p.reusedFrom });
+        copied.push(item.node_id);
+      }
+    }
     const data: Record<string, unknown> = { reusedFrom: p.reusedFrom, output, costSavedUsd: p.costSavedUsd };
     if (p.note !== null) data.note = p.note;
     events.push({

@@ -176,6 +176,7 @@ const RETRY_NODE_COLUMNS = [
   'taken',
   'reused_from',
   'retry_info',
+  'item_count',
 ] as const satisfies readonly (keyof NodeRunsTable)[];
 
 /** A retry's statements: the link on the run row, its prewritten node rows and copied attempts. */

@@ -32,6 +32,7 @@ const RETRY_NODE_COLUMNS = [
   'taken',
   'reused_from',
   'retry_info',
+  'item_count',
 ] as const satisfies readonly (keyof NodeRunsTable)[];
 
 export class SqliteRunStore implements RunStore {
