@@ -18,6 +18,7 @@ import { TaskState } from '@a2a-js/sdk';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { formatSecretKey, generateSecretKey } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { z } from 'zod';
@@ -324,5 +325,19 @@ describe('a planted secret value appears nowhere but the encrypted store', () =>
     const log = readFileSync(logPath, 'utf8');
     expect(log.length).toBeGreaterThan(1000);
     expect(hits(log), 'the server log').toEqual([]);
+  });
+
+  it('a server started on that database with another key stops at once, saying so', async () => {
+    await expect(
+      startTrellisServer({
+        db: dbPath,
+        host: '127.0.0.1',
+        port: 0,
+        demo: false,
+        adminToken: ADMIN,
+        consoleDir: false,
+        secretKey: formatSecretKey(generateSecretKey()),
+      }),
+    ).rejects.toThrow(/is not the one this database's secrets were written with/);
   });
 });
