@@ -13,6 +13,7 @@ import type { Engine } from '@trellis/runtime';
 import type { Database, SecretVault } from '@trellis/store';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
+import { a2aRoutes } from './a2a/routes.ts';
 import { decodeQueryPart } from './http/auth.ts';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
 import { Metrics } from './http/metrics.ts';
@@ -236,6 +237,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
     ...(options.mcpListCheckMs !== undefined ? { listCheckMs: options.mcpListCheckMs } : {}),
   });
   app.addHook('onClose', async () => mcp.close());
+  a2aRoutes(app, ctx);
 
   const consoleDir = options.consoleDir ?? false;
   const hasConsole = consoleDir !== false && existsSync(join(consoleDir, 'index.html'));

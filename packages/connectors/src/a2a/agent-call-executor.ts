@@ -164,9 +164,23 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       if (!done(tracker.task)) await poll(tracker);
     };
 
-    const request = (text: string | undefined, data: unknown, messageId: string): SendMessageRequest => ({
+    const request = (
+      text: string | undefined,
+      data: unknown,
+      messageId: string,
+      decision?: { approved: boolean; by: string },
+    ): SendMessageRequest => ({
       tenant: '',
-      message: buildMessage({ messageId, text, data, taskId: ref?.taskId, contextId: ref?.contextId, metadata }),
+      message: buildMessage({
+        messageId,
+        text,
+        data,
+        taskId: ref?.taskId,
+        contextId: ref?.contextId,
+        // A reply to the agent's question says, in metadata, that a person approved going on
+        // (a Trellis agent decides its own gate with it; other agents ignore it).
+        metadata: decision ? { ...metadata, trellis: { ...metadata.trellis, decision } } : metadata,
+      }),
       // returnImmediately: a non-streaming agent hands back the task id at once, so it is
       // saved before the (possibly long) wait, which then happens by polling.
       configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: !streaming },
@@ -190,6 +204,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
             ctx.decision.comment,
             ctx.decision.data,
             `${ctx.idempotencyKey}:reply:${tracker.task.status?.timestamp ?? ''}`,
+            { approved: true, by: ctx.decision.by },
           );
           await send(reply, tracker);
         } else if (!isSettled(state)) {

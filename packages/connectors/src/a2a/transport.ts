@@ -64,7 +64,9 @@ export async function fetchAgentCard(
   const isCardUrl = /\.json$/.test(new URL(url).pathname);
   let card: AgentCard;
   try {
-    card = await (isCardUrl ? resolver.resolve(url, '') : resolver.resolve(url.replace(/\/+$/, '')));
+    // A base URL keeps its whole path (an agent under /a2a/workflows/wf_1 has its card at
+    // /a2a/workflows/wf_1/.well-known/agent-card.json): resolving a relative path would drop the last segment.
+    card = await resolver.resolve(isCardUrl ? url : `${url.replace(/\/+$/, '')}/.well-known/agent-card.json`, '');
   } catch (err) {
     if (err instanceof TrellisError) throw err;
     throw new TrellisError('AGENT_ERROR', `cannot read the agent card at ${url}: ${(err as Error).message}`, {
