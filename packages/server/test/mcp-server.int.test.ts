@@ -26,7 +26,7 @@ async function connect(token: string): Promise<Client> {
 }
 
 beforeAll(async () => {
-  t = await startTestServer({ mcpWaitMs: 1_500, mcpListCheckMs: 150 });
+  t = await startTestServer({ mcpWaitMs: 5_000, mcpListCheckMs: 150 });
   base = (await t.server.app.listen({ host: '127.0.0.1', port: 0 })).replace('[::1]', '127.0.0.1');
 });
 afterAll(async () => {
@@ -89,7 +89,7 @@ describe('Trellis as an MCP server', () => {
         progress.push(String(p.message));
       },
     });
-    expect(r.isError).toBeFalsy();
+    expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
     expect(r.structuredContent).toEqual({ greeting: 'hello Ada' });
     expect((r.content as { text: string }[])[0]?.text).toContain('hello Ada');
     expect(progress.length).toBeGreaterThanOrEqual(2);
