@@ -89,7 +89,7 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const agents = new Map<string, Agent>();
 
   async function authorize(req: FastifyRequest, workflowId: string, role: Role) {
-    const principal = await authenticate(req, ctx);
+    const principal = await authenticate(req, ctx, { query: false });
     const w = await getWorkflow(ctx.db, workflowId);
     if (!w || w.deletedAt !== null) throw new HttpProblem('NOT_FOUND', `no workflow '${workflowId}'`);
     const has = principal.isAdmin ? 'owner' : await getRole(ctx.db, w.id, principal.name);
@@ -161,7 +161,7 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
     });
 
     child.get(`/${AGENT_CARD_PATH}`, async (req: FastifyRequest) => {
-      const principal = await authenticate(req, ctx);
+      const principal = await authenticate(req, ctx, { query: false });
       const base = baseOf(ctx, req);
       const workflows = await runnableWorkflows(ctx.db, principal);
       return {
