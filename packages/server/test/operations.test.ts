@@ -40,6 +40,8 @@ describe('health, readiness, metrics, request ids', () => {
     expect(res.body).toMatch(/^trellis_queue_depth\{kind="runs"\} \d+/m);
     expect(res.body).toMatch(/^trellis_node_duration_seconds_count [1-9]/m);
     expect(res.body).toMatch(/^trellis_event_lag_seconds_count [1-9]/m);
+    expect(res.body).toMatch(/^trellis_commits_total [1-9]/m);
+    expect(res.body).toMatch(/^trellis_commit_fenced_runs_total 0$/m);
     expect(res.body).toMatch(/^trellis_http_requests_total\{method="POST",route="\/api\/v1\/workflows",status="201"\} [1-9]/m);
   });
 

@@ -69,6 +69,33 @@ export class Metrics {
   }
 }
 
+/** What the runner counts about its commits (RunnerEngine.commitStats). */
+export interface CommitStats {
+  commits: number;
+  failed: number;
+  fencedRuns: number;
+  recommits: number;
+}
+
+/** The engine's commit counters: a fenced-out or failed batch is visible to monitoring. */
+export function renderCommitStats(stats: CommitStats | undefined): string[] {
+  if (!stats) return [];
+  return [
+    '# HELP trellis_commits_total Batches the runner committed (one transaction each).',
+    '# TYPE trellis_commits_total counter',
+    `trellis_commits_total ${stats.commits}`,
+    '# HELP trellis_commit_failures_total Batches that failed to commit (fenced out or database error).',
+    '# TYPE trellis_commit_failures_total counter',
+    `trellis_commit_failures_total ${stats.failed}`,
+    '# HELP trellis_commit_fenced_runs_total Runs whose uncommitted work was discarded because another worker holds them now.',
+    '# TYPE trellis_commit_fenced_runs_total counter',
+    `trellis_commit_fenced_runs_total ${stats.fencedRuns}`,
+    '# HELP trellis_commit_recommits_total Batches committed again after renewing a lease that had expired unclaimed.',
+    '# TYPE trellis_commit_recommits_total counter',
+    `trellis_commit_recommits_total ${stats.recommits}`,
+  ];
+}
+
 /** Reads the database-backed series: runs by status, queue depth, node attempt durations. */
 export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[]> {
   const out: string[] = [];

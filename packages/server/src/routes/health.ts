@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { authenticate } from '../http/auth.ts';
-import { collectStoreMetrics } from '../http/metrics.ts';
+import { type CommitStats, collectStoreMetrics, renderCommitStats } from '../http/metrics.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
 
@@ -33,7 +33,8 @@ export function healthRoutes(api: Api): void {
       },
     },
     async (_req, reply) => {
-      const lines = [...ctx.metrics.renderOwn(), ...(await collectStoreMetrics(ctx.db))];
+      const commitStats = (ctx.engine as { commitStats?: CommitStats } | undefined)?.commitStats;
+      const lines = [...ctx.metrics.renderOwn(), ...renderCommitStats(commitStats), ...(await collectStoreMetrics(ctx.db))];
       reply.type('text/plain; version=0.0.4; charset=utf-8');
       return `${lines.join('\n')}\n`;
     },
