@@ -1,7 +1,7 @@
 /** The node inspector: a form that follows the node's type, and for tools and agent skills their input schema. */
 import { NODE_ID_PATTERN, type ValidationError } from '@trellis/core';
 import { useEffect, useId, useState } from 'react';
-import type { Agent, SecretInfo, ToolInfo } from '../api/types.ts';
+import type { Agent, SecretInfo, ToolInfo, WorkflowSummary } from '../api/types.ts';
 import type { EditorChange } from '../editor/changes.ts';
 import type { DraftNode, EditorDoc } from '../editor/doc.ts';
 import { bindingSuggestions } from '../editor/suggestions.ts';
@@ -17,8 +17,19 @@ interface Props {
   tools: readonly ToolInfo[];
   /** The secrets this workflow may use (global and its own): offered where secrets are allowed. */
   secrets?: readonly SecretInfo[];
+  /** Workflows a `workflow` node (or a map's workflow body) may run. */
+  workflows?: readonly WorkflowSummary[];
   dispatch: (change: EditorChange) => void;
 }
+
+const MAP_BODY_TYPES = ['tool_call', 'agent_call', 'transform', 'workflow', 'human_gate'] as const;
+const BODY_DEFAULTS: Record<string, Record<string, unknown>> = {
+  tool_call: { tool: 'http.request', input: { url: '{{ $item.url }}' } },
+  agent_call: { agent: '', input: { item: '$item' } },
+  transform: { expression: '$item' },
+  workflow: { workflow: '', input: { item: '$item' } },
+  human_gate: { prompt: 'Keep {{ $item }}?' },
+};
 
 function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -30,11 +41,12 @@ function numOrUndef(text: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function NodeInspector({ node, doc, problems, agents, tools, secrets = [], dispatch }: Props) {
+export function NodeInspector({ node, doc, problems, agents, tools, secrets = [], workflows = [], dispatch }: Props) {
   const [idText, setIdText] = useState(node.id);
   const agentList = useId();
   const toolList = useId();
   const skillList = useId();
+  const workflowList = useId();
   useEffect(() => setIdText(node.id), [node.id]);
   const set = (patch: Record<string, unknown>) => dispatch({ kind: 'update_node', id: node.id, patch });
   const suggestions = bindingSuggestions(doc, node.id);
@@ -190,6 +202,48 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
           </span>
         </label>
       )}
+      {node.type === 'workflow' && (
+        <>
+          <datalist id={workflowList}>
+            {workflows.map((w) => (
+              <option key={w.id} value={w.name}>
+                {w.id}
+              </option>
+            ))}
+          </datalist>
+          <label>
+            Workflow
+            <input
+              list={workflowList}
+              value={str(node.workflow)}
+              onChange={(e) => set({ workflow: e.target.value })}
+              placeholder="name or id of a workflow you can run"
+            />
+          </label>
+          <label>
+            Version (empty: the latest when the child starts)
+            <input
+              inputMode="numeric"
+              value={node.version === undefined ? '' : String(node.version)}
+              onChange={(e) => set({ version: numOrUndef(e.target.value) })}
+            />
+          </label>
+          <BindingsEditor value={node.input} schema={undefined} suggestions={suggestions} onChange={(input) => set({ input })} />
+        </>
+      )}
+      {node.type === 'map' && (
+        <MapFields
+          node={node}
+          set={set}
+          suggestions={suggestions}
+          agentList={agentList}
+          toolList={toolList}
+          workflowList={workflowList}
+          agents={agents}
+          tools={tools}
+          workflows={workflows}
+        />
+      )}
       {node.type === 'join' && (
         <label>
           Mode
@@ -230,7 +284,7 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
             <option value="continue">continue (output is the error)</option>
           </select>
         </label>
-        {node.type !== 'human_gate' && (
+        {node.type !== 'human_gate' && node.type !== 'map' && (
           <label>
             Timeout per attempt (ms)
             <input
@@ -240,8 +294,8 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
             />
           </label>
         )}
-        {/* A gate waits for a person: attempts and backoff mean nothing for it. */}
-        {node.type !== 'human_gate' && (
+        {/* A gate waits for a person: attempts and backoff mean nothing for it. A map retries per item (in its do body). */}
+        {node.type !== 'human_gate' && node.type !== 'map' && (
           <>
             <label>
               Max attempts
@@ -277,5 +331,181 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
         Delete node
       </button>
     </form>
+  );
+}
+
+/** A map node: items, concurrency, onItemError, and the `do` body run per item. */
+function MapFields({
+  node,
+  set,
+  suggestions,
+  agentList,
+  toolList,
+  workflowList,
+  agents,
+  tools,
+  workflows,
+}: {
+  node: DraftNode;
+  set: (patch: Record<string, unknown>) => void;
+  suggestions: string[];
+  agentList: string;
+  toolList: string;
+  workflowList: string;
+  agents: readonly Agent[];
+  tools: readonly ToolInfo[];
+  workflows: readonly WorkflowSummary[];
+}) {
+  const body = (node.do && typeof node.do === 'object' ? node.do : { type: 'transform', expression: '$item' }) as Record<
+    string,
+    unknown
+  >;
+  const bodyType = str(body.type) || 'transform';
+  const setBody = (patch: Record<string, unknown>) => {
+    const next: Record<string, unknown> = { ...body, ...patch };
+    for (const k of Object.keys(next)) if (next[k] === undefined) delete next[k];
+    set({ do: next });
+  };
+  const itemSuggestions = ['$item', '$index', ...suggestions];
+  const bodyRetry = (body.retry && typeof body.retry === 'object' ? body.retry : {}) as Record<string, unknown>;
+  const bodyTool = tools.find((t) => t.name === body.tool);
+  return (
+    <>
+      <label>
+        Items (a binding that resolves to an array)
+        <input
+          className="code"
+          value={str(node.items)}
+          onChange={(e) => set({ items: e.target.value })}
+          placeholder="$search.hotels"
+          spellCheck={false}
+        />
+      </label>
+      <label>
+        Concurrency (items at once)
+        <input
+          inputMode="numeric"
+          value={node.concurrency === undefined ? '' : String(node.concurrency)}
+          onChange={(e) => set({ concurrency: numOrUndef(e.target.value) })}
+          placeholder="8"
+        />
+      </label>
+      <label>
+        Max items
+        <input
+          inputMode="numeric"
+          value={node.maxItems === undefined ? '' : String(node.maxItems)}
+          onChange={(e) => set({ maxItems: numOrUndef(e.target.value) })}
+          placeholder="10000"
+        />
+      </label>
+      <label>
+        On item error
+        <select
+          value={str(node.onItemError) || 'fail'}
+          onChange={(e) => set({ onItemError: e.target.value === 'fail' ? undefined : e.target.value })}
+        >
+          <option value="fail">fail: cancel the items in flight, fail the node</option>
+          <option value="continue">continue: failed items are null, errors listed</option>
+        </select>
+      </label>
+      <fieldset aria-label="Per item (do)">
+        <legend>Per item (do) — $item and $index are in scope</legend>
+        <label>
+          Type
+          <select value={bodyType} onChange={(e) => set({ do: { type: e.target.value, ...BODY_DEFAULTS[e.target.value] } })}>
+            {MAP_BODY_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </label>
+        {bodyType === 'tool_call' && (
+          <label>
+            Tool
+            <input list={toolList} value={str(body.tool)} onChange={(e) => setBody({ tool: e.target.value })} />
+          </label>
+        )}
+        {bodyType === 'agent_call' && (
+          <>
+            <label>
+              Agent
+              <input list={agentList} value={str(body.agent)} onChange={(e) => setBody({ agent: e.target.value })} />
+            </label>
+            <label>
+              Skill
+              <input value={str(body.skill)} onChange={(e) => setBody({ skill: e.target.value || undefined })} />
+            </label>
+            <label>
+              Message (template)
+              <textarea rows={2} value={str(body.message)} onChange={(e) => setBody({ message: e.target.value || undefined })} />
+            </label>
+          </>
+        )}
+        {bodyType === 'transform' && (
+          <label>
+            Expression (JSONata)
+            <textarea
+              className="code"
+              rows={3}
+              value={str(body.expression)}
+              onChange={(e) => setBody({ expression: e.target.value })}
+              spellCheck={false}
+            />
+          </label>
+        )}
+        {bodyType === 'human_gate' && (
+          <label>
+            Prompt (template)
+            <textarea rows={2} value={str(body.prompt)} onChange={(e) => setBody({ prompt: e.target.value })} />
+          </label>
+        )}
+        {bodyType === 'workflow' && (
+          <label>
+            Workflow
+            <input
+              list={workflowList}
+              value={str(body.workflow)}
+              onChange={(e) => setBody({ workflow: e.target.value })}
+              placeholder={workflows[0]?.name ?? 'name or id'}
+            />
+          </label>
+        )}
+        {bodyType !== 'transform' && bodyType !== 'human_gate' && (
+          <BindingsEditor
+            value={body.input}
+            schema={bodyType === 'tool_call' ? bodyTool?.inputSchema : undefined}
+            suggestions={itemSuggestions}
+            onChange={(input) => setBody({ input })}
+          />
+        )}
+        {bodyType !== 'human_gate' && (
+          <label>
+            Timeout per item attempt (ms)
+            <input
+              inputMode="numeric"
+              value={body.timeoutMs === undefined ? '' : String(body.timeoutMs)}
+              onChange={(e) => setBody({ timeoutMs: numOrUndef(e.target.value) })}
+            />
+          </label>
+        )}
+        <label>
+          Max attempts per item
+          <input
+            inputMode="numeric"
+            value={bodyRetry.maxAttempts === undefined ? '' : String(bodyRetry.maxAttempts)}
+            onChange={(e) => {
+              const n = numOrUndef(e.target.value);
+              const next = { ...bodyRetry, maxAttempts: n };
+              if (n === undefined) delete next.maxAttempts;
+              setBody({ retry: Object.keys(next).length ? next : undefined });
+            }}
+            placeholder="1"
+          />
+        </label>
+      </fieldset>
+      <p className="muted small">{agents.length === 0 && bodyType === 'agent_call' ? 'No agents registered yet.' : ''}</p>
+    </>
   );
 }

@@ -4,6 +4,7 @@ import { formatCost, formatDuration, formatJson } from '../app/format.ts';
 import type { NodeView } from '../run/run-state.ts';
 import { StatusBadge } from './Feedback.tsx';
 import { Link } from './Layout.tsx';
+import { MapItems } from './MapItems.tsx';
 
 export function NodeRunInspector({
   nodeId,
@@ -48,6 +49,17 @@ export function NodeRunInspector({
         >
           Rerun from here
         </button>
+      )}
+      {record?.childRunId && (
+        <p data-field="child-run">
+          Child run{' '}
+          <Link to={`/runs/${encodeURIComponent(record.childRunId)}`}>
+            <code>{record.childRunId.slice(0, 8)}</code>
+          </Link>
+        </p>
+      )}
+      {(live?.items || record?.itemCount !== undefined) && (
+        <MapItems count={record?.itemCount} live={live?.items} records={record?.items} />
       )}
       <dl className="kv">
         <dt>Cost</dt>

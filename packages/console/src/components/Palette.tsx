@@ -23,6 +23,8 @@ const TYPE_DEFAULTS: Record<string, Record<string, unknown>> = {
   transform: { expression: '{}' },
   parallel: {},
   join: {},
+  map: { items: '$context.items', concurrency: 4, do: { type: 'transform', expression: '$item' } },
+  workflow: { workflow: '' },
 };
 
 export function paletteItems(agents: readonly Agent[], tools: readonly ToolInfo[]) {

@@ -104,6 +104,15 @@ function BuilderEditor({
 
   const agents = useAsync(() => api.listAgents().catch(() => []), [api]);
   const tools = useAsync(() => api.listTools().catch(() => []), [api]);
+  // For `workflow` nodes: the workflows the user can see (the server checks the runner role at save).
+  const workflows = useAsync(
+    () =>
+      api
+        .listWorkflows({ limit: 200 })
+        .then((p) => p.items)
+        .catch(() => []),
+    [api],
+  );
   const secrets = useAsync(
     () =>
       api
@@ -486,6 +495,7 @@ function BuilderEditor({
             problems={shown.byNode.get(selectedNode.id) ?? []}
             agents={agents.data ?? []}
             tools={tools.data ?? []}
+            workflows={(workflows.data ?? []).filter((w) => w.id !== workflowId)}
             secrets={usableSecrets(secrets.data ?? [], workflowId)}
             dispatch={dispatch}
           />

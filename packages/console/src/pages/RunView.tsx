@@ -209,6 +209,16 @@ function LiveRun({
             saved {formatCost(saved)} by reuse
           </span>
         )}
+        {record.parentRunId && (
+          <p className="small" data-field="parent-run">
+            Child run of{' '}
+            <Link to={`/runs/${encodeURIComponent(record.parentRunId)}`}>
+              <code>{record.parentRunId.slice(0, 8)}</code>
+            </Link>{' '}
+            (node <code>{record.parentNodeId}</code>
+            {record.parentItem !== undefined ? `, item ${record.parentItem}` : ''})
+          </p>
+        )}
         {retryOf && (
           <span className="muted">
             retry of{' '}

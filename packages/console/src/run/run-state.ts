@@ -39,6 +39,37 @@ export interface NodeView {
   /** A retry reused this node from that run instead of executing it. */
   reusedFrom?: string;
   costSavedUsd?: number;
+  /** A map node: its items as they move (from the events carrying `item`). */
+  items?: ItemsView;
+}
+
+/** A map node's items: each item's status and the counts, updated in place (items can be 10,000s). */
+export interface ItemsView {
+  status: Map<number, NodeStatus>;
+  running: number;
+  done: number;
+  failed: number;
+  waiting: number;
+  cancelled: number;
+}
+
+const ITEM_STATUS_OF: Partial<Record<RunEvent['type'], NodeStatus>> = {
+  'node.started': 'running',
+  'node.retrying': 'retrying',
+  'node.waiting': 'waiting',
+  'node.succeeded': 'succeeded',
+  'node.failed': 'failed',
+  'node.cancelled': 'cancelled',
+  'gate.approved': 'running',
+  'gate.rejected': 'running',
+};
+
+function countOf(items: ItemsView, s: NodeStatus | undefined, d: number): void {
+  if (s === 'running' || s === 'retrying') items.running += d;
+  else if (s === 'succeeded') items.done += d;
+  else if (s === 'failed') items.failed += d;
+  else if (s === 'waiting') items.waiting += d;
+  else if (s === 'cancelled') items.cancelled += d;
 }
 
 export interface RunView {
@@ -126,6 +157,19 @@ function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string,
   const setNode = (id: string | undefined, n: NodeView) => {
     if (id) nodes[id] = n;
   };
+  if (e.item !== undefined && e.nodeId !== undefined) {
+    // An item of a map node: the node's own status does not change.
+    const next = ITEM_STATUS_OF[e.type];
+    if (next) {
+      const n = node(e.nodeId);
+      const items = n.items ?? { status: new Map(), running: 0, done: 0, failed: 0, waiting: 0, cancelled: 0 };
+      countOf(items, items.status.get(e.item), -1);
+      items.status.set(e.item, next);
+      countOf(items, next, 1);
+      setNode(e.nodeId, { ...n, items: { ...items } });
+    }
+    return v;
+  }
   switch (e.type) {
     case 'run.queued':
       v.status = 'queued';
