@@ -153,7 +153,9 @@ const results: Record<string, unknown> = { load: machineLoad() };
 
 // ── 3. PostgreSQL, two `trellis worker` processes ───────────────────────────
 function startWorker(url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '10000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '10000'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
