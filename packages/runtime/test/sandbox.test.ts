@@ -196,3 +196,24 @@ describe('the engine evaluates through its evaluator, one message per node', () 
     }
   });
 });
+
+describe('fairness', () => {
+  it("serves runs in turn: one run's runaway expressions do not make another run wait behind all of them", async () => {
+    const one = new ExpressionPool({ workers: 1, timeoutMs: 200, graceMs: 50 });
+    try {
+      const settled: string[] = [];
+      const track = (name: string, p: Promise<unknown>) =>
+        p.then(
+          () => settled.push(name),
+          () => settled.push(name),
+        );
+      const regex = "$contains('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /^(a+)+$/)";
+      const all = [1, 2, 3, 4].map((i) => track(`bad${i}`, one.evaluate([{ source: regex, scope: {} }], { key: 'bad' })));
+      all.push(track('good', one.evaluate([{ source: '1 + 1', scope: {} }], { key: 'good' })));
+      await Promise.all(all);
+      expect(settled.indexOf('good')).toBeLessThanOrEqual(1);
+    } finally {
+      await one.close();
+    }
+  });
+});

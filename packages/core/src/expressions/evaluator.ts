@@ -12,13 +12,24 @@ export interface EvaluationRequest {
   readonly scope: Record<string, unknown>;
 }
 
+export interface EvaluationOptions {
+  /** Who asks (the runtime passes the run id): a sandbox serves different keys in turn. */
+  readonly key?: string;
+}
+
 export interface ExpressionEvaluator {
   /**
    * Evaluates every request, in order, and resolves with their values (plain JSON data;
    * `undefined` where an expression yields nothing). Rejects with TrellisError
    * `EXPRESSION_ERROR` (or `EXPRESSION_SYNTAX`) for the first one that fails.
    */
-  evaluate(requests: readonly EvaluationRequest[]): Promise<unknown[]>;
+  evaluate(requests: readonly EvaluationRequest[], options?: EvaluationOptions): Promise<unknown[]>;
+}
+
+/** The same evaluator, every call made on behalf of `key`. */
+export function keyedEvaluator(evaluator: ExpressionEvaluator, key: string): ExpressionEvaluator {
+  const options = { key };
+  return { evaluate: (requests) => evaluator.evaluate(requests, options) };
 }
 
 /**

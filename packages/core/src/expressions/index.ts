@@ -8,7 +8,13 @@ export {
   resolveBindings,
 } from './bindings.ts';
 export { CONTEXT_VARIABLE, INDEX_VARIABLE, ITEM_VARIABLE, isReservedName, JSONATA_BUILTINS } from './builtins.ts';
-export { type EvaluationRequest, type ExpressionEvaluator, inProcessEvaluator } from './evaluator.ts';
+export {
+  type EvaluationOptions,
+  type EvaluationRequest,
+  type ExpressionEvaluator,
+  inProcessEvaluator,
+  keyedEvaluator,
+} from './evaluator.ts';
 export {
   clearExpressionCache,
   compileExpression,

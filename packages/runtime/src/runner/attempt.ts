@@ -12,6 +12,7 @@ import {
   type ExecutorResolver,
   type ExpressionEvaluator,
   type GateDecision,
+  keyedEvaluator,
   renderTemplate,
   TrellisError,
   toErrorInfo,
@@ -55,6 +56,8 @@ export class AttemptRunner {
     const key = item === undefined ? cnode.id : `${cnode.id}[${item}]`;
     const flightKey = item === undefined ? node : `${node}:${item}`;
     const started = this.o.clock.now();
+    // Each run's expressions queue on their own in the sandbox (runs take turns).
+    const ev = keyedEvaluator(this.o.evaluator, run.id);
     const controller = new AbortController();
     let cost: CostReport | undefined;
     let input: unknown;
@@ -78,7 +81,7 @@ export class AttemptRunner {
         scope.item = run.itemValue(node, item);
         scope.index = item;
         const bindings = prepared.itemInputs[node];
-        input = bindings === undefined ? undefined : await bindings.resolve(scope, this.o.evaluator);
+        input = bindings === undefined ? undefined : await bindings.resolve(scope, ev);
       } else if (cnode.type === 'join') {
         const joined: Record<string, unknown> = {};
         for (const e of cnode.incoming) {
@@ -89,7 +92,7 @@ export class AttemptRunner {
         input = joined;
       } else {
         const bindings = prepared.inputs[node];
-        input = bindings === undefined ? undefined : await bindings.resolve(scope, this.o.evaluator);
+        input = bindings === undefined ? undefined : await bindings.resolve(scope, ev);
       }
       const executor = this.o.executors.resolve(def);
       if (!executor) {
@@ -112,9 +115,9 @@ export class AttemptRunner {
         reportCost: (c) => {
           cost = addCost(cost, c);
         },
-        renderTemplate: (t) => renderTemplate(t, scope, this.o.evaluator),
+        renderTemplate: (t) => renderTemplate(t, scope, ev),
         evaluate: async (source, other) =>
-          (await this.o.evaluator.evaluate([{ source, scope: (other ?? scope) as Record<string, unknown> }]))[0],
+          (await ev.evaluate([{ source, scope: (other ?? scope) as Record<string, unknown> }]))[0],
         remoteRef: row,
         saveRemoteRef: async (ref) => {
           this.setRemoteRef(run.id, key, ref);
@@ -211,7 +214,7 @@ export class AttemptRunner {
       requests.push({ source: cond.source, scope });
     }
     if (requests.length === 0) return [...out];
-    const values = await this.o.evaluator.evaluate(requests);
+    const values = await keyedEvaluator(this.o.evaluator, run.id).evaluate(requests);
     const held = new Set<number>();
     for (let i = 0; i < conditional.length; i++) if (values[i] === true) held.add(conditional[i]!);
     return out.filter((e) => !prepared.conditions[e] || held.has(e));

@@ -17,6 +17,7 @@ import {
   type ExpressionEvaluator,
   type GateDecision,
   ITEM_STATUS,
+  keyedEvaluator,
   type NodeStatus,
   type PersistedItemState,
   type PersistedNodeState,
@@ -837,7 +838,10 @@ export class RunnerEngine implements Engine {
   /** Resolves a map node's `items` binding: an array of at most `maxItems` items. */
   private async resolveItems(run: HotRun, node: number): Promise<unknown[]> {
     const cnode = run.prepared.compiled.nodes[node]!;
-    const items = await run.prepared.items[node]!.resolve(run.scopeFor(run.prepared.references[node]!), this.evaluator);
+    const items = await run.prepared.items[node]!.resolve(
+      run.scopeFor(run.prepared.references[node]!),
+      keyedEvaluator(this.evaluator, run.id),
+    );
     if (!Array.isArray(items)) {
       const got = items === null || items === undefined ? 'null' : typeof items;
       throw new TrellisError('MAP_ITEMS_NOT_ARRAY', `"items" of map '${cnode.id}' resolved to ${got}, not an array`, {
@@ -1014,7 +1018,8 @@ export class RunnerEngine implements Engine {
     const { prepared } = run;
     try {
       let output: unknown;
-      if (prepared.output) output = await prepared.output.resolve(run.scopeFor(prepared.outputVariables), this.evaluator);
+      if (prepared.output)
+        output = await prepared.output.resolve(run.scopeFor(prepared.outputVariables), keyedEvaluator(this.evaluator, run.id));
       else {
         const o: Record<string, unknown> = {};
         for (const s of prepared.compiled.sinks) {

@@ -16,6 +16,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import {
+  type EvaluationOptions,
   type EvaluationRequest,
   type ExpressionEvaluator,
   type PathReference,
@@ -73,7 +74,11 @@ export interface SandboxStats {
 export class ExpressionPool implements ExpressionEvaluator {
   readonly limits: SandboxLimits;
   private readonly slots: Slot[] = [];
-  private readonly queue: Job[] = [];
+  /**
+   * Waiting jobs by key (the engine uses the run id), served round-robin: one run's runaway
+   * expressions cannot make every other run wait behind all of them.
+   */
+  private readonly queue = new FairQueue<Job>();
   private nextId = 1;
   private startFailures = 0;
   private lastStartError = '';
@@ -84,7 +89,7 @@ export class ExpressionPool implements ExpressionEvaluator {
     this.limits = sandboxLimits(limits);
   }
 
-  evaluate(requests: readonly EvaluationRequest[]): Promise<unknown[]> {
+  evaluate(requests: readonly EvaluationRequest[], options?: EvaluationOptions): Promise<unknown[]> {
     if (requests.length === 0) return Promise.resolve([]);
     if (requests.length === 1) {
       const r = requests[0]!;
@@ -96,7 +101,7 @@ export class ExpressionPool implements ExpressionEvaluator {
     }
     if (this.closed) return Promise.reject(new TrellisError('SHUTTING_DOWN', 'the expression sandbox is closed'));
     return new Promise<unknown[]>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, requests, resolve, reject });
+      this.queue.push(options?.key ?? '', { id: this.nextId++, requests, resolve, reject });
       this.counters.jobs++;
       this.fill();
       this.dispatch();
@@ -116,7 +121,7 @@ export class ExpressionPool implements ExpressionEvaluator {
   async close(): Promise<void> {
     this.closed = true;
     const err = new TrellisError('SHUTTING_DOWN', 'the expression sandbox was closed');
-    for (const job of this.queue.splice(0)) job.reject(err);
+    for (const job of this.queue.drain()) job.reject(err);
     const slots = this.slots.splice(0);
     await Promise.all(
       slots.map((s) => {
@@ -139,7 +144,7 @@ export class ExpressionPool implements ExpressionEvaluator {
         `the expression sandbox could not start a worker: ${this.lastStartError}`,
         { category: 'system' },
       );
-      for (const job of this.queue.splice(0)) job.reject(err);
+      for (const job of this.queue.drain()) job.reject(err);
       this.startFailures = 0; // the next evaluation tries again
     }
   }
@@ -288,6 +293,38 @@ export class ExpressionPool implements ExpressionEvaluator {
       if (busy) s.worker.ref();
       else s.worker.unref();
     }
+  }
+}
+
+/** FIFO per key; keys take turns. */
+class FairQueue<T> {
+  private readonly byKey = new Map<string, T[]>();
+  length = 0;
+
+  push(key: string, item: T): void {
+    const q = this.byKey.get(key);
+    if (q) q.push(item);
+    else this.byKey.set(key, [item]);
+    this.length++;
+  }
+
+  shift(): T | undefined {
+    const first = this.byKey.entries().next();
+    if (first.done) return undefined;
+    const [key, q] = first.value;
+    const item = q.shift();
+    // This key goes to the back of the line (or leaves it when it has nothing left).
+    this.byKey.delete(key);
+    if (q.length > 0) this.byKey.set(key, q);
+    this.length--;
+    return item;
+  }
+
+  drain(): T[] {
+    const all = [...this.byKey.values()].flat();
+    this.byKey.clear();
+    this.length = 0;
+    return all;
   }
 }
 
