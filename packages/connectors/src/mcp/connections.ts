@@ -9,6 +9,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { TrellisError } from '@trellis/core';
+import { DEFAULT_STDERR_TAIL_BYTES, hiddenStringsOf, StderrTail, stderrSuffix } from './stderr-tail.ts';
 
 /**
  * How to reach a server: Streamable HTTP, or a local process over stdio. `name` is the
@@ -30,15 +31,24 @@ export type McpConnectionLog = (details: Record<string, unknown>, message: strin
 
 export class McpConnectionPool {
   private readonly open = new Map<string, Promise<Client>>();
+  /** Per stdio connection key, the newest bytes of its stderr (kept until the key is dropped). */
+  private readonly tails = new Map<string, StderrTail>();
 
   /**
    * @param fetchImpl the outbound guard's fetch, used for every HTTP request to a server.
    * @param log receives failed connections with everything known (command, arguments, cause).
+   * @param stderrBytes bytes of stderr kept per stdio server (default 8 KiB).
    */
   constructor(
     private readonly fetchImpl: typeof fetch,
     private readonly log: McpConnectionLog = () => undefined,
+    private readonly stderrBytes: number = DEFAULT_STDERR_TAIL_BYTES,
   ) {}
+
+  /** The stderr tail of the stdio connection under `key` (the last one, if it has closed). */
+  stderrTail(key: string): StderrTail | undefined {
+    return this.tails.get(key);
+  }
 
   /** The connected client for `key`, connecting (or reconnecting) when needed. */
   get(key: string, endpoint: McpEndpoint): Promise<Client> {
@@ -55,6 +65,7 @@ export class McpConnectionPool {
   async drop(key: string): Promise<void> {
     const client = this.open.get(key);
     this.open.delete(key);
+    this.tails.delete(key);
     await client?.then((c) => c.close()).catch(() => undefined);
   }
 
@@ -79,6 +90,13 @@ export class McpConnectionPool {
             env: endpoint.env,
             stderr: 'pipe',
           });
+    let tail: StderrTail | undefined;
+    if (endpoint.transport === 'stdio') {
+      // Drained from the start: an unread pipe fills up and stalls (or fails) the server.
+      tail = new StderrTail(this.stderrBytes, hiddenStringsOf(endpoint));
+      tail.attach((transport as StdioClientTransport).stderr);
+      this.tails.set(key, tail);
+    }
     client.onclose = () => {
       this.open.get(key)?.then(
         (c) => {
@@ -90,25 +108,28 @@ export class McpConnectionPool {
     try {
       await client.connect(transport, { timeout: 15_000 });
     } catch (err) {
+      // A dying process's last words arrive just after its stdout closes.
+      await tail?.settled(300);
       await client.close().catch(() => undefined);
       if (endpoint.transport === 'stdio' && !(err instanceof TrellisError))
         this.log(
-          { server: endpoint.name, command: endpoint.command, args: endpoint.args, err },
+          { server: endpoint.name, command: endpoint.command, args: endpoint.args, err, stderr: tail?.text(8_192) },
           'a stdio MCP server failed to start',
         );
-      throw connectError(endpoint, err);
+      throw connectError(endpoint, err, tail);
     }
     return client;
   }
 }
 
-function connectError(endpoint: McpEndpoint, err: unknown): TrellisError {
+function connectError(endpoint: McpEndpoint, err: unknown, tail?: StderrTail): TrellisError {
   if (err instanceof TrellisError) return err;
   if (endpoint.transport === 'stdio') {
-    // Named, never described: no command, argument, path or environment reaches the message.
+    // Named, never described: no command, argument, path or environment reaches the message
+    // (the stderr tail has them replaced by "[redacted]").
     return TrellisError.retryable(
       'NETWORK_ERROR',
-      `cannot start the stdio MCP server "${endpoint.name}": ${stdioFailure(err)}; an administrator finds the details in the server log`,
+      `cannot start the stdio MCP server "${endpoint.name}": ${stdioFailure(err)}; an administrator finds the details in the server log${stderrSuffix(tail)}`,
       { category: 'remote' },
     );
   }

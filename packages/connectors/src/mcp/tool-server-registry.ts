@@ -15,6 +15,7 @@ import { deleteToolServer, getToolServer, insertToolServer, listToolServers, upd
 import type { Kysely } from 'kysely';
 import { checkHeaderTemplates, type HeaderTemplates, redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import { type McpConnectionLog, McpConnectionPool, type McpEndpoint } from './connections.ts';
+import { stderrSuffix } from './stderr-tail.ts';
 
 export type NewToolServerInput =
   | { name: string; url: string; headers?: HeaderTemplates; command?: undefined; args?: undefined }
@@ -56,6 +57,8 @@ export interface ToolServerRegistryOptions {
   secrets?: SecretSource;
   /** Where a stdio server's start failure is told in full (command, arguments, cause): the server log. */
   log?: McpConnectionLog;
+  /** Bytes of stderr kept per stdio server, quoted (scrubbed) in its errors (default 8 KiB). */
+  stderrTailBytes?: number;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -89,7 +92,7 @@ export class ToolServerRegistry {
   constructor(options: ToolServerRegistryOptions) {
     this.db = options.db;
     this.options = options;
-    this.pool = new McpConnectionPool(options.fetch, options.log);
+    this.pool = new McpConnectionPool(options.fetch, options.log, options.stderrTailBytes);
   }
 
   /** Connects, lists the tools and stores the server. A stdio command needs `isAdmin`. */
@@ -151,7 +154,12 @@ export class ToolServerRegistry {
     const probeKey = `probe:${input.name}:${Date.now()}`;
     let tools: StoredTool[];
     try {
-      tools = await listToolsOf(await this.pool.get(probeKey, endpoint));
+      const client = await this.pool.get(probeKey, endpoint);
+      try {
+        tools = await listToolsOf(client);
+      } catch (err) {
+        throw await this.withStderr(probeKey, endpoint, err, 'listing its tools');
+      }
     } finally {
       await this.pool.drop(probeKey);
     }
@@ -230,8 +238,27 @@ export class ToolServerRegistry {
     } catch (err) {
       if (!isConnectionLost(err)) throw err;
       await this.pool.drop(server.id);
-      return fn(await this.pool.get(server.id, endpoint));
+      try {
+        return await fn(await this.pool.get(server.id, endpoint));
+      } catch (again) {
+        throw isConnectionLost(again) ? await this.withStderr(server.id, endpoint, again, 'a call') : again;
+      }
     }
+  }
+
+  /**
+   * A stdio server's failure with the (scrubbed) tail of its stderr, which usually says why:
+   * "Connection closed" or "Method not found" alone does not. Other errors pass unchanged.
+   */
+  private async withStderr(key: string, endpoint: McpEndpoint, err: unknown, during: string): Promise<unknown> {
+    if (endpoint.transport !== 'stdio' || err instanceof TrellisError) return err;
+    const tail = this.pool.stderrTail(key);
+    if (isConnectionLost(err)) await tail?.settled(300);
+    const msg = err instanceof Error ? err.message : String(err);
+    const text = `the stdio MCP server "${endpoint.name}" failed during ${during}: ${msg}${stderrSuffix(tail)}`;
+    return isConnectionLost(err)
+      ? TrellisError.retryable('NETWORK_ERROR', text, { category: 'remote' })
+      : new TrellisError('TOOL_ERROR', text, { category: 'remote' });
   }
 
   async close(): Promise<void> {
