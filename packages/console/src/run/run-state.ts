@@ -176,6 +176,7 @@ function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string,
       if (e.data.retryOf !== undefined) v.retryOf = e.data.retryOf;
       break;
     case 'node.reused':
+      if ((e as { item?: number }).item !== undefined) break; // a map item: the map node says it
       setNode(e.nodeId, {
         ...node(e.nodeId),
         status: 'succeeded',

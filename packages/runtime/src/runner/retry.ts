@@ -15,7 +15,15 @@ import {
   type RunEvent,
   TrellisError,
 } from '@trellis/core';
-import type { AttemptsTable, EventsTable, NodeRetryInfo, NodeRunsTable, RunRetryInfo, RunRows, RunsTable } from '@trellis/store';
+import {
+  type EventsTable,
+  type NodeRetryInfo,
+  type NodeRunsTable,
+  type RunRetryInfo,
+  type RunRows,
+  type RunsTable,
+  toRunEvent,
+} from '@trellis/store';
 import type { PreparedWorkflow } from '../prepared.ts';
 
 export interface RetryRows {
@@ -152,25 +160,33 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
       item_count: row.item_count ?? null,
     });
     copied.push(cn.id);
-    // A map's items are rows of their own (`<id>[<index>]`): they come along, as they were.
+    const data: Record<string, unknown> = { reusedFrom: p.reusedFrom, output, costSavedUsd: p.costSavedUsd };
+    if (p.note !== null) data.note = p.note;
+    const seq = events.length + 1;
+    // The stored output text goes into the event as it is (no second JSON.stringify of it).
+    const text = `{"reusedFrom":${JSON.stringify(p.reusedFrom)},"costSavedUsd":${p.costSavedUsd}${p.note === null ? '' : `,"note":${JSON.stringify(p.note)}`},"output":${row.output ?? 'null'}}`;
+    events.push({ run_id: newRunId, seq, type: 'node.reused', node_id: cn.id, at, data: text });
+    announce.push({ seq, runId: newRunId, type: 'node.reused', nodeId: cn.id, at, data } as RunEvent);
+    // A map's items are rows of their own (`<id>[<index>]`): they come along, as they were,
+    // each with its own node.reused event (after the map's).
     if (cn.type === 'map') {
       const prefix = `${cn.id}[`;
       for (const item of original.nodes) {
         if (!item.node_id.startsWith(prefix)) continue;
         nodes.push({ ...item, run_id: newRunId, cost_usd: 0, remote_ref: null, decision: null, reused_from: p.reusedFrom });
         copied.push(item.node_id);
+        const ev: EventsTable = {
+          run_id: newRunId,
+          seq: events.length + 1,
+          type: 'node.reused',
+          node_id: item.node_id,
+          at,
+          data: `{"reusedFrom":${JSON.stringify(p.reusedFrom)},"costSavedUsd":0,"output":${item.output ?? 'null'}}`,
+        };
+        events.push(ev);
+        announce.push(toRunEvent(ev));
       }
     }
-    const data: Record<string, unknown> = { reusedFrom: p.reusedFrom, output, costSavedUsd: p.costSavedUsd };
-    if (p.note !== null) data.note = p.note;
-    events.push({
-      run_id: newRunId,
-      seq: events.length + 1,
-      type: 'node.reused',
-      node_id: cn.id,
-      at,
-      data: JSON.stringify(data),
-    });
     persisted[i] = {
       status: 'succeeded',
       attempt: row.attempt,
