@@ -156,7 +156,9 @@ export class RunnerEngine implements Engine {
         cancelRun: (id, reason) => this.cancelRun(id, reason),
         getRun: (id) => this.getRun(id),
         subscribe: (id, o) => this.subscribe(id, o),
-        decideGate: (id, key, d) => this.decideGate(id, key, d),
+        // A child resuming its parent: no diagnosis when the parent's node is not waiting (the usual case).
+        decideGate: (id, key, d) =>
+          this.applyDecision(id, key, d).then((ok) => (ok ? { ok: true } : { ok: false, reason: 'not_waiting' })),
         hotRun: (id) => this.hot.get(id),
         remoteRef: (id, key) => this.attempts.remoteRef(id, key),
         remoteRefsOf: (id) => this.attempts.remoteRefsOf(id),
@@ -403,21 +405,28 @@ export class RunnerEngine implements Engine {
   async decideGate(runId: string, nodeId: string, decision: GateDecision, item?: number): Promise<GateDecisionOutcome> {
     // `nodeId` may already be an item's key (`<node>[<item>]`), as child runs address their parent.
     const key = item === undefined ? nodeId : itemKey(nodeId, item);
-    const won = await this.store.recordDecision(runId, key, JSON.stringify(decision));
-    if (!won) {
-      const rec = await this.store.loadRun(runId);
-      if (!rec) return { ok: false, reason: 'run_not_found' };
-      if (!rec.nodes.some((n) => n.node_id === key)) {
-        const parsed = parseItemKey(key);
-        if (parsed && rec.nodes.some((n) => n.node_id === parsed.nodeId)) return { ok: false, reason: 'not_waiting' };
-        return { ok: false, reason: 'node_not_found' };
-      }
-      return { ok: false, reason: 'not_waiting' };
+    if (await this.applyDecision(runId, key, decision)) return { ok: true };
+    const rec = await this.store.loadRun(runId);
+    if (!rec) return { ok: false, reason: 'run_not_found' };
+    if (!rec.nodes.some((n) => n.node_id === key)) {
+      const parsed = parseItemKey(key);
+      if (parsed && rec.nodes.some((n) => n.node_id === parsed.nodeId)) return { ok: false, reason: 'not_waiting' };
+      return { ok: false, reason: 'node_not_found' };
     }
+    return { ok: false, reason: 'not_waiting' };
+  }
+
+  /**
+   * Records a decision for a waiting node (or item) key and wakes its run; false (and nothing
+   * else done) when the node was not waiting or already decided.
+   */
+  private async applyDecision(runId: string, key: string, decision: GateDecision): Promise<boolean> {
+    const won = await this.store.recordDecision(runId, key, JSON.stringify(decision));
+    if (!won) return false;
     if (this.leasing && !this.hot.has(runId)) {
       // Recorded durably; whichever worker holds or claims the run applies it.
       await this.leasing.store.wake(WAKE_CHANNEL, runId);
-      return { ok: true };
+      return true;
     }
     const run = await this.getHot(runId);
     if (run) {
@@ -425,7 +434,7 @@ export class RunnerEngine implements Engine {
       if (target) this.feed(run, { type: 'gate.decided', node: target.node, item: target.item, decision });
       await this.flushNow();
     }
-    return { ok: true };
+    return true;
   }
 
   getRun(runId: string): Promise<RunRecord | undefined> {
