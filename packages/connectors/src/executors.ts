@@ -10,6 +10,7 @@ import { createAgentCallExecutor } from './a2a/agent-call-executor.ts';
 import { AgentRegistry } from './a2a/agent-registry.ts';
 import { redacting } from './auth/headers.ts';
 import type { McpConnectionLog } from './mcp/connections.ts';
+import { type McpLimits, mcpLimits } from './mcp/limits.ts';
 import { createMcpToolExecutor } from './mcp/tool-executor.ts';
 import { ToolServerRegistry } from './mcp/tool-server-registry.ts';
 
@@ -24,6 +25,10 @@ export interface ConnectorOptions {
   secrets?: SecretSource;
   /** The host's log: a stdio MCP server that fails to start is told here in full (errors only name it). */
   log?: McpConnectionLog;
+  /** MCP call timeout and stderr tail size; unset ones come from the environment, else defaults. */
+  mcp?: Partial<McpLimits>;
+  /** Where `TRELLIS_MCP_*` limits are read (default `process.env`). */
+  env?: Record<string, string | undefined>;
 }
 
 export interface Connectors {
@@ -38,6 +43,7 @@ export interface Connectors {
 }
 
 export function createConnectorExecutors(options: ConnectorOptions): Connectors {
+  const limits = mcpLimits(options.mcp, options.env);
   const agents = new AgentRegistry({ db: options.db, fetch: options.guard.fetch, secrets: options.secrets });
   const tools = new ToolServerRegistry({
     db: options.db,
@@ -45,6 +51,7 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     checkUrl: (u) => options.guard.checkUrl(u),
     cwd: options.cwd,
     secrets: options.secrets,
+    stderrTailBytes: limits.stderrTailBytes,
     ...(options.log ? { log: options.log } : {}),
   });
   const agentCall = createAgentCallExecutor({
@@ -54,7 +61,7 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     secrets: options.secrets,
     redactor: agents.redactor,
   });
-  const rawMcp = createMcpToolExecutor({ tools });
+  const rawMcp = createMcpToolExecutor({ tools, timeoutMs: limits.callTimeoutMs });
   // A tool's error text or output may echo a header back: redacted like everything from the server.
   const mcp: Executor = { execute: (input, ctx) => redacting(tools.redactor, () => rawMcp.execute(input, ctx)) };
   return {

@@ -5,6 +5,7 @@ export * from './a2a/transport.ts';
 export * from './executors.ts';
 export * from './host.ts';
 export * from './mcp/connections.ts';
+export * from './mcp/limits.ts';
 export * from './mcp/schema.ts';
 export * from './mcp/tool-executor.ts';
 export * from './mcp/tool-server-registry.ts';

@@ -66,7 +66,7 @@ export class McpConnectionPool {
     const client = this.open.get(key);
     this.open.delete(key);
     this.tails.delete(key);
-    await client?.then((c) => c.close()).catch(() => undefined);
+    await client?.then((c) => endSession(c).then(() => c.close())).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
@@ -120,6 +120,23 @@ export class McpConnectionPool {
     }
     return client;
   }
+}
+
+/**
+ * Ends a Streamable HTTP session politely (`DELETE` with its session id, bounded to 2 s) so the
+ * server frees it at once instead of keeping it until it expires; stdio has nothing to end.
+ */
+async function endSession(client: Client): Promise<void> {
+  const transport = client.transport;
+  if (!(transport instanceof StreamableHTTPClientTransport) || !transport.sessionId) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    transport.terminateSession().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2_000);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 function connectError(endpoint: McpEndpoint, err: unknown, tail?: StderrTail): TrellisError {

@@ -52,6 +52,7 @@ import { ChildRuns, type WorkflowResolver } from './children.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
 import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
+import { maxOutputBytes } from './output-cap.ts';
 import { buildRetryRows } from './retry.ts';
 import { iso, json, nodeRowSet, runRowSet } from './rows.ts';
 import { Subscriptions } from './subscriptions.ts';
@@ -66,7 +67,7 @@ export interface EngineOptions {
   store: RunStore;
   executors?: ExecutorResolver;
   clock?: Clock;
-  /** Largest node output stored, in bytes of JSON (default 1 MB). */
+  /** Largest node output stored, in bytes of JSON (default `TRELLIS_MAX_OUTPUT_BYTES`, else 1 MB). */
   maxOutputBytes?: number;
   /** How often waiting gates' timeouts and waiting runs' deadlines are checked (default 1000 ms). */
   pollMs?: number;
@@ -172,7 +173,7 @@ export class RunnerEngine implements Engine {
       executors: { resolve: (def) => (def.type === 'workflow' ? childExecutor : base.resolve(def)) },
       evaluator: this.evaluator,
       clock: this.clock,
-      maxOutputBytes: options.maxOutputBytes ?? 1_000_000,
+      maxOutputBytes: maxOutputBytes(options.maxOutputBytes),
       logger: this.logger,
       saveRemoteRef: (run, nodeId, ref) => this.saveRemoteRef(run, nodeId, ref),
     });
