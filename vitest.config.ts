@@ -13,7 +13,9 @@ if (!process.env.NODE_OPTIONS?.includes(`--conditions=${SOURCE}`)) {
 
 export default defineConfig({
   resolve: { conditions: [SOURCE, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions] } },
+  // Not Vite's `module` condition on the server side: packages such as @opentelemetry/* publish an
+  // extensionless ESM build under it that Node cannot load; Node itself never picks `module`.
+  ssr: { resolve: { conditions: [SOURCE, ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'packages/*/test/**/*.test.tsx'],
     testTimeout: 30_000,

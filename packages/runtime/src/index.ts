@@ -12,4 +12,5 @@ export type { LeasingOptions } from './runner/leasing.ts';
 export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './sandbox/limits.ts';
 export { ExpressionPool, type SandboxStats, sharedExpressionPool } from './sandbox/pool.ts';
 export * from './secrets/index.ts';
+export * from './tracing/index.ts';
 export { TriggerScheduler, type TriggerSchedulerOptions, type TriggerSchedulerStats } from './triggers/scheduler.ts';

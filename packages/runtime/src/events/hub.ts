@@ -9,6 +9,8 @@ export type EventListener = (event: RunEvent) => void;
 
 export class EventHub {
   private readonly listeners = new Map<string, Set<EventListener>>();
+  /** Listeners to every event of runs executed in this process (tracing); usually none. */
+  private readonly all = new Set<EventListener>();
 
   on(runId: string, listener: EventListener): () => void {
     let set = this.listeners.get(runId);
@@ -23,7 +25,28 @@ export class EventHub {
     };
   }
 
-  publish(event: RunEvent): void {
+  /**
+   * Listens to every event committed by this process (not the events of runs executed
+   * elsewhere that are relayed to local subscribers).
+   */
+  onAll(listener: EventListener): () => void {
+    this.all.add(listener);
+    return () => {
+      this.all.delete(listener);
+    };
+  }
+
+  /** `origin` 'remote': an event committed by another worker, relayed to local subscribers. */
+  publish(event: RunEvent, origin: 'local' | 'remote' = 'local'): void {
+    if (this.all.size > 0 && origin === 'local') {
+      for (const l of this.all) {
+        try {
+          l(event);
+        } catch {
+          // Same as below: an observer never stalls the runner.
+        }
+      }
+    }
     const set = this.listeners.get(event.runId);
     if (!set) return;
     for (const l of [...set]) {

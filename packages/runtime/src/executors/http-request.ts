@@ -13,6 +13,7 @@ import { httpSecretPlan, renderParts, runSecretReveal } from '../secrets/inject.
 import { SecretRedactor } from '../secrets/redactor.ts';
 import { fetchKeepingSecretsHome } from '../secrets/redirects.ts';
 import { NO_SECRETS, type SecretSource } from '../secrets/source.ts';
+import { traceHeadersFor } from '../tracing/propagation.ts';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -96,6 +97,8 @@ export function createHttpRequestExecutor(options: HttpRequestExecutorOptions): 
     const headers = new Headers();
     for (const [k, v] of Object.entries(headerValues ?? {})) headers.set(k, String(v));
     headers.set('idempotency-key', ctx.idempotencyKey);
+    // W3C trace context of this attempt's span, when runs are traced (a caller's own wins).
+    for (const [k, v] of Object.entries(traceHeadersFor(ctx))) if (!headers.has(k)) headers.set(k, v);
     let body: string | undefined;
     if (input.body !== undefined && input.body !== null && method !== 'GET' && method !== 'HEAD') {
       if (typeof input.body === 'string') body = input.body;

@@ -46,6 +46,8 @@ import { EventHub } from '../events/hub.ts';
 import { createExecutorResolver } from '../executors/registry.ts';
 import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
 import { sharedExpressionPool } from '../sandbox/pool.ts';
+import { runTracerFromEnv } from '../tracing/from-env.ts';
+import type { RunTracer } from '../tracing/run-tracer.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import type { Batch } from './batch.ts';
 import { ChildRuns, type WorkflowResolver } from './children.ts';
@@ -99,6 +101,11 @@ export interface EngineOptions {
   workflows?: WorkflowResolver;
   /** Cap on sub-workflow nesting (default 10): a deeper child fails with WORKFLOW_DEPTH_EXCEEDED. */
   maxWorkflowDepth?: number;
+  /**
+   * OpenTelemetry traces of runs (docs/observability.md). Default: from the standard OTEL_*
+   * variables, off unless an OTLP endpoint is set; `false`: off whatever the environment says.
+   */
+  tracing?: RunTracer | false;
 }
 
 /** Node types executed by the engine itself, with no side effect outside the process. */
@@ -136,6 +143,8 @@ export class RunnerEngine implements Engine {
   private readonly evaluator: ExpressionEvaluator;
   private readonly children: ChildRuns;
   private readonly maxDepth: number;
+  /** Set when runs are traced; it observes the committed events through the hub. */
+  readonly tracer: RunTracer | undefined;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -208,6 +217,8 @@ export class RunnerEngine implements Engine {
       this.armPoll();
     }
     this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
+    this.tracer = options.tracing === false ? undefined : (options.tracing ?? runTracerFromEnv());
+    if (this.tracer) this.traceRuns(this.tracer);
     if (options.recover !== 'deferred') void this.startRecovery();
   }
 
@@ -494,10 +505,32 @@ export class RunnerEngine implements Engine {
     }
     await this.flushNow().catch(() => {});
     this.closed = true;
+    // Export the spans buffered so far (a run still open is continued by whoever resumes it).
+    await this.tracer?.shutdown().catch((err) => this.logger.warn('flushing traces failed', { error: String(err) }));
     // What is still running stays `running` in the database; the next start (or, with several
     // workers, another worker once the lease is given back) resumes it.
     for (const id of this.hot.keys()) this.leasing?.release(id);
     this.hot.clear();
+  }
+
+  /** Feeds the tracer every event this process commits, with what it knows of the run. */
+  private traceRuns(tracer: RunTracer): void {
+    this.hub.onAll((event) => {
+      const run = this.hot.get(event.runId);
+      if (!run) return tracer.handle(event, undefined);
+      const key = run.prepared.key;
+      const at = key.lastIndexOf('@');
+      const compiled = run.prepared.compiled;
+      tracer.handle(event, {
+        workflowId: run.workflowId || key.slice(0, at),
+        workflowName: run.prepared.definition.name,
+        version: Number(key.slice(at + 1)),
+        node: (id) => {
+          const i = compiled.indexById.get(id);
+          return i === undefined ? undefined : compiled.nodes[i]?.def;
+        },
+      });
+    });
   }
 
   /** Runs this worker holds in memory (for metrics and tests). */

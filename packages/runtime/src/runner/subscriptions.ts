@@ -97,7 +97,7 @@ export class Subscriptions {
         const from = behind();
         if (from === undefined || from >= seq) return;
         const page = await this.store.readEvents(runId, from, 1000);
-        for (const e of page) this.hub.publish(e);
+        for (const e of page) this.hub.publish(e, 'remote');
         if (page.length < 1000) return;
       }
     });
