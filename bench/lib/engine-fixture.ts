@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Executor, WorkflowDefinitionInput } from '@trellis/core';
-import { createEngine, createExecutorResolver, type RunnerEngine } from '@trellis/runtime';
+import { createEngine, createExecutorResolver, type EngineOptions, type RunnerEngine } from '@trellis/runtime';
 import { createWorkflow, openSqlite, type SqliteHandle, SqliteRunStore } from '@trellis/store';
 
 export const noop: Executor = { execute: async () => ({ kind: 'succeeded', output: null }) };
@@ -21,11 +21,12 @@ export interface EngineFixture {
   close(): Promise<void>;
 }
 
-export async function engineFixture(): Promise<EngineFixture> {
+export async function engineFixture(options: Partial<EngineOptions> = {}): Promise<EngineFixture> {
   const handle = await openSqlite(join(mkdtempSync(join(tmpdir(), 'trellis-bench-')), 'bench.db'));
   const engine = createEngine({
     store: new SqliteRunStore(handle),
     executors: createExecutorResolver({ tools: { noop, sleep: sleeper } }),
+    ...options,
   });
   await engine.whenReady();
   return {
