@@ -74,8 +74,35 @@ export async function fetchAgentCard(
       cause: err,
     });
   }
+  const cardUrl = isCardUrl ? url : `${url.replace(/\/+$/, '')}/.well-known/agent-card.json`;
+  card = withAbsoluteInterfaces(card, cardUrl);
   validateCard(card, url);
   return card;
+}
+
+/**
+ * Some agents (Mastra's, for one) name their interfaces by a path (`/a2a/greeter`). A URL
+ * reference in a document is read against the document's own URL, so a relative interface is
+ * resolved against the card's URL (same origin, so the outbound guard's verdict carries over);
+ * absolute ones are left alone, and one that does not parse even then stays as it is and fails
+ * as before.
+ */
+export function withAbsoluteInterfaces(card: AgentCard, cardUrl: string): AgentCard {
+  if (!card || typeof card !== 'object' || !Array.isArray(card.supportedInterfaces)) return card;
+  const absolute = (u: unknown): unknown => {
+    if (typeof u !== 'string' || /^[a-z][a-z0-9+.-]*:/i.test(u)) return u;
+    try {
+      return new URL(u, cardUrl).href;
+    } catch {
+      return u;
+    }
+  };
+  return {
+    ...card,
+    supportedInterfaces: card.supportedInterfaces.map((i) =>
+      i && typeof i === 'object' ? { ...i, url: absolute(i.url) as string } : i,
+    ),
+  };
 }
 
 function validateCard(card: AgentCard, url: string): void {
