@@ -269,7 +269,7 @@ describe('many workers, one PostgreSQL', () => {
         await w.close();
       }
     }
-  });
+  }, 120_000); // spawns worker processes through the TypeScript loader: slow on a busy machine
 });
 
 export { TrellisError };

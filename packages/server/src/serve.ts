@@ -109,8 +109,11 @@ export async function registerDemoServices(
   const services = await start();
   try {
     // The authenticated demo services' token changes at every start: store it as a secret first.
+    if ((services.secrets ?? []).length > 0 && !vault.available)
+      throw new Error(
+        'the demo services use a bearer token kept as a secret, and secrets are off on this database: set TRELLIS_SECRET_KEY (`trellis secrets generate-key` prints one) and start again',
+      );
     for (const s of services.secrets ?? []) {
-      if (!vault.available) break;
       await vault.put(s.name, { value: s.value, scope: 'global', description: s.description, by: ADMIN_PRINCIPAL });
     }
     for (const a of services.agents) {

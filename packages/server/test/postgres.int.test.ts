@@ -23,6 +23,8 @@ beforeAll(async () => {
     ...EXAMPLE_OPTIONS,
     demo: true,
     adminToken: ADMIN,
+    // PostgreSQL needs the secrets key given (the demo's services are called with a secret token).
+    secretKey: 'ab'.repeat(32),
     consoleDir: false,
     graceMs: 0,
     executors: () => createExecutorResolver({ tools: { 'test.echo': echoTool() } }),
