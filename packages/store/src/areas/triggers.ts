@@ -201,27 +201,6 @@ export async function earliestTick(db: Kysely<Database>): Promise<string | undef
   return (row?.next as string | null | undefined) ?? undefined;
 }
 
-/**
- * Moves a schedule past `tick`: conditional on `next_fire_at` still being `tick`, so of several
- * processes exactly one advances it. Returns whether this call did.
- */
-export async function advanceSchedule(
-  db: Kysely<Database>,
-  t: { workflowId: string; id: string },
-  tick: string,
-  next: string | null,
-  runId: string | null,
-): Promise<boolean> {
-  const r = await db
-    .updateTable('triggers')
-    .set({ next_fire_at: next, last_fired_at: tick, ...(runId !== null ? { last_run_id: runId } : {}) })
-    .where('workflow_id', '=', t.workflowId)
-    .where('trigger_id', '=', t.id)
-    .where('next_fire_at', '=', tick)
-    .executeTakeFirst();
-  return Number(r.numUpdatedRows) > 0;
-}
-
 /** A tick handled by the schedule loop: the run it started (null if it could not) and the next tick. */
 export interface CompletedTick {
   workflowId: string;
@@ -233,7 +212,8 @@ export interface CompletedTick {
 
 /**
  * Records a batch of handled ticks in one transaction: which run each started, and each schedule
- * moved past its tick (conditionally, as `advanceSchedule`). Returns how many this call advanced.
+ * moved past its tick, conditionally on `next_fire_at` still being that tick (so of several
+ * processes exactly one advances it). Returns how many this call advanced.
  */
 export async function completeTicks(db: Kysely<Database>, ticks: readonly CompletedTick[]): Promise<number> {
   if (ticks.length === 0) return 0;
