@@ -39,6 +39,13 @@ export interface RetryRunRequest {
   createdBy?: string;
   /** Exactly-once: a second retry of the same run with the same key returns the first retry. */
   idempotencyKey?: string;
+  /**
+   * A scratch run (the builder's "test this node"): run `version` of another workflow — the
+   * scratch workflow holding the draft under test — reusing every node of `runId` whose
+   * definition and upstream are unchanged (closure hashes). The new run is not linked to
+   * `runId` (it is not one of its retries). `latestVersion` is ignored.
+   */
+  scratch?: { workflowId: string; version: number };
 }
 
 export interface RetryRunResult {

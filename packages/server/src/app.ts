@@ -29,7 +29,9 @@ import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { permissionRoutes } from './routes/permissions.ts';
+import { runHistoryRoutes } from './routes/run-history.ts';
 import { runRoutes } from './routes/runs.ts';
+import { scratchRoutes } from './routes/scratch.ts';
 import { secretRoutes } from './routes/secrets.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -221,6 +223,8 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   workflowRoutes(api);
   permissionRoutes(api);
   runRoutes(api);
+  runHistoryRoutes(api);
+  scratchRoutes(api);
   eventRoutes(api);
   chatRoutes(api);
   templateRoutes(api);

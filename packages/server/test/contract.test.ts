@@ -46,6 +46,7 @@ const BODIES: Record<string, unknown> = {
   updateWorkflow: () => gateWorkflow('renamed'),
   setWorkflowPermissions: () => [{ principal: 'carol', role: 'owner' }],
   startRun: () => ({}),
+  testNode: () => ({ node: 'approve' }),
 };
 const bodyFor = (op: Op) => {
   const f = BODIES[op.operationId];

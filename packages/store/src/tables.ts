@@ -13,6 +13,8 @@ export interface WorkflowsTable {
   updated_at: string;
   /** Set by DELETE: the workflow disappears from lists, its runs stay readable. */
   deleted_at: string | null;
+  /** A scratch workflow (migration 0016): the workflow whose test runs it holds; hidden from lists. */
+  scratch_of?: string | null;
 }
 
 export interface WorkflowVersionsTable {

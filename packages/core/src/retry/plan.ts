@@ -40,6 +40,11 @@ export interface RetryPlanInput {
   targetVersion: number;
   /** Nodes to run again (their downstream reruns too); default: the failed and cancelled ones. */
   from?: readonly string[] | undefined;
+  /**
+   * False when `target` is another workflow's definition (a builder test run reusing a real
+   * run's outputs): version numbers then say nothing, and closure hashes decide every reuse.
+   */
+  sameWorkflow?: boolean | undefined;
 }
 
 export type NodePlan =
@@ -69,7 +74,7 @@ export type RetryPlanResult = { ok: true; plan: RetryPlan } | { ok: false; error
 
 export function planRetry(input: RetryPlanInput): RetryPlanResult {
   const { original, target, originalRunId, originalNodes } = input;
-  const sameVersion = original === target || input.originalVersion === input.targetVersion;
+  const sameVersion = original === target || (input.sameWorkflow !== false && input.originalVersion === input.targetVersion);
   const run = `run ${originalRunId}`;
 
   let rerun: ReadonlySet<string>;

@@ -335,8 +335,10 @@ export class RunnerEngine implements Engine {
     if (!original) throw new TrellisError('RUN_NOT_FOUND', `no run ${req.runId}`, { category: 'user' });
     const o = original.run;
     const originalPrepared = await this.prepared(o.workflow_id, o.version);
-    const version = req.latestVersion ?? o.version;
-    const target = version === o.version ? originalPrepared : await this.prepared(o.workflow_id, version);
+    const workflowId = req.scratch?.workflowId ?? o.workflow_id;
+    const version = req.scratch?.version ?? req.latestVersion ?? o.version;
+    const target =
+      req.scratch === undefined && version === o.version ? originalPrepared : await this.prepared(workflowId, version);
     const now = this.clock.now();
     const id = randomUUID();
     const built = await buildRetryRows({
@@ -347,14 +349,15 @@ export class RunnerEngine implements Engine {
       target,
       targetVersion: version,
       from: req.from,
-      versionMode: req.latestVersion === undefined ? 'same' : 'latest',
+      versionMode: req.latestVersion === undefined && req.scratch === undefined ? 'same' : 'latest',
       evaluator: this.evaluator,
+      ...(req.scratch === undefined ? {} : { scratchWorkflowId: workflowId }),
     });
     const timeoutMs = target.definition.settings?.timeoutMs;
     const { runId, created } = await this.store.createRun({
       row: {
         id,
-        workflow_id: o.workflow_id,
+        workflow_id: workflowId,
         version,
         status: 'queued',
         input: o.input,
@@ -389,7 +392,7 @@ export class RunnerEngine implements Engine {
     }
     const state = rebuildRunState(id, target.compiled, { status: 'queued', costUsd: 0, nodes: built.persisted });
     const run = new HotRun(id, target, state, built.events.length, JSON.parse(o.input));
-    run.workflowId = o.workflow_id;
+    run.workflowId = workflowId;
     run.createdBy = req.createdBy ?? null;
     this.hot.set(id, run);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);

@@ -51,6 +51,8 @@ export interface RetryBuildInput {
   versionMode: 'same' | 'latest';
   /** Evaluates edge conditions (the engine's expression sandbox). */
   evaluator: ExpressionEvaluator;
+  /** A scratch run: the scratch workflow it runs; the new run is then not linked to the original. */
+  scratchWorkflowId?: string;
 }
 
 const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -86,6 +88,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
     target: target.compiled,
     targetVersion: input.targetVersion,
     from: input.from,
+    sameWorkflow: input.scratchWorkflowId === undefined,
   });
   if (!result.ok) throw planError(result.error);
   const { plan } = result;
@@ -96,25 +99,14 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
   const nodes: NodeRunsTable[] = [];
   /** Reused nodes whose attempts the store copies from the original run. */
   const copied: string[] = [];
+  const queued =
+    input.scratchWorkflowId === undefined
+      ? { workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id }
+      : { workflowId: input.scratchWorkflowId, version: input.targetVersion };
   const events: EventsTable[] = [
-    {
-      run_id: newRunId,
-      seq: 1,
-      type: 'run.queued',
-      node_id: null,
-      at,
-      data: JSON.stringify({ workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id }),
-    },
+    { run_id: newRunId, seq: 1, type: 'run.queued', node_id: null, at, data: JSON.stringify(queued) },
   ];
-  const announce: RunEvent[] = [
-    {
-      seq: 1,
-      runId: newRunId,
-      type: 'run.queued',
-      at,
-      data: { workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id },
-    },
-  ];
+  const announce: RunEvent[] = [{ seq: 1, runId: newRunId, type: 'run.queued', at, data: queued }];
   const persisted: PersistedNodeState[] = new Array(compiled.nodes.length);
   const sameVersion = originalPrepared === target;
 
@@ -201,7 +193,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
   const retryInfo: RunRetryInfo = { version: input.versionMode, fromVersion: orun.version, costSavedUsd: plan.costSavedUsd };
   if (input.from !== undefined) retryInfo.from = [...input.from];
   return {
-    runRow: { retry_of: orun.id, retry_info: JSON.stringify(retryInfo) },
+    runRow: { retry_of: input.scratchWorkflowId === undefined ? orun.id : null, retry_info: JSON.stringify(retryInfo) },
     nodes,
     copyAttempts: { fromRunId: orun.id, nodeIds: copied },
     events,

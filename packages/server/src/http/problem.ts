@@ -111,6 +111,10 @@ const USER_ERROR_STATUS: Record<string, number> = {
   NOTHING_TO_RERUN: 409,
   WORKFLOW_DELETED: 409,
   RETRY_UNKNOWN_NODE: 422,
+  // Builder test runs (docs/console.md)
+  TEST_NEEDS_RUN: 409,
+  TEST_UNKNOWN_NODE: 422,
+  TEST_SUBWORKFLOW: 422,
 };
 
 /** Fastify's client-error codes we know how to name. */

@@ -229,7 +229,7 @@ export async function listVersions(db: Kysely<Database>, id: string): Promise<Wo
  * keyset pagination on (created_at, id) so pages stay stable while workflows are added.
  */
 export async function listWorkflows(db: Kysely<Database>, query: WorkflowListQuery): Promise<WorkflowPage> {
-  let q = db.selectFrom('workflows').selectAll().where('deleted_at', 'is', null);
+  let q = db.selectFrom('workflows').selectAll().where('deleted_at', 'is', null).where('scratch_of', 'is', null);
   if (!query.isAdmin) {
     q = q.where('id', 'in', db.selectFrom('permissions').select('workflow_id').where('principal', '=', query.principal));
   }
