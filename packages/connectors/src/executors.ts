@@ -2,8 +2,8 @@
  * One call wires the connectors for a host (server, worker, `trellis run`): the registries and
  * the executors the runner's ExecutorResolver needs for `agent_call` and MCP `tool_call` nodes.
  */
-import type { Executor } from '@trellis/core';
-import type { OutboundGuard, SecretSource } from '@trellis/runtime';
+import type { Executor, RunEvent } from '@trellis/core';
+import { type OutboundGuard, type SecretSource, TERMINAL_EVENT_TYPES } from '@trellis/runtime';
 import type { Database } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { createAgentCallExecutor } from './a2a/agent-call-executor.ts';
@@ -38,6 +38,13 @@ export interface Connectors {
   agentCall: Executor;
   /** The executor for a `tool_call` node's tool when it is an MCP tool (`<server>/<tool>`). */
   toolCall(tool: string): Executor | undefined;
+  /**
+   * Closes the MCP sessions run `runId` opened. `watchRunEnds` arranges it: given a way to
+   * listen to one run's events (the engine's `hub.on`), each run that opens a session has its
+   * sessions closed at its terminal event.
+   */
+  endRun(runId: string): Promise<void>;
+  watchRunEnds(on: (runId: string, listener: (event: RunEvent) => void) => () => void): void;
   /** Closes pooled MCP connections (and stops stdio servers). */
   close(): Promise<void>;
 }
@@ -52,6 +59,8 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     cwd: options.cwd,
     secrets: options.secrets,
     stderrTailBytes: limits.stderrTailBytes,
+    stdioMaxMessageBytes: limits.stdioMaxMessageBytes,
+    sessionIdleMs: limits.sessionIdleMs,
     ...(options.log ? { log: options.log } : {}),
   });
   const agentCall = createAgentCallExecutor({
@@ -69,6 +78,16 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     tools,
     agentCall,
     toolCall: (tool) => (tool.includes('/') ? mcp : undefined),
+    endRun: (runId) => tools.endRun(runId),
+    watchRunEnds(on) {
+      tools.onRunSession = (runId) => {
+        const off = on(runId, (event) => {
+          if (!TERMINAL_EVENT_TYPES.has(event.type)) return;
+          off();
+          void tools.endRun(runId);
+        });
+      };
+    },
     close: () => tools.close(),
   };
 }

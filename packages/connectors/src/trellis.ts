@@ -132,6 +132,9 @@ export async function createTrellis(options: TrellisOptions): Promise<Trellis> {
       ...(options.recover !== undefined ? { recover: options.recover } : {}),
       ...(leasing ? { leasing } : {}),
     });
+    // A run's MCP sessions close with the run (its terminal event, as this process commits or relays it).
+    const hub = engine.hub;
+    host.connectors.watchRunEnds((runId, listener) => hub.on(runId, listener));
     if (options.recover !== 'deferred') await engine.whenReady();
   } catch (err) {
     await engine?.shutdown(0);

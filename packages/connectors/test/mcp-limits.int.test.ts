@@ -33,11 +33,23 @@ afterAll(async () => {
 
 describe('MCP limits', () => {
   it('defaults, environment and options, in that order; a bad value names its variable', () => {
-    expect(mcpLimits({}, {})).toEqual({ callTimeoutMs: 60_000, stderrTailBytes: 8192 });
-    expect(mcpLimits({}, { TRELLIS_MCP_CALL_TIMEOUT_MS: '5000', TRELLIS_MCP_STDERR_BYTES: '1024' })).toEqual({
-      callTimeoutMs: 5000,
-      stderrTailBytes: 1024,
+    expect(mcpLimits({}, {})).toEqual({
+      callTimeoutMs: 60_000,
+      stderrTailBytes: 8192,
+      stdioMaxMessageBytes: 10 * 1024 * 1024,
+      sessionIdleMs: 300_000,
     });
+    expect(
+      mcpLimits(
+        {},
+        {
+          TRELLIS_MCP_CALL_TIMEOUT_MS: '5000',
+          TRELLIS_MCP_STDERR_BYTES: '1024',
+          TRELLIS_MCP_STDIO_MAX_MESSAGE_BYTES: '2048',
+          TRELLIS_MCP_SESSION_IDLE_MS: '60000',
+        },
+      ),
+    ).toEqual({ callTimeoutMs: 5000, stderrTailBytes: 1024, stdioMaxMessageBytes: 2048, sessionIdleMs: 60_000 });
     expect(mcpLimits({ callTimeoutMs: 10 }, { TRELLIS_MCP_CALL_TIMEOUT_MS: '5000' }).callTimeoutMs).toBe(10);
     expect(() => mcpLimits({}, { TRELLIS_MCP_CALL_TIMEOUT_MS: '1m' })).toThrow(
       /TRELLIS_MCP_CALL_TIMEOUT_MS must be a whole number/,

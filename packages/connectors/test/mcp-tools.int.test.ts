@@ -103,13 +103,15 @@ describe('MCP over Streamable HTTP', () => {
 
   it('reuses the connection, and re-establishes it after the server drops it', async () => {
     const server = (await registry.get('pricing'))!;
-    const a = await registry.withClient({ ...server } as never, async (c) => c);
-    const b = await registry.withClient({ ...server } as never, async (c) => c);
+    // The run's session (makeContext's run is run_test) is reused by the run's calls.
+    const scope = { runId: 'run_test' };
+    const a = await registry.withClient({ ...server } as never, async (c) => c, scope);
+    const b = await registry.withClient({ ...server } as never, async (c) => c, scope);
     expect(a).toBe(b);
     await http.dropSessions();
     const result = await exec.execute({ hotel: 'Ritz' }, makeContext({ node: node('pricing/quote') }));
     expect(result).toEqual({ kind: 'succeeded', output: { text: 'A fine choice: Ritz' } });
-    const c = await registry.withClient({ ...server } as never, async (x) => x);
+    const c = await registry.withClient({ ...server } as never, async (x) => x, scope);
     expect(c).not.toBe(a);
   });
 

@@ -208,6 +208,12 @@ export interface ToolServersTable {
   tools: string;
   /** Headers sent on every request to the server, JSON; values may hold `{{ $secrets.NAME }}`. */
   headers: string | null;
+  /** `run` (a session per run) or `shared` (one pooled session: the server is declared stateless). */
+  sessions: string;
+  /** A stdio server's environment, JSON of name → template (values may hold `{{ $secrets.NAME }}`). */
+  env: string | null;
+  /** A stdio server's working directory. */
+  cwd: string | null;
   created_by: string;
   created_at: string;
   refreshed_at: string;

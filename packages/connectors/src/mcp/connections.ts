@@ -1,15 +1,17 @@
 /**
- * MCP connections, one per registered server, opened on first use and reused; a connection
- * that closes (server restarted, process exited, session dropped) is forgotten, and the next
- * call opens a new one. Nothing here runs at import time: a stdio server is only spawned when a
+ * MCP connections by key (the registry keys them per server and run, or per server for a
+ * shared session), opened on first use and reused; a connection that closes (server restarted,
+ * process exited, session dropped) is forgotten, and the next call opens a new one — after a
+ * growing pause when a stdio process crashed. Connections with an idle limit are closed once
+ * unused that long. Nothing here runs at import time: a stdio server is only spawned when a
  * tool on it is listed or called.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { TrellisError } from '@trellis/core';
 import { DEFAULT_STDERR_TAIL_BYTES, hiddenStringsOf, StderrTail, stderrSuffix } from './stderr-tail.ts';
+import { type ProcessExit, StdioProcessTransport } from './stdio-transport.ts';
 
 /**
  * How to reach a server: Streamable HTTP, or a local process over stdio. `name` is the
@@ -29,78 +31,193 @@ export type McpEndpoint =
 /** Where the full story of a failed connection goes (the server's log, for its administrator). */
 export type McpConnectionLog = (details: Record<string, unknown>, message: string) => void;
 
+/** What the pool knows of one open (or opening) connection. */
+interface Entry {
+  client: Promise<Client>;
+  /** Calls running on it now (an idle sweep never closes a busy connection). */
+  busy: number;
+  lastUsed: number;
+  /** Closed by the idle sweep once unused for that long (undefined: kept until dropped). */
+  idleMs: number | undefined;
+}
+
+/** A stdio server's crash record: restarts wait `restartDelayMs`, doubling per crash up to 30 s. */
+interface Crashes {
+  count: number;
+  at: number;
+}
+
+const RESTART_BASE_MS = 200;
+const RESTART_MAX_MS = 30_000;
+
+export interface McpConnectionPoolOptions {
+  /** The outbound guard's fetch, used for every HTTP request to a server. */
+  fetch: typeof fetch;
+  /** Receives failed connections with everything known (command, arguments, cause). */
+  log?: McpConnectionLog;
+  /** Bytes of stderr kept per stdio server (default 8 KiB). */
+  stderrBytes?: number;
+  /** Largest message read from a stdio server (default 10 MiB); a larger reply fails that call only. */
+  stdioMaxMessageBytes?: number;
+  now?: () => number;
+}
+
 export class McpConnectionPool {
-  private readonly open = new Map<string, Promise<Client>>();
+  private readonly open = new Map<string, Entry>();
   /** Per stdio connection key, the newest bytes of its stderr (kept until the key is dropped). */
   private readonly tails = new Map<string, StderrTail>();
+  /** Per stdio connection key, how its last process ended. */
+  private readonly exits = new Map<string, ProcessExit>();
+  /** Per restart group (a server), its recent crashes. */
+  private readonly crashes = new Map<string, Crashes>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly fetchImpl: typeof fetch;
+  private readonly log: McpConnectionLog;
+  private readonly stderrBytes: number;
+  private readonly now: () => number;
 
-  /**
-   * @param fetchImpl the outbound guard's fetch, used for every HTTP request to a server.
-   * @param log receives failed connections with everything known (command, arguments, cause).
-   * @param stderrBytes bytes of stderr kept per stdio server (default 8 KiB).
-   */
-  constructor(
-    private readonly fetchImpl: typeof fetch,
-    private readonly log: McpConnectionLog = () => undefined,
-    private readonly stderrBytes: number = DEFAULT_STDERR_TAIL_BYTES,
-  ) {}
+  constructor(private readonly options: McpConnectionPoolOptions) {
+    this.fetchImpl = options.fetch;
+    this.log = options.log ?? (() => undefined);
+    this.stderrBytes = options.stderrBytes ?? DEFAULT_STDERR_TAIL_BYTES;
+    this.now = options.now ?? Date.now;
+  }
 
   /** The stderr tail of the stdio connection under `key` (the last one, if it has closed). */
   stderrTail(key: string): StderrTail | undefined {
     return this.tails.get(key);
   }
 
-  /** The connected client for `key`, connecting (or reconnecting) when needed. */
-  get(key: string, endpoint: McpEndpoint): Promise<Client> {
-    let client = this.open.get(key);
-    if (!client) {
-      client = this.connect(key, endpoint);
-      this.open.set(key, client);
-      client.catch(() => this.open.delete(key));
-    }
-    return client;
+  /** How the last process under `key` ended, if it did. */
+  exitOf(key: string): ProcessExit | undefined {
+    return this.exits.get(key);
   }
 
-  /** Forgets a connection (after a transport failure) so the next `get` reconnects. */
+  /** Keys of the connections open now (tests, metrics). */
+  keys(): string[] {
+    return [...this.open.keys()];
+  }
+
+  /** The wait before a crashed server of `group` is started again (0 when it has not crashed). */
+  restartDelayMs(group: string): number {
+    const c = this.crashes.get(group);
+    if (!c) return 0;
+    const delay = Math.min(RESTART_MAX_MS, RESTART_BASE_MS * 2 ** (c.count - 1));
+    return Math.max(0, c.at + delay - this.now());
+  }
+
+  /**
+   * Runs `fn` with the connected client for `key`, connecting (or reconnecting) when needed.
+   * `group` names the server for restart backoff; `idleMs` closes the connection once unused
+   * that long.
+   */
+  async use<T>(
+    key: string,
+    endpoint: McpEndpoint,
+    fn: (client: Client) => Promise<T>,
+    opts: { group?: string; idleMs?: number } = {},
+  ): Promise<T> {
+    const entry = this.entry(key, endpoint, opts.group ?? key, opts.idleMs);
+    entry.busy++;
+    try {
+      const out = await fn(await entry.client);
+      this.crashes.delete(opts.group ?? key);
+      return out;
+    } finally {
+      entry.busy--;
+      entry.lastUsed = this.now();
+    }
+  }
+
+  /** The connected client for `key`, connecting (or reconnecting) when needed. */
+  get(key: string, endpoint: McpEndpoint, group = key): Promise<Client> {
+    return this.entry(key, endpoint, group, undefined).client;
+  }
+
+  private entry(key: string, endpoint: McpEndpoint, group: string, idleMs: number | undefined): Entry {
+    let entry = this.open.get(key);
+    if (!entry) {
+      const client = this.connect(key, endpoint, group);
+      const created: Entry = { client, busy: 0, lastUsed: this.now(), idleMs };
+      entry = created;
+      this.open.set(key, created);
+      client.catch(() => {
+        if (this.open.get(key) === created) this.open.delete(key);
+      });
+      if (idleMs !== undefined) this.sweepEvery(idleMs);
+    }
+    return entry;
+  }
+
+  /** Forgets a connection (after a transport failure, or its run ended) and closes it. */
   async drop(key: string): Promise<void> {
-    const client = this.open.get(key);
+    const entry = this.open.get(key);
     this.open.delete(key);
     this.tails.delete(key);
-    await client?.then((c) => endSession(c).then(() => c.close())).catch(() => undefined);
+    this.exits.delete(key);
+    await entry?.client.then((c) => endSession(c).then(() => c.close())).catch(() => undefined);
   }
 
   async closeAll(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     await Promise.all([...this.open.keys()].map((k) => this.drop(k)));
   }
 
-  private async connect(key: string, endpoint: McpEndpoint): Promise<Client> {
+  /** Closes connections that have an idle limit, are not in use and have been idle past it. */
+  async sweepIdle(): Promise<void> {
+    const now = this.now();
+    const stale = [...this.open.entries()].filter(
+      ([, e]) => e.idleMs !== undefined && e.busy === 0 && now - e.lastUsed >= e.idleMs,
+    );
+    await Promise.all(stale.map(([k]) => this.drop(k)));
+  }
+
+  private sweepEvery(idleMs: number): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => void this.sweepIdle(), Math.max(1_000, Math.min(60_000, Math.round(idleMs / 2))));
+    this.sweeper.unref();
+  }
+
+  private async connect(key: string, endpoint: McpEndpoint, group: string): Promise<Client> {
+    const wait = endpoint.transport === 'stdio' ? this.restartDelayMs(group) : 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const client = new Client({ name: 'trellis', version: '0.1.0' });
-    const transport =
-      endpoint.transport === 'http'
-        ? new StreamableHTTPClientTransport(new URL(endpoint.url), {
-            fetch: this.fetchImpl,
-            ...(endpoint.headers && Object.keys(endpoint.headers).length > 0
-              ? { requestInit: { headers: endpoint.headers } }
-              : {}),
-          })
-        : new StdioClientTransport({
-            command: endpoint.command,
-            args: endpoint.args,
-            cwd: endpoint.cwd,
-            env: endpoint.env,
-            stderr: 'pipe',
-          });
     let tail: StderrTail | undefined;
-    if (endpoint.transport === 'stdio') {
+    let transport: StdioProcessTransport | StreamableHTTPClientTransport;
+    if (endpoint.transport === 'http') {
+      transport = new StreamableHTTPClientTransport(new URL(endpoint.url), {
+        fetch: this.fetchImpl,
+        ...(endpoint.headers && Object.keys(endpoint.headers).length > 0 ? { requestInit: { headers: endpoint.headers } } : {}),
+      });
+    } else {
+      const stdio = new StdioProcessTransport({
+        command: endpoint.command,
+        args: endpoint.args,
+        ...(endpoint.cwd ? { cwd: endpoint.cwd } : {}),
+        ...(endpoint.env ? { env: endpoint.env } : {}),
+        ...(this.options.stdioMaxMessageBytes ? { maxMessageBytes: this.options.stdioMaxMessageBytes } : {}),
+      });
+      transport = stdio;
       // Drained from the start: an unread pipe fills up and stalls (or fails) the server.
       tail = new StderrTail(this.stderrBytes, hiddenStringsOf(endpoint));
-      tail.attach((transport as StdioClientTransport).stderr);
+      tail.attach(stdio.stderr);
       this.tails.set(key, tail);
+      this.exits.delete(key);
     }
     client.onclose = () => {
-      this.open.get(key)?.then(
+      if (transport instanceof StdioProcessTransport) {
+        if (transport.exit) this.exits.set(key, transport.exit);
+        // A process that ended without being asked to crashed: the next start waits a little longer.
+        if (!transport.closing) {
+          const c = this.crashes.get(group);
+          this.crashes.set(group, { count: Math.min(20, (c?.count ?? 0) + 1), at: this.now() });
+        }
+      }
+      const entry = this.open.get(key);
+      entry?.client.then(
         (c) => {
-          if (c === client) this.open.delete(key);
+          if (c === client && this.open.get(key) === entry) this.open.delete(key);
         },
         () => undefined,
       );

@@ -92,7 +92,7 @@ export function hiddenStringsOf(endpoint: {
   cwd?: string;
   env?: Record<string, string>;
 }): string[] {
-  const all = [endpoint.command, ...endpoint.args, ...Object.values(endpoint.env ?? {})];
+  const all = [endpoint.command, ...endpoint.args, ...(endpoint.cwd ? [endpoint.cwd] : []), ...Object.values(endpoint.env ?? {})];
   // Very short values ("-y", "1") would blank out ordinary words; they are not secrets either.
   return [...new Set(all.filter((s) => s.length >= 4))];
 }

@@ -55,16 +55,21 @@ export function createMcpToolExecutor(deps: McpToolExecutorDeps): Executor {
       }
       let result: { isError?: boolean; content?: unknown; structuredContent?: unknown };
       try {
-        result = (await deps.tools.withClient(found.server, (client) =>
-          client.callTool(
-            {
-              name: found.tool.name,
-              arguments: args as Record<string, unknown>,
-              _meta: { 'trellis/idempotencyKey': ctx.idempotencyKey },
-            },
-            undefined,
-            { signal: ctx.signal, timeout: node.timeoutMs ?? deps.timeoutMs ?? 60_000 },
-          ),
+        result = (await deps.tools.withClient(
+          found.server,
+          (client) =>
+            client.callTool(
+              {
+                name: found.tool.name,
+                arguments: args as Record<string, unknown>,
+                _meta: { 'trellis/idempotencyKey': ctx.idempotencyKey },
+              },
+              undefined,
+              { signal: ctx.signal, timeout: node.timeoutMs ?? deps.timeoutMs ?? 60_000 },
+            ),
+          // The run's own session (unless the server is registered as shared): state a tool keeps
+          // stays with this run.
+          { runId: ctx.runId },
         )) as typeof result;
       } catch (err) {
         throw toolError(err, node.tool, ctx.signal);

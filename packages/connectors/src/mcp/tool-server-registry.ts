@@ -10,16 +10,58 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { TrellisError } from '@trellis/core';
 import type { SecretSource } from '@trellis/runtime';
-import type { Database, StoredTool, ToolServerRecord } from '@trellis/store';
-import { deleteToolServer, getToolServer, insertToolServer, listToolServers, updateToolServerTools } from '@trellis/store';
+import type { Database, StoredTool, ToolServerRecord, ToolServerSessions } from '@trellis/store';
+import {
+  deleteToolServer,
+  getToolServer,
+  insertToolServer,
+  listToolServers,
+  TOOL_SERVER_SESSIONS,
+  updateToolServerTools,
+} from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { checkHeaderTemplates, type HeaderTemplates, redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import { type McpConnectionLog, McpConnectionPool, type McpEndpoint } from './connections.ts';
 import { stderrSuffix } from './stderr-tail.ts';
+import { checkCwd, checkEnvTemplates, envView } from './stdio-env.ts';
+import { MESSAGE_TOO_LARGE_CODE } from './stdio-transport.ts';
 
+/** A run's MCP session is closed after this long unused (`TRELLIS_MCP_SESSION_IDLE_MS`). */
+export const DEFAULT_SESSION_IDLE_MS = 5 * 60_000;
+
+/**
+ * `sessions`: `run` (default) — one MCP session (a stdio process) per run, opened on the run's
+ * first call and closed when the run ends or has been idle; `shared` — one pooled session for
+ * every run and user, only for servers that keep no state between calls.
+ */
 export type NewToolServerInput =
-  | { name: string; url: string; headers?: HeaderTemplates; command?: undefined; args?: undefined }
-  | { name: string; command: string; args?: string[]; url?: undefined; headers?: HeaderTemplates };
+  | {
+      name: string;
+      url: string;
+      headers?: HeaderTemplates;
+      sessions?: ToolServerSessions;
+      command?: undefined;
+      args?: undefined;
+      env?: undefined;
+      cwd?: undefined;
+    }
+  | {
+      name: string;
+      command: string;
+      args?: string[];
+      /** Environment variables (values may hold `{{ $secrets.NAME }}`); administrators only. */
+      env?: Record<string, string>;
+      /** Absolute working directory; administrators only. */
+      cwd?: string;
+      sessions?: ToolServerSessions;
+      url?: undefined;
+      headers?: HeaderTemplates;
+    };
+
+/** Where a call runs: its run (for run-scoped sessions). */
+export interface CallScope {
+  runId: string;
+}
 
 /** The API shape (SPEC §6: `{ id, name, tools: [{ name, description, inputSchema }] }`). */
 export interface ToolServerInfo {
@@ -32,6 +74,12 @@ export interface ToolServerInfo {
   tools: StoredTool[];
   /** Header templates sent on every request (`{{ $secrets.NAME }}` references, never values). */
   headers: HeaderTemplates;
+  /** `run`: a session per run; `shared`: one pooled session (declared stateless). */
+  sessions: ToolServerSessions;
+  /** stdio: environment variable names, with `{{ $secrets.NAME }}` references as written and other values `[hidden]`. */
+  env: Record<string, string>;
+  /** stdio: the working directory (null: the host's). */
+  cwd: string | null;
   createdBy: string;
   createdAt: string;
   refreshedAt: string;
@@ -59,18 +107,25 @@ export interface ToolServerRegistryOptions {
   log?: McpConnectionLog;
   /** Bytes of stderr kept per stdio server, quoted (scrubbed) in its errors (default 8 KiB). */
   stderrTailBytes?: number;
+  /** Largest message read from a stdio server (default 10 MiB); a larger reply fails that call with OUTPUT_TOO_LARGE. */
+  stdioMaxMessageBytes?: number;
+  /** A run's session closes after this long unused (default 5 minutes), even if the run goes on. */
+  sessionIdleMs?: number;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 function toInfo(r: ToolServerRecord): ToolServerInfo {
-  return { ...r };
+  return { ...r, env: envView(r.env) };
 }
 
-function endpointOf(r: Pick<ToolServerRecord, 'name' | 'transport' | 'url' | 'command' | 'args'>, cwd?: string): McpEndpoint {
+function endpointOf(
+  r: Pick<ToolServerRecord, 'name' | 'transport' | 'url' | 'command' | 'args' | 'cwd'>,
+  cwd?: string,
+): McpEndpoint {
   return r.transport === 'http'
     ? { transport: 'http', url: r.url as string, name: r.name }
-    : { transport: 'stdio', name: r.name, command: r.command as string, args: r.args, cwd };
+    : { transport: 'stdio', name: r.name, command: r.command as string, args: r.args, cwd: r.cwd ?? cwd };
 }
 
 /** True for failures where the connection, not the tool, is at fault: reconnecting may help. */
@@ -92,7 +147,37 @@ export class ToolServerRegistry {
   constructor(options: ToolServerRegistryOptions) {
     this.db = options.db;
     this.options = options;
-    this.pool = new McpConnectionPool(options.fetch, options.log, options.stderrTailBytes);
+    this.pool = new McpConnectionPool({
+      fetch: options.fetch,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.stderrTailBytes ? { stderrBytes: options.stderrTailBytes } : {}),
+      ...(options.stdioMaxMessageBytes ? { stdioMaxMessageBytes: options.stdioMaxMessageBytes } : {}),
+    });
+    this.sessionIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  }
+
+  /**
+   * Called with a run id the first time a run opens a session; the host passes a function that
+   * calls `endRun` when that run ends (the engine's events), so run sessions close with their run.
+   */
+  onRunSession: ((runId: string) => void) | undefined;
+  private readonly sessionIdleMs: number;
+  /** Per run, the keys of the sessions it opened. */
+  private readonly runSessions = new Map<string, Set<string>>();
+  private transient = 0;
+
+  /** Closes every session `runId` opened (HTTP sessions get their DELETE; stdio processes stop). */
+  async endRun(runId: string): Promise<void> {
+    const keys = this.runSessions.get(runId);
+    if (!keys) return;
+    this.runSessions.delete(runId);
+    for (const k of keys) this.headerHashes.delete(k);
+    await Promise.all([...keys].map((k) => this.pool.drop(k)));
+  }
+
+  /** Runs that have sessions open (tests, metrics). */
+  get runsWithSessions(): string[] {
+    return [...this.runSessions.keys()];
   }
 
   /** Connects, lists the tools and stores the server. A stdio command needs `isAdmin`. */
@@ -105,6 +190,20 @@ export class ToolServerRegistry {
     principal: { name: string; isAdmin: boolean },
   ): Promise<ToolServerInfo> {
     const headers = checkHeaderTemplates(input.headers);
+    const envTemplates = checkEnvTemplates(input.env);
+    const sessions = input.sessions ?? 'run';
+    if (!(TOOL_SERVER_SESSIONS as readonly string[]).includes(sessions)) {
+      throw new TrellisError(
+        'INPUT_INVALID',
+        '"sessions" is "run" (a session per run, the default) or "shared" (one pooled session, for a stateless server)',
+        {
+          category: 'user',
+        },
+      );
+    }
+    if (input.url !== undefined && (input.env !== undefined || input.cwd !== undefined)) {
+      throw new TrellisError('INPUT_INVALID', '"env" and "cwd" apply to stdio servers ("command") only', { category: 'user' });
+    }
     if (!NAME.test(input.name ?? '')) {
       throw new TrellisError(
         'INPUT_INVALID',
@@ -142,7 +241,15 @@ export class ToolServerRegistry {
           },
         );
       }
-      endpoint = { transport: 'stdio', name: input.name, command: input.command, args: input.args ?? [], cwd: this.options.cwd };
+      const cwd = checkCwd(input.cwd) ?? this.options.cwd;
+      endpoint = {
+        transport: 'stdio',
+        name: input.name,
+        command: input.command,
+        args: input.args ?? [],
+        ...(cwd ? { cwd } : {}),
+        env: await renderHeaders(envTemplates, this.options.secrets, this.redactor),
+      };
     } else {
       throw new TrellisError('INPUT_INVALID', 'give either "url" (Streamable HTTP) or "command" and "args" (stdio)', {
         category: 'user',
@@ -171,6 +278,9 @@ export class ToolServerRegistry {
       args: endpoint.transport === 'stdio' ? endpoint.args : undefined,
       tools,
       headers,
+      sessions,
+      env: envTemplates,
+      cwd: endpoint.transport === 'stdio' ? (checkCwd(input.cwd) ?? null) : null,
       createdBy: principal.name,
     });
     return toInfo(record);
@@ -188,7 +298,13 @@ export class ToolServerRegistry {
   async delete(idOrName: string): Promise<boolean> {
     const r = await getToolServer(this.db, idOrName);
     if (!r) return false;
-    await this.pool.drop(r.id);
+    const prefix = `${r.id}@`;
+    await Promise.all(
+      this.pool
+        .keys()
+        .filter((k) => k === r.id || k.startsWith(prefix))
+        .map((k) => this.pool.drop(k)),
+    );
     return deleteToolServer(this.db, r.id);
   }
 
@@ -215,35 +331,92 @@ export class ToolServerRegistry {
   }
 
   /**
-   * Runs `fn` with the server's pooled client; when the connection turns out to be gone (server
-   * restarted, session expired) it reconnects once and tries again.
+   * Runs `fn` with a client of the server: for a `shared` server its pooled session; for a
+   * `run` server the session of `scope.runId` (opened on the run's first call, closed when the
+   * run ends or after `sessionIdleMs` unused), or, with no run, a session of its own closed
+   * right after. When the connection turns out to be gone (server restarted, process crashed,
+   * session expired) it reconnects once and tries again.
    */
-  async withClient<T>(server: ToolServerRecord, fn: (client: Client) => Promise<T>): Promise<T> {
-    return redacting(this.redactor, () => this.withClientUnredacted(server, fn));
+  async withClient<T>(server: ToolServerRecord, fn: (client: Client) => Promise<T>, scope?: CallScope): Promise<T> {
+    return redacting(this.redactor, () => this.withClientUnredacted(server, fn, scope));
   }
 
-  private async withClientUnredacted<T>(server: ToolServerRecord, fn: (client: Client) => Promise<T>): Promise<T> {
+  private async withClientUnredacted<T>(
+    server: ToolServerRecord,
+    fn: (client: Client) => Promise<T>,
+    scope?: CallScope,
+  ): Promise<T> {
     const endpoint = endpointOf(server, this.options.cwd);
+    if (endpoint.transport === 'stdio' && Object.keys(server.env).length > 0) {
+      endpoint.env = await renderHeaders(server.env, this.options.secrets, this.redactor);
+    }
+    let key = server.id;
+    let idleMs: number | undefined;
+    let transient = false;
+    if (server.sessions === 'run') {
+      if (scope) {
+        key = `${server.id}@run:${scope.runId}`;
+        idleMs = this.sessionIdleMs;
+        let keys = this.runSessions.get(scope.runId);
+        if (!keys) {
+          keys = new Set();
+          this.runSessions.set(scope.runId, keys);
+          this.onRunSession?.(scope.runId);
+        }
+        keys.add(key);
+      } else {
+        key = `${server.id}@call:${++this.transient}`;
+        transient = true;
+      }
+    }
     if (endpoint.transport === 'http' && Object.keys(server.headers).length > 0) {
       endpoint.headers = await renderHeaders(server.headers, this.options.secrets, this.redactor);
+    }
+    const rendered = endpoint.transport === 'http' ? endpoint.headers : endpoint.env;
+    if (!transient && rendered && Object.keys(rendered).length > 0) {
       // A replaced secret: the open connection was made with the old value; open a new one.
-      const hash = createHash('sha256').update(JSON.stringify(endpoint.headers)).digest('hex');
-      if (this.headerHashes.get(server.id) !== hash) {
-        await this.pool.drop(server.id);
-        this.headerHashes.set(server.id, hash);
+      const hash = createHash('sha256').update(JSON.stringify(rendered)).digest('hex');
+      if (this.headerHashes.get(key) !== hash) {
+        await this.pool.drop(key);
+        this.headerHashes.set(key, hash);
       }
     }
+    const opts = { group: server.id, ...(idleMs !== undefined ? { idleMs } : {}) };
     try {
-      return await fn(await this.pool.get(server.id, endpoint));
+      return await this.pool.use(key, endpoint, fn, opts);
     } catch (err) {
-      if (!isConnectionLost(err)) throw err;
-      await this.pool.drop(server.id);
+      if (!isConnectionLost(err)) throw await this.withExit(key, endpoint, err);
+      // A process that died during the call may have acted on it: not sent again here (the
+      // error is retryable, so the node's retry policy decides); the next call starts it anew.
+      if (endpoint.transport === 'stdio' && err instanceof McpError && err.code === ErrorCode.ConnectionClosed) {
+        const failure = await this.withStderr(key, endpoint, err, 'a call');
+        await this.pool.drop(key);
+        throw failure;
+      }
+      await this.pool.drop(key);
       try {
-        return await fn(await this.pool.get(server.id, endpoint));
+        return await this.pool.use(key, endpoint, fn, opts);
       } catch (again) {
-        throw isConnectionLost(again) ? await this.withStderr(server.id, endpoint, again, 'a call') : again;
+        throw isConnectionLost(again) ? await this.withStderr(key, endpoint, again, 'a call') : again;
+      }
+    } finally {
+      if (transient) {
+        await this.pool.drop(key);
+        this.headerHashes.delete(key);
       }
     }
+  }
+
+  /** A call refused for a reply over the stdio message limit: OUTPUT_TOO_LARGE (the connection stays). */
+  private async withExit(_key: string, endpoint: McpEndpoint, err: unknown): Promise<unknown> {
+    if (err instanceof McpError && err.code === MESSAGE_TOO_LARGE_CODE) {
+      return new TrellisError(
+        'OUTPUT_TOO_LARGE',
+        `the MCP server "${endpoint.name ?? endpoint.transport}" ${err.message.replace(/^MCP error -?\d+: /, '')}; the connection stays open. Ask for less (a range, a page) or raise the limit`,
+        { category: 'remote', details: (err.data as Record<string, unknown> | undefined) ?? {} },
+      );
+    }
+    return err;
   }
 
   /**
@@ -255,7 +428,9 @@ export class ToolServerRegistry {
     const tail = this.pool.stderrTail(key);
     if (isConnectionLost(err)) await tail?.settled(300);
     const msg = err instanceof Error ? err.message : String(err);
-    const text = `the stdio MCP server "${endpoint.name}" failed during ${during}: ${msg}${stderrSuffix(tail)}`;
+    const exit = this.pool.exitOf(key);
+    const how = exit ? ` (the process exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})` : '';
+    const text = `the stdio MCP server "${endpoint.name}" failed during ${during}: ${msg}${how}${stderrSuffix(tail)}`;
     return isConnectionLost(err)
       ? TrellisError.retryable('NETWORK_ERROR', text, { category: 'remote' })
       : new TrellisError('TOOL_ERROR', text, { category: 'remote' });

@@ -20,10 +20,13 @@ import {
 } from '../schemas/tool-servers.ts';
 import { registryProblem, requireConnectors, requireOwnerOrAdmin } from './agents.ts';
 
-/** stdio arguments may carry secrets (keys, connection strings): only admins and the creator see them. */
+/**
+ * stdio arguments may carry secrets (keys, connection strings): only admins and the creator see
+ * them; the same for `env` and `cwd` (env values are already shown as references or `[hidden]`).
+ */
 function view(s: ToolServerInfo, principal: Principal) {
-  const { args, ...rest } = s;
-  return principal.isAdmin || principal.name === s.createdBy ? { ...rest, args } : rest;
+  const { args, env, cwd, ...rest } = s;
+  return principal.isAdmin || principal.name === s.createdBy ? { ...rest, args, env, cwd } : rest;
 }
 
 function where(s: Pick<ToolServerInfo, 'name' | 'url' | 'command'>): string {
@@ -76,8 +79,16 @@ export function toolServerRoutes(api: Api): void {
       const tools = requireConnectors(ctx).tools;
       const input: NewToolServerInput =
         body.url !== undefined
-          ? { name: body.name, url: body.url, headers: body.headers }
-          : { name: body.name, command: body.command as string, args: body.args ?? [], headers: body.headers };
+          ? { name: body.name, url: body.url, headers: body.headers, ...(body.sessions ? { sessions: body.sessions } : {}) }
+          : {
+              name: body.name,
+              command: body.command as string,
+              args: body.args ?? [],
+              headers: body.headers,
+              ...(body.env ? { env: body.env } : {}),
+              ...(body.cwd ? { cwd: body.cwd } : {}),
+              ...(body.sessions ? { sessions: body.sessions } : {}),
+            };
       // Checked here too (the registry also refuses it) so that a non-admin learns before anything is probed.
       if (input.command !== undefined && !principal.isAdmin)
         throw new HttpProblem(

@@ -23,6 +23,16 @@ export const toolServerSchema = z.object({
     .record(z.string(), z.string())
     .optional()
     .describe('Headers sent on every request (HTTP servers), as registered: `{{ $secrets.NAME }}` references, never values.'),
+  sessions: z
+    .enum(['run', 'shared'])
+    .describe(
+      '`run`: one MCP session (stdio: one process) per run, closed when the run ends; `shared`: one pooled session (a server declared stateless).',
+    ),
+  env: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe('stdio environment: `{{ $secrets.NAME }}` references as registered, other values `[hidden]`.'),
+  cwd: z.string().nullable().optional().describe("stdio working directory (null: the host's)."),
   createdBy: z.string(),
   createdAt: z.string(),
   refreshedAt: z.string(),
@@ -52,11 +62,22 @@ const name = z
 const url = z.string().max(2000).url().describe('The Streamable HTTP endpoint.');
 const command = z.string().min(1).max(1000).describe('Executable to start (administrators only).');
 const args = z.array(z.string().max(4000)).max(100);
+const sessions = z
+  .enum(['run', 'shared'])
+  .optional()
+  .describe(
+    'How MCP sessions are scoped: `run` (default) — a session per run, so state a tool keeps never reaches another run or user; `shared` — one pooled session, only for a server that keeps no state.',
+  );
+const env = z
+  .record(z.string(), z.string())
+  .optional()
+  .describe('stdio only: environment variables; values may hold `{{ $secrets.NAME }}` (administrators only).');
+const cwd = z.string().max(4096).optional().describe('stdio only: absolute working directory (administrators only).');
 
 /** The two shapes, as the OpenAPI document shows them. */
 export const registerToolServerDoc = z.union([
-  z.object({ name, url, headers: registrationHeaders }).strict(),
-  z.object({ name, command, args: args.optional() }).strict(),
+  z.object({ name, url, headers: registrationHeaders, sessions }).strict(),
+  z.object({ name, command, args: args.optional(), env, cwd, sessions }).strict(),
 ]);
 
 /**
@@ -65,7 +86,16 @@ export const registerToolServerDoc = z.union([
  * Streamable HTTP: any signed-in user; stdio: administrators only (it starts a process on the host).
  */
 export const registerToolServerBody = z
-  .object({ name, url: url.optional(), headers: registrationHeaders, command: command.optional(), args: args.optional() })
+  .object({
+    name,
+    url: url.optional(),
+    headers: registrationHeaders,
+    command: command.optional(),
+    args: args.optional(),
+    env,
+    cwd,
+    sessions,
+  })
   .strict()
   .superRefine((b, c) => {
     if ((b.url === undefined) === (b.command === undefined))
@@ -76,4 +106,7 @@ export const registerToolServerBody = z
       });
     if (b.url !== undefined && b.args !== undefined)
       c.addIssue({ code: 'custom', message: '"args" belongs to a stdio server ("command"), not to "url"', path: ['args'] });
+    for (const k of ['env', 'cwd'] as const)
+      if (b.url !== undefined && b[k] !== undefined)
+        c.addIssue({ code: 'custom', message: `"${k}" belongs to a stdio server ("command"), not to "url"`, path: [k] });
   });

@@ -10,6 +10,14 @@ import { newId, nowIso } from './workflows.ts';
 export const TOOL_SERVER_TRANSPORTS = ['http', 'stdio'] as const;
 export type ToolServerTransport = (typeof TOOL_SERVER_TRANSPORTS)[number];
 
+/**
+ * How MCP sessions with a server are scoped: `run`, one session (for stdio, one process) per
+ * run, so state a tool keeps cannot reach another run or user; `shared`, one pooled session for
+ * every run, for a server its administrator declared stateless.
+ */
+export const TOOL_SERVER_SESSIONS = ['run', 'shared'] as const;
+export type ToolServerSessions = (typeof TOOL_SERVER_SESSIONS)[number];
+
 /** A tool as the server listed it. */
 export interface StoredTool {
   name: string;
@@ -27,6 +35,11 @@ export interface ToolServerRecord {
   tools: StoredTool[];
   /** Header templates sent on every request (values may hold `{{ $secrets.NAME }}`, unresolved). */
   headers: Record<string, string>;
+  sessions: ToolServerSessions;
+  /** A stdio server's environment: name → template (values may hold `{{ $secrets.NAME }}`, unresolved). */
+  env: Record<string, string>;
+  /** A stdio server's working directory (null: the host's). */
+  cwd: string | null;
   createdBy: string;
   createdAt: string;
   refreshedAt: string;
@@ -40,6 +53,9 @@ export interface NewToolServer {
   args?: string[];
   tools: StoredTool[];
   headers?: Record<string, string>;
+  sessions?: ToolServerSessions;
+  env?: Record<string, string>;
+  cwd?: string | null;
   createdBy: string;
 }
 
@@ -53,6 +69,9 @@ function toRecord(row: ToolServersTable): ToolServerRecord {
     args: row.args ? (JSON.parse(row.args) as string[]) : [],
     tools: JSON.parse(row.tools) as StoredTool[],
     headers: row.headers ? (JSON.parse(row.headers) as Record<string, string>) : {},
+    sessions: row.sessions === 'shared' ? 'shared' : 'run',
+    env: row.env ? (JSON.parse(row.env) as Record<string, string>) : {},
+    cwd: row.cwd ?? null,
     createdBy: row.created_by,
     createdAt: row.created_at,
     refreshedAt: row.refreshed_at,
@@ -71,6 +90,9 @@ export async function insertToolServer(db: Kysely<Database>, input: NewToolServe
     args: input.args ? JSON.stringify(input.args) : null,
     tools: JSON.stringify(input.tools),
     headers: input.headers && Object.keys(input.headers).length > 0 ? JSON.stringify(input.headers) : null,
+    sessions: input.sessions ?? 'run',
+    env: input.env && Object.keys(input.env).length > 0 ? JSON.stringify(input.env) : null,
+    cwd: input.cwd ?? null,
     created_by: input.createdBy,
     created_at: now,
     refreshed_at: now,
