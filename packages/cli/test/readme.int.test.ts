@@ -100,6 +100,8 @@ describe('the README commands', () => {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     expect(banner).toMatch(/Trellis is serving at http:\/\/127\.0\.0\.1:\d+/);
-    expect(banner).toMatch(/Sign in to the console: http:\/\/127\.0\.0\.1:\d+\/#/);
+    expect(banner).toMatch(
+      /Sign in to the console \(one-time link, valid for 5 minutes\): http:\/\/127\.0\.0\.1:\d+\/#code=trsi_/,
+    );
   });
 });

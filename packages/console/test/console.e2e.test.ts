@@ -5,6 +5,7 @@
  * gate; cancel a running run; no console errors on any page.
  */
 import { readFileSync } from 'node:fs';
+import { createSignInCode } from '@trellis/store';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
@@ -72,7 +73,20 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await stack?.close();
   });
 
-  it('signs in with the one-time link, removes the token from the address, and remembers the session', async () => {
+  it('signs in with the one-time link, removes the code from the address, remembers the session, and refuses the link a second time', async () => {
+    const { code } = await createSignInCode(stack.server.ctx.db, { principal: 'admin', admin: true });
+    await page.evaluate(() => localStorage.clear());
+    await page.goto(`${stack.url}/#code=${code}`);
+    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    expect(page.url()).not.toContain('code=');
+    expect(await page.evaluate(() => localStorage.getItem('trellis.token'))).toMatch(/^trls_/);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${stack.url}/#code=${code}`);
+    await page.getByRole('form', { name: 'Sign in' }).waitFor();
+    await page.getByText(/Sign-in link refused: this sign-in link was already used/).waitFor();
+    browser.errors.length = 0; // the refused code's 401 is the point of this step
     await signIn();
     expect(page.url()).not.toContain('token=');
     await page.reload();

@@ -33,6 +33,7 @@ import { runHistoryRoutes } from './routes/run-history.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scratchRoutes } from './routes/scratch.ts';
 import { secretRoutes } from './routes/secrets.ts';
+import { signInRoutes } from './routes/sign-in.ts';
 import { templateRoutes } from './routes/templates.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { toolServerRoutes } from './routes/tool-servers.ts';
@@ -229,6 +230,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   chatRoutes(api);
   templateRoutes(api);
   tokenRoutes(api);
+  signInRoutes(api);
   agentRoutes(api);
   toolServerRoutes(api);
   triggerRoutes(api);

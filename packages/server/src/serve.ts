@@ -19,6 +19,7 @@ import { type Engine, TriggerScheduler, vaultSecretSource } from '@trellis/runti
 import {
   ADMIN_PRINCIPAL,
   acquireInstanceLock,
+  createSignInCode,
   createWorkflow,
   type Database,
   ensureAdmin,
@@ -79,6 +80,11 @@ export interface RunningServer {
   url: string;
   /** Set only on the first start when the token was generated: print it once. */
   adminToken: string | undefined;
+  /**
+   * Makes a one-time console sign-in link for the administrator (`<url>/#code=…`: 5 minutes,
+   * single use, exchanged by the console for a 12-hour session token). The link holds no token.
+   */
+  signInLink(): Promise<string>;
   server: TrellisServer;
   engine: Engine;
   store: Store;
@@ -279,7 +285,11 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       })();
       return closing;
     };
-    return { url, adminToken: admin.created ? admin.token : undefined, server, engine: runner, store, close };
+    const signInLink = async () => {
+      const { code } = await createSignInCode(store.db, { principal: ADMIN_PRINCIPAL, admin: true });
+      return `${url}/#code=${code}`;
+    };
+    return { url, adminToken: admin.created ? admin.token : undefined, signInLink, server, engine: runner, store, close };
   } catch (err) {
     await http?.app.close();
     await stopTriggers?.();

@@ -1,6 +1,6 @@
 /** The CLI commands this package backs: `trellis serve`, `trellis token`, `trellis migrate`. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateToken, isWellFormedToken, openSqlite, verifyToken } from '@trellis/store';
@@ -28,7 +28,7 @@ function firstLines(db: string): Promise<string> {
     }, 30_000);
     child.stdout.on('data', (d) => {
       out += String(d);
-      if (/Database: .*\n/.test(out) && (!/First start/.test(out) || /Sign in to the console: .*\n/.test(out))) {
+      if (/Sign in to the console.*\n/.test(out)) {
         clearTimeout(timer);
         child.kill('SIGTERM');
       }
@@ -96,16 +96,32 @@ describe('trellis token', () => {
 
 describe('trellis serve', () => {
   it(
-    'prints the URL, and the admin token with a console link on the first start only',
+    'keeps the admin token out of its output (a log): a 0600 file on the first start, a one-time link, nothing on later starts',
     async () => {
       const db = tmpDb();
       const first = await firstLines(db);
       expect(first).toMatch(/serving at http:\/\/127\.0\.0\.1:\d+/);
-      const token = /^\s+(trls_\S+)$/m.exec(first)?.[1];
-      expect(token && isWellFormedToken(token)).toBe(true);
-      expect(first).toContain(`/#token=${token}`);
+      // stdout is a pipe here, as under a service manager: the token is not printed.
+      expect(first).not.toMatch(/trls_/);
+      const file = `${db}.admin-token`;
+      expect(first).toContain(file);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const token = readFileSync(file, 'utf8').trim();
+      expect(isWellFormedToken(token)).toBe(true);
+      // The console link carries a one-time code, never the token.
+      expect(first).toMatch(
+        /Sign in to the console \(one-time link, valid for 5 minutes\): http:\/\/127\.0\.0\.1:\d+\/#code=trsi_\w{24}\n/,
+      );
       const second = await firstLines(db);
-      expect(second).not.toMatch(/trls_/);
+      expect(second).not.toMatch(/trls_|#code=|#token=/);
+      expect(second).not.toContain(token);
+      expect(second).toMatch(/with an API token/);
+      const h = await openSqlite(db);
+      try {
+        expect(await verifyToken(h.db, token)).toMatchObject({ name: 'admin', isAdmin: true });
+      } finally {
+        await h.close();
+      }
     },
     SLOW,
   );

@@ -4,6 +4,7 @@ export * from './areas/permissions.ts';
 export * from './areas/run-history.ts';
 export * from './areas/runnable.ts';
 export * from './areas/scratch.ts';
+export * from './areas/sign-in.ts';
 export * from './areas/templates.ts';
 export * from './areas/tool-servers.ts';
 export * from './areas/triggers.ts';

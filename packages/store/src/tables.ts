@@ -146,6 +146,16 @@ export interface UsersTable {
   created_at: string;
 }
 
+/** A one-time console sign-in code (only its hash); see areas/sign-in.ts. */
+export interface SignInCodesTable {
+  code_hash: string;
+  principal: string;
+  is_admin: number;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
 export interface ApiTokensTable {
   id: string;
   principal: string;
@@ -287,6 +297,7 @@ export interface Database {
   events: EventsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  sign_in_codes: SignInCodesTable;
   permissions: PermissionsTable;
   templates: TemplatesTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, startTrellisServer } from '@trellis/server';
 import { consoleDir, examplesDir, startDemoServices } from '../assets.ts';
+import { signInLines } from './sign-in-banner.ts';
 
 const USAGE = `Usage: trellis serve [--port ${DEFAULT_PORT}] [--host ${DEFAULT_HOST}] [--db PATH] [--demo] [--grace-ms 10000]
 
@@ -88,19 +89,7 @@ export async function serve(argv: string[]): Promise<number> {
     `Trellis is serving at ${running.url}  (API ${running.url}/api/v1, docs ${running.url}/api/v1/docs)`,
     `Database: ${db}`,
   ];
-  if (running.adminToken) {
-    lines.push(
-      '',
-      'First start: an administrator was created. Its token is shown only this once:',
-      `  ${running.adminToken}`,
-      `Sign in to the console: ${running.url}/#token=${running.adminToken}`,
-      '',
-    );
-  } else {
-    lines.push(
-      `Sign in to the console at ${running.url} with your token (a new one: npx trellis token create --name you --admin)`,
-    );
-  }
+  lines.push(...(await signInLines(running, db, process.stdout.isTTY === true)));
   if (values.demo) {
     lines.push(
       'Demo: agents and an MCP server are running on loopback, with example workflows.',

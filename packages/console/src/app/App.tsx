@@ -1,7 +1,9 @@
 /** The console: sign-in gate, then one page per route. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiClient } from '../api/client.ts';
+import { ApiError, describeError } from '../api/problem.ts';
 import { bootstrapToken, clearToken, saveToken, tokenFromHash } from '../auth/session.ts';
+import { codeFromHash, exchangeSignInCode, takeSignInCode } from '../auth/sign-in-code.ts';
 import { EmptyState } from '../components/Feedback.tsx';
 import { Layout, Link } from '../components/Layout.tsx';
 import { Agents } from '../pages/Agents.tsx';
@@ -52,16 +54,43 @@ export function App() {
   const pathname = usePathname();
   const route = parseRoute(pathname);
 
+  // The one-time sign-in link (`#code=…`): exchanged once for a session token.
+  const [signingIn, setSigningIn] = useState(() => codeFromHash(window.location.hash) !== undefined);
+  const redeem = useCallback((code: string) => {
+    setSigningIn(true);
+    exchangeSignInCode(code)
+      .then((t) => {
+        saveToken(window.localStorage, t);
+        setNotice(undefined);
+        setToken(t);
+      })
+      .catch((err: unknown) => {
+        clearToken(window.localStorage);
+        setToken(undefined);
+        setNotice(`Sign-in link refused: ${err instanceof ApiError && err.status === 401 ? err.message : describeError(err)}`);
+      })
+      .finally(() => setSigningIn(false));
+  }, []);
+  useEffect(() => {
+    const code = takeSignInCode(window);
+    if (code) redeem(code);
+  }, [redeem]);
+
   // A sign-in link opened in a tab that already shows the console changes only the hash.
   useEffect(() => {
     const onHash = () => {
+      const code = takeSignInCode(window);
+      if (code) {
+        redeem(code);
+        return;
+      }
       if (!tokenFromHash(window.location.hash)) return;
       setToken(bootstrapToken(window));
       setNotice(undefined);
     };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
-  }, []);
+  }, [redeem]);
 
   const signOut = useCallback((why?: string) => {
     clearToken(window.localStorage);
@@ -77,6 +106,13 @@ export function App() {
     [token, signOut],
   );
 
+  if (signingIn) {
+    return (
+      <main className="signin">
+        <p className="muted">Signing in…</p>
+      </main>
+    );
+  }
   if (!api) {
     return (
       <SignIn

@@ -10,6 +10,9 @@ import { TrellisError, type ValidationError } from '@trellis/core';
 export const PROBLEM_CODES = {
   BAD_REQUEST: 400,
   UNAUTHORIZED: 401,
+  SIGN_IN_CODE_INVALID: 401,
+  SIGN_IN_CODE_EXPIRED: 401,
+  SIGN_IN_CODE_USED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

@@ -7,6 +7,7 @@ import * as m0005 from './0005_quarantine.ts';
 import * as m0008 from './0008_map_workflow.ts';
 import * as m0009 from './0009_retry.ts';
 import * as m0010 from './0010_secrets.ts';
+import * as m0011 from './0011_sign_in_codes.ts';
 import * as m0012 from './0012_triggers.ts';
 import * as m0014 from './0014_tool_server_sessions.ts';
 import * as m0016 from './0016_scratch_runs.ts';
@@ -24,6 +25,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008_map_workflow': m0008,
   '0009_retry': m0009,
   '0010_secrets': m0010,
+  '0011_sign_in_codes': m0011,
   '0012_triggers': m0012,
   '0014_tool_server_sessions': m0014,
   '0016_scratch_runs': m0016,
