@@ -1,4 +1,4 @@
-/** Display formats shared by the pages: times, durations and costs. */
+/** Display formats shared by the pages: times, durations and costs (what a duration is: run/durations.ts). */
 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
@@ -14,13 +14,6 @@ export function formatDuration(ms: number | null | undefined): string {
   const m = Math.floor(ms / 60_000);
   const s = Math.round((ms % 60_000) / 1000);
   return m < 60 ? `${m} min ${s} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
-}
-
-export function durationBetween(start: string | null | undefined, end: string | null | undefined): number | undefined {
-  if (!start) return undefined;
-  const a = Date.parse(start);
-  const b = end ? Date.parse(end) : Date.now();
-  return Number.isNaN(a) || Number.isNaN(b) ? undefined : b - a;
 }
 
 export function formatCost(usd: number | null | undefined): string {

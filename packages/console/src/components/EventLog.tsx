@@ -1,7 +1,10 @@
 /** The run's event log, newest last, as received (each seq once). */
 import type { RunEvent } from '@trellis/core';
+import { useMemo } from 'react';
+import { formatDuration } from '../app/format.ts';
+import { attemptDurationsBySeq } from '../run/durations.ts';
 
-function summary(e: RunEvent): string {
+function summary(e: RunEvent, attemptMs: number | undefined): string {
   const d = e.data as Record<string, unknown>;
   switch (e.type) {
     case 'node.started':
@@ -16,7 +19,9 @@ function summary(e: RunEvent): string {
     case 'node.waiting':
       return String(d.prompt ?? '');
     case 'node.succeeded':
-      return `${String(d.durationMs)} ms`;
+      return attemptMs === undefined
+        ? `attempt ${String(d.attempt)}`
+        : `attempt ${String(d.attempt)}, ${formatDuration(attemptMs)}`;
     case 'gate.approved':
     case 'gate.rejected':
       return `by ${String(d.by)}${d.comment ? `: ${String(d.comment)}` : ''}`;
@@ -28,6 +33,7 @@ function summary(e: RunEvent): string {
 }
 
 export function EventLog({ events }: { events: readonly RunEvent[] }) {
+  const durations = useMemo(() => attemptDurationsBySeq(events), [events]);
   if (events.length === 0) return <p className="muted">No events yet.</p>;
   return (
     <table className="events" aria-label="Event log">
@@ -40,7 +46,7 @@ export function EventLog({ events }: { events: readonly RunEvent[] }) {
               <code>{e.type}</code>
             </td>
             <td>{e.nodeId ?? ''}</td>
-            <td>{summary(e)}</td>
+            <td>{summary(e, durations.get(e.seq))}</td>
           </tr>
         ))}
       </tbody>

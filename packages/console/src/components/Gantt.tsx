@@ -15,7 +15,7 @@ export function Gantt({ timeline, onSelect }: { timeline: Timeline; onSelect: (n
         {timeline.rows.some((r) => r.reusedFrom) && (
           <span style={{ '--c': 'var(--reused)' } as React.CSSProperties}>reused (not executed)</span>
         )}
-        <span>total {formatDuration(timeline.end - timeline.start)}</span>
+        <span>total {formatDuration(timeline.durationMs)}</span>
       </div>
       {timeline.rows.map((r) => (
         <div key={r.nodeId} className={r.reusedFrom ? 'gantt-row reused' : 'gantt-row'} data-node-id={r.nodeId}>

@@ -1,6 +1,7 @@
 /** One node of a run: status, attempts, input, output, error and cost. */
 import type { NodeRunRecord } from '@trellis/core';
 import { formatCost, formatDuration, formatJson } from '../app/format.ts';
+import { attemptDurationMs } from '../run/durations.ts';
 import type { NodeView } from '../run/run-state.ts';
 import { StatusBadge } from './Feedback.tsx';
 import { Link } from './Layout.tsx';
@@ -72,7 +73,7 @@ export function NodeRunInspector({
           {live.attempts.map((a) => (
             <li key={a.attempt}>
               attempt {a.attempt}: {a.state}
-              {a.end !== undefined ? `, ${formatDuration(a.end - a.start)}` : ''}
+              {`, ${formatDuration(attemptDurationMs(a.start, a.end, Date.now()))}${a.end === undefined ? ' so far' : ''}`}
               {a.error ? ` — ${a.error.code}: ${a.error.message}` : ''}
             </li>
           ))}

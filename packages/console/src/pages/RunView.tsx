@@ -9,7 +9,7 @@ import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/reac
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { RunStream, type StreamState } from '../api/run-stream.ts';
 import { useApi } from '../app/context.ts';
-import { durationBetween, formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
+import { formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { EventLog } from '../components/EventLog.tsx';
 import { ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
@@ -21,6 +21,7 @@ import { NodeRunInspector } from '../components/NodeRunInspector.tsx';
 import { docFromDefinition } from '../editor/convert.ts';
 import type { EditorDoc } from '../editor/doc.ts';
 import { FlowNodeCache, mapEdges, type NodeExtras } from '../editor/flow-mapping.ts';
+import { recordRunDurationMs, runDurationMs } from '../run/durations.ts';
 import { edgesTaken } from '../run/edges-taken.ts';
 import { applyEvents, initialRunView, type RunView as RunViewModel } from '../run/run-state.ts';
 import { buildTimeline } from '../run/timeline.ts';
@@ -200,7 +201,7 @@ function LiveRun({
         )}
         <span className="muted">
           {formatDuration(
-            view.startedAt ? (view.finishedAt ?? now) - view.startedAt : durationBetween(record.startedAt, record.finishedAt),
+            view.startedAt !== undefined ? runDurationMs(view.startedAt, view.finishedAt, now) : recordRunDurationMs(record, now),
           )}
         </span>
         <span className="muted">cost {formatCost(Math.max(view.costUsd, record.costUsd))}</span>

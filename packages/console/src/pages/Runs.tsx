@@ -1,12 +1,13 @@
 /** A workflow's run history (status, started, duration, cost, version) and the start-run form. */
 import { useState } from 'react';
 import { useApi } from '../app/context.ts';
-import { durationBetween, formatCost, formatDuration, formatTime } from '../app/format.ts';
+import { formatCost, formatDuration, formatTime } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
 import { Link } from '../components/Layout.tsx';
 import { StartRunForm } from '../components/StartRunForm.tsx';
+import { recordRunDurationMs } from '../run/durations.ts';
 
 export function Runs({ workflowId }: { workflowId: string }) {
   const api = useApi();
@@ -78,7 +79,7 @@ export function Runs({ workflowId }: { workflowId: string }) {
                   <StatusBadge status={r.status} />
                 </td>
                 <td>{formatTime(r.startedAt ?? r.createdAt)}</td>
-                <td>{formatDuration(durationBetween(r.startedAt, r.finishedAt))}</td>
+                <td>{formatDuration(recordRunDurationMs(r))}</td>
                 <td>{formatCost(r.costUsd)}</td>
                 <td>v{r.version}</td>
                 <td className="small">

@@ -237,7 +237,9 @@ function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string,
     }
     case 'node.waiting': {
       const n = node(e.nodeId);
-      const attempts = n.attempts.map((a) => (a.end === undefined ? { ...a, end: at, state: 'waiting' as const } : a));
+      // The attempt goes on while it waits for a decision (run/durations.ts): it ends with the
+      // event after the decision, as the run record's attempt timestamps do.
+      const attempts = n.attempts.map((a) => (a.end === undefined ? { ...a, state: 'waiting' as const } : a));
       setNode(e.nodeId, {
         ...n,
         status: 'waiting',

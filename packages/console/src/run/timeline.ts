@@ -2,6 +2,8 @@
  * The Gantt timeline: every attempt, backoff wait and gate wait as a bar, placed on a shared
  * time axis. Pure, so the layout is tested without a browser.
  */
+import { formatDuration } from '../app/format.ts';
+import { attemptDurationMs, runDurationMs } from './durations.ts';
 import type { RunView } from './run-state.ts';
 
 export type BarKind = 'attempt' | 'backoff' | 'gate' | 'reused';
@@ -30,6 +32,8 @@ export interface TimelineRow {
 export interface Timeline {
   start: number;
   end: number;
+  /** The run's duration (run/durations.ts), what the header shows too. */
+  durationMs: number;
   rows: TimelineRow[];
 }
 
@@ -81,7 +85,7 @@ export function buildTimeline(view: RunView, order: readonly string[], now: numb
         start: a.start,
         end: e,
         open: a.end === undefined,
-        title: `attempt ${a.attempt}: ${a.state}, ${Math.round(e - a.start)} ms${a.error ? ` (${a.error.code}: ${a.error.message})` : ''}`,
+        title: `attempt ${a.attempt}: ${a.state}, ${formatDuration(attemptDurationMs(a.start, a.end, e))}${a.error ? ` (${a.error.code}: ${a.error.message})` : ''}`,
       });
     }
     for (const w of n.waits) {
@@ -102,5 +106,5 @@ export function buildTimeline(view: RunView, order: readonly string[], now: numb
     }
     rows.push({ nodeId, bars });
   }
-  return { start, end, rows };
+  return { start, end, rows, durationMs: runDurationMs(view.startedAt, view.finishedAt, now) ?? end - start };
 }

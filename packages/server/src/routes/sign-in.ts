@@ -5,9 +5,14 @@
  * tokens do.
  */
 import { exchangeSignInCode } from '@trellis/store';
+import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { createdTokenSchema, signInBody } from '../schemas/tokens.ts';
+import { createdTokenSchema } from '../schemas/tokens.ts';
+
+const signInBody = z
+  .object({ code: z.string().min(1).max(200).describe('The one-time code from the sign-in link (`#code=…`).') })
+  .strict();
 
 export function signInRoutes(api: Api): void {
   const { ctx } = api;

@@ -35,7 +35,3 @@ export const createdTokenSchema = z.object({
 });
 
 export const meSchema = z.object({ name: z.string(), isAdmin: z.boolean(), tokenId: z.string() });
-
-export const signInBody = z
-  .object({ code: z.string().min(1).max(200).describe('The one-time code from the sign-in link (`#code=…`).') })
-  .strict();
