@@ -547,13 +547,15 @@ export class RunnerEngine implements Engine {
     // A run object that is no longer the hot one (evicted, finished) must not act: a fresh one
     // is rebuilt from rows when the run is woken.
     if (this.closed || this.hot.get(run.id) !== run) return;
-    const effects = decide(run.state, input, this.clock.now());
-    this.carryOut(run, effects);
+    // One clock reading for the decision and its rows: an event's `at` and the timestamps the
+    // patches carry (a run's or attempt's startedAt/finishedAt) are then the same instant.
+    const now = this.clock.now();
+    const effects = decide(run.state, input, now);
+    this.carryOut(run, effects, now);
   }
 
-  private carryOut(run: HotRun, effects: Effect[]): void {
+  private carryOut(run: HotRun, effects: Effect[], now = this.clock.now()): void {
     const b = this.batch;
-    const now = this.clock.now();
     const at = iso(now);
     const nodes = run.prepared.compiled.nodes;
     /** The row key of a node, or of one item of a map node (`<id>[<item>]`). */
