@@ -31,4 +31,18 @@ describe('engines', () => {
       expect(refusing).toEqual([]);
     });
   }
+
+  it('the README states the Node versions the server and the command declare', () => {
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    const line = /^Requirements: Node\.js [^\n]*(?:\n[^\n]+)*/m.exec(readme)?.[0] ?? '';
+    for (const pkg of ['server', 'cli']) {
+      const range = (
+        JSON.parse(readFileSync(resolve(ROOT, `packages/${pkg}/package.json`), 'utf8')) as { engines: { node: string } }
+      ).engines.node;
+      const min = semver.minVersion(range)?.major;
+      // Whatever the README promises for the server and the command, the declared range accepts.
+      expect(line).toContain(`Node ${min}`);
+      if (!semver.satisfies('20.19.0', range)) expect(line).toMatch(/EBADENGINE/);
+    }
+  });
 });
