@@ -50,6 +50,12 @@ export interface AgentSpec {
   bearerToken?: string;
 }
 
+/**
+ * The W3C `traceparent` of every A2A request the demo agents received (agent name, header), in
+ * arrival order: how a test sees that a caller's trace reached the agent. Kept to the last 1,000.
+ */
+export const receivedTraceparents: { agent: string; traceparent: string }[] = [];
+
 export interface RunningAgent {
   name: string;
   /** Base URL; the card is at `<url>/.well-known/agent-card.json`. */
@@ -252,6 +258,14 @@ export async function startAgent(spec: AgentSpec, options: { port?: number; host
       res.status(401).set('www-authenticate', 'Bearer').json({ error: 'a valid bearer token is required' });
     });
   }
+  app.use('/a2a', (req, _res, next) => {
+    const tp = req.headers.traceparent;
+    if (typeof tp === 'string') {
+      receivedTraceparents.push({ agent: spec.name, traceparent: tp });
+      if (receivedTraceparents.length > 1000) receivedTraceparents.shift();
+    }
+    next();
+  });
   app.use('/a2a', jsonRpcHandler({ requestHandler, userBuilder: UserBuilder.noAuthentication, legacyCompat: { enabled: true } }));
   return {
     name: spec.name,

@@ -9,6 +9,19 @@ import { z } from 'zod';
 /** Calls of the `sleep` tool that the client cancelled (observable by in-process tests). */
 export const cancelledSleeps: number[] = [];
 
+/**
+ * The W3C trace context (`_meta.traceparent`) of each tool call that carried one (tool name,
+ * header), in arrival order (observable by in-process tests). Kept to the last 1,000.
+ */
+export const receivedTraceparents: { tool: string; traceparent: string }[] = [];
+
+function noteTrace(tool: string, extra: { _meta?: Record<string, unknown> }): void {
+  const tp = extra._meta?.traceparent;
+  if (typeof tp !== 'string') return;
+  receivedTraceparents.push({ tool, traceparent: tp });
+  if (receivedTraceparents.length > 1000) receivedTraceparents.shift();
+}
+
 const RATES: Record<string, number> = { EUR: 1, USD: 1.08, GBP: 0.85, JPY: 162 };
 
 const hotel = z.object({ name: z.string(), price: z.number() }).passthrough();
@@ -23,7 +36,8 @@ export function createPricingServer(): McpServer {
       inputSchema: { hotels: z.array(hotel), max_price: z.number().min(0) },
       outputSchema: { filtered: z.array(hotel), count: z.number() },
     },
-    async ({ hotels, max_price }) => {
+    async ({ hotels, max_price }, extra) => {
+      noteTrace('filter', extra);
       const filtered = hotels.filter((h) => h.price <= max_price).sort((a, b) => a.price - b.price);
       const result = { filtered, count: filtered.length };
       return { content: [{ type: 'text', text: JSON.stringify(result) }], structuredContent: result };
@@ -40,7 +54,8 @@ export function createPricingServer(): McpServer {
         to: z.enum(['EUR', 'USD', 'GBP', 'JPY']),
       },
     },
-    async ({ amount, from, to }) => {
+    async ({ amount, from, to }, extra) => {
+      noteTrace('convert', extra);
       const value = Math.round((amount / (RATES[from] ?? 1)) * (RATES[to] ?? 1) * 100) / 100;
       // No structuredContent: the client parses the JSON text.
       return { content: [{ type: 'text', text: JSON.stringify({ amount: value, currency: to }) }] };

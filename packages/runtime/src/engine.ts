@@ -16,6 +16,11 @@ export interface StartRunRequest {
    * first run instead of creating another.
    */
   idempotencyKey?: string;
+  /**
+   * The caller's W3C `traceparent` header: the run's trace continues the caller's trace
+   * (stored with the run). An invalid value is ignored, as W3C Trace Context prescribes.
+   */
+  traceParent?: string;
 }
 
 export interface StartRunResult {

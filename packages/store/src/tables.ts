@@ -60,6 +60,8 @@ export interface RunsTable {
   parent_node_id?: string | null;
   /** Nesting depth: 0 for a run started by a person or trigger, parent's + 1 for a child run. */
   depth?: number;
+  /** The caller's W3C `traceparent` (migration 0015): the run's trace continues it. */
+  trace_parent?: string | null;
 }
 
 /** `runs.retry_info`. */

@@ -10,7 +10,7 @@ import type { Message, SendMessageRequest, Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
 import type { ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
 import { TrellisError } from '@trellis/core';
-import type { SecretSource } from '@trellis/runtime';
+import { type SecretSource, traceHeadersFor } from '@trellis/runtime';
 import { redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import type { AgentRef, AgentResolver } from './agent-registry.ts';
 import { buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
@@ -68,6 +68,9 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
     const client = await pool.get(`${agent.url}#${agent.cardHash}`, agent.card, headers);
     const streaming = agent.card.capabilities?.streaming === true;
     const signal = ctx.signal;
+    // Traced runs: every request of this attempt carries its W3C trace context (traceparent).
+    const trace = traceHeadersFor(ctx);
+    const opts = (s: AbortSignal) => (trace.traceparent ? { signal: s, serviceParameters: trace } : { signal: s });
     let ref: A2ARemoteRef | undefined = isRef(ctx.remoteRef) ? ctx.remoteRef : undefined;
     const metadata = {
       trellis: { runId: ctx.runId, nodeId: ctx.nodeId, attempt: ctx.attempt, idempotencyKey: ctx.idempotencyKey },
@@ -94,7 +97,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       for (;;) {
         const id = tracker.task?.id ?? ref?.taskId;
         if (!id) throw new TrellisError('AGENT_ERROR', `${agent.name} did not return a task id`, { category: 'remote' });
-        tracker.task = await client.getTask({ tenant: '', id }, { signal });
+        tracker.task = await client.getTask({ tenant: '', id }, opts(signal));
         if (done(tracker.task)) return tracker.task;
         await sleep(delay, signal);
         delay = Math.min(2000, Math.round(delay * 1.5));
@@ -105,7 +108,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
     const follow = async (tracker: TaskTracker): Promise<Task> => {
       if (streaming && tracker.task) {
         try {
-          for await (const ev of client.resubscribeTask({ tenant: '', id: tracker.task.id }, { signal })) {
+          for await (const ev of client.resubscribeTask({ tenant: '', id: tracker.task.id }, opts(signal))) {
             tracker.apply(ev);
             if (done(tracker.task)) return tracker.task as Task;
           }
@@ -130,7 +133,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       signal.addEventListener('abort', onAbort, { once: true });
       try {
         if (streaming) {
-          for await (const ev of client.sendMessageStream(request, { signal: sending.signal })) {
+          for await (const ev of client.sendMessageStream(request, opts(sending.signal))) {
             tracker.apply(ev);
             if (signal.aborted) throw signal.reason;
             await remember(tracker.task);
@@ -140,7 +143,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
           await follow(tracker);
           return;
         }
-        const result = await client.sendMessage(request, { signal: sending.signal });
+        const result = await client.sendMessage(request, opts(sending.signal));
         if (!('messageId' in result && 'parts' in result && !('status' in result)) && signal.aborted) {
           tracker.task = result as Task;
           throw signal.reason;
@@ -190,7 +193,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
     const tracker = new TaskTracker();
     try {
       if (ref && ref.agentUrl === agent.url) {
-        tracker.task = await client.getTask({ tenant: '', id: ref.taskId }, { signal });
+        tracker.task = await client.getTask({ tenant: '', id: ref.taskId }, opts(signal));
         const state = tracker.task.status?.state;
         if (ctx.decision && !ctx.decision.approved) {
           await cancelQuietly(client, ref.taskId, cancelTimeoutMs);

@@ -8,6 +8,7 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
 import { TrellisError } from '@trellis/core';
+import { traceHeadersFor } from '@trellis/runtime';
 import { schemaProblem } from './schema.ts';
 import type { ToolServerRegistry } from './tool-server-registry.ts';
 
@@ -62,7 +63,8 @@ export function createMcpToolExecutor(deps: McpToolExecutorDeps): Executor {
               {
                 name: found.tool.name,
                 arguments: args as Record<string, unknown>,
-                _meta: { 'trellis/idempotencyKey': ctx.idempotencyKey },
+                // Traced runs: the attempt's W3C trace context, where MCP carries it (`_meta.traceparent`).
+                _meta: { 'trellis/idempotencyKey': ctx.idempotencyKey, ...traceHeadersFor(ctx) },
               },
               undefined,
               { signal: ctx.signal, timeout: node.timeoutMs ?? deps.timeoutMs ?? 60_000 },

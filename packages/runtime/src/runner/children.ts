@@ -25,6 +25,7 @@ import {
   TrellisError,
 } from '@trellis/core';
 import type { GateDecisionOutcome, StartRunResult, SubscribeOptions, Subscription } from '../engine.ts';
+import { traceHeadersFor } from '../tracing/propagation.ts';
 import type { Batch } from './batch.ts';
 import type { HotRun, ParentLink } from './hot-run.ts';
 
@@ -47,6 +48,7 @@ export interface ChildHost {
     createdBy?: string;
     idempotencyKey: string;
     parent: ParentLink & { depth: number };
+    traceParent?: string;
   }): Promise<StartRunResult>;
   cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined>;
   getRun(runId: string): Promise<RunRecord | undefined>;
@@ -96,7 +98,10 @@ export class ChildRuns {
           },
         );
       const target = await this.resolver.resolve(def.workflow, def.version, run.workflowId);
+      // Traced: the child run's span is a child of this attempt's span, in the parent's trace.
+      const traceParent = traceHeadersFor(ctx).traceparent;
       const started = await this.host.startRun({
+        ...(traceParent === undefined ? {} : { traceParent }),
         workflowId: target.workflowId,
         version: target.version,
         input: input ?? {},

@@ -47,6 +47,7 @@ import { createExecutorResolver } from '../executors/registry.ts';
 import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
 import { sharedExpressionPool } from '../sandbox/pool.ts';
 import { runTracerFromEnv } from '../tracing/from-env.ts';
+import { parseTraceParent } from '../tracing/ids.ts';
 import type { RunTracer } from '../tracing/run-tracer.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import type { Batch } from './batch.ts';
@@ -261,6 +262,7 @@ export class RunnerEngine implements Engine {
     const now = this.clock.now();
     const id = randomUUID();
     const timeoutMs = prepared.definition.settings?.timeoutMs;
+    const traceParent = req.traceParent === undefined ? undefined : parseTraceParent(req.traceParent);
     const { runId, created } = await this.store.createRun({
       row: {
         id,
@@ -285,6 +287,7 @@ export class RunnerEngine implements Engine {
         parent_run_id: req.parent?.runId ?? null,
         parent_node_id: req.parent?.nodeKey ?? null,
         depth: req.parent?.depth ?? 0,
+        trace_parent: traceParent ?? null,
       },
       nodeIds: prepared.compiled.nodes.map((n) => n.id),
       events: [
@@ -303,25 +306,29 @@ export class RunnerEngine implements Engine {
       const status = (await this.store.getRunStatus(runId)) as RunStatus;
       return { runId, status, created: false };
     }
-    this.hub.publish({
+    const queued: RunEvent = {
       seq: 1,
       runId: id,
       type: 'run.queued',
       at: iso(now),
       data: { workflowId: req.workflowId, version: req.version },
-    });
+    };
     if (this.leasing && !this.leasing.execute) {
+      this.hub.publish(queued);
       await this.leasing.store.wake(WAKE_CHANNEL, '');
       return { runId: id, status: 'queued', created: true };
     }
     const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, input ?? null);
     run.workflowId = req.workflowId;
     run.createdBy = req.createdBy ?? null;
+    run.traceParent = traceParent;
     if (req.parent) {
       run.parent = { runId: req.parent.runId, nodeKey: req.parent.nodeKey };
       run.depth = req.parent.depth;
     }
+    // Held before `run.queued` is announced, so the tracer sees the run (and its caller) at once.
     this.hot.set(id, run);
+    this.hub.publish(queued);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
     this.feed(run, { type: 'start' });
     return { runId: id, status: 'queued', created: true };
@@ -528,6 +535,7 @@ export class RunnerEngine implements Engine {
         workflowId: run.workflowId || key.slice(0, at),
         workflowName: run.prepared.definition.name,
         version: Number(key.slice(at + 1)),
+        ...(run.traceParent === undefined ? {} : { traceParent: run.traceParent }),
         node: (id) => {
           const i = compiled.indexById.get(id);
           return i === undefined ? undefined : compiled.nodes[i]?.def;
@@ -1176,6 +1184,7 @@ export class RunnerEngine implements Engine {
     run.workflowId = row.workflow_id;
     run.createdBy = row.created_by;
     run.depth = row.depth ?? 0;
+    run.traceParent = row.trace_parent ?? undefined;
     if (row.parent_run_id && row.parent_node_id) run.parent = { runId: row.parent_run_id, nodeKey: row.parent_node_id };
     // Running maps: their items are re-resolved from the (final) outputs of the nodes upstream.
     for (const i of state.maps) {

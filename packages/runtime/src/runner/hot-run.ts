@@ -34,6 +34,8 @@ export class HotRun {
   workflowId = '';
   /** The principal that started the run (child runs inherit it). */
   createdBy: string | null = null;
+  /** The caller's W3C traceparent (stored with the run): the run's trace continues it. */
+  traceParent: string | undefined;
   readonly timers = new Map<string, TimerHandle>();
   deadline: TimerHandle | undefined;
   /** The run's input (the `context` variable). */

@@ -23,7 +23,7 @@ import {
 import type { Resource } from '@opentelemetry/resources';
 import { type IdGenerator, RandomIdGenerator, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { NodeDefinition, RunEvent } from '@trellis/core';
-import { runSpanId, runTraceId } from './ids.ts';
+import { decodeTraceParent, runSpanId, runTraceId } from './ids.ts';
 import { attemptKey, registerAttemptSpan, unregisterAttemptSpan } from './propagation.ts';
 
 /** What the tracer needs to know about a run it sees events of (from the engine's memory). */
@@ -31,6 +31,11 @@ export interface TracedRunInfo {
   workflowId: string;
   workflowName: string;
   version: number;
+  /**
+   * The caller's W3C traceparent stored with the run (an API/webhook/MCP/A2A caller, or the
+   * parent run's `workflow` node attempt): the run span becomes its child, in its trace.
+   */
+  traceParent?: string;
   node(nodeId: string): NodeDefinition | undefined;
 }
 
@@ -223,13 +228,25 @@ export class RunTracer {
     if (workflowId !== undefined) attributes[TRACE_ATTR.workflowId] = workflowId;
     if (version !== undefined) attributes[TRACE_ATTR.workflowVersion] = version;
     this.ids.pending = { traceId: runTraceId(event.runId), spanId: runSpanId(event.runId) };
+    const caller = decodeTraceParent(info?.traceParent);
     let span: Span;
     try {
-      span = this.tracer.startSpan(
-        `run ${workflowId ?? event.runId}`,
-        { root: true, kind: SpanKind.INTERNAL, startTime: at, attributes },
-        ROOT_CONTEXT,
-      );
+      span = caller
+        ? this.tracer.startSpan(
+            `run ${workflowId ?? event.runId}`,
+            { kind: SpanKind.SERVER, startTime: at, attributes },
+            trace.setSpanContext(ROOT_CONTEXT, {
+              traceId: caller.traceId,
+              spanId: caller.spanId,
+              traceFlags: caller.flags & TraceFlags.SAMPLED,
+              isRemote: true,
+            }),
+          )
+        : this.tracer.startSpan(
+            `run ${workflowId ?? event.runId}`,
+            { root: true, kind: SpanKind.INTERNAL, startTime: at, attributes },
+            ROOT_CONTEXT,
+          );
     } finally {
       this.ids.pending = undefined;
     }
@@ -321,7 +338,11 @@ export class RunTracer {
   }
 }
 
-/** The span context of a run's root span (derived from the run id; for links and tests). */
-export function runSpanContext(runId: string) {
-  return { traceId: runTraceId(runId), spanId: runSpanId(runId), traceFlags: TraceFlags.SAMPLED };
+/**
+ * The span context of a run's span: its span id is derived from the run id; its trace id too,
+ * unless the run continues a caller's trace (`traceParent`, as stored with the run).
+ */
+export function runSpanContext(runId: string, traceParent?: string) {
+  const caller = decodeTraceParent(traceParent);
+  return { traceId: caller?.traceId ?? runTraceId(runId), spanId: runSpanId(runId), traceFlags: TraceFlags.SAMPLED };
 }

@@ -23,12 +23,15 @@ import {
 } from '@a2a-js/sdk/server';
 import { isTerminalRunStatus, type RunEvent, type RunRecord, TrellisError } from '@trellis/core';
 import type { Engine } from '@trellis/runtime';
+import { traceParentField } from '../http/trace-context.ts';
 
 export interface WorkflowAgentOptions {
   engine: Engine;
   workflowId: string;
   /** The principal calling (resolved by the route before the SDK runs). */
   principalOf(rc: RequestContext): string;
+  /** The caller's W3C traceparent (HTTP header), normalised; the run's trace continues it. */
+  traceParentOf?(rc: RequestContext): string | undefined;
   /** The version to start (the latest, read when the call arrives). */
   versionOf(): Promise<number>;
   /** Whether the workflow's inputSchema has a `message` property (text parts map onto it). */
@@ -194,6 +197,7 @@ export class WorkflowAgentExecutor implements AgentExecutor {
         input,
         createdBy: this.o.principalOf(rc),
         idempotencyKey: `a2a:${rc.taskId}`,
+        ...traceParentField(this.o.traceParentOf?.(rc)),
       });
       runId = started.runId;
     } catch (err) {

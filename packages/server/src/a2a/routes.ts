@@ -22,6 +22,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../http/auth.ts';
 import type { ServerContext } from '../http/context.ts';
 import { HttpProblem } from '../http/problem.ts';
+import { incomingTraceParent } from '../http/trace-context.ts';
 import { RunLinkedTaskStore, WorkflowAgentExecutor } from './executor.ts';
 
 interface Agent {
@@ -113,6 +114,7 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
       engine,
       workflowId: w.id,
       principalOf: (rc) => rc.context.user?.userName ?? 'anonymous',
+      traceParentOf: (rc) => (rc.context.user as { traceParent?: string } | undefined)?.traceParent,
       versionOf: async () => (await getWorkflow(ctx.db, w.id))?.latestVersion ?? w.latestVersion,
       takesMessage: async () => {
         const latest = await getWorkflow(ctx.db, w.id);
@@ -131,7 +133,9 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
         requestHandler: handler,
         userBuilder: async (req) => {
           const name = (req as unknown as { [PRINCIPAL]?: string })[PRINCIPAL] ?? 'anonymous';
-          return { isAuthenticated: name !== 'anonymous', userName: name };
+          // The caller's trace context rides along with the user the SDK hands the executor.
+          const traceParent = incomingTraceParent(req.headers.traceparent);
+          return { isAuthenticated: name !== 'anonymous', userName: name, ...(traceParent ? { traceParent } : {}) };
         },
         legacyCompat: { enabled: true },
       }),

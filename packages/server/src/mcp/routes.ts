@@ -16,6 +16,7 @@ import { CallToolRequestSchema, isInitializeRequest, ListToolsRequestSchema } fr
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '../http/auth.ts';
 import type { ServerContext } from '../http/context.ts';
+import { incomingTraceParent } from '../http/trace-context.ts';
 import { LIFECYCLE_TOOLS, workflowTools } from './catalog.ts';
 import { callLifecycleTool, callWorkflowTool, LIFECYCLE_DEFINITIONS } from './tools.ts';
 
@@ -106,7 +107,10 @@ export function mcpRoutes(app: FastifyInstance, ctx: ServerContext, options: Mcp
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const name = request.params.name;
       const progressToken = request.params._meta?.progressToken;
+      const traceParent =
+        incomingTraceParent(request.params._meta?.traceparent) ?? incomingTraceParent(extra.requestInfo?.headers.traceparent);
       const call = {
+        ...(traceParent === undefined ? {} : { traceParent }),
         ctx,
         principal,
         consoleBase: base,

@@ -21,6 +21,8 @@ export interface CallContext {
   consoleBase: string;
   waitMs: number;
   signal: AbortSignal;
+  /** The caller's W3C traceparent (`_meta.traceparent`, else the HTTP header), normalised. */
+  traceParent?: string;
   /** Sends a progress notification, when the client asked for progress. */
   progress?: (progress: number, total: number, message: string) => Promise<void>;
 }
@@ -150,6 +152,7 @@ export async function callWorkflowTool(c: CallContext, tool: WorkflowTool, args:
       version: tool.version,
       input: args ?? {},
       createdBy: c.principal.name,
+      ...(c.traceParent === undefined ? {} : { traceParent: c.traceParent }),
     });
     runId = r.runId;
   } catch (err) {

@@ -4,6 +4,7 @@ import { getVersion, getWorkflow, triggersOfRuns } from '@trellis/store';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
+import { traceParentField } from '../http/trace-context.ts';
 import { idParams, pageOf } from '../schemas/common.ts';
 import {
   cancelResultSchema,
@@ -37,6 +38,11 @@ export function runRoutes(api: Api): void {
     body: startRunBody,
     headers: [
       { name: 'Idempotency-Key', description: 'Retry-safe start: one run per key and workflow (printable ASCII, ≤ 200).' },
+      {
+        name: 'traceparent',
+        description:
+          "W3C trace context: the run's trace continues the caller's (docs/observability.md). Invalid values are ignored.",
+      },
     ],
     responses: {
       200: { description: 'the run an earlier request with this key started', schema: startedRunSchema },
@@ -61,6 +67,7 @@ export function runRoutes(api: Api): void {
         input: body.input ?? {},
         createdBy: principal.name,
         ...(key !== undefined ? { idempotencyKey: key } : {}),
+        ...traceParentField(req.headers.traceparent),
       });
       reply.code(r.created ? 201 : 200).header('location', `/api/v1/workflow_runs/${r.runId}`);
       return { id: r.runId, status: r.status, workflowId: w.id, version, created: r.created };

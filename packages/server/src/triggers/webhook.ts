@@ -17,6 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { API_PREFIX, type Api } from '../http/route.ts';
+import { traceParentField } from '../http/trace-context.ts';
 import { hookAcceptedSchema, hookFinishedSchema, hookParams, hookQuery } from '../schemas/triggers.ts';
 import { assertAcceptingWork, engineOf } from '../streams/engine.ts';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, verifySignature } from './signature.ts';
@@ -169,6 +170,7 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
           input,
           createdBy: `trigger:${triggerId}`,
           ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          ...traceParentField(req.headers.traceparent),
         });
         runId = r.runId;
         replayed = !r.created;

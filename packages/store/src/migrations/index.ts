@@ -10,6 +10,7 @@ import * as m0010 from './0010_secrets.ts';
 import * as m0011 from './0011_sign_in_codes.ts';
 import * as m0012 from './0012_triggers.ts';
 import * as m0014 from './0014_tool_server_sessions.ts';
+import * as m0015 from './0015_observability.ts';
 import * as m0016 from './0016_scratch_runs.ts';
 
 /**
@@ -28,6 +29,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0011_sign_in_codes': m0011,
   '0012_triggers': m0012,
   '0014_tool_server_sessions': m0014,
+  '0015_observability': m0015,
   '0016_scratch_runs': m0016,
 };
 

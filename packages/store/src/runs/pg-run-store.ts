@@ -48,6 +48,7 @@ const RUN_COLUMNS = [
   'parent_run_id',
   'parent_node_id',
   'depth',
+  'trace_parent',
 ] as const satisfies readonly (keyof RunsTable)[];
 const EVENT_COLUMNS = ['run_id', 'seq', 'type', 'node_id', 'at', 'data'] as const satisfies readonly (keyof EventsTable)[];
 const ATTEMPT_COLUMNS = [

@@ -163,8 +163,8 @@ export class SqliteRunStore implements RunStore {
       const r = run.row;
       this.raw
         .prepare(
-          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth, trace_parent)
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.id,
@@ -189,6 +189,7 @@ export class SqliteRunStore implements RunStore {
           r.parent_run_id ?? null,
           r.parent_node_id ?? null,
           r.depth ?? 0,
+          r.trace_parent ?? null,
         );
       if (run.retry) this.insertRetryRows(r.id, run.retry);
       const insNode = this.raw.prepare(
