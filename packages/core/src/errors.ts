@@ -28,6 +28,9 @@ export const VALIDATION_CODES = [
   'SECRET_NOT_FOUND',
   // A warning: sideEffects on a node type that has no effect outside the run.
   'SIDE_EFFECTS_IGNORED',
+  // Warnings: an edge leaving a condition node without a condition; a bare name such as `tru`.
+  'CONDITION_EDGE_WITHOUT_CONDITION',
+  'UNKNOWN_NAME',
   'UNKNOWN_WORKFLOW',
   'WORKFLOW_FORBIDDEN',
   'WORKFLOW_CYCLE',

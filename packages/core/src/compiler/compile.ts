@@ -18,6 +18,7 @@ import { buildGraph, computeLevels, type Graph, topoSort } from './graph.ts';
 import { pointer, shortName } from './pointer.ts';
 import { Problems } from './problems.ts';
 import { Reachability } from './reachability.ts';
+import { checkConditions } from './condition-checks.ts';
 import { checkShape } from './shape.ts';
 import { checkSideEffects } from './side-effects.ts';
 import { checkTriggers } from './triggers.ts';
@@ -51,6 +52,7 @@ export function compile(definition: unknown, options: CompileOptions = {}): Comp
   }
   checkReachable(g, shape.ids, cycle, p);
   checkSideEffects(shape.nodes, p);
+  checkConditions(shape.ids, shape.nodes, shape.edges, p);
 
   const acyclic = cycle.length === 0;
   const level = computeLevels(g, order);

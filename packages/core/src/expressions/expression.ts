@@ -27,6 +27,8 @@ export interface PreparedExpression {
   readonly source: string;
   /** The `$variables` it reads from the scope (not built-ins, not its own local bindings). */
   readonly variables: readonly string[];
+  /** JSONata's syntax tree (for static checks such as bare-names.ts). */
+  ast(): jsonata.ExprNode;
   /** Rejects with TrellisError `EXPRESSION_ERROR` on any failure, including a limit being hit. */
   evaluate(scope: Record<string, unknown>, limits?: Partial<ExpressionLimits>): Promise<unknown>;
 }
@@ -120,6 +122,7 @@ function parse(source: string): Parsed {
   const expression: PreparedExpression = {
     source,
     variables,
+    ast: () => instance.ast(),
     evaluate: (scope, limits) => {
       const l = withDefaults(limits);
       const ev = l.maxSequence === DEFAULT_EXPRESSION_LIMITS.maxSequence ? instance : evaluatorFor(source, l);

@@ -1,3 +1,4 @@
+export { type BareName, bareScopeNames, suggestForBareName } from './bare-names.ts';
 export {
   type BindingString,
   classifyBindingString,
