@@ -14,7 +14,12 @@ const base = (edges: unknown[], expression = '$context.n > 3') => ({
 
 describe('condition checks (warnings, never errors)', () => {
   it('warns for an edge that leaves a condition node without a condition, and still compiles', () => {
-    const r = compile(base([{ from: 'check', to: 'yes', condition: '$check.value = true' }, { from: 'check', to: 'no' }]));
+    const r = compile(
+      base([
+        { from: 'check', to: 'yes', condition: '$check.value = true' },
+        { from: 'check', to: 'no' },
+      ]),
+    );
     expect(r.ok).toBe(true);
     expect(r.warnings).toEqual([
       expect.objectContaining({ code: 'CONDITION_EDGE_WITHOUT_CONDITION', path: '/edges/1', nodes: ['check', 'no'] }),
@@ -45,7 +50,12 @@ describe('condition checks (warnings, never errors)', () => {
   });
 
   it('flags bare names in node expressions but not paths after a variable, filters, context or node ids', () => {
-    const r = compile(base([{ from: 'check', to: 'yes', condition: '$check.value' }], "hotels > 0 and context.n > 1 and $context.items[price < 3] and check.value and $x.y"));
+    const r = compile(
+      base(
+        [{ from: 'check', to: 'yes', condition: '$check.value' }],
+        'hotels > 0 and context.n > 1 and $context.items[price < 3] and check.value and $x.y',
+      ),
+    );
     const names = r.warnings.filter((w) => w.code === 'UNKNOWN_NAME').map((w) => w.path);
     expect(names).toEqual(['/nodes/0/expression']);
   });

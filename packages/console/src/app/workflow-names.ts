@@ -25,3 +25,15 @@ export function disambiguators(items: readonly NamedWorkflow[]): Map<string, str
   }
   return out;
 }
+
+/** `name` when no workflow has it, else `name-2`, `name-3`… (the first free), so two uses of a template never make two identical rows. */
+export function uniqueName(name: string, taken: Iterable<string>): string {
+  const set = new Set(taken);
+  if (!set.has(name)) return name;
+  const m = /^(.*?)-(\d+)$/.exec(name);
+  const stem = m ? m[1]! : name;
+  for (let i = m ? Number(m[2]) + 1 : 2; ; i++) {
+    const next = `${stem}-${i}`;
+    if (!set.has(next)) return next;
+  }
+}

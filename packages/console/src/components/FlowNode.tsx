@@ -14,6 +14,8 @@ export interface FlowNodeData extends Record<string, unknown> {
   detail?: string;
   /** Problems pinned to this node (builder). */
   problems?: readonly string[];
+  /** Warnings pinned to this node (builder): the workflow is valid, but probably not as meant. */
+  warnings?: readonly string[];
   /** Node-run status (run view). */
   status?: string;
   attempts?: number;
@@ -40,22 +42,67 @@ export const READABLE_ZOOM = 0.7;
 /** How the builder and the run view fit a graph into the canvas. */
 export const FIT_VIEW_OPTIONS = { maxZoom: 1, minZoom: READABLE_ZOOM } as const;
 
+/** A handle's drawn size; its hit area is larger (CSS), at least 20 px. */
+export const HANDLE_SIZE = 12;
+const H = HANDLE_SIZE;
+
 /** Handles declared up front so xyflow need not measure them (cheaper with many nodes). */
 export const NODE_HANDLES = [
-  { type: 'target' as const, position: Position.Left, x: -4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },
-  { type: 'source' as const, position: Position.Right, x: NODE_WIDTH - 4, y: NODE_HEIGHT / 2 - 4, width: 8, height: 8 },
+  { type: 'target' as const, position: Position.Left, x: -H / 2, y: NODE_HEIGHT / 2 - H / 2, width: H, height: H },
+  { type: 'source' as const, position: Position.Right, x: NODE_WIDTH - H / 2, y: NODE_HEIGHT / 2 - H / 2, width: H, height: H },
+];
+
+/** Where a condition node's ports sit (fractions of the node's height, right side; `other` at the bottom). */
+const TRUE_AT = 0.3;
+const FALSE_AT = 0.72;
+
+/** A condition node: `true` and `false` ports on the right, `other` (any other condition, or none) at the bottom. */
+export const CONDITION_HANDLES = [
+  NODE_HANDLES[0]!,
+  {
+    id: 'true',
+    type: 'source' as const,
+    position: Position.Right,
+    x: NODE_WIDTH - H / 2,
+    y: NODE_HEIGHT * TRUE_AT - H / 2,
+    width: H,
+    height: H,
+  },
+  {
+    id: 'false',
+    type: 'source' as const,
+    position: Position.Right,
+    x: NODE_WIDTH - H / 2,
+    y: NODE_HEIGHT * FALSE_AT - H / 2,
+    width: H,
+    height: H,
+  },
+  {
+    id: 'other',
+    type: 'source' as const,
+    position: Position.Bottom,
+    x: NODE_WIDTH / 2 - H / 2,
+    y: NODE_HEIGHT - H / 2,
+    width: H,
+    height: H,
+  },
 ];
 
 function FlowNodeView({ data, selected }: NodeProps<FlowNodeType>) {
   const cls = ['tnode', `type-${data.nodeType}`];
   if (selected) cls.push('selected');
   if (data.problems && data.problems.length > 0) cls.push('has-error');
+  else if (data.warnings && data.warnings.length > 0) cls.push('has-warning');
   if (data.status) cls.push(`st-${data.status}`);
   if (data.reusedFrom) cls.push('reused');
   return (
     <div
       className={cls.join(' ')}
-      title={data.reusedFrom ? `reused from run ${data.reusedFrom} (not executed)` : data.problems?.join('\n')}
+      title={
+        data.reusedFrom
+          ? `reused from run ${data.reusedFrom} (not executed)`
+          : [...(data.problems ?? []), ...(data.warnings ?? [])].join('\n') || undefined
+      }
       data-node-id={data.nodeId}
       data-status={data.status}
       data-reused={data.reusedFrom ? 'true' : undefined}
@@ -71,10 +118,40 @@ function FlowNodeView({ data, selected }: NodeProps<FlowNodeType>) {
         <div className="tnode-err">
           {data.problems.length} problem{data.problems.length > 1 ? 's' : ''}
         </div>
+      ) : data.warnings && data.warnings.length > 0 ? (
+        <div className="tnode-warn">
+          {data.warnings.length} warning{data.warnings.length > 1 ? 's' : ''}
+        </div>
       ) : (
         data.detail && <div className="tnode-type tnode-detail">{data.detail}</div>
       )}
-      <Handle type="source" position={Position.Right} />
+      {data.nodeType === 'condition' ? (
+        <>
+          <Handle
+            type="source"
+            id="true"
+            position={Position.Right}
+            style={{ top: `${TRUE_AT * 100}%` }}
+            title={`true: an edge from here is taken when $${data.nodeId}.value = true`}
+          />
+          <span className="port-label" style={{ top: `${TRUE_AT * 100}%` }}>
+            true
+          </span>
+          <Handle
+            type="source"
+            id="false"
+            position={Position.Right}
+            style={{ top: `${FALSE_AT * 100}%` }}
+            title={`false: an edge from here is taken when $${data.nodeId}.value = false`}
+          />
+          <span className="port-label" style={{ top: `${FALSE_AT * 100}%` }}>
+            false
+          </span>
+          <Handle type="source" id="other" position={Position.Bottom} title="other: an edge with a condition you write" />
+        </>
+      ) : (
+        <Handle type="source" position={Position.Right} />
+      )}
     </div>
   );
 }

@@ -7,11 +7,20 @@ interface Props {
   onChange: (v: unknown) => void;
   rows?: number;
   placeholder?: string;
+  /** Told whether the text parses (a message) or not (undefined), so the builder counts it as a problem. */
+  onValidity?: (message: string | undefined) => void;
 }
 
-export function JsonField({ label, value, onChange, rows = 5, placeholder }: Props) {
+export function JsonField({ label, value, onChange, rows = 5, placeholder, onValidity }: Props) {
   const [text, setText] = useState(() => (value === undefined ? '' : JSON.stringify(value, null, 2)));
-  const [error, setError] = useState<string | undefined>(undefined);
+  const [error, setErrorState] = useState<string | undefined>(undefined);
+  const setError = (m: string | undefined) => {
+    setErrorState(m);
+    onValidity?.(m);
+  };
+  // A fresh field shows the document's (valid) value.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only on mount
+  useEffect(() => onValidity?.(undefined), []);
   useEffect(() => {
     // Follow outside changes (undo, import) unless the user's text already means the same value.
     setText((t) => {

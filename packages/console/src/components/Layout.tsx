@@ -1,6 +1,7 @@
 /** The frame of every signed-in page: navigation, sign-out, the page. */
 import type { ReactNode } from 'react';
 import { navigate } from '../app/navigation.ts';
+import { nextTheme, setTheme, useTheme } from '../app/theme.ts';
 
 const LINKS = [
   { path: '/workflows', label: 'Workflows' },
@@ -50,11 +51,29 @@ export function Layout({
             </Link>
           ))}
         </nav>
+        <ThemeToggle />
         <button type="button" className="ghost" onClick={onSignOut}>
           Sign out
         </button>
       </header>
       <main className={full ? 'page full' : 'page'}>{children}</main>
     </div>
+  );
+}
+
+const THEME_LABEL = { system: 'Theme: system', dark: 'Theme: dark', light: 'Theme: light' } as const;
+
+function ThemeToggle() {
+  const theme = useTheme();
+  return (
+    <button
+      type="button"
+      className="ghost theme-toggle"
+      onClick={() => setTheme(nextTheme(theme))}
+      title="Light or dark: follow the system, or choose (click to change)"
+      aria-label={`${THEME_LABEL[theme]} (change)`}
+    >
+      {theme === 'system' ? '◐' : theme === 'dark' ? '☾' : '☀'}
+    </button>
   );
 }

@@ -7,12 +7,15 @@ import type { DraftNode, EditorDoc } from '../editor/doc.ts';
 import { bindingSuggestions } from '../editor/suggestions.ts';
 import { expressionSyntaxError } from '../editor/validate.ts';
 import { BindingsEditor } from './BindingsEditor.tsx';
+import { ExpressionCheck } from './ExpressionCheck.tsx';
 import { HttpHeadersEditor } from './HttpHeadersEditor.tsx';
 
 interface Props {
   node: DraftNode;
   doc: EditorDoc;
   problems: readonly ValidationError[];
+  /** Warnings pinned to this node (valid, but probably not as meant). */
+  warnings?: readonly ValidationError[];
   agents: readonly Agent[];
   tools: readonly ToolInfo[];
   /** The secrets this workflow may use (global and its own): offered where secrets are allowed. */
@@ -41,7 +44,17 @@ function numOrUndef(text: string): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function NodeInspector({ node, doc, problems, agents, tools, secrets = [], workflows = [], dispatch }: Props) {
+export function NodeInspector({
+  node,
+  doc,
+  problems,
+  warnings = [],
+  agents,
+  tools,
+  secrets = [],
+  workflows = [],
+  dispatch,
+}: Props) {
   const [idText, setIdText] = useState(node.id);
   const agentList = useId();
   const toolList = useId();
@@ -86,6 +99,15 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
       {problems.length > 0 && (
         <ul className="problems" aria-label="Problems of this node">
           {problems.map((p) => (
+            <li key={`${p.code}:${p.path}:${p.message}`}>
+              <code>{p.code}</code> {p.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {warnings.length > 0 && (
+        <ul className="problems warnings" aria-label="Warnings of this node">
+          {warnings.map((p) => (
             <li key={`${p.code}:${p.path}:${p.message}`}>
               <code>{p.code}</code> {p.message}
             </li>
@@ -196,7 +218,7 @@ export function NodeInspector({ node, doc, problems, agents, tools, secrets = []
             aria-invalid={exprError ? true : undefined}
             spellCheck={false}
           />
-          {exprError && <span className="field-error">{exprError}</span>}
+          <ExpressionCheck source={str(node.expression)} doc={doc} okText="" />
           <span className="muted small">
             In scope: {suggestions.filter((s) => !s.includes('.') || s.startsWith('$context.')).join(', ')}
           </span>

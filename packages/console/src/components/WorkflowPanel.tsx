@@ -10,9 +10,11 @@ interface Props {
   problems: PinnedProblems;
   dispatch: (change: EditorChange) => void;
   onSelectProblem: (p: ValidationError) => void;
+  /** A JSON field's text does not parse (message) or parses again (undefined). */
+  onFieldError?: (field: string, message: string | undefined) => void;
 }
 
-export function WorkflowPanel({ doc, problems, dispatch, onSelectProblem }: Props) {
+export function WorkflowPanel({ doc, problems, dispatch, onSelectProblem, onFieldError }: Props) {
   const settings = (doc.meta.settings ?? {}) as Record<string, unknown>;
   const setSetting = (k: string, text: string) => {
     const n = text.trim() === '' ? undefined : Number(text);
@@ -42,7 +44,7 @@ export function WorkflowPanel({ doc, problems, dispatch, onSelectProblem }: Prop
         </ul>
       )}
       {problems.warnings.length > 0 && (
-        <ul className="problems" aria-label="Warnings">
+        <ul className="problems warnings" aria-label="Warnings">
           {problems.warnings.map((p, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: warnings have no identity of their own
             <li key={i}>
@@ -64,12 +66,14 @@ export function WorkflowPanel({ doc, problems, dispatch, onSelectProblem }: Prop
         label="Input schema (JSON Schema)"
         value={doc.meta.inputSchema}
         placeholder='{ "type": "object", "properties": { "query": { "type": "string" } } }'
+        onValidity={(m) => onFieldError?.('Input schema', m)}
         onChange={(v) => dispatch({ kind: 'set_meta', patch: { inputSchema: v as Record<string, unknown> | undefined } })}
       />
       <JsonField
         label="Output bindings"
         value={doc.meta.output}
         rows={3}
+        onValidity={(m) => onFieldError?.('Output bindings', m)}
         onChange={(v) => dispatch({ kind: 'set_meta', patch: { output: v } })}
       />
       <label>

@@ -6,6 +6,8 @@ import type { DocMeta, DraftEdge, DraftNode, EditorDoc, XY } from './doc.ts';
 
 export type EditorChange =
   | { kind: 'add_node'; node: DraftNode }
+  /** Adds several nodes and the edges among them at once (paste, duplicate). */
+  | { kind: 'add_nodes'; nodes: readonly DraftNode[]; edges: readonly DraftEdge[] }
   | { kind: 'remove'; nodeIds: readonly string[]; edgeIndexes: readonly number[] }
   /** Sets fields; a field set to undefined is removed. `id`, `type` and `position` have their own changes. */
   | { kind: 'update_node'; id: string; patch: Record<string, unknown> }
@@ -21,6 +23,8 @@ export function applyChange(doc: EditorDoc, change: EditorChange): EditorDoc {
   switch (change.kind) {
     case 'add_node':
       return { ...doc, nodes: [...doc.nodes, change.node] };
+    case 'add_nodes':
+      return { ...doc, nodes: [...doc.nodes, ...change.nodes], edges: [...doc.edges, ...change.edges] };
     case 'remove': {
       const ids = new Set(change.nodeIds);
       const idx = new Set(change.edgeIndexes);

@@ -3,8 +3,9 @@
  * their inputs are unchanged: xyflow then skips them (it compares by identity), which keeps a
  * 500-node graph cheap to drag and pan.
  */
-import type { Edge } from '@xyflow/react';
-import { type FlowNodeType, NODE_HANDLES, nodeDetail } from '../components/FlowNode.tsx';
+import { type Edge, MarkerType } from '@xyflow/react';
+import { CONDITION_HANDLES, type FlowNodeType, NODE_HANDLES, nodeDetail } from '../components/FlowNode.tsx';
+import { edgeDisplayLabel, edgePort } from './condition-ports.ts';
 import { type DraftEdge, type DraftNode, edgeId } from './doc.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from './layout.ts';
 
@@ -26,12 +27,16 @@ export class FlowNodeCache {
     selected: ReadonlySet<string>,
     problems: ReadonlyMap<string, readonly { message: string; code: string }[]>,
     extras?: ReadonlyMap<string, NodeExtras>,
+    warnings?: ReadonlyMap<string, readonly { message: string; code: string }[]>,
   ): FlowNodeType[] {
     const next = new Map<string, CacheEntry>();
     const out = nodes.map((n) => {
       const sel = selected.has(n.id);
       const probs = problems.get(n.id) ?? [];
-      const problemsKey = probs.map((p) => `${p.code}:${p.message}`).join('|');
+      const warns = warnings?.get(n.id) ?? [];
+      const problemsKey = [...probs, ...warns.map((w) => ({ ...w, code: `w:${w.code}` }))]
+        .map((p) => `${p.code}:${p.message}`)
+        .join('|');
       const extra = extras?.get(n.id);
       const extraKey = extra ? `${extra.status}:${extra.attempts}:${extra.reusedFrom ?? ''}` : '';
       const hit = this.cache.get(n.id);
@@ -47,7 +52,7 @@ export class FlowNodeCache {
         width: NODE_WIDTH,
         height: NODE_HEIGHT,
         measured: { width: NODE_WIDTH, height: NODE_HEIGHT },
-        handles: NODE_HANDLES,
+        handles: n.type === 'condition' ? CONDITION_HANDLES : NODE_HANDLES,
         ariaLabel: extra?.status
           ? `Node ${n.id}: ${extra.reusedFrom ? `reused from run ${extra.reusedFrom}` : extra.status}`
           : `Node ${n.id} (${String(n.type)})`,
@@ -56,6 +61,7 @@ export class FlowNodeCache {
           nodeType: String(n.type),
           detail: nodeDetail(n),
           problems: probs.map((p) => `${p.code}: ${p.message}`),
+          ...(warns.length ? { warnings: warns.map((w) => `${w.code}: ${w.message}`) } : {}),
           ...(extra?.status ? { status: extra.status } : {}),
           ...(extra?.attempts ? { attempts: extra.attempts } : {}),
           ...(extra?.reusedFrom ? { reusedFrom: extra.reusedFrom } : {}),
@@ -74,21 +80,45 @@ export function mapEdges(
   selected: ReadonlySet<number>,
   problems: ReadonlyMap<number, readonly unknown[]>,
   taken?: ReadonlyMap<number, boolean>,
+  options: {
+    /** Node types by id: edges leaving a condition node are drawn from its true/false/other port. */
+    nodeTypes?: ReadonlyMap<string, string>;
+    /** Warnings pinned to edges (drawn amber, with a "!" in the label). */
+    warnings?: ReadonlyMap<number, readonly unknown[]>;
+  } = {},
 ): Edge[] {
   return edges.map((e, i) => {
     const bad = (problems.get(i)?.length ?? 0) > 0;
+    const warned = !bad && (options.warnings?.get(i)?.length ?? 0) > 0;
     const t = taken?.get(i);
-    const label = e.label ?? e.condition;
+    const sourceType = options.nodeTypes?.get(e.from);
+    const label = edgeDisplayLabel(e, sourceType);
     const edge: Edge = {
       id: edgeId(i),
+      type: 'trellis',
       source: e.from,
       target: e.to,
       selected: selected.has(i),
-      className: [bad ? 'edge-error' : '', t === true ? 'edge-taken' : t === false ? 'edge-not-taken' : ''].join(' ').trim(),
-      ariaLabel: `Edge ${e.from} to ${e.to}${e.condition ? ` when ${e.condition}` : ''}`,
+      markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
+      className: [
+        bad ? 'edge-error' : '',
+        warned ? 'edge-warning' : '',
+        t === true ? 'edge-taken' : t === false ? 'edge-not-taken' : '',
+      ]
+        .join(' ')
+        .trim(),
+      ariaLabel: `Edge ${e.from} to ${e.to}${e.condition ? ` when ${e.condition}` : ''}${warned ? ' (warning)' : ''}`,
     };
-    if (label) edge.label = label.length > 40 ? `${label.slice(0, 39)}…` : label;
-    if (bad) edge.style = { stroke: '#b42318', strokeWidth: 2 };
+    if (sourceType === 'condition') edge.sourceHandle = edgePort(e);
+    const shown = warned ? `! ${label ?? 'no condition'}` : label;
+    if (shown) edge.label = shown.length > 40 ? `${shown.slice(0, 39)}…` : shown;
+    if (bad) {
+      edge.style = { stroke: '#b42318', strokeWidth: 2 };
+      edge.markerEnd = { type: MarkerType.ArrowClosed, width: 18, height: 18, color: '#b42318' };
+    } else if (warned) {
+      edge.style = { stroke: '#b7791f', strokeWidth: 2, strokeDasharray: '6 3' };
+      edge.markerEnd = { type: MarkerType.ArrowClosed, width: 18, height: 18, color: '#b7791f' };
+    }
     return edge;
   });
 }

@@ -18,20 +18,27 @@ import {
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../api/problem.ts';
 import { useApi } from '../app/context.ts';
-import { navigate } from '../app/navigation.ts';
+import { navigate, setLeaveGuard } from '../app/navigation.ts';
+import { useTheme } from '../app/theme.ts';
 import { useAsync } from '../app/use-async.ts';
+import { ConnectPicker } from '../components/ConnectPicker.tsx';
 import { EdgeInspector } from '../components/EdgeInspector.tsx';
 import { ErrorBanner, Loading } from '../components/Feedback.tsx';
+import { EdgeObstacles, edgeTypes, obstacleRects } from '../components/FlowEdge.tsx';
 import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
 import { Link } from '../components/Layout.tsx';
 import { NodeInspector } from '../components/NodeInspector.tsx';
 import { DRAG_MIME, Palette, type PaletteItem } from '../components/Palette.tsx';
+import { ShortcutsOverlay } from '../components/ShortcutsOverlay.tsx';
 import { StartRunForm } from '../components/StartRunForm.tsx';
 import { TriggersPanel } from '../components/TriggersPanel.tsx';
 import { VersionsPanel } from '../components/VersionsPanel.tsx';
 import { WorkflowPanel } from '../components/WorkflowPanel.tsx';
 import type { EditorChange } from '../editor/changes.ts';
+import { type Clip, clipToText, copyNodes, pasteClip } from '../editor/clipboard.ts';
+import { edgeForConnection } from '../editor/condition-ports.ts';
 import { definitionFromDoc, docFromDefinition, docFromJson } from '../editor/convert.ts';
+import { contentChanged } from '../editor/dirty.ts';
 import { type EditorDoc, edgeIndexOf, emptyDoc, freshNodeId } from '../editor/doc.ts';
 import { FlowNodeCache, mapEdges } from '../editor/flow-mapping.ts';
 import { usableSecrets } from '../editor/headers-text.ts';
@@ -40,14 +47,15 @@ import {
   canRedo,
   canUndo,
   checkpoint,
-  commit,
   createHistory,
   dropEmptyCheckpoint,
-  type History,
   redo,
   undo,
 } from '../editor/history.ts';
+import { commitEdit, type EditHistory, seal } from '../editor/history-coalesce.ts';
 import { layoutPositions, NODE_HEIGHT, NODE_WIDTH } from '../editor/layout.ts';
+import { freeSpot, spotAfter } from '../editor/placement.ts';
+import { isTextField, matchShortcut } from '../editor/shortcuts.ts';
 import { type PinnedProblems, pin, validateDoc } from '../editor/validate.ts';
 
 export function Builder({ workflowId }: { workflowId: string | undefined }) {
@@ -72,6 +80,18 @@ function BuilderLoader({ workflowId }: { workflowId: string | undefined }) {
   return <BuilderEditor workflowId={workflowId} version={wf.data?.version} initial={initial} />;
 }
 
+/** After nodes are deleted the focus goes to the next node (document order), else the canvas. */
+function focusAfterDelete(before: EditorDoc, removed: readonly string[]) {
+  const gone = new Set(removed);
+  const first = before.nodes.findIndex((n) => gone.has(n.id));
+  const rest = before.nodes.filter((n) => !gone.has(n.id));
+  const next = rest[Math.min(Math.max(first, 0), rest.length - 1)];
+  requestAnimationFrame(() => {
+    const el = next ? document.querySelector<HTMLElement>(`.builder .react-flow__node[data-id="${CSS.escape(next.id)}"]`) : null;
+    (el ?? document.querySelector<HTMLElement>('.builder .canvas'))?.focus();
+  });
+}
+
 const EMPTY_SET = new Set<never>();
 
 function BuilderEditor({
@@ -85,7 +105,7 @@ function BuilderEditor({
 }) {
   const api = useApi();
   const flow = useReactFlow();
-  const [hist, setHist] = useState<History>(() => createHistory(initial));
+  const [hist, setHist] = useState<EditHistory>(() => createHistory(initial));
   const [selNodes, setSelNodes] = useState<ReadonlySet<string>>(EMPTY_SET);
   const [selEdges, setSelEdges] = useState<ReadonlySet<number>>(EMPTY_SET);
   const [structRev, setStructRev] = useState(0);
@@ -96,6 +116,13 @@ function BuilderEditor({
   const [saving, setSaving] = useState(false);
   const [panel, setPanel] = useState<'none' | 'versions' | 'run' | 'triggers'>('none');
   const [lowDetail, setLowDetail] = useState(false);
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  /** Save was refused for problems: the banner says how many are left, and goes when none are. */
+  const [saveBlocked, setSaveBlocked] = useState(false);
+  /** Fields whose text does not parse (JSON), by field: counted as problems, block saving. */
+  const [fieldErrors, setFieldErrors] = useState<Readonly<Record<string, string>>>({});
+  const clip = useRef<{ clip: Clip; pastes: number } | undefined>(undefined);
+  const theme = useTheme();
   const [savedDoc, setSavedDoc] = useState<EditorDoc | undefined>(workflowId ? initial : undefined);
   const [savedVersion, setSavedVersion] = useState(version);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -123,12 +150,16 @@ function BuilderEditor({
   );
 
   /** Every edit goes through here: one undo step, and re-validation unless only positions moved. */
+  const docRef = useRef(doc);
+  docRef.current = doc;
   const dispatch = useCallback((change: EditorChange) => {
-    setHist((h) => commit(h, change));
+    // Typing in one field is one undo step (history-coalesce.ts).
+    setHist((h) => commitEdit(h, change));
     if (change.kind !== 'move_nodes') setStructRev((r) => r + 1);
     if (change.kind === 'remove') {
       setSelNodes(EMPTY_SET);
       setSelEdges(EMPTY_SET);
+      if (change.nodeIds.length > 0) focusAfterDelete(docRef.current, change.nodeIds);
     }
     if (change.kind === 'rename_node') setSelNodes(new Set([change.to]));
     setInfo(undefined);
@@ -144,9 +175,32 @@ function BuilderEditor({
     return () => clearTimeout(t);
   }, [structRev]);
 
-  const shown = useMemo(() => (serverErrors ? pin(doc, serverErrors, []) : problems), [serverErrors, problems, doc]);
-  const flowNodes = useMemo(() => cache.current.map(doc.nodes, selNodes, shown.byNode), [doc.nodes, selNodes, shown]);
-  const flowEdges = useMemo(() => mapEdges(doc.edges, selEdges, shown.byEdge), [doc.edges, selEdges, shown]);
+  // A field edit ends when its field loses focus: the next edit is a new undo step.
+  useEffect(() => {
+    const onFocusOut = () => setHist(seal);
+    document.addEventListener('focusout', onFocusOut);
+    return () => document.removeEventListener('focusout', onFocusOut);
+  }, []);
+
+  const shown = useMemo(() => {
+    const base = serverErrors ? pin(doc, serverErrors, []) : problems;
+    const fields = Object.entries(fieldErrors).map(([field, message]) => ({
+      code: 'SCHEMA' as const,
+      message: `${field}: ${message}`,
+      path: field === 'Output bindings' ? '/output' : '/inputSchema',
+    }));
+    return fields.length ? { ...base, errors: [...base.errors, ...fields], general: [...base.general, ...fields] } : base;
+  }, [serverErrors, problems, doc, fieldErrors]);
+  const nodeTypeMap = useMemo(() => new Map(doc.nodes.map((n) => [n.id, String(n.type)])), [doc.nodes]);
+  const obstacles = useMemo(() => obstacleRects(doc.nodes, NODE_WIDTH, NODE_HEIGHT), [doc.nodes]);
+  const flowNodes = useMemo(
+    () => cache.current.map(doc.nodes, selNodes, shown.byNode, undefined, shown.warnByNode),
+    [doc.nodes, selNodes, shown],
+  );
+  const flowEdges = useMemo(
+    () => mapEdges(doc.edges, selEdges, shown.byEdge, undefined, { nodeTypes: nodeTypeMap, warnings: shown.warnByEdge }),
+    [doc.edges, selEdges, shown, nodeTypeMap],
+  );
 
   const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
     const positions: Record<string, { x: number; y: number }> = {};
@@ -189,11 +243,11 @@ function BuilderEditor({
 
   const onConnect = useCallback(
     (c: Connection) => {
-      if (!c.source || !c.target || c.source === c.target) return;
-      if (doc.edges.some((e) => e.from === c.source && e.to === c.target)) return;
-      dispatch({ kind: 'add_edge', edge: { from: c.source, to: c.target } });
+      // From a condition node's true/false port the edge gets that port's condition.
+      const r = edgeForConnection(doc, c);
+      if ('edge' in r) dispatch({ kind: 'add_edge', edge: r.edge });
     },
-    [doc.edges, dispatch],
+    [doc, dispatch],
   );
 
   const onDelete = useCallback(
@@ -204,6 +258,20 @@ function BuilderEditor({
     [dispatch],
   );
 
+  /** Pans so that a node at `p` is fully in view (keyboard-added, focused, pasted). */
+  const revealNode = useCallback(
+    (p: { x: number; y: number }) => {
+      const box = document.querySelector('.builder .canvas')?.getBoundingClientRect();
+      if (!box) return;
+      const tl = flow.flowToScreenPosition(p);
+      const br = flow.flowToScreenPosition({ x: p.x + NODE_WIDTH, y: p.y + NODE_HEIGHT });
+      const m = 24;
+      if (tl.x >= box.left + m && tl.y >= box.top + m && br.x <= box.right - m && br.y <= box.bottom - m) return;
+      void flow.setCenter(p.x + NODE_WIDTH / 2, p.y + NODE_HEIGHT / 2, { zoom: flow.getZoom(), duration: 150 });
+    },
+    [flow],
+  );
+
   const addItem = useCallback(
     (item: PaletteItem, at?: { x: number; y: number }) => {
       const id = freshNodeId(
@@ -212,20 +280,41 @@ function BuilderEditor({
       );
       let position = at;
       if (!position) {
-        const box = document.querySelector('.builder .canvas')?.getBoundingClientRect();
-        const center = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
-        position = flow.screenToFlowPosition(center);
-        position = {
-          x: position.x - NODE_WIDTH / 2 + (hist.present.nodes.length % 5) * 12,
-          y: position.y - NODE_HEIGHT / 2 + (hist.present.nodes.length % 5) * 12,
-        };
+        // Added by keyboard or click: right of the selected node, else at the centre of the
+        // view; never on top of another node (placement.ts).
+        const sel = selNodes.size === 1 ? hist.present.nodes.find((n) => selNodes.has(n.id)) : undefined;
+        if (sel) position = spotAfter(hist.present.nodes, sel.position);
+        else {
+          const box = document.querySelector('.builder .canvas')?.getBoundingClientRect();
+          const center = box ? { x: box.left + box.width / 2, y: box.top + box.height / 2 } : { x: 400, y: 300 };
+          const c = flow.screenToFlowPosition(center);
+          position = freeSpot(hist.present.nodes, { x: Math.round(c.x - NODE_WIDTH / 2), y: Math.round(c.y - NODE_HEIGHT / 2) });
+        }
+        const p = position;
+        requestAnimationFrame(() => revealNode(p));
       }
       dispatch({ kind: 'add_node', node: { id, type: item.type, ...structuredClone(item.fields), position } });
       setSelNodes(new Set([id]));
       setSelEdges(EMPTY_SET);
     },
-    [hist.present, flow, dispatch],
+    [hist.present, flow, dispatch, selNodes, revealNode],
   );
+
+  function copySelection(): Clip | undefined {
+    const c = copyNodes(doc, selNodes);
+    if (c) clip.current = { clip: c, pastes: 0 };
+    return c;
+  }
+
+  function pasteNodes(c: Clip, offsetSteps: number) {
+    const { nodes, edges } = pasteClip(doc, c, { offset: { x: 40 * offsetSteps, y: 40 * offsetSteps } });
+    dispatch({ kind: 'add_nodes', nodes, edges });
+    setSelNodes(new Set(nodes.map((n) => n.id)));
+    setSelEdges(EMPTY_SET);
+    setInfo(`Pasted ${nodes.length} node${nodes.length > 1 ? 's' : ''}: ${nodes.map((n) => n.id).join(', ')}.`);
+    const firstNode = nodes[0];
+    if (firstNode) requestAnimationFrame(() => revealNode(firstNode.position));
+  }
 
   function onDrop(e: DragEvent) {
     const raw = e.dataTransfer.getData(DRAG_MIME);
@@ -245,24 +334,70 @@ function BuilderEditor({
     setStructRev((r) => r + 1);
   }, []);
 
-  // Ctrl/Cmd+Z, Ctrl+Shift+Z, Ctrl+Y, outside text fields (which keep their own undo).
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
-      if (!(e.ctrlKey || e.metaKey)) return;
-      const k = e.key.toLowerCase();
-      if (k === 'z' && !e.shiftKey) {
-        e.preventDefault();
+  // The shortcuts (editor/shortcuts.ts); text fields keep their own undo, copy and paste.
+  const onShortcut = useRef<(e: KeyboardEvent) => void>(() => {});
+  onShortcut.current = (e: KeyboardEvent) => {
+    const inField = isTextField(e.target as Element | null);
+    const action = matchShortcut(e, inField);
+    if (!action) return;
+    if (action === 'close') {
+      if (showShortcuts) setShowShortcuts(false);
+      else if (panel !== 'none') setPanel('none');
+      else return;
+      e.preventDefault();
+      return;
+    }
+    if (showShortcuts && action !== 'help') return;
+    // A text selection on the page (a problem message, a code sample) copies as text.
+    if (action === 'copy' && (window.getSelection()?.toString() ?? '') !== '') return;
+    e.preventDefault();
+    switch (action) {
+      case 'save':
+        if (!saving) void save();
+        break;
+      case 'undo':
         doUndo();
-      } else if ((k === 'z' && e.shiftKey) || k === 'y') {
-        e.preventDefault();
+        break;
+      case 'redo':
         doRedo();
+        break;
+      case 'copy': {
+        const c = copySelection();
+        if (c) {
+          setInfo(`Copied ${c.nodes.length} node${c.nodes.length > 1 ? 's' : ''}.`);
+          // Also to the system clipboard, as JSON (best effort: the page may lack the permission).
+          navigator.clipboard?.writeText(clipToText(c)).catch(() => {});
+        }
+        break;
       }
-    };
+      case 'paste':
+        if (clip.current) {
+          clip.current.pastes += 1;
+          pasteNodes(clip.current.clip, clip.current.pastes);
+        }
+        break;
+      case 'duplicate': {
+        const c = copyNodes(doc, selNodes);
+        if (c) pasteNodes(c, 1);
+        break;
+      }
+      case 'select_all':
+        setSelNodes(new Set(doc.nodes.map((n) => n.id)));
+        setSelEdges(EMPTY_SET);
+        break;
+      case 'layout':
+        if (doc.nodes.length > 0) autoLayout();
+        break;
+      case 'help':
+        setShowShortcuts((v) => !v);
+        break;
+    }
+  };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => onShortcut.current(e);
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [doUndo, doRedo]);
+  }, []);
 
   function autoLayout() {
     dispatch({ kind: 'move_nodes', positions: layoutPositions(doc.nodes, doc.edges) });
@@ -295,14 +430,13 @@ function BuilderEditor({
     setInfo(undefined);
     const local = validateDoc(doc);
     setProblems(local);
-    if (local.errors.length > 0) {
-      setError(
-        new Error(
-          `Fix the ${local.errors.length} problem${local.errors.length > 1 ? 's' : ''} listed on the right before saving.`,
-        ),
-      );
+    setServerErrors(undefined);
+    if (local.errors.length > 0 || Object.keys(fieldErrors).length > 0) {
+      // The banner counts what is left as it is fixed, and goes away with the last problem.
+      setSaveBlocked(true);
       return;
     }
+    setSaveBlocked(false);
     setSaving(true);
     try {
       const def = definitionFromDoc(doc) as never;
@@ -355,15 +489,26 @@ function BuilderEditor({
   const selectedNode = selNodes.size === 1 && selEdges.size === 0 ? doc.nodes.find((n) => selNodes.has(n.id)) : undefined;
   const selectedEdgeIndex = selEdges.size === 1 && selNodes.size === 0 ? [...selEdges][0] : undefined;
   const selectedEdge = selectedEdgeIndex === undefined ? undefined : doc.edges[selectedEdgeIndex];
+  /** Anything unsaved, positions included (leaving asks). */
   const dirty = savedDoc ? savedDoc !== doc : doc.nodes.length > 0;
+  /** Unsaved content: Run needs a save first. Moved nodes alone do not count (dirty.ts). */
+  const runBlocked = savedDoc ? contentChanged(savedDoc, doc) : true;
 
-  // Leaving the page (reload, close) with unsaved edits asks first.
+  // Leaving the page with unsaved edits asks first: in-app links and back/forward (the guard),
+  // reload and close (beforeunload).
   useEffect(() => {
     if (!dirty) return;
     const onBeforeUnload = (e: BeforeUnloadEvent) => e.preventDefault();
     window.addEventListener('beforeunload', onBeforeUnload);
-    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+    setLeaveGuard(() => window.confirm('This workflow has unsaved changes. Leave the page and lose them?'));
+    return () => {
+      window.removeEventListener('beforeunload', onBeforeUnload);
+      setLeaveGuard(undefined);
+    };
   }, [dirty]);
+
+  const errorCount = shown.errors.length;
+  const empty = doc.nodes.length === 0;
 
   return (
     <div className="builder">
@@ -403,8 +548,13 @@ function BuilderEditor({
           Export JSON
         </button>
         <span className="spacer" />
-        <span className={shown.errors.length ? 'field-error' : 'muted'} role="status" aria-live="polite">
-          {shown.errors.length ? `${shown.errors.length} problem${shown.errors.length > 1 ? 's' : ''}` : 'Valid'}
+        <span
+          className={empty ? 'muted' : errorCount ? 'field-error' : 'muted'}
+          role="status"
+          aria-live="polite"
+          data-field="validity"
+        >
+          {empty ? 'Empty' : errorCount ? `${errorCount} problem${errorCount > 1 ? 's' : ''}` : 'Valid'}
         </span>
         {workflowId && (
           <>
@@ -419,8 +569,14 @@ function BuilderEditor({
             <button
               type="button"
               onClick={() => setPanel(panel === 'run' ? 'none' : 'run')}
-              disabled={dirty}
-              title={dirty ? 'Save first: runs use a saved version' : undefined}
+              disabled={runBlocked}
+              title={
+                runBlocked
+                  ? 'Save first: runs use a saved version'
+                  : dirty
+                    ? 'Runs the saved version (only the layout changed)'
+                    : undefined
+              }
             >
               Run
             </button>
@@ -436,8 +592,17 @@ function BuilderEditor({
           {Array.isArray((doc.meta as { triggers?: unknown }).triggers) &&
             ` (${(doc.meta as { triggers: unknown[] }).triggers.length})`}
         </button>
-        <button type="button" className="primary" onClick={save} disabled={saving}>
+        <button type="button" className="primary" onClick={save} disabled={saving} title="Save (Ctrl+S)">
           {saving ? 'Saving…' : workflowId ? 'Save new version' : 'Save'}
+        </button>
+        <button
+          type="button"
+          className="ghost"
+          onClick={() => setShowShortcuts(true)}
+          aria-label="Keyboard shortcuts"
+          title="Keyboard shortcuts (?)"
+        >
+          ?
         </button>
       </div>
       <Palette agents={agents.data ?? []} tools={tools.data ?? []} onAdd={(i) => addItem(i)} />
@@ -449,43 +614,79 @@ function BuilderEditor({
           e.dataTransfer.dropEffect = 'move';
         }}
         onDrop={onDrop}
+        tabIndex={-1}
+        onFocus={(e) => {
+          // A focused node is always in view, with its ring (styles.css): pan to it when needed.
+          const id = (e.target as HTMLElement).closest?.('.react-flow__node')?.getAttribute('data-id');
+          const n = id ? doc.nodes.find((x) => x.id === id) : undefined;
+          if (n) revealNode(n.position);
+        }}
       >
-        <ReactFlow<FlowNodeType>
-          nodes={flowNodes}
-          edges={flowEdges}
-          nodeTypes={nodeTypes}
-          onNodesChange={onNodesChange}
-          onEdgesChange={onEdgesChange}
-          onConnect={onConnect}
-          onDelete={onDelete}
-          onNodeDragStart={() => setHist(checkpoint)}
-          onNodeDragStop={() => setHist(dropEmptyCheckpoint)}
-          isValidConnection={(c) => c.source !== c.target}
-          deleteKeyCode={['Delete', 'Backspace']}
-          fitView={initial.nodes.length > 0}
-          fitViewOptions={FIT_VIEW_OPTIONS}
-          defaultViewport={{ x: 0, y: 0, zoom: 1 }}
-          minZoom={0.05}
-          onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
-          onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
-          proOptions={{ hideAttribution: true }}
-        >
-          <Background />
-          <Controls />
-          {doc.nodes.length <= 300 && <MiniMap pannable zoomable ariaLabel="Mini map" />}
-        </ReactFlow>
-        {doc.nodes.length === 0 && (
+        <EdgeObstacles.Provider value={obstacles}>
+          <ReactFlow<FlowNodeType>
+            nodes={flowNodes}
+            edges={flowEdges}
+            nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
+            colorMode={theme}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={onConnect}
+            onDelete={onDelete}
+            onNodeDragStart={() => setHist(checkpoint)}
+            onNodeDragStop={() => setHist(dropEmptyCheckpoint)}
+            isValidConnection={(c) => c.source !== c.target}
+            deleteKeyCode={['Delete', 'Backspace']}
+            fitView={initial.nodes.length > 0}
+            fitViewOptions={FIT_VIEW_OPTIONS}
+            defaultViewport={{ x: 0, y: 0, zoom: 1 }}
+            minZoom={0.05}
+            onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
+            onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background />
+            <Controls />
+            {doc.nodes.length <= 300 && doc.nodes.length > 1 && (
+              <MiniMap pannable zoomable ariaLabel="Mini map" className="minimap" />
+            )}
+          </ReactFlow>
+        </EdgeObstacles.Provider>
+        {empty && (
           <div className="canvas-empty">
-            <p>Drag a node from the palette, or press one to add it.</p>
+            <div>
+              <h2>An empty workflow</h2>
+              <p>Drag a node from the palette, or press one (Enter) to add it.</p>
+              <p className="muted small">
+                Connect nodes by dragging from a handle, or with "Connect to…" in the inspector. Press ? for shortcuts.
+              </p>
+            </div>
           </div>
         )}
       </section>
       <aside className="side" aria-label="Inspector">
         <ErrorBanner error={error} />
+        {saveBlocked && errorCount > 0 && (
+          <p className="banner banner-error" role="alert">
+            Fix the {errorCount} problem{errorCount > 1 ? 's' : ''} listed below before saving.
+          </p>
+        )}
         {info && (
           <p className="banner" role="status">
             {info}
           </p>
+        )}
+        {selectedNode && (
+          <ConnectPicker
+            key={`connect:${selectedNode.id}`}
+            node={selectedNode}
+            doc={doc}
+            dispatch={dispatch}
+            onSelectEdge={(i) => {
+              setSelEdges(new Set([i]));
+              setSelNodes(EMPTY_SET);
+            }}
+          />
         )}
         {selectedNode ? (
           <NodeInspector
@@ -493,6 +694,7 @@ function BuilderEditor({
             node={selectedNode}
             doc={doc}
             problems={shown.byNode.get(selectedNode.id) ?? []}
+            warnings={shown.warnByNode.get(selectedNode.id) ?? []}
             agents={agents.data ?? []}
             tools={tools.data ?? []}
             workflows={(workflows.data ?? []).filter((w) => w.id !== workflowId)}
@@ -505,10 +707,25 @@ function BuilderEditor({
             index={selectedEdgeIndex}
             doc={doc}
             problems={shown.byEdge.get(selectedEdgeIndex) ?? []}
+            warnings={shown.warnByEdge.get(selectedEdgeIndex) ?? []}
             dispatch={dispatch}
           />
         ) : (
-          <WorkflowPanel doc={doc} problems={shown} dispatch={dispatch} onSelectProblem={selectProblem} />
+          <WorkflowPanel
+            doc={doc}
+            problems={shown}
+            dispatch={dispatch}
+            onSelectProblem={selectProblem}
+            onFieldError={(field, message) =>
+              setFieldErrors((prev) => {
+                if (prev[field] === message) return prev;
+                const next = { ...prev };
+                if (message === undefined) delete next[field];
+                else next[field] = message;
+                return next;
+              })
+            }
+          />
         )}
       </aside>
       {panel === 'versions' && workflowId && (
@@ -533,6 +750,7 @@ function BuilderEditor({
           <TriggersPanel workflowId={workflowId} doc={doc} dirty={dirty} dispatch={dispatch} onClose={() => setPanel('none')} />
         </div>
       )}
+      {showShortcuts && <ShortcutsOverlay onClose={() => setShowShortcuts(false)} />}
       {panel === 'run' && workflowId && (
         <div className="dialog" role="dialog" aria-label="Start a run">
           <StartRunForm schema={doc.meta.inputSchema} onStart={startRun} onCancel={() => setPanel('none')} />

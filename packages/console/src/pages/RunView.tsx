@@ -11,8 +11,10 @@ import { RunStream, type StreamState } from '../api/run-stream.ts';
 import { useApi } from '../app/context.ts';
 import { formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
+import { useTheme } from '../app/theme.ts';
 import { EventLog } from '../components/EventLog.tsx';
 import { ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
+import { EdgeObstacles, edgeTypes, obstacleRects } from '../components/FlowEdge.tsx';
 import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
 import { Gantt } from '../components/Gantt.tsx';
 import { GatePanel } from '../components/GatePanel.tsx';
@@ -21,6 +23,7 @@ import { NodeRunInspector } from '../components/NodeRunInspector.tsx';
 import { docFromDefinition } from '../editor/convert.ts';
 import type { EditorDoc } from '../editor/doc.ts';
 import { FlowNodeCache, mapEdges, type NodeExtras } from '../editor/flow-mapping.ts';
+import { NODE_HEIGHT, NODE_WIDTH } from '../editor/layout.ts';
 import { recordRunDurationMs, runDurationMs } from '../run/durations.ts';
 import { edgesTaken } from '../run/edges-taken.ts';
 import { applyEvents, initialRunView, type RunView as RunViewModel } from '../run/run-state.ts';
@@ -151,7 +154,14 @@ function LiveRun({
       live = false;
     };
   }, [doc, record]);
-  const flowEdges = useMemo(() => mapEdges(doc.edges, new Set(), NO_PROBLEMS, taken), [doc.edges, taken]);
+  const nodeTypeMap = useMemo(() => new Map(doc.nodes.map((n) => [n.id, String(n.type)])), [doc.nodes]);
+  const flowEdges = useMemo(
+    () => mapEdges(doc.edges, new Set(), NO_PROBLEMS, taken, { nodeTypes: nodeTypeMap }),
+    [doc.edges, taken, nodeTypeMap],
+  );
+  // Edges go round the nodes in their way (a taken edge is not drawn through a skipped node).
+  const obstacles = useMemo(() => obstacleRects(doc.nodes, NODE_WIDTH, NODE_HEIGHT), [doc.nodes]);
+  const theme = useTheme();
   const order = useMemo(() => doc.nodes.map((n) => n.id), [doc.nodes]);
   const timeline = useMemo(() => buildTimeline(view, order, now), [view, order, now]);
 
@@ -263,25 +273,29 @@ function LiveRun({
         )}
       </div>
       <section className={lowDetail ? 'canvas low-detail' : 'canvas'} aria-label="Run graph">
-        <ReactFlow<FlowNodeType>
-          nodes={flowNodes}
-          edges={flowEdges}
-          nodeTypes={nodeTypes}
-          nodesDraggable={false}
-          nodesConnectable={false}
-          deleteKeyCode={null}
-          onNodeClick={(_, n) => setSelected(n.id)}
-          onPaneClick={() => setSelected(undefined)}
-          fitView
-          fitViewOptions={FIT_VIEW_OPTIONS}
-          minZoom={0.05}
-          onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
-          onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
-          proOptions={{ hideAttribution: true }}
-        >
-          <Background />
-          <Controls showInteractive={false} />
-        </ReactFlow>
+        <EdgeObstacles.Provider value={obstacles}>
+          <ReactFlow<FlowNodeType>
+            nodes={flowNodes}
+            edges={flowEdges}
+            nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
+            colorMode={theme}
+            nodesDraggable={false}
+            nodesConnectable={false}
+            deleteKeyCode={null}
+            onNodeClick={(_, n) => setSelected(n.id)}
+            onPaneClick={() => setSelected(undefined)}
+            fitView
+            fitViewOptions={FIT_VIEW_OPTIONS}
+            minZoom={0.05}
+            onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
+            onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background />
+            <Controls showInteractive={false} />
+          </ReactFlow>
+        </EdgeObstacles.Provider>
       </section>
       <section className="bottom">
         <div className="tabs" role="tablist">

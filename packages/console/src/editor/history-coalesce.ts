@@ -1,0 +1,50 @@
+/**
+ * Undo per field edit, not per keystroke. Typing in one field sends one change per keystroke;
+ * consecutive changes to the same field (same node or edge, same field names) are merged into
+ * one undo step. The step ends when the field loses focus (`seal`), on undo/redo, or when any
+ * other change comes.
+ */
+import type { EditorChange } from './changes.ts';
+import { commit, type History } from './history.ts';
+
+/** What a change edits, when it is a field edit that may merge with the previous one. */
+export function coalesceKey(change: EditorChange): string | undefined {
+  switch (change.kind) {
+    case 'update_node':
+      return `node:${change.id}:${Object.keys(change.patch).sort().join(',')}`;
+    case 'update_edge':
+      return `edge:${change.index}:${Object.keys(change.patch).sort().join(',')}`;
+    case 'set_meta':
+      return `meta:${Object.keys(change.patch).sort().join(',')}`;
+    default:
+      return undefined;
+  }
+}
+
+export interface EditHistory extends History {
+  /** The field the last step edits while it may still grow; undefined once sealed. */
+  readonly openKey?: string | undefined;
+}
+
+/** Commits a change; a field edit continuing the open step replaces that step's result. */
+export function commitEdit(h: EditHistory, change: EditorChange): EditHistory {
+  const key = coalesceKey(change);
+  if (key !== undefined && key === h.openKey && h.past.length > 0) {
+    const merged = commit(
+      { past: h.past.slice(0, -1), present: h.past[h.past.length - 1]!, future: [] },
+      {
+        kind: 'replace',
+        doc: commit({ ...h, future: [] }, change).present,
+      },
+    );
+    // A merged edit that returns the field to where the step started leaves no step.
+    return { ...merged, openKey: merged.past.length < h.past.length ? undefined : key };
+  }
+  const next = commit(h, change);
+  return next === h ? h : { ...next, openKey: key };
+}
+
+/** Ends the open step: the next edit, even of the same field, is a new undo step. */
+export function seal(h: EditHistory): EditHistory {
+  return h.openKey === undefined ? h : { past: h.past, present: h.present, future: h.future };
+}
