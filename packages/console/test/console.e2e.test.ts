@@ -27,7 +27,9 @@ async function dropPaletteItem(label: string, x: number, y: number) {
 }
 
 async function connect(from: string, to: string) {
-  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`);
+  // A condition node has three source handles (true, false, other): the first is its `true`
+  // port, whose edge gets `$<node>.value = true` (which the test then edits by hand).
+  const src = page.locator(`.react-flow__node[data-id="${from}"] .react-flow__handle.source`).first();
   const dst = page.locator(`.react-flow__node[data-id="${to}"] .react-flow__handle.target`);
   const a = await src.boundingBox();
   const b = await dst.boundingBox();
@@ -393,6 +395,9 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await stack.api('POST', '/templates', { workflowId: wf.id, name: 'Answer template', description: 'returns 42' });
     await page.goto(`${stack.url}/templates`);
     await page.getByRole('button', { name: 'Use template Answer template' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Use template Answer template' });
+    await expect.poll(() => dialog.getByLabel('Name of the new workflow').inputValue()).toBe('Answer template');
+    await dialog.getByRole('button', { name: 'Create workflow' }).click();
     await page.waitForURL((u) => /\/workflows\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith(wf.id));
     await page.locator('.react-flow__node[data-id="only"]').waitFor();
   });

@@ -616,8 +616,11 @@ function BuilderEditor({
         onDrop={onDrop}
         tabIndex={-1}
         onFocus={(e) => {
-          // A focused node is always in view, with its ring (styles.css): pan to it when needed.
-          const id = (e.target as HTMLElement).closest?.('.react-flow__node')?.getAttribute('data-id');
+          // A node focused by keyboard is always in view, with its ring (styles.css): pan to it
+          // when needed. Not on a mouse press (that would move the canvas under a drag).
+          const t = e.target as HTMLElement;
+          if (!t.matches?.(':focus-visible')) return;
+          const id = t.closest?.('.react-flow__node')?.getAttribute('data-id');
           const n = id ? doc.nodes.find((x) => x.id === id) : undefined;
           if (n) revealNode(n.position);
         }}
@@ -648,7 +651,7 @@ function BuilderEditor({
             <Background />
             <Controls />
             {doc.nodes.length <= 300 && doc.nodes.length > 1 && (
-              <MiniMap pannable zoomable ariaLabel="Mini map" className="minimap" />
+              <MiniMap pannable zoomable ariaLabel="Mini map" style={{ width: 150, height: 100 }} />
             )}
           </ReactFlow>
         </EdgeObstacles.Provider>
