@@ -231,7 +231,8 @@ export async function startAgent(spec: AgentSpec, options: { port?: number; host
       preferredTransport: 'JSONRPC',
       version: '1.0.0',
       capabilities: { streaming: spec.streaming, pushNotifications: false },
-      defaultInputModes: ['text'],
+      // It reads data parts: it says so (a text-only declaration gets the input as JSON text).
+      defaultInputModes: ['text', 'application/json'],
       defaultOutputModes: ['text'],
       skills: spec.skills.map((s) => ({ ...s, examples: s.examples ?? [] })),
     };

@@ -265,11 +265,16 @@ describe('retries, timeouts, budgets and gates', () => {
     expect(done2.nodes.g!.output).toMatchObject({ approved: true, by: 'trellis:timeout' });
   });
 
-  it('cancels mid-run promptly, aborting running executors', async () => {
+  it('cancels mid-run promptly, aborting running executors (their input is recorded)', async () => {
     let aborted = false;
+    let called!: () => void;
+    const calledP = new Promise<void>((r) => {
+      called = r;
+    });
     const hang = {
       execute: (_i: unknown, ctx: { signal: AbortSignal }) =>
         new Promise<never>((_, reject) => {
+          called();
           ctx.signal.addEventListener('abort', () => {
             aborted = true;
             reject(ctx.signal.reason);
@@ -280,13 +285,13 @@ describe('retries, timeouts, budgets and gates', () => {
     const wf = await h.save({
       name: 'cancel',
       nodes: [
-        { id: 'a', type: 'tool_call', tool: 'hang' },
+        { id: 'a', type: 'tool_call', tool: 'hang', input: { q: '$context.q' } },
         { id: 'b', type: 'transform', expression: '1' },
       ],
       edges: [{ from: 'a', to: 'b' }],
     });
-    const { runId } = await h.engine.startRun({ workflowId: wf, version: 1, input: {} });
-    await waitForEvent(h.engine, runId, (e) => e.type === 'node.started');
+    const { runId } = await h.engine.startRun({ workflowId: wf, version: 1, input: { q: 'hello' } });
+    await calledP;
     await h.engine.cancelRun(runId, 'user asked');
     const rec = await h.engine.waitForRun(runId);
     expect(rec.status).toBe('cancelled');
@@ -294,6 +299,8 @@ describe('retries, timeouts, budgets and gates', () => {
     expect(rec.nodes.a!.status).toBe('cancelled');
     expect(rec.nodes.b!.status).toBe('cancelled');
     expect(rec.nodes.a!.attempts[0]!.status).toBe('cancelled');
+    // The cancelled node's input is what its executor was given (not null).
+    expect(rec.nodes.a!.input).toEqual({ q: 'hello' });
   });
 
   it('respects settings.maxConcurrency', async () => {

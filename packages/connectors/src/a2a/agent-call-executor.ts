@@ -13,7 +13,7 @@ import { TrellisError } from '@trellis/core';
 import { type SecretSource, traceHeadersFor } from '@trellis/runtime';
 import { redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import type { AgentRef, AgentResolver } from './agent-registry.ts';
-import { buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
+import { acceptsData, buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { A2AClientPool, toAgentError } from './transport.ts';
 
@@ -55,6 +55,8 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
   const cancelTimeoutMs = deps.cancelTimeoutMs ?? 5000;
 
   const redactor = deps.redactor ?? new SecretRedactor();
+  /** Agents (by URL and card) whose card says they stream but whose stream failed: they get message/send. */
+  const streamFailed = new Set<string>();
 
   return {
     // Everything that comes back — output, a waiting prompt, an error — is redacted.
@@ -65,8 +67,11 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
     const node = ctx.node as NodeOf<'agent_call'>;
     const agent = await deps.agents.resolve(node.agent as AgentRef);
     const headers = await renderHeaders(agent.headers, deps.secrets, redactor);
-    const client = await pool.get(`${agent.url}#${agent.cardHash}`, agent.card, headers);
-    const streaming = agent.card.capabilities?.streaming === true;
+    const agentKey = `${agent.url}#${agent.cardHash}`;
+    const client = await pool.get(agentKey, agent.card, headers);
+    let streaming = agent.card.capabilities?.streaming === true && !streamFailed.has(agentKey);
+    // An agent (or skill) that declares text-only input modes gets the input as JSON text.
+    const dataAsText = !acceptsData(agent.card, node.skill);
     const signal = ctx.signal;
     // Traced runs: every request of this attempt carries its W3C trace context (traceparent).
     const trace = traceHeadersFor(ctx);
@@ -120,7 +125,8 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       return poll(tracker);
     };
 
-    const send = async (request: SendMessageRequest, tracker: TaskTracker): Promise<void> => {
+    const send = async (first: SendMessageRequest, tracker: TaskTracker): Promise<void> => {
+      let request = first;
       // A cancel that arrives after the message left but before the agent named its task
       // must still reach the agent: keep the request open a moment to learn the task id (the
       // catch below then sends CancelTask); the run itself is cancelled at once regardless.
@@ -133,15 +139,30 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       signal.addEventListener('abort', onAbort, { once: true });
       try {
         if (streaming) {
-          for await (const ev of client.sendMessageStream(request, opts(sending.signal))) {
-            tracker.apply(ev);
-            if (signal.aborted) throw signal.reason;
-            await remember(tracker.task);
-            if (tracker.message || done(tracker.task)) return;
+          let received = false;
+          try {
+            for await (const ev of client.sendMessageStream(request, opts(sending.signal))) {
+              received = true;
+              tracker.apply(ev);
+              if (signal.aborted) throw signal.reason;
+              await remember(tracker.task);
+              if (tracker.message || done(tracker.task)) return;
+            }
+            if (tracker.message) return;
+            await follow(tracker);
+            return;
+          } catch (err) {
+            // A stream that could not even start (not SSE, method refused): message/send, now
+            // and for this agent's later calls. Once an event came, the stream's failure stands.
+            if (received || signal.aborted || !streamUnsupported(err)) throw err;
+            streamFailed.add(agentKey);
+            streaming = false;
+            ctx.logger.warn('the agent announced streaming but its stream failed; using message/send', {
+              agent: agent.name,
+              error: (err as Error).message,
+            });
+            request = { ...request, configuration: { ...(request.configuration as object), returnImmediately: true } as never };
           }
-          if (tracker.message) return;
-          await follow(tracker);
-          return;
         }
         const result = await client.sendMessage(request, opts(sending.signal));
         if (!('messageId' in result && 'parts' in result && !('status' in result)) && signal.aborted) {
@@ -180,6 +201,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
         data,
         taskId: ref?.taskId,
         contextId: ref?.contextId,
+        dataAsText,
         // A reply to the agent's question says, in metadata, that a person approved going on
         // (a Trellis agent decides its own gate with it; other agents ignore it).
         metadata: decision ? { ...metadata, trellis: { ...metadata.trellis, decision } } : metadata,
@@ -235,6 +257,22 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
     if (cost) ctx.reportCost(cost);
     return outcomeOf(task, agent.name);
   }
+}
+
+/**
+ * True when a stream failed for want of streaming, not for the request: the answer was not SSE
+ * (Mastra answers `text/plain`), the endpoint refused the method (404, 405, 415, 501), or the
+ * JSON-RPC error is "method not found" / "unsupported operation".
+ */
+function streamUnsupported(err: unknown): boolean {
+  if (err instanceof TrellisError) return false;
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 4; e = e.cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === -32601 || code === -32004) return true;
+    if (/Invalid response Content-Type for SSE stream|HTTP error establishing stream[^:]*: (404|405|415|501)\b/.test(e.message))
+      return true;
+  }
+  return false;
 }
 
 async function cancelQuietly(client: Client, taskId: string, timeoutMs: number): Promise<void> {

@@ -13,15 +13,27 @@ export interface OutgoingMessageSpec {
   taskId?: string;
   contextId?: string;
   metadata: Record<string, unknown>;
+  /** The agent (or skill) accepts no data parts: the input goes as a text part holding its JSON. */
+  dataAsText?: boolean;
 }
 
-/** A text part (the rendered `message` template) and a data part (the resolved `input`). */
+/**
+ * A text part (the rendered `message` template) and a data part (the resolved `input`) — or,
+ * for an agent that takes text only, a second text part with the input as JSON.
+ */
 export function buildMessage(spec: OutgoingMessageSpec): Message {
   const parts: Part[] = [];
   if (spec.text !== undefined && spec.text !== '') {
     parts.push({ content: { $case: 'text', value: spec.text }, metadata: undefined, filename: '', mediaType: 'text/plain' });
   }
-  if (spec.data !== undefined && spec.data !== null) {
+  if (spec.dataAsText && spec.data !== undefined && spec.data !== null) {
+    // An empty object says nothing to a text-only agent: left out.
+    const empty = typeof spec.data === 'object' && !Array.isArray(spec.data) && Object.keys(spec.data).length === 0;
+    if (!empty) {
+      const value = JSON.stringify(spec.data);
+      parts.push({ content: { $case: 'text', value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
+    }
+  } else if (spec.data !== undefined && spec.data !== null) {
     // A2A data parts carry a JSON object; other values are wrapped so nothing is lost.
     const value = typeof spec.data === 'object' && !Array.isArray(spec.data) ? spec.data : { value: spec.data };
     parts.push({ content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' });
@@ -177,4 +189,21 @@ export function outcomeOf(task: Task, agentName: string): TaskOutcome {
         category: 'remote',
       });
   }
+}
+
+const DATA_MODES = /^(\*\/\*|application\/\*|application\/json|[a-z]+\/[a-z0-9.+-]*\+json|data|json)$/i;
+
+/**
+ * Whether a data part may be sent: the skill's `inputModes` when it declares any, else the
+ * agent's `defaultInputModes`; none declared means no restriction. A mode list with only text
+ * media types (`text`, `text/plain`, …) means the input must go as text.
+ */
+export function acceptsData(
+  card: { defaultInputModes?: string[]; skills?: { id: string; inputModes?: string[] }[] },
+  skill?: string,
+): boolean {
+  const skillModes = skill ? card.skills?.find((s) => s.id === skill)?.inputModes : undefined;
+  const modes = skillModes && skillModes.length > 0 ? skillModes : (card.defaultInputModes ?? []);
+  if (modes.length === 0) return true;
+  return modes.some((m) => DATA_MODES.test(m.trim()));
 }

@@ -47,10 +47,35 @@ export function classifyingFetch(base: typeof fetch, what: string): typeof fetch
   }) as typeof fetch;
 }
 
-/** Fetches and normalises an agent card (v1.0 or v0.3) from `<url>/.well-known/agent-card.json`. */
 /** How long fetching an agent card may take before registration fails with a clear error. */
 export const AGENT_CARD_TIMEOUT_MS = 10_000;
 
+/**
+ * Where an agent's card may be, for the URL a user gave. A URL whose path ends in `.json` is the
+ * card itself. Any other URL is a base: its own well-known card (`agent-card.json`, then the
+ * pre-0.3 `agent.json`), then — for an agent that lives under a path, such as Mastra's
+ * `/a2a/<agentId>` — the origin's `/.well-known/<last segment>/agent-card.json`, then the
+ * origin's own card. Only candidates on the URL's origin are tried.
+ */
+export function cardCandidates(url: string): string[] {
+  const u = new URL(url);
+  if (/\.json$/i.test(u.pathname)) return [u.href];
+  const base = u.href.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  const out = [`${base}/.well-known/agent-card.json`, `${base}/.well-known/agent.json`];
+  const segments = u.pathname.split('/').filter(Boolean);
+  const last = segments[segments.length - 1];
+  if (last) {
+    out.push(`${u.origin}/.well-known/${last}/agent-card.json`);
+    out.push(`${u.origin}/.well-known/agent-card.json`);
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * Fetches and normalises an agent card (v1.0 or v0.3) for `url`, trying `cardCandidates(url)`
+ * in order: a candidate that answers an HTTP error or something other than JSON passes to the next; a network error or
+ * 5xx stops at once. The card's relative interface URLs are resolved against where it was found.
+ */
 export async function fetchAgentCard(
   url: string,
   fetchImpl: typeof fetch,
@@ -61,23 +86,30 @@ export async function fetchAgentCard(
   const timed: typeof fetch = (input, init) =>
     fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
   const resolver = new DefaultAgentCardResolver({ fetchImpl: classifyingFetch(timed, url), legacyCompat: { enabled: true } });
-  const isCardUrl = /\.json$/.test(new URL(url).pathname);
-  let card: AgentCard;
-  try {
-    // A base URL keeps its whole path (an agent under /a2a/workflows/wf_1 has its card at
-    // /a2a/workflows/wf_1/.well-known/agent-card.json): resolving a relative path would drop the last segment.
-    card = await resolver.resolve(isCardUrl ? url : `${url.replace(/\/+$/, '')}/.well-known/agent-card.json`, '');
-  } catch (err) {
-    if (err instanceof TrellisError) throw err;
-    throw new TrellisError('AGENT_ERROR', `cannot read the agent card at ${url}: ${(err as Error).message}`, {
-      category: 'remote',
-      cause: err,
-    });
+  const candidates = cardCandidates(url);
+  const misses: string[] = [];
+  for (const cardUrl of candidates) {
+    let card: AgentCard;
+    try {
+      // The full URL as the path: resolving a relative one would drop the base's last segment.
+      card = await resolver.resolve(cardUrl, '');
+    } catch (err) {
+      if (err instanceof TrellisError) throw err;
+      misses.push(`${cardUrl} (${(err as Error).message.replace(/^Failed to fetch Agent Card from \S+: /, 'HTTP ')})`);
+      continue;
+    }
+    card = withAbsoluteInterfaces(card, cardUrl);
+    // A JSON document where a card should be is taken as the card: if it is not a valid one, say so.
+    validateCard(card, cardUrl);
+    return card;
   }
-  const cardUrl = isCardUrl ? url : `${url.replace(/\/+$/, '')}/.well-known/agent-card.json`;
-  card = withAbsoluteInterfaces(card, cardUrl);
-  validateCard(card, url);
-  return card;
+  throw new TrellisError(
+    'AGENT_ERROR',
+    candidates.length === 1
+      ? `cannot read the agent card at ${misses[0] ?? url}`
+      : `no agent card found for ${url}; tried ${misses.join(', ')}. Give the card's own URL if it is elsewhere`,
+    { category: 'remote' },
+  );
 }
 
 /**
@@ -172,5 +204,22 @@ export function toAgentError(err: unknown, agentName: string): unknown {
   }
   if (err instanceof Error && err.name === 'AbortError') return err;
   const message = err instanceof Error ? err.message : String(err);
+  const deviation = protocolDeviation(message);
+  if (deviation) return new TrellisError('AGENT_ERROR', `agent ${agentName} ${deviation}`, { category: 'remote', cause: err });
   return new TrellisError('AGENT_ERROR', `agent ${agentName}: ${message}`, { category: 'remote', cause: err });
+}
+
+/**
+ * Replies Trellis refuses because the agent breaks the protocol where it leaves no room, told
+ * as the agent's deviation (not retryable: asking again gets the same answer).
+ * - A JSON-RPC response whose `id` is not the request's: JSON-RPC 2.0 requires the same id, and
+ *   a reply that cannot be matched to its request is not taken as its answer (it could be
+ *   another request's, e.g. through a proxy that mixes up connections).
+ */
+function protocolDeviation(message: string): string | undefined {
+  const id = /JSON-RPC response ID mismatch(?: for method (\S+)| in SSE event)\. Expected (.*), got (.*)\.$/.exec(message);
+  if (id) {
+    return `does not follow JSON-RPC 2.0: it answered ${id[1] ? `${id[1]} ` : 'a stream '}request id ${id[2]} with id ${id[3]}. Trellis refuses a reply whose id is not the request's (it cannot tell that the reply answers this request); the agent must echo the request's id`;
+  }
+  return undefined;
 }

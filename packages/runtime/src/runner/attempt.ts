@@ -20,7 +20,7 @@ import {
 } from '@trellis/core';
 import type { Clock } from '../clock.ts';
 import type { EngineLogger } from './engine.ts';
-import type { HotRun } from './hot-run.ts';
+import type { HotRun, InFlight } from './hot-run.ts';
 
 export type AttemptOutcome =
   | { kind: 'succeeded'; input: unknown; output: unknown; cost: CostReport | undefined; durationMs: number; taken: number[] }
@@ -65,7 +65,8 @@ export class AttemptRunner {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     aborted.catch(() => {});
-    run.inflight.set(flightKey, { attempt, controller });
+    const flight: InFlight = { attempt, controller };
+    run.inflight.set(flightKey, flight);
     const timeoutMs = def.type === 'human_gate' ? undefined : def.timeoutMs;
     const timer =
       timeoutMs === undefined || decision !== undefined
@@ -94,6 +95,7 @@ export class AttemptRunner {
         const bindings = prepared.inputs[node];
         input = bindings === undefined ? undefined : await bindings.resolve(scope, ev);
       }
+      flight.input = input;
       const executor = this.o.executors.resolve(def);
       if (!executor) {
         const what = def.type === 'tool_call' ? `tool '${def.tool}'` : `node type '${def.type}'`;

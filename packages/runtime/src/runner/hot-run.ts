@@ -11,6 +11,8 @@ export interface InFlight {
   attempt: number;
   /** Aborting it settles the attempt at once, even if the executor ignores the signal. */
   controller: AbortController;
+  /** The attempt's resolved input, once resolved: recorded on the node if the attempt is cancelled. */
+  input?: unknown;
 }
 
 /** The run and node (or `<node>[<item>]`) that started a child run. */
