@@ -305,6 +305,37 @@ describe.skipIf(!chromiumAvailable)('the builder by keyboard (Chromium)', () => 
     expect(new Set(names).size).toBe(2);
   });
 
+  it('lays out the builder at 820 px: one toolbar row, Run and Save in view, Versions below them, Escape closes it', async () => {
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', {
+      name: 'e2e-narrow',
+      nodes: [
+        { id: 'a', type: 'transform', expression: '1' },
+        { id: 'b', type: 'transform', expression: '$a' },
+      ],
+      edges: [{ from: 'a', to: 'b' }],
+    });
+    await page.setViewportSize({ width: 820, height: 900 });
+    try {
+      await page.goto(`${stack.url}/workflows/${wf.id}`);
+      const toolbar = page.getByRole('toolbar', { name: 'Builder' });
+      const bar = (await toolbar.boundingBox())!;
+      expect(bar.height).toBeLessThan(60);
+      for (const name of [/^Save/, /^Run$/, /^Versions$/]) {
+        const box = (await toolbar.getByRole('button', { name }).boundingBox())!;
+        expect(box.x + box.width, String(name)).toBeLessThanOrEqual(820);
+      }
+      expect(await page.locator('.react-flow__minimap').isVisible()).toBe(false);
+      await toolbar.getByRole('button', { name: 'Versions' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Versions' });
+      const box = (await dialog.boundingBox())!;
+      expect(box.y).toBeGreaterThanOrEqual(bar.y + bar.height);
+      await page.keyboard.press('Escape');
+      await expect.poll(() => dialog.count()).toBe(0);
+    } finally {
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  });
+
   it('follows the system dark mode, and the toggle overrides it', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.goto(`${stack.url}/workflows/new`);

@@ -526,12 +526,26 @@ function BuilderEditor({
         <button type="button" onClick={doRedo} disabled={!canRedo(hist)} title="Redo (Ctrl+Shift+Z)">
           Redo
         </button>
-        <button type="button" onClick={autoLayout} disabled={doc.nodes.length === 0}>
-          Auto-layout
-        </button>
-        <button type="button" onClick={() => fileRef.current?.click()}>
-          Import JSON
-        </button>
+        {/* Wide windows show these inline; narrow ones (≤ 980 px) put them under "More" (styles.css). */}
+        <span className="tb-secondary">
+          <FileButtons
+            onLayout={autoLayout}
+            canLayout={doc.nodes.length > 0}
+            onImport={() => fileRef.current?.click()}
+            onExport={exportJson}
+          />
+        </span>
+        <details className="tb-more" onKeyDown={(e) => e.key === 'Escape' && e.currentTarget.removeAttribute('open')}>
+          <summary title="Auto-layout, import and export">More</summary>
+          <div className="tb-menu">
+            <FileButtons
+              onLayout={autoLayout}
+              canLayout={doc.nodes.length > 0}
+              onImport={() => fileRef.current?.click()}
+              onExport={exportJson}
+            />
+          </div>
+        </details>
         <input
           ref={fileRef}
           type="file"
@@ -544,9 +558,6 @@ function BuilderEditor({
             e.target.value = '';
           }}
         />
-        <button type="button" onClick={exportJson}>
-          Export JSON
-        </button>
         <span className="spacer" />
         <span
           className={empty ? 'muted' : errorCount ? 'field-error' : 'muted'}
@@ -593,7 +604,15 @@ function BuilderEditor({
             ` (${(doc.meta as { triggers: unknown[] }).triggers.length})`}
         </button>
         <button type="button" className="primary" onClick={save} disabled={saving} title="Save (Ctrl+S)">
-          {saving ? 'Saving…' : workflowId ? 'Save new version' : 'Save'}
+          {saving ? (
+            'Saving…'
+          ) : workflowId ? (
+            <>
+              Save<span className="tb-long"> new version</span>
+            </>
+          ) : (
+            'Save'
+          )}
         </button>
         <button
           type="button"
@@ -760,5 +779,31 @@ function BuilderEditor({
         </div>
       )}
     </div>
+  );
+}
+
+function FileButtons({
+  onLayout,
+  canLayout,
+  onImport,
+  onExport,
+}: {
+  onLayout: () => void;
+  canLayout: boolean;
+  onImport: () => void;
+  onExport: () => void;
+}) {
+  return (
+    <>
+      <button type="button" onClick={onLayout} disabled={!canLayout} title="Auto-layout (Shift+L)">
+        Auto-layout
+      </button>
+      <button type="button" onClick={onImport}>
+        Import JSON
+      </button>
+      <button type="button" onClick={onExport}>
+        Export JSON
+      </button>
+    </>
   );
 }
