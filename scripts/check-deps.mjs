@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Dependencies point one way: core ← store ← runtime ← connectors ← server ← cli; console
-// depends on core only. The core has no I/O. This check fails when an import breaks that.
+// Dependencies point one way: core ← store ← runtime ← connectors ← server ← cli; the API
+// schemas and typed client (client) depend on core only and are used by server, console and cli;
+// console depends on core and client. The core has no I/O. This check fails when an import breaks that.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,9 +10,10 @@ const allowed = {
   store: ['core'],
   runtime: ['core', 'store'],
   connectors: ['core', 'runtime', 'store'],
-  server: ['core', 'store', 'runtime', 'connectors'],
-  console: ['core'],
-  cli: ['core', 'store', 'runtime', 'connectors', 'server'],
+  client: ['core'],
+  server: ['core', 'store', 'runtime', 'connectors', 'client'],
+  console: ['core', 'client'],
+  cli: ['core', 'store', 'runtime', 'connectors', 'server', 'client'],
 };
 // Modules the core may not import: it performs no I/O and does not touch the process.
 const coreForbidden =

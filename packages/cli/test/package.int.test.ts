@@ -20,7 +20,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['core', 'store', 'runtime', 'connectors', 'server', 'console', 'cli'];
+const PACKAGES = ['core', 'store', 'runtime', 'connectors', 'client', 'server', 'console', 'cli'];
 const ADMIN = 'pack-admin-token-0123456789abcdef';
 const run = promisify(execFile);
 

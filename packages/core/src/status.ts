@@ -33,3 +33,10 @@ export function isTerminalRunStatus(s: RunStatus): boolean {
 export function isResolvedNodeStatus(s: NodeStatus): boolean {
   return RESOLVED_NODE_STATUSES.has(s);
 }
+
+/**
+ * Per-workflow roles, lowest first; each includes the rights of those below it (viewer: read;
+ * runner: + start, cancel, decide gates; editor: + save versions; owner: + delete, permissions).
+ */
+export const ROLES = ['viewer', 'runner', 'editor', 'owner'] as const;
+export type Role = (typeof ROLES)[number];

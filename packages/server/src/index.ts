@@ -1,8 +1,8 @@
+export type { SocketMessage } from '@trellis/client/schemas';
 export { type BuildServerOptions, buildServer, SERVER_VERSION, type TrellisServer } from './app.ts';
 export { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
 export { HttpProblem, PROBLEM_CODES, type ProblemBody, type ProblemCode } from './http/problem.ts';
 export { type Access, API_PREFIX, Api, type HandlerContext, type RouteSpec } from './http/route.ts';
-export type { SocketMessage } from './schemas/runs.ts';
 export {
   DEFAULT_DB,
   DEFAULT_HOST,

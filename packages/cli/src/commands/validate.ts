@@ -130,10 +130,11 @@ async function validateOnServer(
   token: string | undefined,
   definition: unknown,
 ): Promise<{ ok: true; errors: ValidationError[]; warnings: ValidationError[] } | { ok: false; message: string }> {
-  let url: URL;
+  let origin: string;
   try {
-    url = new URL('api/v1/workflows/validate', server.endsWith('/') ? server : `${server}/`);
+    const url = new URL(server);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    origin = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
   } catch {
     return { ok: false, message: `--server must be the server's http(s) address, e.g. http://127.0.0.1:8080; got '${server}'` };
   }
@@ -143,24 +144,19 @@ async function validateOnServer(
       message: 'give an API token for --server with --token or TRELLIS_TOKEN (create one with: trellis token create --name you)',
     };
   }
-  let res: Response;
+  // Loaded only here: a local validation does not pay for the HTTP client.
+  const { TrellisApiError, TrellisClient } = await import('@trellis/client');
+  const client = new TrellisClient({ baseUrl: origin, token, timeoutMs: 30_000 });
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(definition),
-      signal: AbortSignal.timeout(30_000),
-    });
+    const r = await client.validateWorkflow(definition as Record<string, unknown>);
+    // Codes on the wire are strings; they are the compiler's closed set.
+    return { ok: true, errors: r.errors as ValidationError[], warnings: r.warnings as ValidationError[] };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    return { ok: false, message: `cannot reach ${url.origin} (${cause}); is \`trellis serve\` running there?` };
+    if (!(err instanceof TrellisApiError)) throw err;
+    if (err.kind === 'network')
+      return { ok: false, message: `cannot reach ${origin} (${err.message}); is \`trellis serve\` running there?` };
+    if (err.kind === 'unauthorized')
+      return { ok: false, message: `${origin} refused the token (401); check --token or TRELLIS_TOKEN` };
+    return { ok: false, message: `${origin} answered ${err.status || err.code}: ${err.message}` };
   }
-  const body = (await res.json().catch(() => undefined)) as
-    | { valid?: boolean; errors?: ValidationError[]; warnings?: ValidationError[]; detail?: string }
-    | undefined;
-  if (res.status === 401) return { ok: false, message: `${url.origin} refused the token (401); check --token or TRELLIS_TOKEN` };
-  if (!res.ok || !body || !Array.isArray(body.errors)) {
-    return { ok: false, message: `${url.origin} answered ${res.status}${body?.detail ? `: ${body.detail}` : ''}` };
-  }
-  return { ok: true, errors: body.errors, warnings: body.warnings ?? [] };
 }

@@ -1,23 +1,22 @@
 /**
- * The console's only door to the server: every call of SPEC §4 the console makes, typed with
- * @trellis/core types. Pages never call fetch themselves, so a change of the API is a change
- * here. The token is passed in (not read from storage) so the client is testable.
+ * The console's only door to the server. Every call goes through the typed client of
+ * @trellis/client, which parses each response with the API's own schemas (the module the
+ * server validates and documents with), so a response off the contract is an error here, not a
+ * guess. This class keeps the console's vocabulary (method names, the view types of types.ts)
+ * on top of it. The token is passed in (not read from storage) so the client is testable.
  */
-import { toPage, unwrap } from './normalize.ts';
-import { ApiError, problemFrom } from './problem.ts';
+import { errorFromResponse, TrellisClient } from '@trellis/client';
+import type { CompiledSummary, RunEvent, RunRecord, RunSummary, ValidationError, WorkflowDefinition } from '@trellis/core';
+import { ApiError } from './problem.ts';
 import type {
   Agent,
   Page,
-  RunEvent,
-  RunRecord,
-  RunSummary,
   SecretInfo,
   StartedRun,
   Template,
   ToolInfo,
   ToolServer,
   ValidateResult,
-  WorkflowDefinition,
   WorkflowDetail,
   WorkflowSummary,
   WorkflowVersion,
@@ -34,9 +33,16 @@ export interface ApiClientOptions {
 
 export type GateDecisionBody = { comment?: string; data?: unknown };
 
+/** Stored definitions were compiled when saved; the API types them as plain JSON. */
+const asDefinition = (d: unknown) => d as WorkflowDefinition;
+/** Compiler codes on the wire are strings; they are the core's closed set. */
+const asProblems = (e: { code: string; message: string }[]) => e as ValidationError[];
+
 export class ApiClient {
   readonly baseUrl: string;
   readonly token: string;
+  /** The typed client underneath: use `api.client.call(operationId, …)` for calls without a method here. */
+  readonly client: TrellisClient;
   private readonly onUnauthorized: (() => void) | undefined;
   private readonly fetchImpl: typeof fetch;
 
@@ -45,9 +51,19 @@ export class ApiClient {
     this.token = opts.token;
     this.onUnauthorized = opts.onUnauthorized;
     this.fetchImpl = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.client = new TrellisClient({
+      baseUrl: this.baseUrl,
+      token: opts.token,
+      fetch: this.fetchImpl,
+      ...(opts.onUnauthorized ? { onUnauthorized: opts.onUnauthorized } : {}),
+    });
   }
 
-  /** Sends one request; resolves the parsed JSON body (undefined for 204) or throws ApiError. */
+  /**
+   * Sends one request to a route the typed client does not know yet and resolves its JSON body
+   * unparsed (undefined for 204), or throws ApiError. Prefer `client.call`: add the route to
+   * @trellis/client's operation table (its test checks it against the OpenAPI document).
+   */
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const init: RequestInit = {
       method,
@@ -65,83 +81,89 @@ export class ApiClient {
     } catch (err) {
       throw new ApiError(0, 'Network error', err instanceof Error ? err.message : String(err));
     }
+    const text = await res.text();
     if (!res.ok) {
-      const problem = await problemFrom(res);
+      const problem = errorFromResponse(res.status, res.statusText, text);
       if (problem.kind === 'unauthorized') this.onUnauthorized?.();
       throw problem;
     }
     if (res.status === 204) return undefined as T;
-    const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  /** WebSocket URL of a run's event stream (SPEC §4), resuming after `after`. */
+  /** WebSocket URL of a run's event stream, resuming after `after`. */
   runSocketUrl(runId: string, after: number): string {
-    const origin = this.baseUrl || (typeof location === 'undefined' ? 'http://127.0.0.1' : location.origin);
-    const ws = origin.replace(/^http/, 'ws');
-    return `${ws}/api/v1/ws/workflow_runs/${encodeURIComponent(runId)}?after=${after}&token=${encodeURIComponent(this.token)}`;
+    return this.client.runSocketUrl(runId, after);
   }
 
   // Workflows
 
   async listWorkflows(query: { limit?: number; cursor?: string; q?: string } = {}): Promise<Page<WorkflowSummary>> {
-    const params = new URLSearchParams();
-    params.set('limit', String(query.limit ?? 100));
-    if (query.cursor) params.set('cursor', query.cursor);
-    if (query.q) params.set('q', query.q);
-    const page = toPage<WorkflowSummary>(await this.request('GET', `/workflows?${params}`), 'workflows');
-    return { ...page, items: page.items.map((w) => ({ ...w, version: w.version ?? w.latestVersion ?? 1 })) };
+    const page = await this.client.call('listWorkflows', {
+      query: { limit: query.limit ?? 100, cursor: query.cursor, q: query.q },
+    });
+    return { items: page.items.map((w) => ({ ...w, version: w.latestVersion })), nextCursor: page.nextCursor };
   }
 
   async getWorkflow(id: string): Promise<WorkflowDetail> {
-    return unwrap<WorkflowDetail>(await this.request('GET', `/workflows/${enc(id)}`), 'workflow');
+    const w = await this.client.call('getWorkflow', { params: { id } });
+    return { ...w, definition: asDefinition(w.definition), compiled: w.compiled ?? undefined };
   }
 
   async createWorkflow(definition: WorkflowDefinition): Promise<WorkflowDetail> {
-    return unwrap<WorkflowDetail>(await this.request('POST', '/workflows', definition), 'workflow');
+    const w = await this.client.call('createWorkflow', { body: definition as unknown as Record<string, unknown> });
+    return { ...w, definition, compiled: w.compiled };
   }
 
   /** Saves a new version; runs keep the version they started on. */
   async saveWorkflow(id: string, definition: WorkflowDefinition): Promise<WorkflowDetail> {
-    return unwrap<WorkflowDetail>(await this.request('PUT', `/workflows/${enc(id)}`, definition), 'workflow');
+    const w = await this.client.call('updateWorkflow', {
+      params: { id },
+      body: definition as unknown as Record<string, unknown>,
+    });
+    return { ...w, definition, compiled: w.compiled };
   }
 
   async deleteWorkflow(id: string): Promise<void> {
-    await this.request('DELETE', `/workflows/${enc(id)}`);
+    await this.client.call('deleteWorkflow', { params: { id } });
   }
 
   async listVersions(id: string): Promise<WorkflowVersion[]> {
-    return toPage<WorkflowVersion>(await this.request('GET', `/workflows/${enc(id)}/versions`), 'versions').items;
+    return (await this.client.call('listWorkflowVersions', { params: { id } })).items;
   }
 
   async getVersion(id: string, version: number): Promise<WorkflowVersion & { definition: WorkflowDefinition }> {
-    return unwrap(await this.request('GET', `/workflows/${enc(id)}/versions/${version}`), 'version');
+    const v = await this.client.call('getWorkflowVersion', { params: { id, v: version } });
+    return { ...v, definition: asDefinition(v.definition) };
   }
 
   async validate(definition: unknown): Promise<ValidateResult> {
-    return this.request('POST', '/workflows/validate', definition);
+    const r = await this.client.call('validateWorkflow', { body: definition as Record<string, unknown> });
+    return { ...r, errors: asProblems(r.errors), compiled: r.compiled as CompiledSummary | null };
   }
 
   // Runs
 
   async startRun(workflowId: string, input: unknown, version?: number): Promise<StartedRun> {
-    const body: Record<string, unknown> = { input };
-    if (version !== undefined) body.version = version;
-    return unwrap<StartedRun>(await this.request('POST', `/workflows/${enc(workflowId)}/run`, body), 'run');
+    return this.client.call('startRun', {
+      params: { id: workflowId },
+      body: { input, ...(version !== undefined ? { version } : {}) },
+    });
   }
 
   async listRuns(workflowId: string, query: { limit?: number; cursor?: string } = {}): Promise<Page<RunSummary>> {
-    const params = new URLSearchParams({ limit: String(query.limit ?? 50) });
-    if (query.cursor) params.set('cursor', query.cursor);
-    return toPage<RunSummary>(await this.request('GET', `/workflows/${enc(workflowId)}/runs?${params}`), 'runs');
+    return this.client.call('listRuns', {
+      params: { id: workflowId },
+      query: { limit: query.limit ?? 50, cursor: query.cursor },
+    });
   }
 
   async getRun(runId: string): Promise<RunRecord> {
-    return unwrap<RunRecord>(await this.request('GET', `/workflow_runs/${enc(runId)}`), 'run');
+    return this.client.getRun(runId);
   }
 
   async listEvents(runId: string, after: number): Promise<RunEvent[]> {
-    return toPage<RunEvent>(await this.request('GET', `/workflow_runs/${enc(runId)}/events?after=${after}`), 'events').items;
+    return (await this.client.listRunEvents(runId, after)) as RunEvent[];
   }
 
   /** Retries a finished run (docs/retry.md); resolves with the new run. */
@@ -149,32 +171,32 @@ export class ApiClient {
     runId: string,
     body: { from?: string[]; version?: 'same' | 'latest' } = {},
   ): Promise<{ id: string; retryOf: string; reused: number; costSavedUsd: number }> {
-    return unwrap(await this.request('POST', `/workflow_runs/${enc(runId)}/retry`, body), 'retry');
+    return this.client.call('retryRun', { params: { id: runId }, body });
   }
 
   async cancelRun(runId: string): Promise<void> {
-    await this.request('POST', `/workflow_runs/${enc(runId)}/cancel`, {});
+    await this.client.cancelRun(runId);
   }
 
   async decideGate(runId: string, nodeId: string, decision: 'approve' | 'reject', body: GateDecisionBody): Promise<void> {
-    await this.request('POST', `/workflow_runs/${enc(runId)}/nodes/${enc(nodeId)}/${decision}`, body);
+    await this.client.decideGate(runId, nodeId, decision, body);
   }
 
   // Templates, agents, tools
 
   async listTemplates(): Promise<Template[]> {
-    return toPage<Template>(await this.request('GET', '/templates'), 'templates').items;
+    const { items } = await this.client.call('listTemplates');
+    return items.map((t) => ({ ...t, definition: asDefinition(t.definition) }));
   }
 
-  async instantiateTemplate(id: string, name?: string): Promise<WorkflowDetail> {
-    return unwrap<WorkflowDetail>(
-      await this.request('POST', `/templates/${enc(id)}/instantiate`, name ? { name } : {}),
-      'workflow',
-    );
+  /** Creates a workflow from a template; resolves the new workflow (without its definition). */
+  async instantiateTemplate(id: string, name?: string): Promise<WorkflowSummary> {
+    const w = await this.client.call('instantiateTemplate', { params: { id }, body: name ? { name } : {} });
+    return { ...w, version: w.version };
   }
 
   async listAgents(): Promise<Agent[]> {
-    return toPage<Agent>(await this.request('GET', '/agents'), 'agents').items.map((a) => ({ ...a, skills: a.skills ?? [] }));
+    return (await this.client.call('listAgents')).items;
   }
 
   async registerAgent(
@@ -182,61 +204,61 @@ export class ApiClient {
     name?: string,
     auth: { headers?: Record<string, string>; credential?: string } = {},
   ): Promise<Agent> {
-    const body: Record<string, unknown> = { url };
-    if (name) body.name = name;
-    if (auth.headers && Object.keys(auth.headers).length > 0) body.headers = auth.headers;
-    if (auth.credential) body.credential = auth.credential;
-    return unwrap<Agent>(await this.request('POST', '/agents', body), 'agent');
+    return this.client.call('registerAgent', {
+      body: {
+        url,
+        ...(name ? { name } : {}),
+        ...(auth.headers && Object.keys(auth.headers).length > 0 ? { headers: auth.headers } : {}),
+        ...(auth.credential ? { credential: auth.credential } : {}),
+      },
+    });
   }
 
   async deleteAgent(id: string): Promise<void> {
-    await this.request('DELETE', `/agents/${enc(id)}`);
+    await this.client.call('deleteAgent', { params: { id } });
   }
 
   async listToolServers(): Promise<ToolServer[]> {
-    const servers = toPage<ToolServer>(await this.request('GET', '/tool_servers'), 'tool_servers').items;
-    return servers.map((s) => ({ ...s, tools: s.tools ?? [] }));
+    return (await this.client.call('listToolServers')).items;
   }
 
   async registerToolServer(name: string, url: string, headers?: Record<string, string>): Promise<ToolServer> {
-    const body = headers && Object.keys(headers).length > 0 ? { name, url, headers } : { name, url };
-    return unwrap<ToolServer>(await this.request('POST', '/tool_servers', body), 'tool_server');
+    return this.client.call('registerToolServer', {
+      body: headers && Object.keys(headers).length > 0 ? { name, url, headers } : { name, url },
+    });
   }
 
   // Secrets: names, scopes and descriptions only — the API never returns a value.
 
   async listSecrets(): Promise<{ items: SecretInfo[]; available: boolean }> {
-    const res = (await this.request('GET', '/secrets')) as { items?: SecretInfo[]; available?: boolean } | null;
-    return { items: res?.items ?? [], available: res?.available !== false };
+    return this.client.call('listSecrets');
   }
 
   async putSecret(name: string, body: { value: string; description?: string; scope?: string }): Promise<SecretInfo> {
-    return (await this.request('PUT', `/secrets/${enc(name)}`, body)) as SecretInfo;
+    return this.client.call('putSecret', { params: { name }, body });
   }
 
   async deleteSecret(name: string): Promise<void> {
-    await this.request('DELETE', `/secrets/${enc(name)}`);
+    await this.client.call('deleteSecret', { params: { name } });
   }
 
   async deleteToolServer(id: string): Promise<void> {
-    await this.request('DELETE', `/tool_servers/${enc(id)}`);
+    await this.client.call('deleteToolServer', { params: { id } });
   }
 
+  /** Every tool, named `<server>/<tool>` (the value a tool_call node's `tool` takes). */
   async listTools(): Promise<ToolInfo[]> {
-    const items = toPage<ToolInfo & { id?: string; server?: string }>(await this.request('GET', '/tools'), 'tools').items;
-    // A tool is named `<server>/<tool>` in nodes; registries may send that as `id` with the bare `name`.
-    return items.map(({ id, server, ...t }) => ({
-      ...t,
-      name: id?.includes('/') ? id : server && !t.name.includes('/') ? `${server}/${t.name}` : t.name,
+    const { items } = await this.client.call('listTools');
+    return items.map((t) => ({
+      name: t.id,
+      serverId: t.serverId,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      inputSchema: t.inputSchema,
     }));
   }
 
   /** Checks a token without side effects (used by sign-in). */
   async whoami(): Promise<void> {
-    await this.request('GET', '/workflows?limit=1');
+    await this.client.call('whoAmI');
   }
-}
-
-function enc(s: string): string {
-  return encodeURIComponent(s);
 }

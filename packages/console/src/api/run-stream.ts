@@ -6,6 +6,7 @@
  * an overlap). Events are delivered strictly in seq order; a gap (seq jumps) makes the stream
  * reconnect from the last seq rather than deliver out of order.
  */
+import { parseSocketMessage } from '@trellis/client';
 import type { RunEvent } from '@trellis/core';
 
 export type StreamState = 'connecting' | 'open' | 'reconnecting' | 'ended' | 'closed';
@@ -40,23 +41,14 @@ export interface RunStreamOptions {
 
 const TERMINAL = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
 
-/** Pulls the events out of one socket message: an event, an array, or `{ event }`/`{ events }`. */
+/**
+ * The events of one socket message, parsed by the API schema: `{ kind: 'event', event }` gives
+ * its event, `{ kind: 'end' }` none. A message off the schema throws (the stream reconnects
+ * from its last seq rather than guessing).
+ */
 export function eventsOfMessage(data: unknown): RunEvent[] {
-  let msg: unknown = data;
-  if (typeof data === 'string') {
-    try {
-      msg = JSON.parse(data);
-    } catch {
-      return [];
-    }
-  }
-  if (Array.isArray(msg)) return msg.flatMap(eventsOfMessage);
-  if (!msg || typeof msg !== 'object') return [];
-  const o = msg as Record<string, unknown>;
-  if (typeof o.seq === 'number' && typeof o.type === 'string') return [o as unknown as RunEvent];
-  if (o.event) return eventsOfMessage(o.event);
-  if (Array.isArray(o.events)) return o.events.flatMap(eventsOfMessage);
-  return [];
+  const msg = parseSocketMessage(typeof data === 'string' ? data : String(data));
+  return msg.kind === 'event' ? [msg.event as RunEvent] : [];
 }
 
 export class RunStream {
@@ -114,7 +106,14 @@ export class RunStream {
       this.setState('open');
     };
     s.onmessage = (ev) => {
-      for (const e of eventsOfMessage(ev.data)) {
+      let events: RunEvent[];
+      try {
+        events = eventsOfMessage(ev.data);
+      } catch {
+        this.drop();
+        return;
+      }
+      for (const e of events) {
         if (!this.accept(e)) return;
       }
     };

@@ -1,8 +1,8 @@
 /**
- * Shapes of the public API (SPEC §4) as the console reads them. Domain types come from
- * @trellis/core; only list/summary shapes that the core does not define live here. Every
- * response passes through `normalize.ts`, which tolerates the small variations an API can
- * legitimately have (a bare array or `{ items }` page) without the pages caring.
+ * Shapes of the public API as the console's pages read them. Every response is parsed by the
+ * API schemas of @trellis/client (shared with the server) before it reaches these types; the
+ * ApiClient maps a few of them to the console's vocabulary (a list's `latestVersion` is the
+ * row's `version`; a tool is named `<server>/<tool>`).
  */
 import type { CompiledSummary, RunSummary, ValidationError, WorkflowDefinition } from '@trellis/core';
 
@@ -77,8 +77,9 @@ export interface ToolInfo {
 export interface ToolServer {
   id: string;
   name: string;
-  url?: string;
-  command?: string;
+  url?: string | null;
+  command?: string | null;
+  /** The tools as the server lists them (bare names; `<server name>/<tool>` in a node). */
   tools: ToolInfo[];
   /** Registration headers as registered: `{{ $secrets.NAME }}` references, never values. */
   headers?: Record<string, string>;

@@ -4,14 +4,21 @@
  * refreshing or removing one changes what every workflow naming it reaches, so only the
  * principal who registered it, or an administrator, may do that. See docs/server.md.
  */
+
+import {
+  agentListSchema,
+  agentQuery,
+  agentSchema,
+  idParams,
+  refreshedAgentSchema,
+  registerAgentBody,
+} from '@trellis/client/schemas';
 import type { AgentInfo, Connectors } from '@trellis/connectors';
 import { TrellisError } from '@trellis/core';
 import type { Principal } from '@trellis/store';
 import type { ServerContext } from '../http/context.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { agentListSchema, agentQuery, agentSchema, refreshedAgentSchema, registerAgentBody } from '../schemas/agents.ts';
-import { idParams } from '../schemas/common.ts';
 
 /** The registries, or 503: a server built without connectors (e.g. contract tests) has none. */
 export function requireConnectors(ctx: ServerContext): Connectors {

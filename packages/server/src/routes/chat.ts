@@ -3,10 +3,11 @@
  * input and answers with the run's output — as JSON once the run finishes (or waits at a gate),
  * or, with `Accept: text/event-stream`, as a stream of its events and a final `output` frame.
  */
+
+import { chatBody, chatResultSchema, runEventSchema } from '@trellis/client/schemas';
 import type { Engine } from '@trellis/runtime';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { chatBody, chatResultSchema, runEventSchema } from '../schemas/runs.ts';
 import { assertAcceptingWork, engineOf } from '../streams/engine.ts';
 import { streamSse, wantsEventStream } from '../streams/sse.ts';
 

@@ -3,10 +3,10 @@
  * `Accept: text/event-stream`, as SSE that replays and then follows; and the WebSocket
  * `/ws/workflow_runs/:id` doing the same (SPEC §5).
  */
+
+import { eventListSchema, eventsQuery, idParams, runEventSchema, wsQuery } from '@trellis/client/schemas';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
-import { eventListSchema, eventsQuery, runEventSchema, wsQuery } from '../schemas/runs.ts';
 import { acquireStream, engineOf } from '../streams/engine.ts';
 import { resumeAfter, streamSse, wantsEventStream } from '../streams/sse.ts';
 import { streamWebSocket } from '../streams/websocket.ts';

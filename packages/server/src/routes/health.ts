@@ -4,8 +4,8 @@
  * was started with public metrics (`TRELLIS_METRICS_PUBLIC=1`), for scrapers that cannot send
  * a bearer token — then bind to loopback or firewall the port.
  */
+import { healthSchema } from '@trellis/client/schemas';
 import { sql } from 'kysely';
-import { z } from 'zod';
 import { authenticate } from '../http/auth.ts';
 import { type CommitStats, collectStoreMetrics, renderCommitStats } from '../http/metrics.ts';
 import { HttpProblem } from '../http/problem.ts';
@@ -47,7 +47,7 @@ export function healthRoutes(api: Api): void {
     summary: 'Liveness (also at /healthz)',
     tags: ['operations'],
     access: { kind: 'public' },
-    responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
+    responses: { 200: { description: 'alive', schema: healthSchema } },
     handler: async () => ({ status: 'ok' as const }),
   });
 }

@@ -1,9 +1,9 @@
 /** Per-workflow permissions (SPEC §4): viewers may read them, owners replace them. */
+
+import { idParams, permissionListSchema } from '@trellis/client/schemas';
 import { listPermissions, setPermissions } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
-import { permissionListSchema } from '../schemas/workflows.ts';
 
 export function permissionRoutes(api: Api): void {
   const { ctx } = api;

@@ -3,11 +3,11 @@
  * all), newest first, filterable by workflow, status, creation time, origin (API or trigger) and
  * nesting. The console's Runs page and each workflow's history read it. Test runs never appear.
  */
+
+import { runHistoryPageSchema, runHistoryQuery } from '@trellis/client/schemas';
 import { InvalidHistoryCursorError, listRunHistory, triggersOfRuns } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { pageOf } from '../schemas/common.ts';
-import { runHistoryItemSchema, runHistoryQuery } from '../schemas/scratch.ts';
 
 export function runHistoryRoutes(api: Api): void {
   const { ctx } = api;
@@ -19,7 +19,7 @@ export function runHistoryRoutes(api: Api): void {
     tags: ['runs'],
     access: { kind: 'user' },
     query: runHistoryQuery(ctx.limits.maxPageSize),
-    responses: { 200: { description: 'a page', schema: pageOf(runHistoryItemSchema) } },
+    responses: { 200: { description: 'a page', schema: runHistoryPageSchema } },
     handler: async ({ query, principal }) => {
       if (query.since !== undefined && query.until !== undefined && query.since >= query.until)
         throw new HttpProblem('BAD_REQUEST', "'since' must be before 'until'");

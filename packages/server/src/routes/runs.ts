@@ -1,24 +1,25 @@
 /** Runs: start (idempotent), history, the run record, cancel, and human-gate decisions (SPEC §4). */
+
+import {
+  cancelResultSchema,
+  decisionBody,
+  decisionResultSchema,
+  gateParams,
+  idParams,
+  itemGateParams,
+  retriedRunSchema,
+  retryRunBody,
+  runPageSchema,
+  runRecordSchema,
+  startedRunSchema,
+  startRunBody,
+} from '@trellis/client/schemas';
 import { TrellisError } from '@trellis/core';
 import { getVersion, getWorkflow, triggersOfRuns } from '@trellis/store';
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
 import { traceParentField } from '../http/trace-context.ts';
-import { idParams, pageOf } from '../schemas/common.ts';
-import {
-  cancelResultSchema,
-  decisionBody,
-  decisionResultSchema,
-  gateParams,
-  itemGateParams,
-  retriedRunSchema,
-  retryRunBody,
-  runRecordSchema,
-  runSummarySchema,
-  startedRunSchema,
-  startRunBody,
-} from '../schemas/runs.ts';
 import { assertAcceptingWork, engineOf } from '../streams/engine.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
@@ -86,7 +87,7 @@ export function runRoutes(api: Api): void {
       limit: z.coerce.number().int().min(1).max(ctx.limits.maxPageSize).default(50),
       cursor: z.string().min(1).max(500).optional(),
     }),
-    responses: { 200: { description: 'a page', schema: pageOf(runSummarySchema) } },
+    responses: { 200: { description: 'a page', schema: runPageSchema } },
     handler: async ({ workflow, query }) => {
       try {
         const page = await engineOf(ctx).listRuns({

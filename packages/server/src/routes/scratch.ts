@@ -7,12 +7,12 @@
  * run exactly as a retry does (docs/retry.md): a node is reused when it and everything upstream
  * of it are unchanged since that run, and runs again otherwise.
  */
+
+import { idParams, testRunBody, testRunParams, testRunResultSchema, testRunStatusSchema } from '@trellis/client/schemas';
 import { compile, type RunRecord, TrellisError } from '@trellis/core';
 import { addScratchVersion, deleteScratchRuns, getVersion, listRunHistory, scratchRunOwner } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
-import { testRunBody, testRunParams, testRunResultSchema, testRunStatusSchema } from '../schemas/scratch.ts';
 import { testDefinition, upstreamClosure } from '../scratch/test-definition.ts';
 import { assertAcceptingWork, engineOf } from '../streams/engine.ts';
 import { requireSavableDefinition, requireUsableSecrets } from '../validation.ts';

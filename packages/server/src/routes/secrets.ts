@@ -7,10 +7,11 @@
  * - listing: administrators see all; others see global secrets and those of workflows they own
  *   or edit (so the editor can offer their names).
  */
+
+import { putSecretBody, secretInfoSchema, secretListSchema, secretNameParams } from '@trellis/client/schemas';
 import { getRole, getWorkflow, type Principal, parseSecretScope, roleAtLeast, type SecretInfo } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { putSecretBody, secretInfoSchema, secretListSchema, secretNameParams } from '../schemas/secrets.ts';
 
 export function secretRoutes(api: Api): void {
   const { ctx } = api;

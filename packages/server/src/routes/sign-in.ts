@@ -4,15 +4,11 @@
  * token (that is its point); failed exchanges count against the caller's address like failed
  * tokens do.
  */
+
+import { createdTokenSchema, signInBody } from '@trellis/client/schemas';
 import { exchangeSignInCode } from '@trellis/store';
-import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { createdTokenSchema } from '../schemas/tokens.ts';
-
-const signInBody = z
-  .object({ code: z.string().min(1).max(200).describe('The one-time code from the sign-in link (`#code=…`).') })
-  .strict();
 
 export function signInRoutes(api: Api): void {
   const { ctx } = api;

@@ -5,6 +5,15 @@
  * editors' and owners' decision, not its viewers'. A template is deleted by its author or an
  * administrator; built-in ones come from the examples folder and are not deleted through the API.
  */
+
+import {
+  createdWorkflowSchema,
+  createTemplateBody,
+  idParams,
+  instantiateBody,
+  templateListSchema,
+  templateSchema,
+} from '@trellis/client/schemas';
 import {
   createTemplate,
   createWorkflow,
@@ -16,9 +25,6 @@ import {
 } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
-import { createTemplateBody, instantiateBody, templateListSchema, templateSchema } from '../schemas/templates.ts';
-import { createdWorkflowSchema } from '../schemas/workflows.ts';
 import { requireValidDefinition } from '../validation.ts';
 
 const view = (t: TemplateInfo) => t;

@@ -2,12 +2,12 @@
  * API tokens over HTTP (the CLI's `trellis token` does the same offline): anyone lists, makes
  * and revokes their own tokens; administrators manage everyone's and may mint admin tokens.
  */
+
+import { createdTokenSchema, createTokenBody, idParams, meSchema, tokenListSchema } from '@trellis/client/schemas';
 import { createToken, listTokens, revokeToken } from '@trellis/store';
 import { forgetToken } from '../http/auth.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
-import { createdTokenSchema, createTokenBody, meSchema, tokenListSchema } from '../schemas/tokens.ts';
 
 export function tokenRoutes(api: Api): void {
   const { ctx } = api;

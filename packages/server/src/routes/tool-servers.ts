@@ -5,19 +5,20 @@
  * administrators may register one (SPEC §6). Refreshing or removing a server: its creator or an
  * administrator. See docs/server.md.
  */
-import type { NewToolServerInput, ToolServerInfo } from '@trellis/connectors';
-import type { Principal } from '@trellis/store';
-import { HttpProblem } from '../http/problem.ts';
-import type { Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
+
 import {
+  idParams,
   registerToolServerBody,
   registerToolServerDoc,
   toolListSchema,
   toolQuery,
   toolServerListSchema,
   toolServerSchema,
-} from '../schemas/tool-servers.ts';
+} from '@trellis/client/schemas';
+import type { NewToolServerInput, ToolServerInfo } from '@trellis/connectors';
+import type { Principal } from '@trellis/store';
+import { HttpProblem } from '../http/problem.ts';
+import type { Api } from '../http/route.ts';
 import { registryProblem, requireConnectors, requireOwnerOrAdmin } from './agents.ts';
 
 /**

@@ -1,4 +1,18 @@
 /** Workflows: CRUD with versions (SPEC §4). Every save compiles the definition (422 with every problem). */
+
+import {
+  createdWorkflowSchema,
+  definitionBody,
+  definitionDoc,
+  idParams,
+  listWorkflowsQuery,
+  validateResultSchema,
+  versionDetailSchema,
+  versionListSchema,
+  versionParams,
+  workflowDetailSchema,
+  workflowPageSchema,
+} from '@trellis/client/schemas';
 import {
   activeTriggerCounts,
   addVersion,
@@ -13,19 +27,6 @@ import {
 import { z } from 'zod';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
-import { idParams, pageOf } from '../schemas/common.ts';
-import {
-  createdWorkflowSchema,
-  definitionBody,
-  definitionDoc,
-  listWorkflowsQuery,
-  validateResultSchema,
-  versionDetailSchema,
-  versionListSchema,
-  versionParams,
-  workflowDetailSchema,
-  workflowListItemSchema,
-} from '../schemas/workflows.ts';
 import { stopWorkflowTriggers, syncWorkflowTriggers } from '../triggers/sync.ts';
 import {
   assertDefinitionSize,
@@ -110,7 +111,7 @@ export function workflowRoutes(api: Api): void {
     tags: ['workflows'],
     access: { kind: 'user' },
     query: listWorkflowsQuery(ctx.limits.maxPageSize),
-    responses: { 200: { description: 'a page', schema: pageOf(workflowListItemSchema) } },
+    responses: { 200: { description: 'a page', schema: workflowPageSchema } },
     handler: async ({ query, principal }) => {
       const page = await listWorkflows(ctx.db, {
         principal: principal.name,

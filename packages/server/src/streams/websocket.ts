@@ -6,10 +6,10 @@
  * and a reason, and the client reconnects with `after=<last seq it received>`, missing nothing.
  */
 import type { WebSocket } from '@fastify/websocket';
+import type { SocketMessage } from '@trellis/client/schemas';
 import type { RunEvent } from '@trellis/core';
 import type { Subscription } from '@trellis/runtime';
 import type { ServerContext } from '../http/context.ts';
-import type { SocketMessage } from '../schemas/runs.ts';
 import { engineOf, type StreamAccess, watchAccess } from './engine.ts';
 import { replayThenFollow } from './replay.ts';
 

@@ -1,10 +1,10 @@
 /** Triggers of a workflow: list with next fire times and last runs; create or rotate a webhook secret. */
+
+import { idParams, secretCreatedSchema, triggerListSchema, triggerParams } from '@trellis/client/schemas';
 import { nextFireTimes } from '@trellis/core';
 import { getTrigger, listTriggers, setTriggerSecret } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import { API_PREFIX, type Api } from '../http/route.ts';
-import { idParams } from '../schemas/common.ts';
-import { secretCreatedSchema, triggerListSchema, triggerParams } from '../schemas/triggers.ts';
 import { newWebhookSecret } from './signature.ts';
 
 export function hookPath(workflowId: string, triggerId: string): string {

@@ -10,6 +10,8 @@
  * The route is registered in a plugin of its own so that it, alone, receives the raw bytes (the
  * signature is over the bytes as sent, not over a re-serialised JSON value).
  */
+
+import { hookAcceptedSchema, hookFinishedSchema, hookParams, hookQuery } from '@trellis/client/schemas';
 import { type RunRecord, TrellisError } from '@trellis/core';
 import { sharedExpressionPool } from '@trellis/runtime';
 import { claimDelivery, getTrigger, recordTriggerRun, setDeliveryRun } from '@trellis/store';
@@ -18,7 +20,6 @@ import { HttpProblem } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { API_PREFIX, type Api } from '../http/route.ts';
 import { traceParentField } from '../http/trace-context.ts';
-import { hookAcceptedSchema, hookFinishedSchema, hookParams, hookQuery } from '../schemas/triggers.ts';
 import { assertAcceptingWork, engineOf } from '../streams/engine.ts';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, verifySignature } from './signature.ts';
 

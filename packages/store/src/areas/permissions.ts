@@ -8,11 +8,11 @@
  * - `editor`: + save new versions
  * - `owner`:  + delete the workflow and change its permissions
  */
+import { ROLES, type Role } from '@trellis/core';
 import type { Kysely } from 'kysely';
 import type { Database } from '../tables.ts';
 
-export const ROLES = ['viewer', 'runner', 'editor', 'owner'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 const RANK: Record<Role, number> = { viewer: 1, runner: 2, editor: 3, owner: 4 };
 

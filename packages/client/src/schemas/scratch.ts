@@ -99,3 +99,9 @@ export const runHistoryItemSchema = runSummarySchema.extend({
   workflowName: z.string(),
   inputPreview: z.string().describe('The input as JSON, cut to 200 characters.'),
 });
+
+/** `GET /workflow_runs`: a page of runs across workflows. */
+export const runHistoryPageSchema = z.object({
+  items: z.array(runHistoryItemSchema),
+  nextCursor: z.string().nullable().describe('Null on the last page.'),
+});

@@ -1,4 +1,5 @@
 /** API shapes of triggers (schedules and webhooks) and webhook deliveries. */
+import { RUN_STATUSES } from '@trellis/core';
 import { z } from 'zod';
 import { idSchema } from './common.ts';
 
@@ -34,7 +35,7 @@ export const hookQuery = z.object({
 });
 
 const lastRunSchema = z
-  .object({ id: z.string(), status: z.string(), createdAt: z.string() })
+  .object({ id: z.string(), status: z.enum(RUN_STATUSES), createdAt: z.string() })
   .nullable()
   .describe('The newest run this trigger started.');
 

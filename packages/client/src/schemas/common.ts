@@ -32,3 +32,21 @@ export const errorInfoSchema = z.object({
   retryAfterMs: z.number().optional(),
   details: z.unknown().optional(),
 });
+
+/** `GET /healthz`. */
+export const healthSchema = z.object({ status: z.literal('ok') });
+
+/** The body of every error response (RFC 9457 problem+json). */
+export const problemSchema = z.object({
+  type: z.string().optional(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string().describe('A stable code a client can switch on (e.g. NOT_FOUND, DEFINITION_INVALID).'),
+  instance: z.string().optional(),
+  requestId: z.string().optional(),
+  errors: z
+    .array(validationErrorSchema)
+    .optional()
+    .describe('The compiler’s or the request schema’s problems, each with a path.'),
+});

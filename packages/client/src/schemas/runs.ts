@@ -1,5 +1,5 @@
 /** API shapes of runs, gate decisions, events and chat (SPEC §1, §4, §5). */
-import { EVENT_TYPES, NODE_STATUSES, RUN_STATUSES } from '@trellis/core';
+import { ATTEMPT_STATUSES, EVENT_TYPES, NODE_STATUSES, RUN_STATUSES } from '@trellis/core';
 import { z } from 'zod';
 import { errorInfoSchema } from './common.ts';
 import { runTriggerSchema } from './triggers.ts';
@@ -24,7 +24,7 @@ export const startedRunSchema = z.object({
 
 const attemptSchema = z.object({
   attempt: z.number().int(),
-  status: z.string(),
+  status: z.enum(ATTEMPT_STATUSES),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   error: errorInfoSchema.optional(),
@@ -202,4 +202,10 @@ export const chatResultSchema = z.object({
   status: runStatusSchema,
   output: z.unknown(),
   error: errorInfoSchema.nullable(),
+});
+
+/** `GET /workflows/:id/runs`: a page of runs, newest first. */
+export const runPageSchema = z.object({
+  items: z.array(runSummarySchema),
+  nextCursor: z.string().nullable().describe('Null on the last page.'),
 });

@@ -35,3 +35,8 @@ export const createdTokenSchema = z.object({
 });
 
 export const meSchema = z.object({ name: z.string(), isAdmin: z.boolean(), tokenId: z.string() });
+
+/** `POST /sign-in`: a one-time code from the link `trellis serve` prints. */
+export const signInBody = z
+  .object({ code: z.string().min(1).max(200).describe('The one-time code from the sign-in link (`#code=…`).') })
+  .strict();

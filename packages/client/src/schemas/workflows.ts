@@ -1,6 +1,5 @@
 /** API shapes of workflows, versions, validation and permissions. */
-import { workflowDefinitionSchema } from '@trellis/core';
-import { ROLES } from '@trellis/store';
+import { ROLES, RUN_STATUSES, workflowDefinitionSchema } from '@trellis/core';
 import { z } from 'zod';
 import { validationErrorSchema } from './common.ts';
 
@@ -37,7 +36,7 @@ export const workflowSummarySchema = z.object({
 /** A workflow in a list: its summary and its newest run, if any. */
 export const workflowListItemSchema = workflowSummarySchema.extend({
   lastRun: z
-    .object({ id: z.string(), status: z.string(), createdAt: z.string() })
+    .object({ id: z.string(), status: z.enum(RUN_STATUSES), createdAt: z.string() })
     .nullable()
     .describe('The newest run of the workflow, or null if it never ran.'),
   triggers: z
@@ -90,3 +89,9 @@ export const listWorkflowsQuery = (maxPage: number) =>
     cursor: z.string().min(1).max(500).optional().describe('`nextCursor` of the previous page.'),
     q: z.string().max(200).optional().describe('Filter: a substring of the name or description.'),
   });
+
+/** `GET /workflows`: a page of workflows. */
+export const workflowPageSchema = z.object({
+  items: z.array(workflowListItemSchema),
+  nextCursor: z.string().nullable().describe('Null on the last page.'),
+});
