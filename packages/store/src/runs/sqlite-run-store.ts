@@ -38,11 +38,14 @@ const RETRY_NODE_COLUMNS = [
 export class SqliteRunStore implements RunStore {
   private readonly raw: BetterSqlite3.Database;
   private readonly cache = new Map<string, Stmt>();
+  private readonly statements = new Map<string, Stmt>();
   private readonly eventStmts = new Map<number, Stmt>();
   private readonly insertEvent: Stmt;
   private readonly insertAttempt: Stmt;
   private readonly startItem: Stmt;
   private readonly applyBatch: (ops: readonly WriteOp[]) => void;
+  private readonly createMany: ReturnType<SqliteRunStore['makeCreateMany']>;
+  private readonly createOne: ReturnType<SqliteRunStore['makeCreateOne']>;
 
   constructor(handle: Pick<SqliteHandle, 'raw'>) {
     this.raw = handle.raw;
@@ -54,6 +57,8 @@ export class SqliteRunStore implements RunStore {
       `insert into node_runs (run_id, node_id, status, attempt, cost_usd, started_at) values (?, ?, 'running', ?, 0, ?)
        on conflict (run_id, node_id) do update set status = 'running', attempt = excluded.attempt, next_attempt_at = null`,
     );
+    this.createMany = this.makeCreateMany();
+    this.createOne = this.makeCreateOne();
     this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
       const events: EventsTable[] = [];
       for (const op of ops) {
@@ -108,6 +113,20 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
+  /**
+   * A prepared statement for a fixed SQL text, prepared once (preparing costs more than running
+   * most of these). A text is always used the same way (plucked or not), so sharing is safe.
+   */
+  private statement(sql: string): Stmt {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      if (this.statements.size >= 256) this.statements.delete(this.statements.keys().next().value as string);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
   private update(table: string, set: object, where: string, keys: unknown[]): void {
     let sig = table;
     const params: unknown[] = [];
@@ -148,51 +167,105 @@ export class SqliteRunStore implements RunStore {
     if (ops.length > 0) this.applyBatch(ops);
   }
 
-  async createRun(run: NewRun): Promise<{ runId: string; created: boolean }> {
-    const tx = this.raw.transaction((): { runId: string; created: boolean } => {
+  /**
+   * Creates a run durably (resolves once committed). Runs created in the same turn of the event
+   * loop (a schedule pass, a burst of webhook deliveries or API calls) share one transaction — one
+   * commit instead of one each — while each run keeps its own savepoint, so one that fails (its
+   * error goes to its own caller) leaves the others created.
+   */
+  createRun(run: NewRun): Promise<{ runId: string; created: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.pendingCreates.push({ run, resolve, reject });
+      if (this.pendingCreates.length === 1) setImmediate(this.flushCreates);
+    });
+  }
+
+  private readonly pendingCreates: {
+    run: NewRun;
+    resolve: (r: { runId: string; created: boolean }) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+
+  private readonly flushCreates = (): void => {
+    const batch = this.pendingCreates.splice(0);
+    const results: ({ ok: true; value: { runId: string; created: boolean } } | { ok: false; error: unknown })[] = [];
+    try {
+      this.createMany.immediate(batch, results);
+    } catch (error) {
+      // The transaction itself failed (busy, disk full): every run of the batch fails with it.
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const r = results[i];
+      if (r?.ok) batch[i]?.resolve(r.value);
+      else batch[i]?.reject(r?.error);
+    }
+  };
+
+  private makeCreateMany() {
+    return this.raw.transaction(
+      (
+        batch: readonly { run: NewRun }[],
+        results: ({ ok: true; value: { runId: string; created: boolean } } | { ok: false; error: unknown })[],
+      ) => {
+        for (const { run } of batch) {
+          try {
+            results.push({ ok: true, value: this.createOne(run) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      },
+    );
+  }
+
+  /** One run's rows, in a savepoint of the batch's transaction (rolled back alone if it fails). */
+  private makeCreateOne() {
+    return this.raw.transaction((run: NewRun): { runId: string; created: boolean } => {
       if (run.idempotency) {
-        const existing = this.raw
-          .prepare('select run_id from idempotency_keys where scope = ? and key = ?')
+        const existing = this.statement('select run_id from idempotency_keys where scope = ? and key = ?')
           .pluck()
           .get(run.idempotency.scope, run.idempotency.key) as string | undefined;
         if (existing !== undefined) return { runId: existing, created: false };
-        this.raw
-          .prepare('insert into idempotency_keys (scope, key, run_id, created_at) values (?, ?, ?, ?)')
-          .run(run.idempotency.scope, run.idempotency.key, run.row.id, run.row.created_at);
+        this.statement('insert into idempotency_keys (scope, key, run_id, created_at) values (?, ?, ?, ?)').run(
+          run.idempotency.scope,
+          run.idempotency.key,
+          run.row.id,
+          run.row.created_at,
+        );
       }
       const r = run.row;
-      this.raw
-        .prepare(
-          `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth, trace_parent)
+      this.statement(
+        `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth, trace_parent)
            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          r.id,
-          r.workflow_id,
-          r.version,
-          r.status,
-          r.input,
-          r.output,
-          r.error,
-          r.cost_usd,
-          r.created_by,
-          r.created_at,
-          r.started_at,
-          r.finished_at,
-          r.deadline_at,
-          r.last_seq,
-          r.worker_id,
-          r.lease_expires_at,
-          r.cancel_requested,
-          r.retry_of ?? null,
-          r.retry_info ?? null,
-          r.parent_run_id ?? null,
-          r.parent_node_id ?? null,
-          r.depth ?? 0,
-          r.trace_parent ?? null,
-        );
+      ).run(
+        r.id,
+        r.workflow_id,
+        r.version,
+        r.status,
+        r.input,
+        r.output,
+        r.error,
+        r.cost_usd,
+        r.created_by,
+        r.created_at,
+        r.started_at,
+        r.finished_at,
+        r.deadline_at,
+        r.last_seq,
+        r.worker_id,
+        r.lease_expires_at,
+        r.cancel_requested,
+        r.retry_of ?? null,
+        r.retry_info ?? null,
+        r.parent_run_id ?? null,
+        r.parent_node_id ?? null,
+        r.depth ?? 0,
+        r.trace_parent ?? null,
+      );
       if (run.retry) this.insertRetryRows(r.id, run.retry);
-      const insNode = this.raw.prepare(
+      const insNode = this.statement(
         "insert into node_runs (run_id, node_id, status, attempt, cost_usd) values (?, ?, 'pending', 0, 0)",
       );
       for (const id of run.nodeIds) insNode.run(r.id, id);
@@ -200,7 +273,6 @@ export class SqliteRunStore implements RunStore {
       else for (const e of run.events) this.insertEvent.run(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
       return { runId: r.id, created: true };
     });
-    return tx.immediate();
   }
 
   /** A retry's node rows (multi-row statements) and its reused nodes' attempts, copied in the database. */
@@ -208,13 +280,11 @@ export class SqliteRunStore implements RunStore {
     this.insertRows('node_runs', RETRY_NODE_COLUMNS, retry.nodes);
     const { fromRunId, nodeIds } = retry.copyAttempts;
     if (nodeIds.length === 0) return;
-    this.raw
-      .prepare(
-        `insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at, reused_from)
+    this.statement(
+      `insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at, reused_from)
          select ?, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, null, null, coalesce(reused_from, ?)
          from attempts where run_id = ? and node_id in (select value from json_each(?))`,
-      )
-      .run(runId, fromRunId, fromRunId, JSON.stringify(nodeIds));
+    ).run(runId, fromRunId, fromRunId, JSON.stringify(nodeIds));
   }
 
   private insertRows<T extends object>(table: string, cols: readonly (keyof T & string)[], rows: readonly T[]): void {
@@ -234,56 +304,52 @@ export class SqliteRunStore implements RunStore {
   }
 
   async readRunRows(runId: string): Promise<RunRows | undefined> {
-    const run = this.raw.prepare('select * from runs where id = ?').get(runId) as RunsTable | undefined;
+    const run = this.statement('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
-    const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
+    const nodes = this.statement('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
     return { run, nodes };
   }
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {
-    const run = this.raw.prepare('select * from runs where id = ?').get(runId) as RunsTable | undefined;
+    const run = this.statement('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
-    const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
-    const losses = this.raw
-      .prepare(
-        `select node_id, count(*) as n from attempts where run_id = ? and error like '{"code":"LEASE_EXPIRED"%' group by node_id`,
-      )
-      .all(runId) as { node_id: string; n: number }[];
+    const nodes = this.statement('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
+    const losses = this.statement(
+      `select node_id, count(*) as n from attempts where run_id = ? and error like '{"code":"LEASE_EXPIRED"%' group by node_id`,
+    ).all(runId) as { node_id: string; n: number }[];
     return { run, nodes, lastSeq: this.lastSeq(runId), leaseLosses: new Map(losses.map((l) => [l.node_id, l.n])) };
   }
 
   async listResumable(): Promise<string[]> {
-    return this.raw
-      .prepare(
-        `select id from runs where status in ('queued', 'running')
+    return this.statement(
+      `select id from runs where status in ('queued', 'running')
          union select distinct run_id from node_runs where status = 'waiting' and decision is not null`,
-      )
+    )
       .pluck()
       .all() as string[];
   }
 
   async dueGateTimeouts(nowIso: string, limit: number): Promise<{ runId: string; nodeId: string }[]> {
-    return this.raw
-      .prepare("select run_id as runId, node_id as nodeId from node_runs where status = 'waiting' and wait_until <= ? limit ?")
-      .all(nowIso, limit) as { runId: string; nodeId: string }[];
+    return this.statement(
+      "select run_id as runId, node_id as nodeId from node_runs where status = 'waiting' and wait_until <= ? limit ?",
+    ).all(nowIso, limit) as { runId: string; nodeId: string }[];
   }
 
   async dueRunDeadlines(nowIso: string, limit: number): Promise<string[]> {
-    return this.raw
-      .prepare("select id from runs where status = 'waiting' and deadline_at <= ? limit ?")
+    return this.statement("select id from runs where status = 'waiting' and deadline_at <= ? limit ?")
       .pluck()
       .all(nowIso, limit) as string[];
   }
 
   async recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean> {
-    const res = this.raw
-      .prepare("update node_runs set decision = ? where run_id = ? and node_id = ? and status = 'waiting' and decision is null")
-      .run(decision, runId, nodeId);
+    const res = this.statement(
+      "update node_runs set decision = ? where run_id = ? and node_id = ? and status = 'waiting' and decision is null",
+    ).run(decision, runId, nodeId);
     return res.changes === 1;
   }
 
   async getRunStatus(runId: string): Promise<string | undefined> {
-    return this.raw.prepare('select status from runs where id = ?').pluck().get(runId) as string | undefined;
+    return this.statement('select status from runs where id = ?').pluck().get(runId) as string | undefined;
   }
 
   async readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]> {
@@ -292,24 +358,25 @@ export class SqliteRunStore implements RunStore {
 
   /** Synchronous read, used by the in-process event hub to replay without a gap. */
   readEventsSync(runId: string, after: number, limit: number): RunEvent[] {
-    const rows = this.raw
-      .prepare('select * from events where run_id = ? and seq > ? order by seq limit ?')
-      .all(runId, after, limit) as EventsTable[];
+    const rows = this.statement('select * from events where run_id = ? and seq > ? order by seq limit ?').all(
+      runId,
+      after,
+      limit,
+    ) as EventsTable[];
     return rows.map(toRunEvent);
   }
 
   private lastSeq(runId: string): number {
-    return (this.raw.prepare('select max(seq) from events where run_id = ?').pluck().get(runId) as number | null) ?? 0;
+    return (this.statement('select max(seq) from events where run_id = ?').pluck().get(runId) as number | null) ?? 0;
   }
 
   async getRunRecord(runId: string): Promise<RunRecord | undefined> {
-    const run = this.raw.prepare('select * from runs where id = ?').get(runId) as RunsTable | undefined;
+    const run = this.statement('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
     run.last_seq = this.lastSeq(runId);
-    const nodes = this.raw.prepare('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
-    const attempts = this.raw.prepare('select * from attempts where run_id = ?').all(runId) as AttemptsTable[];
-    const retries = this.raw
-      .prepare('select id from runs where retry_of = ? order by created_at, id')
+    const nodes = this.statement('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
+    const attempts = this.statement('select * from attempts where run_id = ?').all(runId) as AttemptsTable[];
+    const retries = this.statement('select id from runs where retry_of = ? order by created_at, id')
       .pluck()
       .all(runId) as string[];
     return toRunRecord(run, nodes, attempts, retries);
@@ -329,7 +396,7 @@ export class SqliteRunStore implements RunStore {
       params.push(c[0], c[0], c[1]);
     }
     const sql = `select runs.*, (select max(seq) from events where events.run_id = runs.id) as last_seq from runs ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit ?`;
-    const rows = this.raw.prepare(sql).all(...params, query.limit + 1) as RunsTable[];
+    const rows = this.statement(sql).all(...params, query.limit + 1) as RunsTable[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -339,8 +406,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async getDefinition(workflowId: string, version: number): Promise<string | undefined> {
-    return this.raw
-      .prepare('select definition from workflow_versions where workflow_id = ? and version = ?')
+    return this.statement('select definition from workflow_versions where workflow_id = ? and version = ?')
       .pluck()
       .get(workflowId, version) as string | undefined;
   }
