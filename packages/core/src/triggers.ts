@@ -71,17 +71,41 @@ export type CronCheck = { ok: true } | { ok: false; message: string };
 
 /** Is `tz` a time zone this runtime knows (IANA name)? */
 export function isValidTimeZone(tz: string): boolean {
+  if (knownTimeZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    if (knownTimeZones.size < 1024) knownTimeZones.add(tz);
     return true;
   } catch {
     return false;
   }
 }
+const knownTimeZones = new Set<string>(['UTC']);
 
 function makeCron(expression: string, timezone: string | undefined): Cron {
   // `paused` so that croner never arms a timer of its own: Trellis runs one loop for all triggers.
-  return new Cron(expression.trim(), { timezone: timezone ?? 'UTC', paused: true, mode: '5-part' });
+  // UTC as a fixed offset: the same instants, without a time-zone conversion at every step.
+  const zone = timezone === undefined || timezone === 'UTC' || timezone === 'Etc/UTC' ? { utcOffset: 0 } : { timezone };
+  return new Cron(expression.trim(), { ...zone, paused: true, mode: '5-part' });
+}
+
+/**
+ * Parsed schedules, by expression and time zone. Parsing dominates a next-time computation, and
+ * thousands of schedules share a handful of expressions; a paused Cron is only read (`nextRuns`),
+ * so sharing one is safe. Bounded: the oldest entry goes when the cache is full.
+ */
+const cronCache = new Map<string, Cron>();
+const CRON_CACHE_SIZE = 1024;
+
+function cachedCron(expression: string, timezone: string | undefined): Cron {
+  const key = `${timezone ?? 'UTC'}\u0000${expression.trim()}`;
+  let cron = cronCache.get(key);
+  if (cron === undefined) {
+    cron = makeCron(expression, timezone);
+    if (cronCache.size >= CRON_CACHE_SIZE) cronCache.delete(cronCache.keys().next().value as string);
+    cronCache.set(key, cron);
+  }
+  return cron;
 }
 
 /** Checks a cron expression and time zone; the message says what to fix. */
@@ -95,7 +119,7 @@ export function checkCron(expression: string, timezone?: string): CronCheck {
       message: `cron "${trimmed}" must have five fields (minute hour day-of-month month day-of-week) or be one of ${CRON_ALIASES.join(', ')}`,
     };
   try {
-    const cron = makeCron(trimmed, timezone);
+    const cron = cachedCron(trimmed, timezone);
     if (cron.nextRun(new Date(0)) === null && cron.nextRun() === null)
       return { ok: false, message: `cron "${trimmed}" never fires` };
     return { ok: true };
@@ -111,7 +135,7 @@ export function checkCron(expression: string, timezone?: string): CronCheck {
  * it (02:30 on the changeover day fires at 03:00), and a time repeated by a fall-back fires once.
  */
 export function nextFireTimes(expression: string, timezone: string | undefined, after: number, count = 1): number[] {
-  const cron = makeCron(expression, timezone);
+  const cron = cachedCron(expression, timezone);
   return cron.nextRuns(count, new Date(after)).map((d) => d.getTime());
 }
 

@@ -117,10 +117,15 @@ function bindingVariables(value: unknown): string[] {
   return [...out];
 }
 
-/** Bounded cache of prepared versions (a version never changes once saved). */
+/**
+ * Bounded cache of prepared versions (a version never changes once saved), least recently used
+ * out first. Bounded by nodes rather than entries: a prepared one-node workflow is ~5 KB, so the
+ * default (20,000 nodes) keeps 10,000 small scheduled workflows (~50 MB) or 40 of 500 nodes.
+ */
 export class PreparedCache {
   private readonly map = new Map<string, PreparedWorkflow>();
-  constructor(private readonly max = 500) {}
+  private weight = 0;
+  constructor(private readonly maxNodes = 20_000) {}
 
   get(key: string): PreparedWorkflow | undefined {
     const hit = this.map.get(key);
@@ -132,7 +137,20 @@ export class PreparedCache {
   }
 
   set(p: PreparedWorkflow): void {
+    const old = this.map.get(p.key);
+    if (old) {
+      this.map.delete(p.key);
+      this.weight -= weightOf(old);
+    }
     this.map.set(p.key, p);
-    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+    this.weight += weightOf(p);
+    // Keep at least the newest entry, however large.
+    while (this.weight > this.maxNodes && this.map.size > 1) {
+      const [key, oldest] = this.map.entries().next().value as [string, PreparedWorkflow];
+      this.map.delete(key);
+      this.weight -= weightOf(oldest);
+    }
   }
 }
+
+const weightOf = (p: PreparedWorkflow): number => Math.max(1, p.compiled.nodes.length);

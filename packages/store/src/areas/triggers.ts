@@ -8,7 +8,7 @@
  * conditional update that only the first process wins.
  */
 import { nextFireTime, type RunTrigger, type TriggerDefinition, type TriggerType } from '@trellis/core';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database, TriggersTable } from '../tables.ts';
 import { nowIso } from './workflows.ts';
 
@@ -236,16 +236,18 @@ export async function completeTicks(db: Kysely<Database>, ticks: readonly Comple
         )
         .onConflict((oc) => oc.column('run_id').doNothing())
         .execute();
+    // Every schedule moved on with one statement per chunk (not one per schedule), each row only
+    // if its next tick is still the one handled, so of several processes exactly one advances it.
     let advanced = 0;
-    for (const t of ticks) {
-      const r = await trx
-        .updateTable('triggers')
-        .set({ next_fire_at: t.next, last_fired_at: t.tick, ...(t.runId !== null ? { last_run_id: t.runId } : {}) })
-        .where('workflow_id', '=', t.workflowId)
-        .where('trigger_id', '=', t.id)
-        .where('next_fire_at', '=', t.tick)
-        .executeTakeFirst();
-      advanced += Number(r.numUpdatedRows);
+    for (let i = 0; i < ticks.length; i += 200) {
+      const rows = ticks.slice(i, i + 200).map((t) => sql`(${t.workflowId}, ${t.id}, ${t.tick}, ${t.next}, ${t.runId})`);
+      const r = await sql`with v (workflow_id, trigger_id, tick, next_tick, run_id) as (values ${sql.join(rows)})
+        update triggers set next_fire_at = v.next_tick, last_fired_at = v.tick,
+          last_run_id = coalesce(v.run_id, triggers.last_run_id)
+        from v
+        where triggers.workflow_id = v.workflow_id and triggers.trigger_id = v.trigger_id
+          and triggers.next_fire_at = v.tick`.execute(trx);
+      advanced += Number(r.numAffectedRows ?? 0n);
     }
     return advanced;
   });
