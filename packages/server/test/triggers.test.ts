@@ -6,15 +6,20 @@
  */
 import { compile, nextFireTimes } from '@trellis/core';
 import { ManualClock, TriggerScheduler } from '@trellis/runtime';
-import { listTriggers, syncTriggers } from '@trellis/store';
+import { listTriggers, SecretVault, secretKeySource, syncTriggers } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody } from '../src/triggers/signature.ts';
 import { json, startTestServer, type TestServer } from './helpers.ts';
 
 let t: TestServer;
 
+let vault: SecretVault;
+
 beforeAll(async () => {
   t = await startTestServer();
+  // The secrets key of a SQLite database: a key file beside it (as `trellis serve` does).
+  vault = await SecretVault.open(t.handle.db, secretKeySource(t.dbPath, {}));
+  (t.server.ctx as { secrets: SecretVault }).secrets = vault;
 });
 afterAll(async () => {
   await t.close();
@@ -235,6 +240,44 @@ describe('webhooks', () => {
     secret = json(await t.request('POST', `/api/v1/workflows/${workflowId}/triggers/github/secret`)).secret;
     expect((await deliver(body, { secret: old })).statusCode).toBe(401);
     expect(await runCount()).toBe(before);
+    expect((await deliver(body)).statusCode).toBe(202);
+  });
+
+  it('keeps the signing secret encrypted at rest, across a key rotation and from before encryption', async () => {
+    const stored = async () =>
+      (
+        await t.handle.db
+          .selectFrom('triggers')
+          .select('secret')
+          .where('workflow_id', '=', workflowId)
+          .where('trigger_id', '=', 'github')
+          .executeTakeFirstOrThrow()
+      ).secret ?? '';
+    const before = await stored();
+    expect(before).toMatch(/^sealed\.v1\./);
+    expect(before).not.toContain(secret);
+    expect(before).not.toContain(secret.slice(6));
+    const body = JSON.stringify({ repository: { full_name: 'acme/app' } });
+    // `trellis secrets rotate-key`: the secret is re-encrypted under the new key and keeps working.
+    const rotated = await vault.rotate();
+    const after = await stored();
+    expect(after).toMatch(new RegExp(`^sealed\\.v1\\.${rotated.keyId}\\.`));
+    expect(after).not.toBe(before);
+    expect((await deliver(body)).statusCode).toBe(202);
+    // A secret stored before encryption existed still verifies, and the next rotation seals it.
+    await t.handle.db.updateTable('triggers').set({ secret }).where('workflow_id', '=', workflowId).execute();
+    expect((await deliver(body)).statusCode).toBe(202);
+    await vault.rotate();
+    expect(await stored()).toMatch(/^sealed\.v1\./);
+    expect((await deliver(body)).statusCode).toBe(202);
+    // Moved to another trigger's row, a sealed secret does not open (it is bound to its trigger).
+    const sealed = await vault.seal('webhook:wf_other/github', secret);
+    await t.handle.db.updateTable('triggers').set({ secret: sealed }).where('workflow_id', '=', workflowId).execute();
+    const moved = await deliver(body);
+    expect(moved.statusCode).toBe(503);
+    expect(json(moved).detail).toMatch(/cannot read the webhook's signing secret/);
+    // A new secret replaces it.
+    secret = json(await t.request('POST', `/api/v1/workflows/${workflowId}/triggers/github/secret`)).secret;
     expect((await deliver(body)).statusCode).toBe(202);
   });
 

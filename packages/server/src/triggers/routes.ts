@@ -2,7 +2,7 @@
 
 import { idParams, secretCreatedSchema, triggerListSchema, triggerParams } from '@trellis/client/schemas';
 import { nextFireTimes } from '@trellis/core';
-import { getTrigger, listTriggers, setTriggerSecret } from '@trellis/store';
+import { getTrigger, listTriggers, setTriggerSecret, webhookSecretContext } from '@trellis/store';
 import { HttpProblem } from '../http/problem.ts';
 import { API_PREFIX, type Api } from '../http/route.ts';
 import { newWebhookSecret } from './signature.ts';
@@ -97,7 +97,9 @@ export function triggerRoutes(api: Api): void {
           `workflow '${w.id}' has no webhook trigger '${params.triggerId}'; add { "id": "${params.triggerId}", "type": "webhook" } to its "triggers" and save`,
         );
       const secret = newWebhookSecret();
-      await setTriggerSecret(ctx.db, w.id, t.id, secret);
+      // Encrypted at rest with the secrets key (it must be readable to check signatures).
+      const stored = ctx.secrets ? await ctx.secrets.seal(webhookSecretContext(w.id, t.id), secret) : secret;
+      await setTriggerSecret(ctx.db, w.id, t.id, stored);
       reply.code(201);
       return {
         triggerId: t.id,

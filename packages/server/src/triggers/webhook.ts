@@ -14,7 +14,7 @@
 import { hookAcceptedSchema, hookFinishedSchema, hookParams, hookQuery } from '@trellis/client/schemas';
 import { type RunRecord, TrellisError } from '@trellis/core';
 import { sharedExpressionPool } from '@trellis/runtime';
-import { claimDelivery, getTrigger, recordTriggerRun, setDeliveryRun } from '@trellis/store';
+import { claimDelivery, getTrigger, recordTriggerRun, setDeliveryRun, webhookSecretContext } from '@trellis/store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpProblem } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
@@ -118,11 +118,28 @@ export function webhookRoutes(api: Api, limits: WebhookLimits): void {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const sigHeader = req.headers[SIGNATURE_HEADER];
       const signature = Array.isArray(sigHeader) ? sigHeader[0] : sigHeader;
-      if (trigger.secret === null || !verifySignature(trigger.secret, raw, signature)) {
+      let secret: string | null = null;
+      if (trigger.secret !== null) {
+        try {
+          secret = ctx.secrets
+            ? await ctx.secrets.unseal(webhookSecretContext(workflowId, triggerId), trigger.secret)
+            : trigger.secret;
+        } catch (err) {
+          api.app.log.error(
+            { workflowId, triggerId, err: err instanceof Error ? err.message : String(err) },
+            'webhook secret unreadable',
+          );
+          throw new HttpProblem(
+            'UNAVAILABLE',
+            "this server cannot read the webhook's signing secret (its secrets key differs from the one the secret was written with); nothing was started",
+          );
+        }
+      }
+      if (secret === null || !verifySignature(secret, raw, signature)) {
         ctx.failedAuthLimiter.take(req.ip);
         throw new HttpProblem(
           'UNAUTHORIZED',
-          trigger.secret === null
+          secret === null
             ? 'this webhook has no secret yet; its owner creates one with POST /api/v1/workflows/<id>/triggers/<triggerId>/secret'
             : signature === undefined
               ? 'missing X-Trellis-Signature: sign the raw body with HMAC-SHA256 and send sha256=<hex>'

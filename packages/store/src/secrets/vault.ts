@@ -70,7 +70,12 @@ export class SecretVault {
    */
   static async open(db: Kysely<Database>, source: SecretKeySource | undefined): Promise<SecretVault> {
     const meta = await readMetaKeyId(db);
-    const rowKeys = (await db.selectFrom('secrets').select('key_id').distinct().execute()).map((r) => r.key_id);
+    const rowKeys = [
+      ...new Set([
+        ...(await db.selectFrom('secrets').select('key_id').distinct().execute()).map((r) => r.key_id),
+        ...(await triggerSecrets(db, true)).map((r) => sealedKeyId(r.secret)),
+      ]),
+    ];
     if (!source) {
       if (meta !== undefined || rowKeys.length > 0) {
         throw new StoreOpenError(
@@ -201,6 +206,26 @@ export class SecretVault {
   }
 
   /**
+   * Encrypts a value the server must read back itself (a webhook's signing secret), bound to
+   * `context` (it cannot be moved to another trigger). Without a configured key (PostgreSQL
+   * without TRELLIS_SECRET_KEY) the value is kept as it is, and encrypted at the next write
+   * after a key is set.
+   */
+  async seal(context: string, value: string): Promise<string> {
+    if (!this.ring) return value;
+    const key = await this.writeKey();
+    return `${SEALED_PREFIX}${key.id}.${encryptSecret(key, context, value)}`;
+  }
+
+  /** The value `seal` encrypted (a value stored before encryption is returned as it is). */
+  async unseal(context: string, stored: string): Promise<string> {
+    if (!stored.startsWith(SEALED_PREFIX)) return stored;
+    const keyId = sealedKeyId(stored);
+    const blob = stored.slice(SEALED_PREFIX.length + keyId.length + 1);
+    return decryptSecret(this.keyFor(keyId, context) ?? (await this.reloadFor(keyId, context)), context, blob);
+  }
+
+  /**
    * Re-encrypts every secret under a new key, row by row, while servers keep running.
    * With a key file: a new key is generated and written first beside the old one, the database
    * is switched to it, every row is re-encrypted, then the old key leaves the file (running
@@ -252,6 +277,26 @@ export class SecretVault {
         count += Number(res.numUpdatedRows);
       }
     }
+    // Webhook signing secrets (also any stored before encryption): the same, conditionally on the
+    // row being unchanged.
+    for (let pass = 0; pass < 5; pass++) {
+      const stale = (await triggerSecrets(this.db, false)).filter(
+        (r) => !r.secret.startsWith(`${SEALED_PREFIX}${ring.current.id}.`),
+      );
+      if (stale.length === 0) break;
+      for (const row of stale) {
+        const context = webhookSecretContext(row.workflow_id, row.trigger_id);
+        const value = await this.unseal(context, row.secret);
+        const res = await this.db
+          .updateTable('triggers')
+          .set({ secret: `${SEALED_PREFIX}${ring.current.id}.${encryptSecret(ring.current, context, value)}` })
+          .where('workflow_id', '=', row.workflow_id)
+          .where('trigger_id', '=', row.trigger_id)
+          .where('secret', '=', row.secret)
+          .executeTakeFirst();
+        count += Number(res.numUpdatedRows);
+      }
+    }
     if (this.source.file) {
       writeKeyFile(this.source.file, [ring.current]);
       this.ring = keyRing([ring.current]);
@@ -296,6 +341,30 @@ export class SecretVault {
     if (meta === undefined || meta === this.ring.current.id) return this.ring.current;
     return this.keyFor(meta, '') ?? (await this.reloadFor(meta, '(new)'));
   }
+}
+
+/** Values sealed by the vault start with this, then the key id and a dot. */
+const SEALED_PREFIX = 'sealed.v1.';
+
+function sealedKeyId(stored: string): string {
+  const rest = stored.slice(SEALED_PREFIX.length);
+  return rest.slice(0, rest.indexOf('.'));
+}
+
+/** What a webhook trigger's signing secret is bound to when sealed. */
+export function webhookSecretContext(workflowId: string, triggerId: string): string {
+  return `webhook:${workflowId}/${triggerId}`;
+}
+
+/** Webhook signing secrets (only the sealed ones, or all), with where they are. */
+async function triggerSecrets(
+  db: Kysely<Database>,
+  sealedOnly: boolean,
+): Promise<{ workflow_id: string; trigger_id: string; secret: string }[]> {
+  let q = db.selectFrom('triggers').select(['workflow_id', 'trigger_id', 'secret']).where('secret', 'is not', null);
+  if (sealedOnly) q = q.where('secret', 'like', `${SEALED_PREFIX}%`);
+  const rows = await q.execute();
+  return rows.filter((r): r is { workflow_id: string; trigger_id: string; secret: string } => r.secret !== null);
 }
 
 async function readMetaKeyId(db: Kysely<Database>): Promise<string | undefined> {
