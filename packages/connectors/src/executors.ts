@@ -83,9 +83,9 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
       tools.onRunSession = (runId) => {
         const off = on(runId, (event) => {
           if (!TERMINAL_EVENT_TYPES.has(event.type)) return;
-          off();
           void tools.endRun(runId);
         });
+        return off;
       };
     },
     close: () => tools.close(),

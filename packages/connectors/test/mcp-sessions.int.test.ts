@@ -146,9 +146,20 @@ describe('MCP sessions per run', () => {
       await registry.withClient(record, (c) => c.callTool({ name: 'set_dir', arguments: { dir: '/x' } }), { runId: 'run_1' });
       expect(registry.pool.keys()).toHaveLength(1);
       await new Promise((r) => setTimeout(r, 80));
+      let watching = 0;
+      registry.onRunSession = () => {
+        watching++;
+        return () => watching--;
+      };
+      await registry.withClient(record, (c) => c.callTool({ name: 'set_dir', arguments: { dir: '/y' } }), { runId: 'run_2' });
+      expect(watching).toBe(1);
+      await new Promise((r) => setTimeout(r, 80));
       await registry.pool.sweepIdle();
       expect(registry.pool.keys()).toHaveLength(0);
-      expect(http.deleted.length).toBe(deletedBefore + 1);
+      // Nothing is left of the runs: their ends are no longer watched.
+      expect(registry.runsWithSessions).toEqual([]);
+      expect(watching).toBe(0);
+      expect(http.deleted.length).toBe(deletedBefore + 2);
     } finally {
       await registry.close();
       await store.close();

@@ -59,6 +59,8 @@ export interface McpConnectionPoolOptions {
   stderrBytes?: number;
   /** Largest message read from a stdio server (default 10 MiB); a larger reply fails that call only. */
   stdioMaxMessageBytes?: number;
+  /** Told of each connection the idle sweep closed. */
+  onIdleClose?: (key: string) => void;
   now?: () => number;
 }
 
@@ -171,6 +173,7 @@ export class McpConnectionPool {
       ([, e]) => e.idleMs !== undefined && e.busy === 0 && now - e.lastUsed >= e.idleMs,
     );
     await Promise.all(stale.map(([k]) => this.drop(k)));
+    for (const [k] of stale) this.options.onIdleClose?.(k);
   }
 
   private sweepEvery(idleMs: number): void {

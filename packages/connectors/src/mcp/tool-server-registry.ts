@@ -152,6 +152,7 @@ export class ToolServerRegistry {
       ...(options.log ? { log: options.log } : {}),
       ...(options.stderrTailBytes ? { stderrBytes: options.stderrTailBytes } : {}),
       ...(options.stdioMaxMessageBytes ? { stdioMaxMessageBytes: options.stdioMaxMessageBytes } : {}),
+      onIdleClose: (key) => this.forgetIdle(key),
     });
     this.sessionIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
   }
@@ -160,7 +161,9 @@ export class ToolServerRegistry {
    * Called with a run id the first time a run opens a session; the host passes a function that
    * calls `endRun` when that run ends (the engine's events), so run sessions close with their run.
    */
-  onRunSession: ((runId: string) => void) | undefined;
+  onRunSession: ((runId: string) => (() => void) | undefined) | undefined;
+  /** Per run with sessions, how to stop watching for its end (given by `onRunSession`). */
+  private readonly runWatchers = new Map<string, () => void>();
   private readonly sessionIdleMs: number;
   /** Per run, the keys of the sessions it opened. */
   private readonly runSessions = new Map<string, Set<string>>();
@@ -171,8 +174,28 @@ export class ToolServerRegistry {
     const keys = this.runSessions.get(runId);
     if (!keys) return;
     this.runSessions.delete(runId);
+    this.runWatchers.get(runId)?.();
+    this.runWatchers.delete(runId);
     for (const k of keys) this.headerHashes.delete(k);
     await Promise.all([...keys].map((k) => this.pool.drop(k)));
+  }
+
+  /**
+   * A run session closed for idleness: forgotten, and once none of the run's is left, its
+   * end is no longer watched (a run that ends on another worker leaves nothing behind here).
+   */
+  private forgetIdle(key: string): void {
+    const at = key.indexOf('@run:');
+    if (at < 0) return;
+    const runId = key.slice(at + 5);
+    const keys = this.runSessions.get(runId);
+    keys?.delete(key);
+    this.headerHashes.delete(key);
+    if (keys && keys.size === 0) {
+      this.runSessions.delete(runId);
+      this.runWatchers.get(runId)?.();
+      this.runWatchers.delete(runId);
+    }
   }
 
   /** Runs that have sessions open (tests, metrics). */
@@ -361,7 +384,8 @@ export class ToolServerRegistry {
         if (!keys) {
           keys = new Set();
           this.runSessions.set(scope.runId, keys);
-          this.onRunSession?.(scope.runId);
+          const unwatch = this.onRunSession?.(scope.runId);
+          if (unwatch) this.runWatchers.set(scope.runId, unwatch);
         }
         keys.add(key);
       } else {
