@@ -53,6 +53,7 @@ import {
   validateResultSchema,
   versionDetailSchema,
   versionListSchema,
+  workflowAnalyticsSchema,
   workflowDetailSchema,
   workflowPageSchema,
 } from './schemas/index.ts';
@@ -137,6 +138,7 @@ export const operations = {
     responses: { 200: decisionResultSchema },
   },
   listAllRuns: { method: 'GET', path: '/workflow_runs', responses: { 200: runHistoryPageSchema } },
+  workflowAnalytics: { method: 'GET', path: '/workflows/:id/analytics', responses: { 200: workflowAnalyticsSchema } },
   testNode: {
     method: 'POST',
     path: '/workflows/:id/test',

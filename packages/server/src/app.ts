@@ -24,6 +24,7 @@ import { API_PREFIX, Api } from './http/route.ts';
 import { setSecurityHeaders } from './http/security-headers.ts';
 import { mcpRoutes } from './mcp/routes.ts';
 import { agentRoutes } from './routes/agents.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -225,6 +226,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   permissionRoutes(api);
   runRoutes(api);
   runHistoryRoutes(api);
+  analyticsRoutes(api);
   scratchRoutes(api);
   eventRoutes(api);
   chatRoutes(api);

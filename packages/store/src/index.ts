@@ -1,4 +1,5 @@
 export * from './areas/agents.ts';
+export * from './areas/analytics.ts';
 export * from './areas/auth.ts';
 export * from './areas/permissions.ts';
 export * from './areas/run-history.ts';

@@ -5,6 +5,7 @@
  * Every export of these files is part of the API contract.
  */
 export * from './agents.ts';
+export * from './analytics.ts';
 export * from './common.ts';
 export * from './runs.ts';
 export * from './scratch.ts';
