@@ -168,7 +168,8 @@ describe.skipIf(!chromiumAvailable)('the builder by keyboard (Chromium)', () => 
     expect(Math.abs(a!.box.x - b!.box.x) + Math.abs(a!.box.y - b!.box.y)).toBeGreaterThan(20);
 
     // Delete the duplicate: the focus moves to a node (not the page body), with a visible ring.
-    await focusAndPress(node('transform_5'), 'Enter', 'Delete');
+    await selectNode('transform_5');
+    await page.keyboard.press('Delete');
     await expect.poll(() => node('transform_5').count()).toBe(0);
     await expect
       .poll(() => page.evaluate(() => document.activeElement?.closest('.react-flow__node')?.getAttribute('data-id') ?? null))
@@ -178,7 +179,8 @@ describe.skipIf(!chromiumAvailable)('the builder by keyboard (Chromium)', () => 
       return el ? getComputedStyle(el).outlineStyle : 'none';
     });
     expect(ring).toBe('solid');
-    await focusAndPress(node('transform_4'), 'Enter', 'Delete');
+    await selectNode('transform_4');
+    await page.keyboard.press('Delete');
     await expect.poll(() => node('transform_4').count()).toBe(0);
 
     // The `?` overlay lists the shortcuts; Escape closes it.

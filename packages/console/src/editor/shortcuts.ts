@@ -13,7 +13,8 @@ export type ShortcutAction =
   | 'help'
   | 'close'
   | 'select_all'
-  | 'layout';
+  | 'layout'
+  | 'delete';
 
 export interface Shortcut {
   action: ShortcutAction;
@@ -31,6 +32,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { action: 'duplicate', keys: 'Ctrl+D', what: 'Duplicate the selected nodes' },
   { action: 'select_all', keys: 'Ctrl+A', what: 'Select every node' },
   { action: 'layout', keys: 'Shift+L', what: 'Auto-layout' },
+  { action: 'delete', keys: 'Delete / Backspace', what: 'Delete the selection; the focus moves to the next node' },
   { action: 'help', keys: '?', what: 'Show this list' },
   { action: 'close', keys: 'Escape', what: 'Close a popover or this list', inFields: true },
 ];
@@ -40,7 +42,6 @@ export const CANVAS_KEYS: readonly { keys: string; what: string }[] = [
   { keys: 'Tab / Shift+Tab', what: 'Move between the palette, the nodes, the edges and the inspector' },
   { keys: 'Enter / Space', what: 'On a palette item: add it. On a node or edge: select it' },
   { keys: 'Arrow keys (Shift: faster)', what: 'Move the selected nodes' },
-  { keys: 'Delete / Backspace', what: 'Delete the selection; the focus moves to the next node' },
   { keys: 'Inspector "Connect to…"', what: 'Connect the selected node to another (condition nodes: true/false port)' },
 ];
 
@@ -68,6 +69,7 @@ export function matchShortcut(e: KeyLike, inField: boolean): ShortcutAction | un
     else if (k === 'a' && !e.shiftKey) action = 'select_all';
   } else if (!e.altKey && e.key === '?') action = 'help';
   else if (!e.altKey && e.shiftKey && k === 'l') action = 'layout';
+  else if (!e.altKey && !e.shiftKey && (e.key === 'Delete' || e.key === 'Backspace')) action = 'delete';
   if (!action) return undefined;
   if (inField && !SHORTCUTS.find((s) => s.action === action)?.inFields) return undefined;
   return action;

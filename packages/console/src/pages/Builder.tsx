@@ -35,7 +35,7 @@ import { TriggersPanel } from '../components/TriggersPanel.tsx';
 import { VersionsPanel } from '../components/VersionsPanel.tsx';
 import { WorkflowPanel } from '../components/WorkflowPanel.tsx';
 import type { EditorChange } from '../editor/changes.ts';
-import { type Clip, clipToText, copyNodes, pasteClip } from '../editor/clipboard.ts';
+import { type Clip, clipFromText, clipToText, copyNodes, pasteClip } from '../editor/clipboard.ts';
 import { edgeForConnection } from '../editor/condition-ports.ts';
 import { definitionFromDoc, docFromDefinition, docFromJson } from '../editor/convert.ts';
 import { contentChanged } from '../editor/dirty.ts';
@@ -94,6 +94,14 @@ function focusAfterDelete(before: EditorDoc, removed: readonly string[]) {
 
 const EMPTY_SET = new Set<never>();
 
+/**
+ * The last copy (Ctrl+C) in this tab, kept outside the builder so nodes copied in one workflow
+ * can be pasted into another; `pastes` moves each paste further from the originals.
+ */
+let lastCopy: { clip: Clip; pastes: number } | undefined;
+/** A Ctrl+V waiting to see whether the browser's paste event carries a copy from another tab. */
+let pendingPaste = false;
+
 function BuilderEditor({
   workflowId,
   version,
@@ -121,7 +129,6 @@ function BuilderEditor({
   const [saveBlocked, setSaveBlocked] = useState(false);
   /** Fields whose text does not parse (JSON), by field: counted as problems, block saving. */
   const [fieldErrors, setFieldErrors] = useState<Readonly<Record<string, string>>>({});
-  const clip = useRef<{ clip: Clip; pastes: number } | undefined>(undefined);
   const theme = useTheme();
   const [savedDoc, setSavedDoc] = useState<EditorDoc | undefined>(workflowId ? initial : undefined);
   const [savedVersion, setSavedVersion] = useState(version);
@@ -302,7 +309,7 @@ function BuilderEditor({
 
   function copySelection(): Clip | undefined {
     const c = copyNodes(doc, selNodes);
-    if (c) clip.current = { clip: c, pastes: 0 };
+    if (c) lastCopy = { clip: c, pastes: 0 };
     return c;
   }
 
@@ -350,7 +357,8 @@ function BuilderEditor({
     if (showShortcuts && action !== 'help') return;
     // A text selection on the page (a problem message, a code sample) copies as text.
     if (action === 'copy' && (window.getSelection()?.toString() ?? '') !== '') return;
-    e.preventDefault();
+    // Paste keeps the browser's default so that the paste event (with its clipboard) fires.
+    if (action !== 'paste') e.preventDefault();
     switch (action) {
       case 'save':
         if (!saving) void save();
@@ -371,10 +379,17 @@ function BuilderEditor({
         break;
       }
       case 'paste':
-        if (clip.current) {
-          clip.current.pastes += 1;
-          pasteNodes(clip.current.clip, clip.current.pastes);
-        }
+        // The browser's paste event comes next and may carry a copy from another tab (the
+        // listener below); if it does not, the last copy made in this tab is pasted.
+        pendingPaste = true;
+        setTimeout(() => {
+          if (!pendingPaste) return;
+          pendingPaste = false;
+          if (lastCopy) {
+            lastCopy.pastes += 1;
+            pasteRef.current(lastCopy.clip, lastCopy.pastes);
+          }
+        }, 0);
         break;
       case 'duplicate': {
         const c = copyNodes(doc, selNodes);
@@ -391,12 +406,36 @@ function BuilderEditor({
       case 'help':
         setShowShortcuts((v) => !v);
         break;
+      case 'delete':
+        // Handled here rather than by the canvas, so it does not depend on the canvas's own
+        // record of held keys (which a Ctrl+V could leave stale).
+        if (selNodes.size > 0 || selEdges.size > 0)
+          dispatch({ kind: 'remove', nodeIds: [...selNodes], edgeIndexes: [...selEdges] });
+        break;
     }
   };
+  const pasteRef = useRef(pasteNodes);
+  pasteRef.current = pasteNodes;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => onShortcut.current(e);
+    // Nodes copied in another tab arrive as JSON text on the system clipboard.
+    const onPaste = (e: ClipboardEvent) => {
+      if (isTextField(e.target as Element | null)) return;
+      const text = e.clipboardData?.getData('text/plain') ?? '';
+      const c = text ? clipFromText(text) : undefined;
+      if (!c) return;
+      e.preventDefault();
+      pendingPaste = false;
+      if (!lastCopy || clipToText(lastCopy.clip) !== text) lastCopy = { clip: c, pastes: 0 };
+      lastCopy.pastes += 1;
+      pasteRef.current(lastCopy.clip, lastCopy.pastes);
+    };
     window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('paste', onPaste);
+    };
   }, []);
 
   function autoLayout() {
@@ -658,7 +697,7 @@ function BuilderEditor({
             onNodeDragStart={() => setHist(checkpoint)}
             onNodeDragStop={() => setHist(dropEmptyCheckpoint)}
             isValidConnection={(c) => c.source !== c.target}
-            deleteKeyCode={['Delete', 'Backspace']}
+            deleteKeyCode={null}
             fitView={initial.nodes.length > 0}
             fitViewOptions={FIT_VIEW_OPTIONS}
             defaultViewport={{ x: 0, y: 0, zoom: 1 }}
