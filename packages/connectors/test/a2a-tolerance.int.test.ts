@@ -159,3 +159,37 @@ describe('cancelling a blocking message/send', () => {
     expect(a.cancels).toEqual([ref.taskId]);
   });
 });
+
+describe("Mastra 0.24.9's A2A server, as recorded (its card, ids and stream)", () => {
+  // Mastra itself is not installed in CI (docs/compatibility.md says why); this agent serves
+  // what a by-hand trial of @mastra/server 0.24.9 behind its deployer's route glue served.
+  it('registers by the agent URL; every call is refused for its JSON-RPC ids, naming the deviation', async () => {
+    const a = await startPlainAgent({ id: 'greeter', flavour: 'mastra', streaming: true, streamAs: 'text/plain', wrongId: true });
+    started.push(a);
+    const info = await registry.register({ url: a.interfaceUrl, name: 'mastra', createdBy: 'tester' });
+    expect(info.card.supportedInterfaces[0]?.url).toBe(a.interfaceUrl);
+    const err = (await rejection(
+      exec.execute(
+        { city: 'Lisbon' },
+        makeContext({ node: { id: 'g', type: 'agent_call', agent: 'mastra', message: 'Hi' } as NodeDefinition }),
+      ),
+    )) as TrellisError;
+    expect(a.requests.map((r) => r.method)).toEqual(['message/stream', 'message/send']);
+    expect(err.code).toBe('AGENT_ERROR');
+    expect(err.message).toMatch(
+      /^agent mastra does not follow JSON-RPC 2\.0: it answered message\/send request id \S+ with id [0-9a-f-]{36}\./,
+    );
+  });
+
+  it('with its ids echoed (a proxy), a text call succeeds: stream fallback, input as JSON text', async () => {
+    const a = await startPlainAgent({ id: 'greeter', flavour: 'mastra', streaming: true, streamAs: 'text/plain' });
+    started.push(a);
+    await registry.register({ url: a.cardUrl, name: 'mastra-fixed', createdBy: 'tester' });
+    const out = await exec.execute(
+      { city: 'Lisbon' },
+      makeContext({ node: { id: 'g', type: 'agent_call', agent: 'mastra-fixed', message: 'Hi' } as NodeDefinition }),
+    );
+    expect(out).toMatchObject({ kind: 'succeeded', output: { text: 'Hello Hi | {"city":"Lisbon"}' } });
+    expect(a.requests.map((r) => r.method)).toEqual(['message/stream', 'message/send']);
+  });
+});
