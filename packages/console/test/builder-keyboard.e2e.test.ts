@@ -7,6 +7,7 @@
  * condition edge without a condition and for `tru`, the unsaved-changes guard, templates named
  * uniquely, and dark mode from the system preference.
  */
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
@@ -336,6 +337,58 @@ describe.skipIf(!chromiumAvailable)('the builder by keyboard (Chromium)', () => 
     } finally {
       await page.setViewportSize({ width: 1440, height: 900 });
     }
+  });
+
+  it('draws the demo\'s taken "none" branch round the skipped nodes, with labels off the nodes', async () => {
+    const demo = JSON.parse(readFileSync(new URL('../../../examples/demo/hotel-trip.json', import.meta.url), 'utf8')) as {
+      nodes: { id: string; type: string }[];
+    };
+    // The demo's graph; the search finds nothing (so the "none" branch runs), the rest never runs.
+    const nodes = demo.nodes.map((n) =>
+      n.id === 'search'
+        ? { id: 'search', type: 'transform', expression: "{ 'hotels': [] }" }
+        : n.type === 'agent_call'
+          ? { ...n, agent: { url: 'https://agent.example.com' } }
+          : n.type === 'tool_call'
+            ? { ...n, tool: 'http.request', input: { url: 'https://api.example.com/x' } }
+            : n,
+    );
+    const wf = await stack.api<{ id: string }>('POST', '/workflows', { ...demo, name: 'e2e-none-branch', nodes });
+    const run = await stack.api<{ id: string }>('POST', `/workflows/${wf.id}/run`, { input: { city: 'Nowhere' } });
+    await expect
+      .poll(async () => (await stack.api<{ status: string }>('GET', `/workflow_runs/${run.id}`)).status, { timeout: 20_000 })
+      .toBe('succeeded');
+    await page.goto(`${stack.url}/runs/${run.id}`);
+    await expect.poll(() => page.locator('.react-flow__edge.edge-taken').count()).toBe(3);
+    await page.waitForTimeout(300);
+    const crossings = await page.evaluate(() => {
+      const rects = [...document.querySelectorAll<HTMLElement>('.react-flow__node')].map((el) => ({
+        id: el.getAttribute('data-id'),
+        r: el.getBoundingClientRect(),
+      }));
+      const inside = (x: number, y: number, r: DOMRect) => x > r.left + 2 && x < r.right - 2 && y > r.top + 2 && y < r.bottom - 2;
+      const out: string[] = [];
+      for (const edge of document.querySelectorAll('.react-flow__edge.edge-taken, .react-flow__edge.edge-not-taken')) {
+        const [from, to] = (edge.getAttribute('aria-label') ?? '').replace(/^Edge /, '').split(/ to | when /);
+        const path = edge.querySelector<SVGPathElement>('path.react-flow__edge-path')!;
+        const m = path.getScreenCTM()!;
+        const len = path.getTotalLength();
+        for (let i = 1; i < 40; i++) {
+          const p = path.getPointAtLength((len * i) / 40).matrixTransform(m);
+          for (const { id, r } of rects)
+            if (id !== from && id !== to && inside(p.x, p.y, r)) out.push(`${from}→${to} crosses ${id}`);
+        }
+        const label = edge.querySelector('.react-flow__edge-textwrapper');
+        if (label) {
+          const lr = label.getBoundingClientRect();
+          const cx = lr.left + lr.width / 2;
+          const cy = lr.top + lr.height / 2;
+          for (const { id, r } of rects) if (inside(cx, cy, r)) out.push(`label of ${from}→${to} on ${id}`);
+        }
+      }
+      return [...new Set(out)];
+    });
+    expect(crossings).toEqual([]);
   });
 
   it('follows the system dark mode, and the toggle overrides it', async () => {
