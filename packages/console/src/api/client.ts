@@ -11,9 +11,13 @@ import { ApiError } from './problem.ts';
 import type {
   Agent,
   Page,
+  RunHistoryItem,
+  RunHistoryQuery,
   SecretInfo,
   StartedRun,
   Template,
+  TestRunRequest,
+  TestRunResult,
   ToolInfo,
   ToolServer,
   ValidateResult,
@@ -255,6 +259,36 @@ export class ApiClient {
       ...(t.description !== undefined ? { description: t.description } : {}),
       inputSchema: t.inputSchema,
     }));
+  }
+
+  // Run history across workflows, and the builder's test runs (docs/console.md)
+
+  /** `GET /workflow_runs`: runs of every workflow the caller may see, filtered. */
+  async listAllRuns(query: RunHistoryQuery = {}): Promise<Page<RunHistoryItem>> {
+    return this.client.call('listAllRuns', {
+      query: {
+        limit: query.limit ?? 50,
+        workflowId: query.workflowId,
+        status: query.status && query.status.length > 0 ? query.status.join(',') : undefined,
+        since: query.since,
+        until: query.until,
+        origin: query.origin,
+        topLevel: query.topLevel ? 'true' : undefined,
+        cursor: query.cursor,
+      },
+    });
+  }
+
+  /** Tests one node ("node") or runs up to it ("upTo") in a scratch run outside the history. */
+  async testNode(workflowId: string, body: TestRunRequest): Promise<TestRunResult> {
+    return (await this.client.call('testNode', { params: { id: workflowId }, body })) as TestRunResult;
+  }
+
+  async getTestRun(workflowId: string, runId: string): Promise<Pick<TestRunResult, 'id' | 'finished' | 'record'>> {
+    return (await this.client.call('getTestRun', { params: { id: workflowId, runId } })) as Pick<
+      TestRunResult,
+      'id' | 'finished' | 'record'
+    >;
   }
 
   /** Checks a token without side effects (used by sign-in). */

@@ -4,7 +4,7 @@
  * ApiClient maps a few of them to the console's vocabulary (a list's `latestVersion` is the
  * row's `version`; a tool is named `<server>/<tool>`).
  */
-import type { CompiledSummary, RunSummary, ValidationError, WorkflowDefinition } from '@trellis/core';
+import type { CompiledSummary, RunRecord, RunStatus, RunSummary, ValidationError, WorkflowDefinition } from '@trellis/core';
 
 export type { CompiledSummary, RunEvent, RunRecord, RunSummary, ValidationError, WorkflowDefinition } from '@trellis/core';
 
@@ -63,6 +63,8 @@ export interface Agent {
   url: string;
   description?: string;
   skills: AgentSkill[];
+  /** The A2A agent card as fetched (skills' examples and input/output modes live here). */
+  card?: Record<string, unknown>;
   /** Registration headers as registered: `{{ $secrets.NAME }}` references, never values. */
   headers?: Record<string, string>;
 }
@@ -108,4 +110,44 @@ export interface Template {
 export interface StartedRun {
   id: string;
   status: string;
+}
+
+/** A run in a history list (`GET /workflow_runs`). */
+export interface RunHistoryItem extends RunSummary {
+  workflowName: string;
+  /** The input as JSON, cut to 200 characters. */
+  inputPreview: string;
+}
+
+export interface RunHistoryQuery {
+  workflowId?: string;
+  status?: RunStatus[];
+  /** ISO times: created at or after / before. */
+  since?: string;
+  until?: string;
+  origin?: 'manual' | 'schedule' | 'webhook';
+  topLevel?: boolean;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface TestRunRequest {
+  node: string;
+  mode: 'node' | 'upTo';
+  definition?: unknown;
+  fromRun?: string;
+  input?: unknown;
+  waitMs?: number;
+}
+
+/** `POST /workflows/:id/test`. */
+export interface TestRunResult {
+  id: string;
+  workflowId: string;
+  node: string;
+  mode: 'node' | 'upTo';
+  fromRun: string | null;
+  finished: boolean;
+  note?: string;
+  record: RunRecord;
 }

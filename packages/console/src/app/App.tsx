@@ -8,7 +8,7 @@ import { EmptyState } from '../components/Feedback.tsx';
 import { Layout, Link } from '../components/Layout.tsx';
 import { Agents } from '../pages/Agents.tsx';
 import { Builder } from '../pages/Builder.tsx';
-import { Runs } from '../pages/Runs.tsx';
+import { AllRuns, Runs } from '../pages/Runs.tsx';
 import { RunView } from '../pages/RunView.tsx';
 import { Secrets } from '../pages/Secrets.tsx';
 import { SignIn } from '../pages/SignIn.tsx';
@@ -27,6 +27,8 @@ function Page({ route }: { route: Route }) {
       return <Builder key={route.workflowId ?? 'new'} workflowId={route.workflowId} />;
     case 'runs':
       return <Runs workflowId={route.workflowId} />;
+    case 'all_runs':
+      return <AllRuns />;
     case 'run':
       return <RunView key={route.runId} runId={route.runId} />;
     case 'templates':

@@ -7,6 +7,7 @@ export type Route =
   | { page: 'builder'; workflowId: string | undefined }
   | { page: 'runs'; workflowId: string }
   | { page: 'run'; runId: string }
+  | { page: 'all_runs' }
   | { page: 'templates' }
   | { page: 'agents' }
   | { page: 'tools' }
@@ -23,6 +24,7 @@ export function parseRoute(pathname: string): Route {
     if (b && parts.length === 2) return { page: 'builder', workflowId: b };
     if (b && c === 'runs' && parts.length === 3) return { page: 'runs', workflowId: b };
   }
+  if (a === 'runs' && parts.length === 1) return { page: 'all_runs' };
   if (a === 'runs' && b && parts.length === 2) return { page: 'run', runId: b };
   if (a === 'templates' && parts.length === 1) return { page: 'templates' };
   if (a === 'agents' && parts.length === 1) return { page: 'agents' };
@@ -41,6 +43,8 @@ export function routePath(r: Route): string {
       return `/workflows/${encodeURIComponent(r.workflowId)}/runs`;
     case 'run':
       return `/runs/${encodeURIComponent(r.runId)}`;
+    case 'all_runs':
+      return '/runs';
     case 'templates':
       return '/templates';
     case 'agents':
@@ -52,4 +56,12 @@ export function routePath(r: Route): string {
     case 'not_found':
       return r.path;
   }
+}
+
+/**
+ * The side-by-side comparison of two runs (the observability work's compare page; the run
+ * history links to it with the two selected runs, older first).
+ */
+export function compareRunsPath(a: string, b: string): string {
+  return `/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`;
 }

@@ -5,6 +5,7 @@
  */
 import { useId, useState } from 'react';
 import { bindingToText, schemaProperties, textToBinding } from '../editor/binding-values.ts';
+import { useDataSuggestions, ValuePreview } from './RunDataPreview.tsx';
 
 interface Props {
   value: unknown;
@@ -16,6 +17,7 @@ interface Props {
 export function BindingsEditor({ value, schema, suggestions, onChange }: Props) {
   const listId = useId();
   const [newKey, setNewKey] = useState('');
+  const offered = useDataSuggestions(suggestions);
   const obj = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
   const props = schemaProperties(schema);
   const known = new Set(props.map((p) => p.name));
@@ -40,28 +42,42 @@ export function BindingsEditor({ value, schema, suggestions, onChange }: Props) 
     <fieldset className="bindings">
       <legend>Input</legend>
       <datalist id={listId}>
-        {suggestions.map((s) => (
+        {offered.map((s) => (
           <option key={s} value={s} />
         ))}
       </datalist>
       {props.map((p) => (
-        <label key={p.name}>
+        <label key={p.name} className="binding-field">
           <span>
             {p.name}
-            {p.required ? ' *' : ''} {p.type && <span className="muted">({p.type})</span>}
+            {p.required ? <abbr title="required"> *</abbr> : ''} {p.type && <span className="muted">({p.type})</span>}
           </span>
           <input
-            list={listId}
+            list={p.enum ? `${listId}-${p.name}` : listId}
             value={bindingToText(obj[p.name])}
             onChange={(e) => set(p.name, e.target.value)}
-            placeholder={p.description ?? '$node.field, {{ expr }} or a value'}
+            placeholder={p.default !== undefined ? `default: ${JSON.stringify(p.default)}` : '$node.field, {{ expr }} or a value'}
+            aria-required={p.required || undefined}
           />
+          {p.enum && (
+            <datalist id={`${listId}-${p.name}`}>
+              {p.enum.map((v) => (
+                <option key={JSON.stringify(v)} value={bindingToText(v)} />
+              ))}
+              {offered.map((s) => (
+                <option key={s} value={s} />
+              ))}
+            </datalist>
+          )}
+          {p.description && <span className="muted small field-help">{p.description}</span>}
+          <ValuePreview value={obj[p.name]} />
         </label>
       ))}
       {extra.map((k) => (
-        <label key={k}>
+        <label key={k} className="binding-field">
           <span>{k}</span>
           <input list={listId} value={bindingToText(obj[k])} onChange={(e) => set(k, e.target.value)} />
+          <ValuePreview value={obj[k]} />
         </label>
       ))}
       <div className="row">

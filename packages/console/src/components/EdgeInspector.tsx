@@ -7,6 +7,7 @@ import type { DraftEdge, EditorDoc } from '../editor/doc.ts';
 import { edgeSuggestions } from '../editor/suggestions.ts';
 import { expressionSyntaxProblem } from '../editor/validate.ts';
 import { ExpressionCheck } from './ExpressionCheck.tsx';
+import { ValuePreview } from './RunDataPreview.tsx';
 
 interface Props {
   edge: DraftEdge;
@@ -80,6 +81,7 @@ export function EdgeInspector({ edge, index, doc, problems, warnings = [], dispa
           placeholder={`$${edge.from}.value = true`}
         />
         <ExpressionCheck source={edge.condition ?? ''} doc={doc} />
+        {edge.condition && !expressionSyntaxProblem(edge.condition) && <ValuePreview value={edge.condition} kind="expression" />}
       </label>
       <label>
         Label

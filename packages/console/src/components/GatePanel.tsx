@@ -1,4 +1,8 @@
-/** Decide a waiting human gate: approve (with editable data and a comment) or reject. */
+/**
+ * Decide a waiting human gate: approve (with editable data and a comment) or reject. An agent's
+ * question (A2A input-required, `asker` set) is shown as a question with an answer box instead:
+ * the answer goes back to the agent as the reply text (the decision's comment), "Decline" rejects.
+ */
 import { type FormEvent, useState } from 'react';
 import { useApi } from '../app/context.ts';
 import { ErrorBanner } from './Feedback.tsx';
@@ -8,11 +12,14 @@ export function GatePanel({
   nodeId,
   prompt,
   onDecided,
+  asker,
 }: {
   runId: string;
   nodeId: string;
   prompt: string | undefined;
   onDecided: () => void;
+  /** An agent_call node waiting on its agent's question: the agent's name. */
+  asker?: string | undefined;
 }) {
   const api = useApi();
   const [comment, setComment] = useState('');
@@ -44,6 +51,45 @@ export function GatePanel({
     } finally {
       setBusy(false);
     }
+  }
+
+  if (asker !== undefined) {
+    return (
+      <form
+        className="gate-panel agent-question"
+        aria-label={`Question from ${asker}`}
+        onSubmit={(e) => {
+          if (!comment.trim()) {
+            e.preventDefault();
+            setError(new Error('Write an answer (or decline the question).'));
+            return;
+          }
+          void decide('approve', e);
+        }}
+      >
+        <h2>
+          {asker} asks <span className="muted small">({nodeId})</span>
+        </h2>
+        <blockquote data-field="question">{prompt || '(the agent asked for more input without a question text)'}</blockquote>
+        <label>
+          Your answer
+          <textarea rows={3} value={comment} onChange={(e) => setComment(e.target.value)} />
+        </label>
+        <details>
+          <summary className="small">Structured reply (JSON, optional)</summary>
+          <textarea className="code" rows={3} value={dataText} onChange={(e) => setDataText(e.target.value)} spellCheck={false} />
+        </details>
+        <ErrorBanner error={error} />
+        <div className="row">
+          <button type="submit" className="primary" disabled={busy}>
+            Send answer
+          </button>
+          <button type="button" className="danger" disabled={busy} onClick={() => decide('reject')}>
+            Decline
+          </button>
+        </div>
+      </form>
+    );
   }
 
   return (

@@ -5,6 +5,7 @@ import { nextTheme, setTheme, useTheme } from '../app/theme.ts';
 
 const LINKS = [
   { path: '/workflows', label: 'Workflows' },
+  { path: '/runs', label: 'Runs' },
   { path: '/templates', label: 'Templates' },
   { path: '/agents', label: 'Agents' },
   { path: '/tools', label: 'Tools' },

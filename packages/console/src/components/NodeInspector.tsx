@@ -5,10 +5,12 @@ import type { Agent, SecretInfo, ToolInfo, WorkflowSummary } from '../api/types.
 import type { EditorChange } from '../editor/changes.ts';
 import type { DraftNode, EditorDoc } from '../editor/doc.ts';
 import { bindingSuggestions } from '../editor/suggestions.ts';
-import { expressionSyntaxError } from '../editor/validate.ts';
+import { expressionSyntaxError, expressionSyntaxProblem } from '../editor/validate.ts';
 import { BindingsEditor } from './BindingsEditor.tsx';
 import { ExpressionCheck } from './ExpressionCheck.tsx';
 import { HttpHeadersEditor } from './HttpHeadersEditor.tsx';
+import { ValuePreview } from './RunDataPreview.tsx';
+import { SkillDetails } from './SkillDetails.tsx';
 
 interface Props {
   node: DraftNode;
@@ -157,9 +159,11 @@ export function NodeInspector({
             Skill
             <input list={skillList} value={str(node.skill)} onChange={(e) => set({ skill: e.target.value || undefined })} />
           </label>
+          {agent && <SkillDetails agent={agent} skillId={str(node.skill) || undefined} compact />}
           <label>
             Message (template)
             <textarea rows={3} value={str(node.message)} onChange={(e) => set({ message: e.target.value || undefined })} />
+            <ValuePreview value={node.message} />
           </label>
         </>
       )}
@@ -219,6 +223,7 @@ export function NodeInspector({
             spellCheck={false}
           />
           <ExpressionCheck source={str(node.expression)} doc={doc} okText="" />
+          {!expressionSyntaxProblem(str(node.expression)) && <ValuePreview value={node.expression} kind="expression" />}
           <span className="muted small">
             In scope: {suggestions.filter((s) => !s.includes('.') || s.startsWith('$context.')).join(', ')}
           </span>

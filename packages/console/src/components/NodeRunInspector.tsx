@@ -2,6 +2,7 @@
 import type { NodeRunRecord } from '@trellis/core';
 import { formatCost, formatDuration, formatJson } from '../app/format.ts';
 import { attemptDurationMs } from '../run/durations.ts';
+import type { Question } from '../run/questions.ts';
 import type { NodeView } from '../run/run-state.ts';
 import { StatusBadge } from './Feedback.tsx';
 import { Link } from './Layout.tsx';
@@ -12,10 +13,13 @@ export function NodeRunInspector({
   live,
   record,
   onRerun,
+  questions = [],
 }: {
   nodeId: string;
   live: NodeView | undefined;
   record: NodeRunRecord | undefined;
+  /** The questions the node asked (an agent's input-required, a gate's prompt), with their answers. */
+  questions?: readonly Question[];
   /** A finished run: retry it from this node (a new run; this node and its downstream run again). */
   onRerun?: () => void;
 }) {
@@ -61,6 +65,29 @@ export function NodeRunInspector({
       )}
       {(live?.items || record?.itemCount !== undefined) && (
         <MapItems count={record?.itemCount} live={live?.items} records={record?.items} />
+      )}
+      {questions.length > 0 && (
+        <section aria-label="Questions and answers" data-field="questions">
+          <h3 className="small">{questions.length === 1 ? 'Question' : 'Questions'}</h3>
+          {questions.map((q) => (
+            <div key={q.at} className="agent-question">
+              <blockquote>{q.prompt}</blockquote>
+              {q.answer ? (
+                <p className="small" data-field="answer">
+                  {q.answer.approved ? 'Answered' : 'Declined'} by <strong>{q.answer.by}</strong>
+                  {q.answer.text ? (
+                    <>
+                      : <q>{q.answer.text}</q>
+                    </>
+                  ) : null}
+                  {q.answer.data !== undefined && <code> {formatJson(q.answer.data)}</code>}
+                </p>
+              ) : (
+                <p className="small muted">Not answered yet.</p>
+              )}
+            </div>
+          ))}
+        </section>
       )}
       <dl className="kv">
         <dt>Cost</dt>

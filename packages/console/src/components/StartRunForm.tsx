@@ -1,11 +1,13 @@
 /** Starts a run with a form generated from the workflow's inputSchema (or raw JSON). */
 import { type FormEvent, useMemo, useState } from 'react';
-import { type InputField, inputFields, readInput } from '../run/input-form.ts';
+import { type InputField, inputFields, readInput, textsFromInput } from '../run/input-form.ts';
 
 interface Props {
   schema: unknown;
   onStart: (input: unknown) => Promise<void>;
   onCancel?: () => void;
+  /** Prefill with an earlier run's input ("re-run with this input"). */
+  initialInput?: unknown;
 }
 
 function initialTexts(fields: readonly InputField[]): Record<string, string> {
@@ -14,11 +16,12 @@ function initialTexts(fields: readonly InputField[]): Record<string, string> {
   );
 }
 
-export function StartRunForm({ schema, onStart, onCancel }: Props) {
+export function StartRunForm({ schema, onStart, onCancel, initialInput }: Props) {
   const fields = useMemo(() => inputFields(schema), [schema]);
-  const [texts, setTexts] = useState(() => initialTexts(fields));
-  const [raw, setRaw] = useState(fields.length === 0);
-  const [rawText, setRawText] = useState('{}');
+  const [prefill] = useState(() => (initialInput === undefined ? undefined : textsFromInput(fields, initialInput)));
+  const [texts, setTexts] = useState(() => prefill?.texts ?? initialTexts(fields));
+  const [raw, setRaw] = useState(fields.length === 0 || prefill?.raw === true);
+  const [rawText, setRawText] = useState(() => (initialInput === undefined ? '{}' : JSON.stringify(initialInput, null, 2)));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
 

@@ -1,9 +1,12 @@
 /** The agent registry: register an A2A agent by its URL and browse its skills. */
 import { type FormEvent, useState } from 'react';
 import { isMissingRoute } from '../api/problem.ts';
+import { agentDescription, seedNewWorkflow, workflowWithSkill } from '../app/agent-skills.ts';
 import { useApi } from '../app/context.ts';
+import { navigate } from '../app/navigation.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
+import { SkillDetails } from '../components/SkillDetails.tsx';
 import { parseHeaderLines } from '../editor/headers-text.ts';
 import { SecretRefList } from './SecretRefList.tsx';
 
@@ -117,6 +120,7 @@ export function Agents() {
           <li key={a.id} className="card">
             <h2>{a.name}</h2>
             <p className="muted small">{a.url}</p>
+            {agentDescription(a) && <p className="agent-description">{agentDescription(a)}</p>}
             {a.headers && Object.keys(a.headers).length > 0 && (
               <p className="small">
                 <span className="muted">Headers: </span>
@@ -134,7 +138,17 @@ export function Agents() {
                 {a.skills.map((s) => (
                   <li key={s.id}>
                     <strong>{s.name ?? s.id}</strong> <code>{s.id}</code>
-                    {s.description && <div className="small">{s.description}</div>}
+                    <SkillDetails agent={a} skillId={s.id} />
+                    <button
+                      type="button"
+                      className="small-button"
+                      onClick={() => {
+                        seedNewWorkflow(window.sessionStorage, workflowWithSkill(a, s));
+                        navigate('/workflows/new');
+                      }}
+                    >
+                      New workflow with this skill
+                    </button>
                   </li>
                 ))}
               </ul>

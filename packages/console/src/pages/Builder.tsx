@@ -17,6 +17,7 @@ import {
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../api/problem.ts';
+import { takeNewWorkflowSeed } from '../app/agent-skills.ts';
 import { useApi } from '../app/context.ts';
 import { navigate, setLeaveGuard } from '../app/navigation.ts';
 import { useTheme } from '../app/theme.ts';
@@ -29,6 +30,8 @@ import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from 
 import { Link } from '../components/Layout.tsx';
 import { NodeInspector } from '../components/NodeInspector.tsx';
 import { DRAG_MIME, Palette, type PaletteItem } from '../components/Palette.tsx';
+import { NodeTestPanel, RunDataBar, useRunData } from '../components/RunDataBar.tsx';
+import { RunDataContext } from '../components/RunDataPreview.tsx';
 import { ShortcutsOverlay } from '../components/ShortcutsOverlay.tsx';
 import { StartRunForm } from '../components/StartRunForm.tsx';
 import { TriggersPanel } from '../components/TriggersPanel.tsx';
@@ -69,11 +72,13 @@ export function Builder({ workflowId }: { workflowId: string | undefined }) {
 function BuilderLoader({ workflowId }: { workflowId: string | undefined }) {
   const api = useApi();
   const wf = useAsync(async () => (workflowId ? api.getWorkflow(workflowId) : undefined), [api, workflowId]);
+  // "New workflow with this skill/tool" hands its starting definition over (read once).
+  const [seed] = useState(() => (workflowId ? undefined : takeNewWorkflowSeed(window.sessionStorage)));
   if (workflowId && wf.loading) return <Loading what="the workflow" />;
   if (wf.error) return <ErrorBanner error={wf.error} onRetry={wf.reload} />;
   let initial: EditorDoc;
   try {
-    initial = wf.data ? docFromDefinition(wf.data.definition) : emptyDoc();
+    initial = wf.data ? docFromDefinition(wf.data.definition) : seed !== undefined ? docFromDefinition(seed) : emptyDoc();
   } catch (err) {
     return <ErrorBanner error={err} />;
   }
@@ -123,6 +128,7 @@ function BuilderEditor({
   const [info, setInfo] = useState<string | undefined>(undefined);
   const [saving, setSaving] = useState(false);
   const [panel, setPanel] = useState<'none' | 'versions' | 'run' | 'triggers'>('none');
+  const runData = useRunData(workflowId);
   const [lowDetail, setLowDetail] = useState(false);
   const [showShortcuts, setShowShortcuts] = useState(false);
   /** Save was refused for problems: the banner says how many are left, and goes when none are. */
@@ -749,28 +755,41 @@ function BuilderEditor({
             }}
           />
         )}
+        {workflowId && (selectedNode || selectedEdge) && <RunDataBar state={runData} />}
         {selectedNode ? (
-          <NodeInspector
-            key={selectedNode.id}
-            node={selectedNode}
-            doc={doc}
-            problems={shown.byNode.get(selectedNode.id) ?? []}
-            warnings={shown.warnByNode.get(selectedNode.id) ?? []}
-            agents={agents.data ?? []}
-            tools={tools.data ?? []}
-            workflows={(workflows.data ?? []).filter((w) => w.id !== workflowId)}
-            secrets={usableSecrets(secrets.data ?? [], workflowId)}
-            dispatch={dispatch}
-          />
+          <RunDataContext.Provider value={{ data: runData.data, doc, nodeId: selectedNode.id }}>
+            <NodeInspector
+              key={selectedNode.id}
+              node={selectedNode}
+              doc={doc}
+              problems={shown.byNode.get(selectedNode.id) ?? []}
+              warnings={shown.warnByNode.get(selectedNode.id) ?? []}
+              agents={agents.data ?? []}
+              tools={tools.data ?? []}
+              workflows={(workflows.data ?? []).filter((w) => w.id !== workflowId)}
+              secrets={usableSecrets(secrets.data ?? [], workflowId)}
+              dispatch={dispatch}
+            />
+            <NodeTestPanel
+              key={`test-${selectedNode.id}`}
+              workflowId={workflowId}
+              doc={doc}
+              node={selectedNode}
+              state={runData}
+              valid={shown.errors.length === 0}
+            />
+          </RunDataContext.Provider>
         ) : selectedEdge && selectedEdgeIndex !== undefined ? (
-          <EdgeInspector
-            edge={selectedEdge}
-            index={selectedEdgeIndex}
-            doc={doc}
-            problems={shown.byEdge.get(selectedEdgeIndex) ?? []}
-            warnings={shown.warnByEdge.get(selectedEdgeIndex) ?? []}
-            dispatch={dispatch}
-          />
+          <RunDataContext.Provider value={{ data: runData.data, doc, nodeId: selectedEdge.from, includeSelf: true }}>
+            <EdgeInspector
+              edge={selectedEdge}
+              index={selectedEdgeIndex}
+              doc={doc}
+              problems={shown.byEdge.get(selectedEdgeIndex) ?? []}
+              warnings={shown.warnByEdge.get(selectedEdgeIndex) ?? []}
+              dispatch={dispatch}
+            />
+          </RunDataContext.Provider>
         ) : (
           <WorkflowPanel
             doc={doc}

@@ -26,6 +26,7 @@ import { FlowNodeCache, mapEdges, type NodeExtras } from '../editor/flow-mapping
 import { NODE_HEIGHT, NODE_WIDTH } from '../editor/layout.ts';
 import { recordRunDurationMs, runDurationMs } from '../run/durations.ts';
 import { edgesTaken } from '../run/edges-taken.ts';
+import { askerOf, questionsOf } from '../run/questions.ts';
 import { applyEvents, initialRunView, type RunView as RunViewModel } from '../run/run-state.ts';
 import { buildTimeline } from '../run/timeline.ts';
 
@@ -319,6 +320,7 @@ function LiveRun({
             nodeId={id}
             prompt={n.prompt ?? record.nodes[id]?.prompt}
             onDecided={() => setSelected(id)}
+            asker={askerOf(doc.nodes.find((d) => d.id === id))}
           />
         ))}
         {selected ? (
@@ -326,6 +328,7 @@ function LiveRun({
             nodeId={selected}
             live={view.nodes[selected]}
             record={record.nodes[selected]}
+            questions={questionsOf(view.events, selected)}
             {...(isTerminalRunStatus(status) ? { onRerun: () => retry([selected]) } : {})}
           />
         ) : (

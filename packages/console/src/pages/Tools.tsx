@@ -1,9 +1,12 @@
 /** MCP tool servers: register one (Streamable HTTP URL) and browse its tools. */
 import { type FormEvent, useState } from 'react';
 import { isMissingRoute } from '../api/problem.ts';
+import { seedNewWorkflow, workflowWithTool } from '../app/agent-skills.ts';
 import { useApi } from '../app/context.ts';
+import { navigate } from '../app/navigation.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading } from '../components/Feedback.tsx';
+import { schemaProperties } from '../editor/binding-values.ts';
 import { parseHeaderLines } from '../editor/headers-text.ts';
 import { SecretRefList } from './SecretRefList.tsx';
 
@@ -115,12 +118,42 @@ export function Tools() {
               <p className="muted">No tools.</p>
             ) : (
               <ul className="skills" aria-label={`Tools of ${s.name}`}>
-                {s.tools.map((t) => (
-                  <li key={t.name}>
-                    <code>{t.name.includes('/') ? t.name : `${s.name}/${t.name}`}</code>
-                    {t.description && <div className="small">{t.description}</div>}
-                  </li>
-                ))}
+                {s.tools.map((t) => {
+                  const full = t.name.includes('/') ? t.name : `${s.name}/${t.name}`;
+                  const fields = schemaProperties(t.inputSchema);
+                  return (
+                    <li key={t.name}>
+                      <code>{full}</code>
+                      {t.description && <div className="small">{t.description}</div>}
+                      {fields.length > 0 && (
+                        <table className="schema-fields small" aria-label={`Input of ${full}`}>
+                          <tbody>
+                            {fields.map((f) => (
+                              <tr key={f.name}>
+                                <td>
+                                  <code>{f.name}</code>
+                                  {f.required && <abbr title="required"> *</abbr>}
+                                </td>
+                                <td className="muted">{f.type ?? 'any'}</td>
+                                <td>{f.description ?? ''}</td>
+                              </tr>
+                            ))}
+                          </tbody>
+                        </table>
+                      )}
+                      <button
+                        type="button"
+                        className="small-button"
+                        onClick={() => {
+                          seedNewWorkflow(window.sessionStorage, workflowWithTool({ ...t, name: full }));
+                          navigate('/workflows/new');
+                        }}
+                      >
+                        New workflow with this tool
+                      </button>
+                    </li>
+                  );
+                })}
               </ul>
             )}
             <button type="button" className="danger" onClick={() => remove(s.id)} aria-label={`Remove server ${s.name}`}>

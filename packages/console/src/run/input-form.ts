@@ -85,3 +85,35 @@ export function readInput(
   }
   return { input, errors };
 }
+
+/**
+ * The form's texts for an earlier run's input ("re-run with this input"): one text per field,
+ * as the user would type it. `raw` when the form cannot hold the input exactly (not an object,
+ * keys the schema does not name, a value of another type): then edit it as JSON.
+ */
+export function textsFromInput(fields: readonly InputField[], input: unknown): { texts: Record<string, string>; raw: boolean } {
+  const texts: Record<string, string> = {};
+  for (const f of fields) texts[f.name] = f.kind === 'boolean' ? 'false' : '';
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || fields.length === 0)
+    return { texts, raw: input !== undefined && !(isEmptyObject(input) && fields.length > 0) };
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  let raw = false;
+  for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
+    const f = byName.get(k);
+    if (!f) {
+      raw = true;
+      continue;
+    }
+    if (f.kind === 'string' && typeof v === 'string') texts[k] = v;
+    else if ((f.kind === 'number' || f.kind === 'integer') && typeof v === 'number') texts[k] = String(v);
+    else if (f.kind === 'boolean' && typeof v === 'boolean') texts[k] = String(v);
+    else if (f.kind === 'enum') texts[k] = typeof v === 'string' ? v : JSON.stringify(v);
+    else if (f.kind === 'json') texts[k] = JSON.stringify(v);
+    else raw = true;
+  }
+  return { texts, raw };
+}
+
+function isEmptyObject(v: unknown): boolean {
+  return v !== null && typeof v === 'object' && Object.keys(v).length === 0;
+}
