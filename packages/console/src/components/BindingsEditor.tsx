@@ -47,18 +47,22 @@ export function BindingsEditor({ value, schema, suggestions, onChange }: Props) 
         ))}
       </datalist>
       {props.map((p) => (
-        <label key={p.name} className="binding-field">
-          <span>
-            {p.name}
-            {p.required ? <abbr title="required"> *</abbr> : ''} {p.type && <span className="muted">({p.type})</span>}
-          </span>
-          <input
-            list={p.enum ? `${listId}-${p.name}` : listId}
-            value={bindingToText(obj[p.name])}
-            onChange={(e) => set(p.name, e.target.value)}
-            placeholder={p.default !== undefined ? `default: ${JSON.stringify(p.default)}` : '$node.field, {{ expr }} or a value'}
-            aria-required={p.required || undefined}
-          />
+        <div key={p.name} className="binding-field">
+          <label>
+            <span>
+              {p.name}
+              {p.required ? <abbr title="required"> *</abbr> : ''} {p.type && <span className="muted">({p.type})</span>}
+            </span>
+            <input
+              list={p.enum ? `${listId}-${p.name}` : listId}
+              value={bindingToText(obj[p.name])}
+              onChange={(e) => set(p.name, e.target.value)}
+              placeholder={
+                p.default !== undefined ? `default: ${JSON.stringify(p.default)}` : '$node.field, {{ expr }} or a value'
+              }
+              aria-required={p.required || undefined}
+            />
+          </label>
           {p.enum && (
             <datalist id={`${listId}-${p.name}`}>
               {p.enum.map((v) => (
@@ -71,14 +75,16 @@ export function BindingsEditor({ value, schema, suggestions, onChange }: Props) 
           )}
           {p.description && <span className="muted small field-help">{p.description}</span>}
           <ValuePreview value={obj[p.name]} />
-        </label>
+        </div>
       ))}
       {extra.map((k) => (
-        <label key={k} className="binding-field">
-          <span>{k}</span>
-          <input list={listId} value={bindingToText(obj[k])} onChange={(e) => set(k, e.target.value)} />
+        <div key={k} className="binding-field">
+          <label>
+            <span>{k}</span>
+            <input list={listId} value={bindingToText(obj[k])} onChange={(e) => set(k, e.target.value)} />
+          </label>
           <ValuePreview value={obj[k]} />
-        </label>
+        </div>
       ))}
       <div className="row">
         <input
