@@ -9,11 +9,16 @@
  *    by an API-only process; the latency from start to the first node.started (notification +
  *    claim + commit); database CPU per run and as a share of the machine.
  * 3. The run invariant checker's verdict over every run the benchmark made.
+ * 4. Side by side with DBOS Transact (@dbos-inc/dbos-sdk, a devDependency) on the same
+ *    PostgreSQL in the same sitting: a DBOS workflow of 100 and 1,000 no-op steps, each step
+ *    checkpointed, run in a child process (bench/lib/dbos-chain.ts); µs and database CPU per
+ *    step next to Trellis's tool chains.
  *
  *   npx tsx bench/postgres.ts [--quick]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type RunnerEngine } from '@trellis/runtime';
 import { checkRunInvariants, createWorkflow, openStore } from '@trellis/store';
@@ -134,16 +139,110 @@ async function perStep(url: string): Promise<Row[]> {
   return out;
 }
 
+/** Load average now (1, 5, 15 min), printed with the figures: on a shared machine they depend on it. */
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+interface DbosFigures {
+  steps: number;
+  runs: number;
+  ms: number;
+  cpuMs: number;
+  dbCpuMs: number;
+}
+
+/**
+ * DBOS chains in a child process (its runtime is a process-wide singleton). The child marks the
+ * start and end of each measured round on stdout and waits for an answer, so the database's
+ * CPU is read exactly around it.
+ */
+function dbosChains(url: string, lengths: readonly number[], reps: readonly number[]): Promise<DbosFigures[]> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--no-deprecation',
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'lib', 'dbos-chain.ts'),
+      url,
+      lengths.join(','),
+      reps.join(','),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    const db = new Map<number, number>();
+    let start = 0;
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d;
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        let msg: { mark?: 'start' | 'end'; steps?: number; result?: Omit<DbosFigures, 'dbCpuMs'>[] };
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          continue; // a log line
+        }
+        if (msg.mark === 'start') start = postgresCpuSeconds(pg.dir);
+        if (msg.mark === 'end') db.set(msg.steps!, (postgresCpuSeconds(pg.dir) - start) * 1000);
+        if (msg.mark) child.stdin!.write('go\n');
+        if (msg.result) resolve(msg.result.map((r) => ({ ...r, dbCpuMs: db.get(r.steps) ?? Number.NaN })));
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the DBOS bench process exited (${code}) before reporting`)));
+  });
+}
+
 const pg = await startPostgres({ settings: { synchronous_commit: 'off' } });
 const rows: Row[] = [];
 const steps: Row[] = [];
 const verdicts: Row[] = [];
+const sideBySide: Row[] = [];
 const urls: [string, string][] = [];
 try {
   const stepUrl = await pg.createDatabase('steps');
   urls.push(['per-step chains', stepUrl]);
   steps.push(...(await perStep(stepUrl)));
-  printTable('Per step, one worker engine in this process (chains; a no-op tool; transform nodes)', steps);
+  printTable(`Per step, one worker engine in this process (chains; a no-op tool; transform nodes); load ${load()}`, steps);
+  // DBOS in the same sitting, on the same server, with the same chain lengths and step counts.
+  const dbosUrl = await pg.createDatabase('dbos');
+  try {
+    const lengths = [100, 1000];
+    const figures = await dbosChains(
+      dbosUrl,
+      lengths,
+      lengths.map((n) => Math.max(quick ? 1 : 2, Math.round((quick ? 1000 : 3000) / n))),
+    );
+    for (const f of figures) {
+      const trellis = steps.find((r) => r.chain === `${f.steps} tool nodes`);
+      if (trellis)
+        sideBySide.push({
+          engine: 'Trellis (tool nodes)',
+          steps: f.steps,
+          runs: trellis.runs!,
+          'µs / step': trellis['µs / step']!,
+          'db CPU ms / step': trellis['db CPU ms / step']!,
+          'process CPU ms / step': trellis['engine CPU ms / step']!,
+        });
+      const n = f.steps * f.runs;
+      sideBySide.push({
+        engine: 'DBOS 5.3 (steps)',
+        steps: f.steps,
+        runs: f.runs,
+        'µs / step': (f.ms * 1000) / n,
+        'db CPU ms / step': f.dbCpuMs / n,
+        'process CPU ms / step': f.cpuMs / n,
+      });
+    }
+  } catch (err) {
+    // Say why instead of failing the whole benchmark: the Trellis figures stand on their own.
+    sideBySide.push({ engine: 'DBOS 5.3', steps: 0, runs: 0, error: String(err) });
+  }
+  printTable(`Side by side on the same PostgreSQL: a chain of no-op steps; load ${load()}`, sideBySide);
   for (const workers of [1, 2, 4]) {
     const url = await pg.createDatabase(`bench${workers}`);
     urls.push([`five-node runs, ${workers} worker(s)`, url]);
@@ -213,8 +312,13 @@ try {
 } finally {
   await pg.destroy();
 }
-printTable('Five-node runs on PostgreSQL 15 (synchronous_commit=off), started by an API-only process, 64 in flight', rows);
+printTable(
+  `Five-node runs on PostgreSQL 15 (synchronous_commit=off), started by an API-only process, 64 in flight; load ${load()}`,
+  rows,
+);
 process.stdout.write('\n');
 printTable('Run invariants over every run this benchmark made', verdicts);
-process.stdout.write(`\nwritten ${writeResults('postgres', { perStep: steps, scaleOut: rows, invariants: verdicts })}\n`);
+process.stdout.write(
+  `\nwritten ${writeResults('postgres', { perStep: steps, dbos: sideBySide, scaleOut: rows, invariants: verdicts })}\n`,
+);
 if (verdicts.some((v) => v.violations !== 0)) process.exitCode = 1;

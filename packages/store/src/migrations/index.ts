@@ -12,6 +12,7 @@ import * as m0012 from './0012_triggers.ts';
 import * as m0014 from './0014_tool_server_sessions.ts';
 import * as m0015 from './0015_observability.ts';
 import * as m0016 from './0016_scratch_runs.ts';
+import * as m0017 from './0017_step_cost.ts';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the set is fixed at
@@ -31,6 +32,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0014_tool_server_sessions': m0014,
   '0015_observability': m0015,
   '0016_scratch_runs': m0016,
+  '0017_step_cost': m0017,
 };
 
 export const migrationProvider: MigrationProvider = {

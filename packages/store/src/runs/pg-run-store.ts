@@ -201,10 +201,10 @@ function retrySql(run: NewRun): string[] {
 }
 
 /**
- * Columns `trellis_commit` (migration 0004) writes, per table: patched columns, and the columns
+ * Columns `trellis_commit` (migrations 0004, 0017) writes, per table: patched columns, and the columns
  * of inserted attempt and event rows. A batch naming any other column (one added by a later
  * migration) is committed statement by statement instead: correct, only slower. Adding a
- * column here means re-creating the function with it (see 0004_commit_function.ts).
+ * column here means re-creating the function with it (see 0004_commit_function.ts, 0017_step_cost.ts).
  */
 const FAST_INSERT_COLUMNS = {
   events: new Set<string>(EVENT_COLUMNS),
@@ -402,7 +402,8 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   ) {
     const doc = batchDocument(ops, notify);
     if (doc !== undefined) {
-      await this.q('trellis_commit', 'select trellis_commit($1, $2, $3)', [workerId, runIds, doc]);
+      // `select from`: a result of no columns, so the driver has no field to describe or parse.
+      await this.q('trellis_commit_0017', 'select from trellis_commit($1, $2, $3)', [workerId, runIds, doc]);
       return;
     }
     const statements = [...batchSql(ops), ...notifySql(notify)];
