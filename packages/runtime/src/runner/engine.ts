@@ -54,7 +54,7 @@ import type { Batch } from './batch.ts';
 import { ChildRuns, type WorkflowResolver } from './children.ts';
 import { CommitQueue } from './commit-queue.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
-import { EVENTS_CHANNEL, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
+import { eventsNotifications, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { maxOutputBytes } from './output-cap.ts';
 import { buildRetryRows } from './retry.ts';
 import { iso, json, nodeRowSet, runRowSet } from './rows.ts';
@@ -776,10 +776,10 @@ export class RunnerEngine implements Engine {
     for (const id of b.runIds()) if (!this.hot.has(id)) stale.add(id);
     b.forget(stale);
     if (b.empty) return true;
-    // One notification per run with new events, carrying its newest seq (one pass over events).
+    // Each run with new events and its newest seq (one pass over events), in one notification.
     const newest = new Map<string, number>();
     for (const e of b.events) newest.set(e.runId, e.seq);
-    const notify = [...newest].map(([id, seq]) => ({ channel: EVENTS_CHANNEL, payload: `${id}:${seq}` }));
+    const notify = eventsNotifications(newest);
     try {
       await leasing.store.commitFenced(this.workerId, b.ops, notify);
       return true;

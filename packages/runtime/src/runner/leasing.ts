@@ -10,8 +10,30 @@ import { CHANNELS, RECONNECTED, type RunLeaseStore } from '@trellis/store';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { EngineLogger } from './engine.ts';
 
-/** Channel for "run X has committed events up to seq N" (payload `runId:seq`). */
+/**
+ * Channel for "runs X, Y… have committed events up to seq N, M…": payload `runId:seq`, several
+ * joined by commas (one notification per commit, not one per run: each notification wakes every
+ * listening process and its database backend).
+ */
 export const EVENTS_CHANNEL = 'trellis_events';
+/** A notification's payload stays under PostgreSQL's 8,000-byte limit. */
+const MAX_EVENTS_PAYLOAD = 7000;
+
+/** The events notifications for runs' newest committed seqs: as few as fit the payload limit. */
+export function eventsNotifications(newest: ReadonlyMap<string, number>): { channel: string; payload: string }[] {
+  const out: { channel: string; payload: string }[] = [];
+  let payload = '';
+  for (const [id, seq] of newest) {
+    const part = `${id}:${seq}`;
+    if (payload && payload.length + part.length + 1 > MAX_EVENTS_PAYLOAD) {
+      out.push({ channel: EVENTS_CHANNEL, payload });
+      payload = '';
+    }
+    payload = payload ? `${payload},${part}` : part;
+  }
+  if (payload) out.push({ channel: EVENTS_CHANNEL, payload });
+  return out;
+}
 /** Channel for "run X has something to do" (a decision; payload: the run id, or empty). */
 export const WAKE_CHANNEL = 'trellis_wake';
 
@@ -113,8 +135,10 @@ export class Leasing {
     if (this.stopped) return;
     switch (channel) {
       case EVENTS_CHANNEL: {
-        const i = payload.lastIndexOf(':');
-        if (i > 0) this.hooks.remoteEvents(payload.slice(0, i), Number(payload.slice(i + 1)));
+        for (const part of payload.split(',')) {
+          const i = part.lastIndexOf(':');
+          if (i > 0) this.hooks.remoteEvents(part.slice(0, i), Number(part.slice(i + 1)));
+        }
         return;
       }
       case CHANNELS.cancel:
