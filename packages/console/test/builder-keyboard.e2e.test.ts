@@ -157,6 +157,14 @@ describe.skipIf(!chromiumAvailable)('the builder by keyboard (Chromium)', () => 
     await page.keyboard.press('Control+z');
     await expect.poll(() => page.getByLabel('Expression (JSONata)').inputValue()).toBe("'big'");
 
+    // Arrow keys move the selected node; the moves are one undo step.
+    const before = (await node('transform_2').boundingBox())!;
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    await expect.poll(async () => (await node('transform_2').boundingBox())!.y).toBeGreaterThan(before.y + 5);
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => Math.round((await node('transform_2').boundingBox())!.y)).toBe(Math.round(before.y));
+    expect(await page.getByLabel('Expression (JSONata)').inputValue()).toBe("'big'");
+
     // Copy and paste the selected node; duplicate it with Ctrl+D. Fresh ids, placed apart.
     await focusAndPress(node('transform_2'), 'Control+c');
     await page.keyboard.press('Control+v');

@@ -169,6 +169,14 @@ describe('undo per field edit', () => {
     expect(coalesceKey({ kind: 'update_edge', index: 2, patch: { condition: 'x' } })).toBe('edge:2:condition');
     expect(coalesceKey({ kind: 'set_meta', patch: { name: 'x' } })).toBe('meta:name');
     expect(coalesceKey({ kind: 'add_edge', edge: { from: 'a', to: 'b' } })).toBeUndefined();
+    expect(coalesceKey({ kind: 'move_nodes', positions: { b: at, a: at } })).toBe('move:a,b');
+  });
+
+  it('arrow-key moves of a node are one undo step', () => {
+    let h: EditHistory = createHistory(branching());
+    for (let x = 10; x <= 50; x += 10) h = commitEdit(h, { kind: 'move_nodes', positions: { start: { x, y: 0 } } });
+    expect(h.past).toHaveLength(1);
+    expect(undo(h).present.nodes[0]!.position).toEqual({ x: 0, y: 0 });
   });
 });
 

@@ -16,6 +16,9 @@ export function coalesceKey(change: EditorChange): string | undefined {
       return `edge:${change.index}:${Object.keys(change.patch).sort().join(',')}`;
     case 'set_meta':
       return `meta:${Object.keys(change.patch).sort().join(',')}`;
+    case 'move_nodes':
+      // Arrow-key moves of the same selection (a drag uses a checkpoint instead).
+      return `move:${Object.keys(change.positions).sort().join(',')}`;
     default:
       return undefined;
   }

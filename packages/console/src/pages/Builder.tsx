@@ -215,6 +215,7 @@ function BuilderEditor({
     [doc.edges, selEdges, shown, nodeTypeMap],
   );
 
+  const dragging = useRef(false);
   const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
     const positions: Record<string, { x: number; y: number }> = {};
     let moved = false;
@@ -228,7 +229,12 @@ function BuilderEditor({
         if (c.selected) sel.add(c.id);
       }
     }
-    if (moved) setHist((h) => applyTransient(h, { kind: 'move_nodes', positions }));
+    if (moved) {
+      // A drag is one undo step (checkpoint at its start); arrow-key moves outside a drag are
+      // undoable too, consecutive presses on the same nodes merged into one step.
+      const change = { kind: 'move_nodes', positions } as const;
+      setHist((h) => (dragging.current ? applyTransient(h, change) : commitEdit(h, change)));
+    }
     if (sel) {
       const next = sel;
       setSelNodes((prev) => {
@@ -700,8 +706,14 @@ function BuilderEditor({
             onEdgesChange={onEdgesChange}
             onConnect={onConnect}
             onDelete={onDelete}
-            onNodeDragStart={() => setHist(checkpoint)}
-            onNodeDragStop={() => setHist(dropEmptyCheckpoint)}
+            onNodeDragStart={() => {
+              dragging.current = true;
+              setHist(checkpoint);
+            }}
+            onNodeDragStop={() => {
+              dragging.current = false;
+              setHist(dropEmptyCheckpoint);
+            }}
             isValidConnection={(c) => c.source !== c.target}
             deleteKeyCode={null}
             fitView={initial.nodes.length > 0}
