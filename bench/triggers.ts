@@ -1,6 +1,7 @@
 /**
  * Triggers: 10,000 schedules due every minute on SQLite — the schedule loop's CPU per tick and the
- * delay from the due time to each run's start (p50/p99) — and signed webhook deliveries per second
+ * delay from the due time to each run's start (p50/p99: created and queued, durable; and when it
+ * began executing — a pass admits all its due ticks first, then they execute) — and signed webhook deliveries per second
  * through HTTP on loopback to a started run.
  *
  * The schedule loop runs on a manual clock set to the due instant, so the delay measured is the
@@ -44,7 +45,9 @@ async function schedules(): Promise<Row[]> {
       for (const minute of [1, 2]) {
         const clock = new ManualClock(t0 + (minute + (mode === 'engine' ? 0 : 2)) * 60_000 - 30_000);
         const delays: number[] = [];
+        const ids: string[] = [];
         let startWall = 0;
+        let startEpoch = 0;
         const engine =
           mode === 'engine'
             ? {
@@ -52,6 +55,7 @@ async function schedules(): Promise<Row[]> {
                   const r = await f.engine.startRun(req);
                   delays.push(performance.now() - startWall);
                   started.push(r.runId);
+                  ids.push(r.runId);
                   return r;
                 },
               }
@@ -64,9 +68,24 @@ async function schedules(): Promise<Row[]> {
         const s = new TriggerScheduler({ db: f.handle.db, engine, clock, pollMs: 86_400_000 });
         const cpu0 = process.cpuUsage();
         startWall = performance.now();
+        startEpoch = Date.now();
         await s.pass();
         const wall = performance.now() - startWall;
-        const cpu = process.cpuUsage(cpu0);
+        let cpu = process.cpuUsage(cpu0);
+        // When each run began executing (its started_at), once all have finished.
+        const began: number[] = [];
+        if (mode === 'engine') {
+          for (const id of ids) await f.engine.waitForRun(id);
+          cpu = process.cpuUsage(cpu0); // engine mode: CPU includes executing the runs
+          for (let i = 0; i < ids.length; i += 500) {
+            const rs = await f.handle.db
+              .selectFrom('runs')
+              .select('started_at')
+              .where('id', 'in', ids.slice(i, i + 500))
+              .execute();
+            for (const r of rs) if (r.started_at) began.push(Date.parse(r.started_at) - startEpoch);
+          }
+        }
         rows.push({
           mode,
           tick: minute,
@@ -74,8 +93,9 @@ async function schedules(): Promise<Row[]> {
           'runs started': s.stats.started,
           'tick wall ms': wall,
           'CPU ms / tick': (cpu.user + cpu.system) / 1000,
-          'delay p50 ms': pct(delays, 50),
-          'delay p99 ms': pct(delays, 99),
+          'queued p50 ms': pct(delays, 50),
+          'queued p99 ms': pct(delays, 99),
+          'executing p99 ms': mode === 'engine' ? pct(began, 99) : '—',
         });
       }
     }
@@ -157,6 +177,10 @@ printTable(
   'signed webhook deliveries over HTTP on loopback, 16 at a time, each starting a run (CPU includes the client, in-process)',
   hookRows,
 );
-const p99 = Math.max(...scheduleRows.filter((r) => r.mode === 'engine').map((r) => Number(r['delay p99 ms'])));
-process.stdout.write(`due → run start p99 ${p99.toFixed(0)} ms (target ≤ 1000 ms) · ${machineLoad()}\n`);
+const engineRows = scheduleRows.filter((r) => r.mode === 'engine');
+const p99 = Math.max(...engineRows.map((r) => Number(r['queued p99 ms'])));
+const exec99 = Math.max(...engineRows.map((r) => Number(r['executing p99 ms'])));
+process.stdout.write(
+  `due → run started (created, queued) p99 ${p99.toFixed(0)} ms (target ≤ 1000 ms); due → run executing p99 ${exec99.toFixed(0)} ms · ${machineLoad()}\n`,
+);
 writeResults('triggers', { schedules: scheduleRows, webhooks: hookRows });

@@ -110,6 +110,18 @@ function cachedCron(expression: string, timezone: string | undefined): Cron {
 
 /** Checks a cron expression and time zone; the message says what to fix. */
 export function checkCron(expression: string, timezone?: string): CronCheck {
+  const key = `${timezone ?? ''}\u0000${expression}`;
+  let result = checkCache.get(key);
+  if (result === undefined) {
+    result = checkCronUncached(expression, timezone);
+    if (checkCache.size >= 1024) checkCache.delete(checkCache.keys().next().value as string);
+    checkCache.set(key, result);
+  }
+  return result;
+}
+const checkCache = new Map<string, CronCheck>();
+
+function checkCronUncached(expression: string, timezone?: string): CronCheck {
   if (timezone !== undefined && !isValidTimeZone(timezone))
     return { ok: false, message: `unknown time zone "${timezone}"; use an IANA name such as "UTC" or "Europe/Paris"` };
   const trimmed = expression.trim();
@@ -141,5 +153,12 @@ export function nextFireTimes(expression: string, timezone: string | undefined, 
 
 /** The next fire time strictly after `after`, or undefined if the schedule never fires again. */
 export function nextFireTime(expression: string, timezone: string | undefined, after: number): number | undefined {
-  return nextFireTimes(expression, timezone, after, 1)[0];
+  // Thousands of schedules sharing an expression are due at the same tick: compute their next once.
+  const key = `${timezone ?? 'UTC'}\u0000${expression}\u0000${after}`;
+  if (nextCache.has(key)) return nextCache.get(key);
+  const next = nextFireTimes(expression, timezone, after, 1)[0];
+  if (nextCache.size >= 256) nextCache.delete(nextCache.keys().next().value as string);
+  nextCache.set(key, next);
+  return next;
 }
+const nextCache = new Map<string, number | undefined>();

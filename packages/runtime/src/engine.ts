@@ -21,6 +21,13 @@ export interface StartRunRequest {
    * (stored with the run). An invalid value is ignored, as W3C Trace Context prescribes.
    */
   traceParent?: string;
+  /**
+   * Admission before execution: the run is created (durable, `queued`) at once, and executes only
+   * once this settles. The schedule loop admits every due tick of a pass first, so thousands of
+   * ticks due together are all queued within the pass instead of waiting behind the first ones'
+   * execution.
+   */
+  holdUntil?: Promise<unknown>;
 }
 
 export interface StartRunResult {

@@ -330,7 +330,13 @@ export class RunnerEngine implements Engine {
     this.hot.set(id, run);
     this.hub.publish(queued);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
-    this.feed(run, { type: 'start' });
+    if (req.holdUntil) {
+      const hold = req.holdUntil;
+      void hold.then(
+        () => this.feed(run, { type: 'start' }),
+        () => this.feed(run, { type: 'start' }),
+      );
+    } else this.feed(run, { type: 'start' });
     return { runId: id, status: 'queued', created: true };
   }
 

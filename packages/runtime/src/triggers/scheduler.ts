@@ -40,7 +40,7 @@ export interface TriggerSchedulerOptions {
   pollMs?: number;
   /** Schedules handled per query (default 1,000); a pass repeats until nothing is due. */
   batchSize?: number;
-  /** Ticks started at once (default 32). */
+  /** Ticks started at once (default 256; runs created in the same turn share one transaction). */
   concurrency?: number;
 }
 
@@ -78,7 +78,7 @@ export class TriggerScheduler {
     this.logger = options.logger ?? quiet;
     this.pollMs = options.pollMs ?? 1000;
     this.batchSize = options.batchSize ?? 1000;
-    this.concurrency = options.concurrency ?? 32;
+    this.concurrency = options.concurrency ?? 256;
   }
 
   start(): void {
@@ -132,22 +132,17 @@ export class TriggerScheduler {
 
   private async runDue(): Promise<void> {
     this.stats.passes++;
-    for (;;) {
-      const now = this.clock.now();
-      const due = await dueSchedules(this.db, new Date(now).toISOString(), this.batchSize);
-      if (due.length === 0) break;
-      let next = 0;
-      const done: CompletedTick[] = [];
-      const worker = async () => {
-        while (next < due.length && !this.stopping) {
-          const handled = await this.fire(due[next++] as TriggerInfo, now);
-          if (handled) done.push(handled);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
-      // One transaction records the batch's runs and moves its schedules on.
-      await completeTicks(this.db, done);
-      if (due.length < this.batchSize || this.stopping) break;
+    // Admission first: the pass's runs are created (queued, durable) as their ticks are handled,
+    // and execute once the whole pass is recorded — so the last of thousands of ticks due at once
+    // is not queued behind the execution of the first ones.
+    let release: () => void = () => {};
+    const hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await this.admitDue(hold);
+    } finally {
+      release();
     }
     const now = this.clock.now();
     if (now - this.lastPrune > 3_600_000) {
@@ -156,8 +151,28 @@ export class TriggerScheduler {
     }
   }
 
+  private async admitDue(hold: Promise<void>): Promise<void> {
+    for (;;) {
+      const now = this.clock.now();
+      const due = await dueSchedules(this.db, new Date(now).toISOString(), this.batchSize);
+      if (due.length === 0) break;
+      let next = 0;
+      const done: CompletedTick[] = [];
+      const worker = async () => {
+        while (next < due.length && !this.stopping) {
+          const handled = await this.fire(due[next++] as TriggerInfo, now, hold);
+          if (handled) done.push(handled);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
+      // One transaction records the batch's runs and moves its schedules on.
+      await completeTicks(this.db, done);
+      if (due.length < this.batchSize || this.stopping) break;
+    }
+  }
+
   /** Starts one due tick's run; returns what to record (undefined: leave the tick due). */
-  private async fire(t: TriggerInfo, now: number): Promise<CompletedTick | undefined> {
+  private async fire(t: TriggerInfo, now: number, hold: Promise<void>): Promise<CompletedTick | undefined> {
     const tick = t.nextFireAt;
     if (tick === null || t.definition.type !== 'schedule') return undefined;
     const def: ScheduleTrigger = t.definition;
@@ -169,6 +184,7 @@ export class TriggerScheduler {
         input: def.input ?? {},
         createdBy: `trigger:${t.id}`,
         idempotencyKey: `schedule:${t.id}:${tick}`,
+        holdUntil: hold,
       });
       runId = r.runId;
       if (r.created) this.stats.started++;
