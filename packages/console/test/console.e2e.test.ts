@@ -351,7 +351,9 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
           input: { failTimes: 3 },
           retry: { maxAttempts: 4, initialDelayMs: 250, backoffFactor: 1, jitter: false },
         },
-        { id: 'b', type: 'tool_call', tool: 'test.slow', input: { ms: 1500 } },
+        // Long enough that the stream is still open for several drops after the page is live
+        // (the run starts before the page loads; a quick engine had finished it by then).
+        { id: 'b', type: 'tool_call', tool: 'test.slow', input: { ms: 4000 } },
         { id: 'c', type: 'transform', expression: '$a.attempt' },
       ],
       edges: [
