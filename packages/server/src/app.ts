@@ -25,6 +25,7 @@ import { setSecurityHeaders } from './http/security-headers.ts';
 import { mcpRoutes } from './mcp/routes.ts';
 import { agentRoutes } from './routes/agents.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
+import { callInfoRoutes } from './routes/call-info.ts';
 import { chatRoutes } from './routes/chat.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -233,6 +234,7 @@ export async function buildServer(options: BuildServerOptions): Promise<TrellisS
   templateRoutes(api);
   tokenRoutes(api);
   signInRoutes(api);
+  callInfoRoutes(api);
   agentRoutes(api);
   toolServerRoutes(api);
   triggerRoutes(api);

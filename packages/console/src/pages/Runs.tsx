@@ -13,6 +13,7 @@ import { formatCost, formatDuration, formatTime } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { compareRunsPath } from '../app/routes.ts';
 import { useAsync } from '../app/use-async.ts';
+import { CallPanel } from '../components/CallPanel.tsx';
 import { EmptyState, ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
 import { Link } from '../components/Layout.tsx';
 import { StartRunForm } from '../components/StartRunForm.tsx';
@@ -23,6 +24,7 @@ export function Runs({ workflowId }: { workflowId: string }) {
   const api = useApi();
   const wf = useAsync(() => api.getWorkflow(workflowId), [api, workflowId]);
   const [start, setStart] = useState<{ input?: unknown; from?: string } | undefined>(undefined);
+  const [calling, setCalling] = useState(false);
   const [error, setError] = useState<unknown>(undefined);
 
   async function startRun(input: unknown) {
@@ -53,7 +55,11 @@ export function Runs({ workflowId }: { workflowId: string }) {
         <button type="button" className="primary" onClick={() => setStart(start ? undefined : {})} aria-expanded={!!start}>
           Start run
         </button>
+        <button type="button" onClick={() => setCalling(!calling)} aria-expanded={calling}>
+          How to call it
+        </button>
       </div>
+      {calling && wf.data && <CallPanel workflowId={workflowId} inputSchema={wf.data.definition.inputSchema} />}
       <ErrorBanner error={wf.error} onRetry={wf.reload} />
       <ErrorBanner error={error} />
       {start && wf.data && <StartCard workflow={wf.data} start={start} onStart={startRun} onCancel={() => setStart(undefined)} />}
