@@ -4,11 +4,11 @@
  * plus the REST start URL. The console's "How to call it" panel builds its snippets from this.
  */
 import { A2A_PROTOCOL_VERSION, AGENT_CARD_PATH } from '@a2a-js/sdk';
+import { idParams } from '@trellis/client/schemas';
 import { roleAtLeast } from '@trellis/store';
 import { z } from 'zod';
 import type { Api } from '../http/route.ts';
 import { workflowTools } from '../mcp/catalog.ts';
-import { idParams } from '../schemas/common.ts';
 
 const callInfoSchema = z.object({
   workflowId: z.string(),
