@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import {
   agentListSchema,
   agentSchema,
+  callInfoSchema,
   cancelResultSchema,
   chatBody,
   chatResultSchema,
@@ -80,6 +81,7 @@ export const operations = {
     responses: { 200: validateResultSchema },
   },
   getWorkflow: { method: 'GET', path: '/workflows/:id', responses: { 200: workflowDetailSchema } },
+  workflowCallInfo: { method: 'GET', path: '/workflows/:id/call', responses: { 200: callInfoSchema } },
   updateWorkflow: { method: 'PUT', path: '/workflows/:id', body: definitionBody, responses: { 200: createdWorkflowSchema } },
   deleteWorkflow: { method: 'DELETE', path: '/workflows/:id', responses: { 204: null } },
   listWorkflowVersions: { method: 'GET', path: '/workflows/:id/versions', responses: { 200: versionListSchema } },

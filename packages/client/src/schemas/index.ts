@@ -6,6 +6,7 @@
  */
 export * from './agents.ts';
 export * from './analytics.ts';
+export * from './call-info.ts';
 export * from './common.ts';
 export * from './runs.ts';
 export * from './scratch.ts';

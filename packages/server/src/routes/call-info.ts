@@ -4,27 +4,10 @@
  * plus the REST start URL. The console's "How to call it" panel builds its snippets from this.
  */
 import { A2A_PROTOCOL_VERSION, AGENT_CARD_PATH } from '@a2a-js/sdk';
-import { idParams } from '@trellis/client/schemas';
+import { callInfoSchema, idParams } from '@trellis/client/schemas';
 import { roleAtLeast } from '@trellis/store';
-import { z } from 'zod';
 import type { Api } from '../http/route.ts';
 import { workflowTools } from '../mcp/catalog.ts';
-
-const callInfoSchema = z.object({
-  workflowId: z.string(),
-  canRun: z.boolean().describe('Whether the caller may run it (role runner or above): only then is it among their MCP tools.'),
-  mcp: z.object({
-    url: z.string().describe('The Streamable HTTP endpoint for MCP hosts.'),
-    toolName: z.string().nullable().describe("The tool's name in the caller's MCP tool list; null when they may not run it."),
-  }),
-  a2a: z.object({
-    cardUrl: z.string(),
-    endpoint: z.string().describe('JSON-RPC: message/send, message/stream, tasks/get, tasks/cancel.'),
-    indexCardUrl: z.string().describe("The instance's card listing every workflow the bearer may run."),
-    protocolVersions: z.array(z.string()),
-  }),
-  rest: z.object({ runUrl: z.string() }),
-});
 
 export function callInfoRoutes(api: Api): void {
   const { ctx } = api;
