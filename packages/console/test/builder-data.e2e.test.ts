@@ -192,7 +192,7 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
     await page.getByLabel(`Select run ${firstRun.id.slice(0, 8)} to compare`).check();
     await page.getByLabel(`Select run ${second.slice(0, 8)} to compare`).check();
     const compare = page.getByRole('link', { name: 'Compare the 2 selected runs' });
-    expect(await compare.getAttribute('href')).toBe(`/compare/${firstRun.id}/${second}`);
+    expect(await compare.getAttribute('href')).toBe(`/runs/compare?a=${firstRun.id}&b=${second}`);
     await api('POST', `/workflow_runs/${second}/cancel`, {});
     expect(browser.errors).toEqual([]);
   }, 90_000);

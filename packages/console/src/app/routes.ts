@@ -63,5 +63,5 @@ export function routePath(r: Route): string {
  * history links to it with the two selected runs, older first).
  */
 export function compareRunsPath(a: string, b: string): string {
-  return `/compare/${encodeURIComponent(a)}/${encodeURIComponent(b)}`;
+  return `/runs/compare?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}`;
 }
