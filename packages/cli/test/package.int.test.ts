@@ -119,6 +119,8 @@ describe('the packed packages, installed outside the repository', () => {
     }
     expect(existsSync(join(app, 'node_modules/tsx'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/@trellis/cli/dist/examples/demo/services.js'))).toBe(true);
+    // `trellis validate` runs as one bundled module (scripts/build.mjs).
+    expect(existsSync(join(app, 'node_modules/@trellis/cli/dist/commands/validate.bundle.js'))).toBe(true);
   });
 
   it('npx trellis --version, validate and run', async () => {
