@@ -11,7 +11,8 @@ import type { NodeDefinition, TrellisError } from '@trellis/core';
 import { createOutboundGuard, LOOPBACK_ALLOW_HOSTS } from '@trellis/runtime';
 import { openSqlite, type SqliteHandle } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentRegistry, cardCandidates, createAgentCallExecutor } from '../src/index.ts';
+import { AgentRegistry, createAgentCallExecutor } from '../src/index.ts';
+import { cardCandidates } from '../src/internal.ts';
 import { type PlainAgent, type PlainAgentOptions, startPlainAgent } from './fixtures/plain-a2a-agent.ts';
 import { makeContext, rejection } from './helpers/context.ts';
 

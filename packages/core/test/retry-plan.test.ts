@@ -5,12 +5,11 @@ import {
   canonicalJson,
   compile,
   definitionJsonSchema,
-  nodeHashes,
   type OriginalNode,
   planRetry,
-  sha256Hex,
   type WorkflowDefinitionInput,
 } from '../src/index.ts';
+import { nodeHashes, sha256Hex } from '../src/internal.ts';
 
 const compiled = (def: WorkflowDefinitionInput) => {
   const r = compile(def);

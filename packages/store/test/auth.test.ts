@@ -6,7 +6,6 @@ import {
   createToken,
   ensureAdmin,
   generateToken,
-  hashToken,
   isWellFormedToken,
   listTokens,
   openSqlite,
@@ -14,6 +13,7 @@ import {
   type SqliteHandle,
   verifyToken,
 } from '../src/index.ts';
+import { hashToken } from '../src/internal.ts';
 
 const handles: SqliteHandle[] = [];
 async function open(): Promise<SqliteHandle> {

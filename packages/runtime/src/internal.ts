@@ -1,0 +1,12 @@
+/**
+ * @trellis/runtime/internal — helpers the other Trellis packages and the tests use that are not
+ * part of the public surface (no stability promise between versions).
+ */
+/** Which addresses an outbound call may reach. */
+export { refusalReason } from './outbound/address-policy.ts';
+/** A workflow version prepared for execution. */
+export { PreparedCache } from './prepared.ts';
+/** Putting secret values into a request at the last moment. */
+export { type HttpSecretPlan, httpSecretPlan, renderParts, runSecretReveal } from './secrets/inject.ts';
+/** OpenTelemetry traces of runs, built from the engine's committed events (it listens to the event hub. */
+export { TRACE_ATTR } from './tracing/run-tracer.ts';
