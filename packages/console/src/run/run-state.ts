@@ -139,7 +139,10 @@ export function applyEvents(view: RunView, events: readonly RunEvent[]): RunView
   const log = [...view.events];
   const nodes = { ...view.nodes };
   let v: RunView = { ...view, nodes };
-  for (const e of fresh) v = fold(v, e, log, nodes);
+  // A map node's item statuses are copied once per batch and then written in place: the previous
+  // view is never mutated (React may apply the same update to a state more than once).
+  const ownItems = new Set<string>();
+  for (const e of fresh) v = fold(v, e, log, nodes, ownItems);
   return { ...v, events: log, nodes };
 }
 
@@ -148,7 +151,7 @@ export function applyEvent(view: RunView, e: RunEvent): RunView {
 }
 
 /** Folds one event; `log` and `nodes` are the batch's own copies and are written in place. */
-function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string, NodeView>): RunView {
+function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string, NodeView>, ownItems: Set<string>): RunView {
   if (e.seq <= view.lastSeq) return view;
   log.push(e);
   const at = Date.parse(e.at);
@@ -162,11 +165,19 @@ function fold(view: RunView, e: RunEvent, log: RunEvent[], nodes: Record<string,
     const next = ITEM_STATUS_OF[e.type];
     if (next) {
       const n = node(e.nodeId);
-      const items = n.items ?? { status: new Map(), running: 0, done: 0, failed: 0, waiting: 0, cancelled: 0 };
+      let items: ItemsView;
+      if (ownItems.has(e.nodeId) && n.items) items = n.items;
+      else {
+        const old = n.items;
+        items = old
+          ? { ...old, status: new Map(old.status) }
+          : { status: new Map(), running: 0, done: 0, failed: 0, waiting: 0, cancelled: 0 };
+        ownItems.add(e.nodeId);
+      }
       countOf(items, items.status.get(e.item), -1);
       items.status.set(e.item, next);
       countOf(items, next, 1);
-      setNode(e.nodeId, { ...n, items: { ...items } });
+      setNode(e.nodeId, { ...n, items });
     }
     return v;
   }

@@ -18,7 +18,15 @@ import {
   vaultSecretSource,
 } from '@trellis/runtime';
 import { buildServer, type TrellisServer } from '@trellis/server';
-import { ensureAdmin, openSqlite, SecretVault, type SqliteHandle, SqliteRunStore, secretKeySource } from '@trellis/store';
+import {
+  createWorkflowResolver,
+  ensureAdmin,
+  openSqlite,
+  SecretVault,
+  type SqliteHandle,
+  SqliteRunStore,
+  secretKeySource,
+} from '@trellis/store';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 const consoleRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -95,7 +103,13 @@ export async function buildConsole(): Promise<string> {
 export async function startStack(consoleDir: string | false): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'trellis-e2e-'));
   const handle: SqliteHandle = await openSqlite(join(dir, 'trellis.db'));
-  const engine = createEngine({ store: new SqliteRunStore(handle), executors: createExecutorResolver({ tools }), pollMs: 50 });
+  const engine = createEngine({
+    store: new SqliteRunStore(handle),
+    executors: createExecutorResolver({ tools }),
+    pollMs: 50,
+    // Sub-workflows: `workflow` nodes start child runs, as in `trellis serve`.
+    workflows: createWorkflowResolver(handle.db),
+  });
   await engine.whenReady();
   // Real (empty) agent and tool registries, as `trellis serve` always has; the default guard.
   const guard = createOutboundGuard();
