@@ -32,11 +32,18 @@ export function vaultSecretSource(vault: SecretVault, db: Store['db']): SecretSo
   const workflowOf = async (runId: string): Promise<string> => {
     const known = workflows.get(runId);
     if (known) return known;
-    const row = await db.selectFrom('runs').select('workflow_id').where('id', '=', runId).executeTakeFirst();
+    // A builder test run (scratch workflow) uses the secrets of the workflow it tests.
+    const row = await db
+      .selectFrom('runs')
+      .leftJoin('workflows', 'workflows.id', 'runs.workflow_id')
+      .select(['runs.workflow_id', 'workflows.scratch_of'])
+      .where('runs.id', '=', runId)
+      .executeTakeFirst();
     if (!row) throw new TrellisError('SECRET_NOT_ALLOWED_HERE', `run ${runId} is unknown; its secrets cannot be resolved`);
+    const workflowId = row.scratch_of ?? row.workflow_id;
     if (workflows.size > 10_000) workflows.clear();
-    workflows.set(runId, row.workflow_id);
-    return row.workflow_id;
+    workflows.set(runId, workflowId);
+    return workflowId;
   };
   return {
     forRun: async (name, runId) => {
