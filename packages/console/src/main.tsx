@@ -1,5 +1,6 @@
 /** Browser entry point. */
 import '@xyflow/react/dist/style.css';
+import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -7,7 +7,9 @@ import { codeFromHash, exchangeSignInCode, takeSignInCode } from '../auth/sign-i
 import { EmptyState } from '../components/Feedback.tsx';
 import { Layout, Link } from '../components/Layout.tsx';
 import { Agents } from '../pages/Agents.tsx';
+import { Analytics } from '../pages/Analytics.tsx';
 import { Builder } from '../pages/Builder.tsx';
+import { Compare } from '../pages/Compare.tsx';
 import { AllRuns, Runs } from '../pages/Runs.tsx';
 import { RunView } from '../pages/RunView.tsx';
 import { Secrets } from '../pages/Secrets.tsx';
@@ -31,6 +33,10 @@ function Page({ route }: { route: Route }) {
       return <AllRuns />;
     case 'run':
       return <RunView key={route.runId} runId={route.runId} />;
+    case 'analytics':
+      return <Analytics key={route.workflowId} workflowId={route.workflowId} />;
+    case 'compare':
+      return <Compare key={location.search} search={location.search} />;
     case 'templates':
       return <Templates />;
     case 'agents':

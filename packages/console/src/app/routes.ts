@@ -8,6 +8,8 @@ export type Route =
   | { page: 'runs'; workflowId: string }
   | { page: 'run'; runId: string }
   | { page: 'all_runs' }
+  | { page: 'analytics'; workflowId: string }
+  | { page: 'compare' }
   | { page: 'templates' }
   | { page: 'agents' }
   | { page: 'tools' }
@@ -23,8 +25,11 @@ export function parseRoute(pathname: string): Route {
     if (b === 'new' && parts.length === 2) return { page: 'builder', workflowId: undefined };
     if (b && parts.length === 2) return { page: 'builder', workflowId: b };
     if (b && c === 'runs' && parts.length === 3) return { page: 'runs', workflowId: b };
+    if (b && c === 'analytics' && parts.length === 3) return { page: 'analytics', workflowId: b };
   }
   if (a === 'runs' && parts.length === 1) return { page: 'all_runs' };
+  // `/runs/compare?a=…&b=…` (the two run ids are read from the query by the page).
+  if (a === 'runs' && b === 'compare' && parts.length === 2) return { page: 'compare' };
   if (a === 'runs' && b && parts.length === 2) return { page: 'run', runId: b };
   if (a === 'templates' && parts.length === 1) return { page: 'templates' };
   if (a === 'agents' && parts.length === 1) return { page: 'agents' };
@@ -45,6 +50,10 @@ export function routePath(r: Route): string {
       return `/runs/${encodeURIComponent(r.runId)}`;
     case 'all_runs':
       return '/runs';
+    case 'analytics':
+      return `/workflows/${encodeURIComponent(r.workflowId)}/analytics`;
+    case 'compare':
+      return '/runs/compare';
     case 'templates':
       return '/templates';
     case 'agents':

@@ -52,6 +52,7 @@ export function Runs({ workflowId }: { workflowId: string }) {
       <div className="page-head">
         <h1>Runs{wf.data ? ` of ${wf.data.name ?? wf.data.definition.name}` : ''}</h1>
         <Link to={`/workflows/${encodeURIComponent(workflowId)}`}>Open in builder</Link>
+        <Link to={`/workflows/${encodeURIComponent(workflowId)}/analytics`}>Analytics</Link>
         <button type="button" className="primary" onClick={() => setStart(start ? undefined : {})} aria-expanded={!!start}>
           Start run
         </button>
