@@ -121,6 +121,36 @@ describe.each(['stream', 'plain', 'legacy'] as const)('agent_call against a %s a
     expect(agents[kind].cancels).toContain(ref.taskId);
   });
 
+  it('cancel() of a waiting task sends tasks/cancel and nothing else', async () => {
+    const first = makeContext({ node: node(kind) });
+    await exec.execute({ script: 'ask' }, first);
+    const ref = first.savedRefs.at(-1) as A2ARemoteRef;
+    const sends = agents[kind].sends.length;
+    await exec.cancel!({
+      runId: 'r',
+      nodeId: 'n',
+      attempt: 1,
+      node: node(kind),
+      remoteRef: ref,
+      reason: 'stop',
+      logger: console,
+    });
+    expect(agents[kind].cancels.at(-1)).toBe(ref.taskId);
+    expect(agents[kind].sends.length).toBe(sends);
+    // Nothing to cancel without a task reference.
+    const cancels = agents[kind].cancels.length;
+    await exec.cancel!({
+      runId: 'r',
+      nodeId: 'n',
+      attempt: 1,
+      node: node(kind),
+      remoteRef: undefined,
+      reason: 'stop',
+      logger: console,
+    });
+    expect(agents[kind].cancels.length).toBe(cancels);
+  });
+
   it('cancellation of the run sends CancelTask to the agent', async () => {
     const ctx = makeContext({ node: node(kind), onSaveRef: () => void setTimeout(() => ctx.controller.abort(), 100) });
     const err = await rejection(exec.execute({ script: 'slow', delayMs: 10_000 }, ctx));

@@ -115,6 +115,36 @@ describe('agent_call through the runner', () => {
     }
   });
 
+  it('cancelling a run waiting on an agent’s question is an explicit tasks/cancel, recorded as a cancellation', async () => {
+    const l = await local(tmpDb());
+    try {
+      const { runId } = await runOne(l, {
+        name: 'ask-then-cancel',
+        nodes: [{ id: 'ask', type: 'agent_call', agent: { url: agent.url }, skill: 'script', input: { script: 'ask' } }],
+      });
+      const waiting = await l.engine.waitForRun(runId, { orWaiting: true });
+      expect(waiting.status).toBe('waiting');
+      const taskId = agent.sends.at(-1)!.taskId;
+      const sendsBefore = agent.sends.length;
+      const cancelsBefore = agent.cancels.length;
+      await l.engine.cancelRun(runId, 'no longer needed');
+      const rec = await l.engine.waitForRun(runId);
+      expect(rec.status).toBe('cancelled');
+      expect(rec.nodes.ask!.status).toBe('cancelled');
+      expect(rec.nodes.ask!.attempts.map((a) => [a.status, a.error?.code])).toEqual([['cancelled', 'CANCELLED']]);
+      for (let i = 0; i < 100 && agent.cancels.length === cancelsBefore; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(agent.cancels.slice(cancelsBefore)).toEqual([taskId]);
+      // No reply was sent to the agent, and nothing pretends a person rejected anything.
+      expect(agent.sends.length).toBe(sendsBefore);
+      const events = await new SqliteRunStore(l.handle).readEvents(runId, 0, 100);
+      expect(events.map((e) => e.type)).not.toContain('gate.rejected');
+      expect(events.filter((e) => e.type === 'node.cancelled').map((e) => e.nodeId)).toEqual(['ask']);
+      expect(JSON.stringify(events)).not.toContain('GATE_REJECTED');
+    } finally {
+      await l.close();
+    }
+  });
+
   it('input-required: the node waits with the question; approving answers the same task; cost is summed', async () => {
     const l = await local(tmpDb());
     try {

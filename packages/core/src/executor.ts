@@ -65,8 +65,32 @@ export type ExecutionResult =
   /** The node waits for a human; it resumes through a gate decision (`ctx.decision`). */
   | { kind: 'waiting'; prompt: string };
 
+/**
+ * What `Executor.cancel` gets: the node's waiting attempt and the reference to its remote work.
+ * No human decision is involved — a cancel is a cancel, never a gate rejection.
+ */
+export interface CancelContext {
+  readonly runId: string;
+  readonly nodeId: string;
+  readonly item?: number;
+  readonly attempt: number;
+  readonly node: NodeDefinition;
+  /** What `saveRemoteRef` stored for this node (e.g. an A2A task id). */
+  readonly remoteRef: unknown;
+  /** Why: the run was cancelled, failed, or hit its deadline (the error the node is cancelled with). */
+  readonly reason: string;
+  readonly logger: ExecutorLogger;
+}
+
 export interface Executor {
   execute(input: unknown, ctx: ExecutorContext): Promise<ExecutionResult>;
+  /**
+   * Cancels remote work of an attempt that is not executing in this process: a node waiting
+   * for an agent's `input-required` task when its run is cancelled or fails (an executing
+   * attempt is cancelled through its AbortSignal instead). Best effort: the node is recorded
+   * as cancelled whatever the remote side does; a failure here is logged, never raised.
+   */
+  cancel?(ctx: CancelContext): Promise<void>;
 }
 
 /** Finds the executor for a node (by type, and for `tool_call` by tool name). */

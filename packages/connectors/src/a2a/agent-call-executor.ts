@@ -8,7 +8,7 @@
  */
 import type { Message, SendMessageRequest, Task } from '@a2a-js/sdk';
 import type { Client } from '@a2a-js/sdk/client';
-import type { ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
+import type { CancelContext, ExecutionResult, Executor, ExecutorContext, NodeOf } from '@trellis/core';
 import { TrellisError } from '@trellis/core';
 import { type SecretSource, traceHeadersFor } from '@trellis/runtime';
 import { redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
@@ -61,7 +61,23 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
   return {
     // Everything that comes back — output, a waiting prompt, an error — is redacted.
     execute: (input, ctx) => redacting(redactor, () => execute(input, ctx)),
+    cancel,
   };
+
+  /**
+   * The run ended while this node waited on the agent's task (input-required): an explicit
+   * A2A `tasks/cancel` for that task. Nothing is sent as a reply and no decision is invented.
+   */
+  async function cancel(ctx: CancelContext): Promise<void> {
+    const ref = isRef(ctx.remoteRef) ? ctx.remoteRef : undefined;
+    if (!ref) return;
+    const node = ctx.node as NodeOf<'agent_call'>;
+    const agent = await deps.agents.resolve(node.agent as AgentRef);
+    if (agent.url !== ref.agentUrl) return; // the registration moved: the task is not this agent's
+    const headers = await renderHeaders(agent.headers, deps.secrets, redactor);
+    const client = await pool.get(`${agent.url}#${agent.cardHash}`, agent.card, headers);
+    await cancelQuietly(client, ref.taskId, cancelTimeoutMs);
+  }
 
   async function execute(input: unknown, ctx: ExecutorContext): Promise<ExecutionResult> {
     const node = ctx.node as NodeOf<'agent_call'>;

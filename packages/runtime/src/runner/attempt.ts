@@ -4,6 +4,7 @@
  * outgoing edge conditions. Every failure becomes an ErrorInfo; nothing here throws.
  */
 import {
+  type CancelContext,
   type CostReport,
   type ErrorInfo,
   type EvaluationRequest,
@@ -180,15 +181,32 @@ export class AttemptRunner {
     this.remoteRefs.delete(runId);
   }
 
-  /** A cancelled node (or item) that was waiting on a remote agent: ask the executor to cancel remotely. */
-  cancelWaiting(run: HotRun, node: number, attempt: number, item?: number): void {
+  /**
+   * A node (or item) cancelled while it waited on remote work (an agent's input-required task):
+   * the executor cancels that work explicitly (A2A `tasks/cancel`). Nothing is executed again
+   * and no gate decision is made up: the node is already recorded as cancelled.
+   */
+  cancelWaiting(run: HotRun, node: number, attempt: number, reason: string, item?: number): void {
     const cnode = run.prepared.compiled.nodes[node]!;
     const def = item === undefined ? cnode.def : cnode.map!.body;
     const key = item === undefined ? cnode.id : `${cnode.id}[${item}]`;
-    if (def.type !== 'agent_call' || !this.remoteRefs.get(run.id)?.has(key)) return;
-    void this.run(run, node, attempt, { approved: false, by: 'trellis:cancel', comment: 'the run was cancelled' }, item).catch(
-      () => {},
-    );
+    const refs = this.remoteRefs.get(run.id);
+    if (!refs?.has(key)) return;
+    const executor = this.o.executors.resolve(def);
+    if (!executor?.cancel) return;
+    const ctx: CancelContext = {
+      runId: run.id,
+      nodeId: cnode.id,
+      ...(item === undefined ? {} : { item }),
+      attempt,
+      node: def,
+      remoteRef: refs.get(key),
+      reason,
+      logger: { debug() {}, info: this.o.logger.info, warn: this.o.logger.warn, error: this.o.logger.error },
+    };
+    executor.cancel(ctx).catch((err: unknown) => {
+      this.o.logger.warn('cancelling remote work failed', { runId: run.id, nodeId: key, error: toErrorInfo(err).message });
+    });
   }
 
   /** The remote reference saved for a node or item key, if any (e.g. a child run's id). */

@@ -658,7 +658,7 @@ export class RunnerEngine implements Engine {
               f.controller.abort(new TrellisError(error.code, error.message));
             } else {
               // Waiting work has no attempt in flight: an agent's task or a child run is cancelled remotely.
-              this.attempts.cancelWaiting(run, node, attempt, item);
+              this.attempts.cancelWaiting(run, node, attempt, error.message, item);
               this.children.cancelChildOf(run, key(node, item));
             }
           });
