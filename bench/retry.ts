@@ -30,7 +30,7 @@ async function retryChain(n: number): Promise<Row> {
       executed++;
       if (ctx.nodeId === last) {
         rerunStarted?.(performance.now());
-        if (failing) throw new TrellisError('UPSTREAM_DOWN', 'the last step fails on the first run');
+        if (failing) throw new TrellisError('TOOL_ERROR', 'the last step fails on the first run');
       }
       return { kind: 'succeeded', output: { node: ctx.nodeId }, cost: { costUsd: 0.001 } };
     },

@@ -3,6 +3,7 @@
  * the user's input, the system, or a remote agent/tool) and says whether a retry may help.
  * Control flow (a gate waiting, a cancellation) is not modelled as an error.
  */
+import { errorEntry, type TrellisErrorCode } from './error-catalogue.ts';
 
 /** Codes reported by the compiler and by the registry checks made when a workflow is saved or validated. */
 export const VALIDATION_CODES = [
@@ -84,7 +85,11 @@ export type ErrorCategory = 'user' | 'system' | 'remote';
 
 /** The serialisable shape of an error as stored in node runs, attempts, events and run records. */
 export interface ErrorInfo {
-  /** A stable code: one of RUNTIME_CODES or `HTTP_<status>` for HTTP failures. */
+  /**
+   * A stable code: one of the catalogue (ERROR_CATALOGUE) or `HTTP_<status>` for HTTP failures.
+   * Typed as text because stored records and other processes may carry codes this build does
+   * not know; `errorEntry` answers for any of them.
+   */
   code: string;
   message: string;
   retryable?: boolean;
@@ -94,33 +99,46 @@ export interface ErrorInfo {
 }
 
 export interface TrellisErrorOptions {
+  /** Default: the code's category in the catalogue. */
   category?: ErrorCategory;
+  /** Default: true for a `transient` code of the catalogue, else false. */
   retryable?: boolean;
   retryAfterMs?: number;
   details?: unknown;
   cause?: unknown;
 }
 
-/** An error with a stable code. Executors throw it to tell the runner whether to retry. */
+/** An error with a stable code of the catalogue. Executors throw it to tell the runner whether to retry. */
 export class TrellisError extends Error {
-  readonly code: string;
+  readonly code: TrellisErrorCode;
   readonly category: ErrorCategory;
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly details: unknown;
 
-  constructor(code: string, message: string, options: TrellisErrorOptions = {}) {
+  constructor(code: TrellisErrorCode, message: string, options: TrellisErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TrellisError';
     this.code = code;
-    this.category = options.category ?? 'system';
-    this.retryable = options.retryable ?? false;
+    const entry = errorEntry(code);
+    this.category = options.category ?? entry.category;
+    this.retryable = options.retryable ?? entry.retry === 'transient';
     this.retryAfterMs = options.retryAfterMs;
     this.details = options.details;
   }
 
-  static retryable(code: string, message: string, options: Omit<TrellisErrorOptions, 'retryable'> = {}): TrellisError {
+  static retryable(code: TrellisErrorCode, message: string, options: Omit<TrellisErrorOptions, 'retryable'> = {}): TrellisError {
     return new TrellisError(code, message, { ...options, retryable: true });
+  }
+
+  /** An error recorded elsewhere (a run record, another process) raised again, code and all. */
+  static fromInfo(info: ErrorInfo, options: Omit<TrellisErrorOptions, 'retryAfterMs' | 'details'> = {}): TrellisError {
+    return new TrellisError(info.code as TrellisErrorCode, info.message, {
+      ...(info.retryable === undefined ? {} : { retryable: info.retryable }),
+      ...(info.retryAfterMs === undefined ? {} : { retryAfterMs: info.retryAfterMs }),
+      ...(info.details === undefined ? {} : { details: info.details }),
+      ...options,
+    });
   }
 
   toInfo(): ErrorInfo {

@@ -67,6 +67,19 @@ export {
   workflowDefinitionSchema,
   workflowNodeSchema,
 } from './definition.ts';
+/** The error catalogue: every code with its HTTP status, category and retryability (docs/errors.md). */
+export {
+  ERROR_CATALOGUE,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorCodeEntry,
+  errorEntry,
+  type HttpErrorCode,
+  isErrorCode,
+  isRetryableError,
+  type Retryability,
+  type TrellisErrorCode,
+} from './error-catalogue.ts';
 /** The error taxonomy. */
 export {
   type ErrorCategory,
@@ -83,7 +96,15 @@ export {
 /** Run events. */
 export { type CostReport, EVENT_TYPES, type EventDataByType, type EventDraft, type EventType, type RunEvent } from './events.ts';
 /** The executor contract. */
-export type { ExecutionResult, Executor, ExecutorContext, ExecutorLogger, ExecutorResolver, GateDecision } from './executor.ts';
+export type {
+  CancelContext,
+  ExecutionResult,
+  Executor,
+  ExecutorContext,
+  ExecutorLogger,
+  ExecutorResolver,
+  GateDecision,
+} from './executor.ts';
 /** Bare names read at the top of an expression. */
 export { bareScopeNames, suggestForBareName } from './expressions/bare-names.ts';
 /** Bindings. */
@@ -141,7 +162,12 @@ export { createRunState, DEFAULT_MAX_RECOVERIES, decide, GATE_TIMEOUT_PRINCIPAL 
 /** The scheduler's rules for `map` nodes. */
 export { CHILD_RUN_PRINCIPAL, ITEM_STATUS } from './scheduler/map.ts';
 /** Recovery. */
-export { type PersistedItemState, type PersistedNodeState, rebuildRunState } from './scheduler/rebuild.ts';
+export {
+  type PersistedItemState,
+  type PersistedNodeState,
+  type PersistedRunState,
+  rebuildRunState,
+} from './scheduler/rebuild.ts';
 /** Retry policy. */
 export { retryDelayMs, retryDelayPolicy, willRetry, willRetryPolicy } from './scheduler/retry.ts';
 /** The scheduler's vocabulary. */

@@ -2,7 +2,7 @@
  * The engine's public face: what the CLI and the HTTP server call. One Engine per process owns
  * the runs it is executing (hot in memory, written through to the store on every transition).
  */
-import type { GateDecision, RunEvent, RunRecord, RunStatus, RunSummary } from '@trellis/core';
+import type { ErrorInfo, GateDecision, RunEvent, RunRecord, RunStatus, RunSummary } from '@trellis/core';
 
 export interface StartRunRequest {
   workflowId: string;
@@ -82,6 +82,12 @@ export interface SubscribeOptions {
   onEvent(event: RunEvent): void;
   /** Called once after the run's terminal event was delivered (the stream has ended). */
   onEnd?(): void;
+  /**
+   * Called once when the subscription cannot go on without a gap — the run's stored events
+   * could not be read (code `REPLAY_FAILED`, `details.resumeAfter` = the last seq delivered).
+   * Nothing is delivered after it; subscribe again with `after: details.resumeAfter`.
+   */
+  onError?(error: ErrorInfo): void;
 }
 
 export interface RunListQuery {

@@ -58,6 +58,8 @@ export type { WorkflowResolver } from './runner/children.ts';
 export { createEngine, type EngineLogger, type EngineOptions, RunnerEngine } from './runner/engine.ts';
 /** Many workers, one database (PostgreSQL). */
 export type { LeasingOptions } from './runner/leasing.ts';
+/** The error a subscriber gets when a run's stored events cannot be read (REPLAY_FAILED). */
+export { replayFailure } from './runner/subscriptions.ts';
 /** The expression sandbox's limits, their defaults, and how the environment changes them. */
 export { DEFAULT_SANDBOX_LIMITS, SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './sandbox/limits.ts';
 /** The expression sandbox. */

@@ -24,7 +24,7 @@ describe('retries on PostgreSQL', () => {
     const step: Executor = {
       async execute(input, ctx) {
         calls[ctx.nodeId] = (calls[ctx.nodeId] ?? 0) + 1;
-        if (ctx.nodeId === 'c' && down) throw new TrellisError('UPSTREAM_DOWN', 'c is down');
+        if (ctx.nodeId === 'c' && down) throw new TrellisError('TOOL_ERROR', 'c is down');
         return { kind: 'succeeded', output: { node: ctx.nodeId, input }, cost: { costUsd: 0.1 } };
       },
     };

@@ -15,7 +15,7 @@ function paidTool(costUsd: number, failing: (nodeId: string) => boolean = () => 
   const exec: Executor = {
     async execute(input, ctx) {
       calls[ctx.nodeId] = (calls[ctx.nodeId] ?? 0) + 1;
-      if (failing(ctx.nodeId)) throw new TrellisError('UPSTREAM_DOWN', `${ctx.nodeId} is down`);
+      if (failing(ctx.nodeId)) throw new TrellisError('TOOL_ERROR', `${ctx.nodeId} is down`);
       return { kind: 'succeeded', output: { node: ctx.nodeId, input }, cost: { costUsd } };
     },
   };
@@ -283,7 +283,7 @@ describe('retry', () => {
       ],
     } as unknown as Parameters<Harness['save']>[0]);
     const first = await h.run(wf);
-    expect(first.nodes.last!.error?.code, JSON.stringify(first.error)).toBe('UPSTREAM_DOWN');
+    expect(first.nodes.last!.error?.code, JSON.stringify(first.error)).toBe('TOOL_ERROR');
     const callsBefore = { ...paid.calls };
     const runsBefore = (await h.engine.listRuns({ limit: 100 })).runs.length;
     down = false;

@@ -1,7 +1,7 @@
 export type { SocketMessage } from '@trellis/client/schemas';
 export { type BuildServerOptions, buildServer, SERVER_VERSION, type TrellisServer } from './app.ts';
 export { DEFAULT_LIMITS, type Limits, type ServerContext } from './http/context.ts';
-export { HttpProblem, PROBLEM_CODES, type ProblemBody, type ProblemCode } from './http/problem.ts';
+export { HttpProblem, type ProblemBody, type ProblemCode } from './http/problem.ts';
 export { type Access, API_PREFIX, Api, type HandlerContext, type RouteSpec } from './http/route.ts';
 export {
   DEFAULT_DB,

@@ -10,7 +10,7 @@ const flakyCalls: Record<string, number> = {};
 const flaky: Executor = {
   async execute(input, ctx) {
     flakyCalls[ctx.nodeId] = (flakyCalls[ctx.nodeId] ?? 0) + 1;
-    if (ctx.nodeId === 'last' && down) throw new TrellisError('UPSTREAM_DOWN', 'the provider is down');
+    if (ctx.nodeId === 'last' && down) throw new TrellisError('TOOL_ERROR', 'the provider is down');
     return { kind: 'succeeded', output: { node: ctx.nodeId, input }, cost: { costUsd: 0.25 } };
   },
 };

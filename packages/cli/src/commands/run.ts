@@ -335,6 +335,10 @@ async function follow(engine: Engine, runId: string, progress: Progress, approve
         if (e.type === 'run.waiting' && !approveGates && !interactive) finish();
       },
       onEnd: finish,
+      onError: (error) => {
+        sub.close();
+        reject(TrellisError.fromInfo(error));
+      },
     });
   });
 }

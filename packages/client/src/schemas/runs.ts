@@ -182,10 +182,15 @@ export const wsQuery = z.object({
   token: z.string().max(512).optional().describe('The API token, when the client cannot send an Authorization header.'),
 });
 
-/** Messages the WebSocket sends: a closed union (`event`, then `end` after the terminal event). */
+/**
+ * Messages the WebSocket sends: a closed union (`event`, then `end` after the terminal event;
+ * or `error` when the stream cannot go on without a gap — then the server closes with 1011 and
+ * the client reconnects with `after=resumeAfter`).
+ */
 export const socketMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), event: runEventSchema }),
   z.object({ kind: z.literal('end'), status: runStatusSchema, lastSeq: z.number().int() }),
+  z.object({ kind: z.literal('error'), error: errorInfoSchema, resumeAfter: z.number().int() }),
 ]);
 export type SocketMessage = z.output<typeof socketMessageSchema>;
 

@@ -73,7 +73,7 @@ const tools: Record<string, Executor> = {
       ctx.reportCost({ costUsd: 0.01 });
       if (!seenOnce.has(key)) {
         seenOnce.add(key);
-        throw new TrellisError('UPSTREAM_DOWN', `the provider is down for '${key}' (it works the next time)`);
+        throw new TrellisError('TOOL_ERROR', `the provider is down for '${key}' (it works the next time)`);
       }
       return { kind: 'succeeded', output: { key } };
     },

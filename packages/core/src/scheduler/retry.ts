@@ -5,17 +5,8 @@
  */
 import type { CompiledNode } from '../compiled.ts';
 import type { RetryPolicy } from '../definition.ts';
+import { isRetryableError } from '../error-catalogue.ts';
 import type { ErrorInfo } from '../errors.ts';
-
-/** Codes that are never retried, whatever `retryable` says. */
-const NEVER_RETRIED = new Set([
-  'GATE_REJECTED',
-  'GATE_TIMEOUT',
-  'CANCELLED',
-  'EXPRESSION_ERROR',
-  'BUDGET_EXCEEDED',
-  'INPUT_INVALID',
-]);
 
 /** Whether a failed attempt gets another one. */
 export function willRetry(node: CompiledNode, attempt: number, leaseLosses: number, error: ErrorInfo): boolean {
@@ -24,7 +15,9 @@ export function willRetry(node: CompiledNode, attempt: number, leaseLosses: numb
 
 /** `willRetry` for a policy (a map item retries by its `do` body's policy). */
 export function willRetryPolicy(policy: Required<RetryPolicy>, attempt: number, leaseLosses: number, error: ErrorInfo): boolean {
-  if (NEVER_RETRIED.has(error.code) || error.retryable !== true) return false;
+  // The error catalogue decides which failures may be retried at all (codes whose retryability
+  // is `never` are final, whatever the error says); the policy decides how often.
+  if (!isRetryableError(error)) return false;
   return attempt - leaseLosses < policy.maxAttempts;
 }
 

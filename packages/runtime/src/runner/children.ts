@@ -128,10 +128,10 @@ export class ChildRuns {
       code: child.status === 'cancelled' ? 'CANCELLED' : 'NODE_FAILED',
       message: `the child run ${child.status}`,
     };
-    throw new TrellisError(err.code, `child run ${childRunId} ${child.status}: ${err.message}`, {
-      category: 'user',
-      details: { childRunId },
-    });
+    throw TrellisError.fromInfo(
+      { code: err.code, message: `child run ${childRunId} ${child.status}: ${err.message}`, details: { childRunId } },
+      { category: 'user' },
+    );
   }
 
   /**
@@ -174,6 +174,7 @@ export class ChildRuns {
                 void check().catch((err) => finish(() => reject(err)));
             },
             onEnd: () => void check().catch((err) => finish(() => reject(err))),
+            onError: (error) => finish(() => reject(TrellisError.fromInfo(error))),
           });
         })
         .catch((err) => finish(() => reject(err)));

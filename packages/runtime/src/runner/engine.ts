@@ -484,7 +484,7 @@ export class RunnerEngine implements Engine {
   async waitForRun(runId: string, options: { orWaiting?: boolean } = {}): Promise<RunRecord> {
     const first = await this.store.getRunRecord(runId);
     if (!first) throw new TrellisError('RUN_NOT_FOUND', `no run ${runId}`, { category: 'user' });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       const sub = this.subscribe(runId, {
         after: 0,
         onEvent: (e) => {
@@ -494,6 +494,7 @@ export class RunnerEngine implements Engine {
           }
         },
         onEnd: resolve,
+        onError: (error) => reject(TrellisError.fromInfo(error)),
       });
     });
     await this.flushNow();
@@ -655,7 +656,7 @@ export class RunnerEngine implements Engine {
             const f = run.inflight.get(flightKey);
             if (f && f.attempt === attempt) {
               run.inflight.delete(flightKey);
-              f.controller.abort(new TrellisError(error.code, error.message));
+              f.controller.abort(TrellisError.fromInfo({ code: error.code, message: error.message }, { retryable: false }));
             } else {
               // Waiting work has no attempt in flight: an agent's task or a child run is cancelled remotely.
               this.attempts.cancelWaiting(run, node, attempt, error.message, item);

@@ -204,7 +204,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
 }
 
 function planError(e: ErrorInfo): TrellisError {
-  return new TrellisError(e.code, e.message, { category: 'user', ...(e.details === undefined ? {} : { details: e.details }) });
+  return TrellisError.fromInfo(e, { category: 'user' });
 }
 
 function pendingRow(runId: string, nodeId: string, info: NodeRetryInfo): NodeRunsTable {

@@ -4,11 +4,26 @@
  * their commit; runs executed by another process (PostgreSQL) are fed from the log when a
  * notification says new events were committed (`remoteEvents`).
  */
-import { type RunEvent, toErrorInfo } from '@trellis/core';
+import { type ErrorInfo, type RunEvent, toErrorInfo } from '@trellis/core';
 import type { RunStore } from '@trellis/store';
 import type { SubscribeOptions, Subscription } from '../engine.ts';
 import { type EventHub, TERMINAL_EVENT_TYPES } from '../events/hub.ts';
 import type { EngineLogger } from './engine.ts';
+
+/**
+ * The error a subscriber gets when a run's stored events cannot be read: `REPLAY_FAILED`, with
+ * the seq to resume after. The cause is named by its code only (its text may carry internals;
+ * the log has it).
+ */
+export function replayFailure(runId: string, resumeAfter: number, cause: unknown): ErrorInfo {
+  const why = toErrorInfo(cause).code;
+  return {
+    code: 'REPLAY_FAILED',
+    message: `the stored events of run ${runId} could not be read (${why}); subscribe again with after=${resumeAfter}`,
+    retryable: true,
+    details: { resumeAfter, cause: why },
+  };
+}
 
 export class Subscriptions {
   /** Positions of this process's subscribers, per run. */
@@ -63,7 +78,15 @@ export class Subscriptions {
           if (page.length < 1000 || closed) break;
         }
       } catch (err) {
+        // Going live from here would hide the events the log could not give: the subscriber is
+        // told, with the position to resume from, and gets nothing more from this subscription.
         this.logger.error('event replay failed', { runId, error: toErrorInfo(err).message });
+        buffered.length = 0;
+        if (closed) return;
+        closed = true;
+        detach();
+        options.onError?.(replayFailure(runId, pos.last, err));
+        return;
       }
       replaying = false;
       for (const e of buffered.splice(0)) deliver(e);

@@ -4,32 +4,13 @@
  * (`toProblem`) maps everything else — Fastify's own client errors keep their 4xx status,
  * anything unknown becomes a 500 that carries the request id and never a stack trace.
  */
-import { TrellisError, type ValidationError } from '@trellis/core';
+import { ERROR_CATALOGUE, type ErrorCode, errorEntry, TrellisError, type ValidationError } from '@trellis/core';
 
-/** Stable problem codes, one per kind of failure a client can act on. */
-export const PROBLEM_CODES = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  SIGN_IN_CODE_INVALID: 401,
-  SIGN_IN_CODE_EXPIRED: 401,
-  SIGN_IN_CODE_USED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  GONE: 410,
-  PAYLOAD_TOO_LARGE: 413,
-  URI_TOO_LONG: 414,
-  UPGRADE_REQUIRED: 426,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  DEFINITION_INVALID: 422,
-  INPUT_INVALID: 422,
-  PERMISSIONS_INVALID: 422,
-  RATE_LIMITED: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-} as const satisfies Record<string, number>;
-export type ProblemCode = keyof typeof PROBLEM_CODES;
+/**
+ * A code a route may answer with: any code of the error catalogue (`ERROR_CATALOGUE` in the
+ * core), which also gives its HTTP status. There is no second table of codes here.
+ */
+export type ProblemCode = ErrorCode;
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -56,7 +37,7 @@ export interface ProblemBody {
   title: string;
   status: number;
   detail: string;
-  /** A stable code (PROBLEM_CODES) a client can switch on. */
+  /** A stable code of the error catalogue a client can switch on. */
   code: string;
   instance?: string;
   requestId?: string;
@@ -79,7 +60,7 @@ export class HttpProblem extends Error {
     super(detail);
     this.name = 'HttpProblem';
     this.code = code;
-    this.status = options.status ?? PROBLEM_CODES[code];
+    this.status = options.status ?? ERROR_CATALOGUE[code].status;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
   }
@@ -100,25 +81,10 @@ export function problemBody(status: number, code: string, detail: string, extra:
   };
 }
 
-/** HTTP status of the user-category TrellisError codes that are not plain 400s. */
-const USER_ERROR_STATUS: Record<string, number> = {
-  INPUT_INVALID: 422,
-  FORBIDDEN: 403,
-  CONFLICT: 409,
-  NOT_FOUND: 404,
-  AGENT_NOT_FOUND: 404,
-  TOOL_NOT_FOUND: 404,
-  // Retries (docs/retry.md)
-  RUN_NOT_FOUND: 404,
-  RUN_NOT_FINISHED: 409,
-  NOTHING_TO_RERUN: 409,
-  WORKFLOW_DELETED: 409,
-  RETRY_UNKNOWN_NODE: 422,
-  // Builder test runs (docs/console.md)
-  TEST_NEEDS_RUN: 409,
-  TEST_UNKNOWN_NODE: 422,
-  TEST_SUBWORKFLOW: 422,
-};
+/** Retry-After in seconds: the error's own hint, else one second. */
+function retryAfter(err: TrellisError): string {
+  return String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000)));
+}
 
 /** Fastify's client-error codes we know how to name. */
 const FASTIFY_CODES: Record<string, ProblemCode> = {
@@ -143,10 +109,16 @@ export function toProblem(err: unknown): { status: number; body: ProblemBody; he
       expose: true,
     };
   }
-  if (err instanceof TrellisError && err.category === 'user') {
-    const status = USER_ERROR_STATUS[err.code] ?? 400;
-    const errors = Array.isArray(err.details) ? (err.details as ValidationError[]) : undefined;
-    return { status, body: problemBody(status, err.code, err.message, errors ? { errors } : {}), headers: {}, expose: true };
+  // A TrellisError answers with its code's status from the catalogue. Its message is shown when
+  // it is the user's to act on, or when the system is briefly unavailable (503: retry later);
+  // anything else is an internal error (below).
+  if (err instanceof TrellisError) {
+    const { status } = errorEntry(err.code);
+    if (err.category === 'user' || status === 503) {
+      const errors = Array.isArray(err.details) ? (err.details as ValidationError[]) : undefined;
+      const headers: Record<string, string> = status === 503 || status === 429 ? { 'retry-after': retryAfter(err) } : {};
+      return { status, body: problemBody(status, err.code, err.message, errors ? { errors } : {}), headers, expose: true };
+    }
   }
   const e = err as { statusCode?: unknown; code?: unknown; message?: unknown } | undefined;
   const statusCode = typeof e?.statusCode === 'number' ? e.statusCode : undefined;

@@ -6,7 +6,7 @@
  * to resume) rather than slowing the runner.
  */
 import type { RunEvent } from '@trellis/core';
-import type { Subscription } from '@trellis/runtime';
+import { replayFailure, type Subscription } from '@trellis/runtime';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../http/context.ts';
 import { acquireStream, engineOf, type StreamAccess, watchAccess } from './engine.ts';
@@ -40,7 +40,7 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
   let closed = false;
   let lastSeq = options.after;
   let sub: Subscription | undefined;
-  const close = (reason?: string, code?: string) => {
+  const close = (reason?: string, code?: string, resume?: boolean) => {
     if (closed) return;
     closed = true;
     clearInterval(heartbeat);
@@ -49,7 +49,7 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
     unwatch();
     ctx.metrics.openStreams--;
     release();
-    if (code) res.write(`event: close\ndata: ${JSON.stringify({ code, reason })}\n\n`);
+    if (code) res.write(`event: close\ndata: ${JSON.stringify({ code, reason, ...(resume ? { resumeAfter: lastSeq } : {}) })}\n\n`);
     else if (reason) res.write(`event: close\ndata: ${JSON.stringify({ reason, resumeAfter: lastSeq })}\n\n`);
     res.end();
   };
@@ -116,10 +116,15 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
           deliver(e);
         },
         onEnd: () => finish(),
+        onError: (error) => close(error.message, error.code, true),
       });
       if (closed) sub.close();
     },
-  }).catch(() => close());
+  }).catch((err: unknown) => {
+    // A replay that fails is said, with a code and where to resume — never a silent end.
+    const error = replayFailure(options.runId, lastSeq, err);
+    close(error.message, error.code, true);
+  });
   return reply;
 }
 

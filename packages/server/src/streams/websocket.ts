@@ -7,8 +7,8 @@
  */
 import type { WebSocket } from '@fastify/websocket';
 import type { SocketMessage } from '@trellis/client/schemas';
-import type { RunEvent } from '@trellis/core';
-import type { Subscription } from '@trellis/runtime';
+import type { ErrorInfo, RunEvent } from '@trellis/core';
+import { replayFailure, type Subscription } from '@trellis/runtime';
 import type { ServerContext } from '../http/context.ts';
 import { engineOf, type StreamAccess, watchAccess } from './engine.ts';
 import { replayThenFollow } from './replay.ts';
@@ -25,6 +25,11 @@ export const WS_CLOSE = {
   tokenRevoked: 4401,
   /** The principal lost the role the stream needs on the run's workflow. */
   accessWithdrawn: 4403,
+  /**
+   * The stream cannot go on without a gap (the stored events could not be read): an `error`
+   * message with the code (REPLAY_FAILED) and `resumeAfter` precedes it; reconnect with that.
+   */
+  failed: 1011,
 } as const;
 
 const serialized = new WeakMap<RunEvent, string>();
@@ -80,6 +85,11 @@ export function streamWebSocket(
     if (open()) socket.send(JSON.stringify(status));
     close(WS_CLOSE.done, 'run finished');
   };
+  /** The subscriber is told, with a code and where to resume, instead of silently missing events. */
+  const fail = (error: ErrorInfo) => {
+    if (open()) socket.send(JSON.stringify({ kind: 'error', error, resumeAfter: lastSeq } satisfies SocketMessage));
+    close(WS_CLOSE.failed, error.code);
+  };
   ctx.streams.add(onShutdown);
   ctx.metrics.openStreams++;
   socket.on('close', () => close(WS_CLOSE.done, 'client closed'));
@@ -115,10 +125,11 @@ export function streamWebSocket(
             () => close(WS_CLOSE.done, 'run finished'),
           );
         },
+        onError: fail,
       });
       if (closed) sub.close();
     },
-  }).catch(() => close(1011, 'internal error'));
+  }).catch((err: unknown) => fail(replayFailure(runId, lastSeq, err)));
 }
 
 /**
