@@ -49,7 +49,8 @@ export function streamSse(ctx: ServerContext, req: FastifyRequest, reply: Fastif
     unwatch();
     ctx.metrics.openStreams--;
     release();
-    if (code) res.write(`event: close\ndata: ${JSON.stringify({ code, reason, ...(resume ? { resumeAfter: lastSeq } : {}) })}\n\n`);
+    if (code)
+      res.write(`event: close\ndata: ${JSON.stringify({ code, reason, ...(resume ? { resumeAfter: lastSeq } : {}) })}\n\n`);
     else if (reason) res.write(`event: close\ndata: ${JSON.stringify({ reason, resumeAfter: lastSeq })}\n\n`);
     res.end();
   };
