@@ -131,6 +131,8 @@ export interface AttemptsTable {
   lease_expires_at: string | null;
   /** Retries: the attempt was copied from this run. */
   reused_from?: string | null;
+  /** 1 when the attempt ended because its worker stopped (lease expired); migration 0018. */
+  lease_lost?: number;
 }
 
 export interface EventsTable {

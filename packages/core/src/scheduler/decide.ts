@@ -507,7 +507,7 @@ class Transition implements MapHost {
     };
     this.run.running--;
     n.leaseLosses++;
-    this.out.push({ type: 'attempt.finish', node: i, attempt, status: 'failed', error });
+    this.out.push({ type: 'attempt.finish', node: i, attempt, status: 'failed', error, leaseLost: true });
     this.out.push({ type: 'event', event: { type: 'node.retrying', nodeId: node.id, data: { attempt, delayMs: 0, error } } });
     this.startAttempt(i);
   }

@@ -281,7 +281,7 @@ export function itemLeaseExpired(h: MapHost, i: number, item: number, attempt: n
   h.run.running--;
   map.leaseLosses.set(item, (map.leaseLosses.get(item) ?? 0) + 1);
   map.status[item] = ITEM_STATUS.pending;
-  h.out.push({ type: 'attempt.finish', node: i, item, attempt, status: 'failed', error });
+  h.out.push({ type: 'attempt.finish', node: i, item, attempt, status: 'failed', error, leaseLost: true });
   h.out.push({ type: 'event', event: { type: 'node.retrying', nodeId, item, data: { attempt, delayMs: 0, error } } });
   map.ready.unshift(item);
 }

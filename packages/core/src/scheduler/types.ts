@@ -199,6 +199,11 @@ export type Effect =
       status: 'succeeded' | 'failed' | 'cancelled';
       error?: ErrorInfo | undefined;
       cost?: CostReport | undefined;
+      /**
+       * The attempt ended because the worker running it stopped (its lease expired): stored as
+       * such, so recovery counts lease losses without reading error texts.
+       */
+      leaseLost?: true;
     }
   /** Abort a running attempt's signal (cancellation, run failure, deadline). */
   | { type: 'attempt.abort'; node: number; item?: number | undefined; attempt: number; error: ErrorInfo }

@@ -1,10 +1,11 @@
 /**
  * The write-behind batch: every transition decided in one tick lands here and commits in a
- * single transaction (group commit). Patches to the same row merge, so a node that is queued
- * and started in the same tick costs one UPDATE.
+ * single transaction (group commit). Everything in it is a domain value (the scheduler's
+ * patches, events, attempt transitions); the store maps them to rows. Patches to the same row
+ * merge, so a node that is queued and started in the same tick costs one UPDATE.
  */
 import type { RunEvent } from '@trellis/core';
-import type { WriteOp } from '@trellis/store';
+import { type WriteOp, writeRunId } from '@trellis/store';
 import type { HotRun } from './hot-run.ts';
 
 /** An action to take once the batch has committed, on behalf of a run. */
@@ -19,23 +20,25 @@ export class Batch {
   after: PostCommit[] = [];
   /** Runs this batch changed (checked for eviction once the batch is carried out). */
   touched = new Set<HotRun>();
-  private readonly rows = new Map<string, { set: Record<string, unknown> }>();
-  private readonly attempts = new Map<string, Record<string, unknown>>();
-  /** Pending updates of attempts inserted by an earlier batch (two finishes of one attempt merge). */
-  private readonly attemptUpdates = new Map<string, { set: Record<string, unknown> }>();
+  /** Pending patches by row (`n|run|node|item` or `r|run`): a second patch of a row merges. */
+  private readonly rows = new Map<string, NodePatchOp | RunPatchOp>();
+  /** Attempts started in this batch: an end in the same tick folds into the start. */
+  private readonly starts = new Map<string, AttemptStartOp>();
+  /** Pending ends of attempts started by an earlier batch (two ends of one attempt merge). */
+  private readonly ends = new Map<string, AttemptEndOp>();
 
   get empty(): boolean {
     return this.ops.length === 0 && this.after.length === 0;
   }
 
-  /** Merges a patch into the pending UPDATE of the same row, or queues a new one. */
-  patch(op: Extract<WriteOp, { op: 'node' | 'run' }>): void {
-    const key = op.op === 'node' ? `n|${op.runId}|${op.nodeId}` : `r|${op.runId}`;
+  /** Merges a patch into the pending patch of the same row, or queues a new one. */
+  patch(op: NodePatchOp | RunPatchOp): void {
+    const key = op.op === 'node.patch' ? `n|${op.runId}|${op.nodeId}|${op.item ?? ''}` : `r|${op.runId}`;
     const prev = this.rows.get(key);
-    if (prev) Object.assign(prev.set, op.set);
+    if (prev) Object.assign(prev.patch, op.patch);
     else {
-      const copy = { ...op, set: { ...op.set } } as typeof op;
-      this.rows.set(key, copy as { set: Record<string, unknown> });
+      const copy = { ...op, patch: { ...op.patch } } as typeof op;
+      this.rows.set(key, copy);
       this.ops.push(copy);
     }
   }
@@ -45,27 +48,27 @@ export class Batch {
   }
 
   push(op: WriteOp): void {
-    if (op.op === 'attempt.insert') {
-      // Keep a handle so that a finish in the same tick folds into the insert.
-      const row = { ...op.row };
-      this.attempts.set(`${row.run_id}|${row.node_id}|${row.attempt}`, row);
-      this.ops.push({ op: 'attempt.insert', row });
+    if (op.op === 'attempt.start') {
+      // Keep a handle so that an end in the same tick folds into the start.
+      const copy = { ...op };
+      this.starts.set(attemptKey(op), copy);
+      this.ops.push(copy);
       return;
     }
-    if (op.op === 'attempt.update') {
-      const key = `${op.runId}|${op.nodeId}|${op.attempt}`;
-      const row = this.attempts.get(key);
-      if (row) {
-        Object.assign(row, op.set);
+    if (op.op === 'attempt.end') {
+      const key = attemptKey(op);
+      const start = this.starts.get(key);
+      if (start) {
+        start.end = { ...start.end, ...op.end };
         return;
       }
-      const prev = this.attemptUpdates.get(key);
+      const prev = this.ends.get(key);
       if (prev) {
-        Object.assign(prev.set, op.set);
+        Object.assign(prev.end, op.end);
         return;
       }
-      const copy = { ...op, set: { ...op.set } };
-      this.attemptUpdates.set(key, copy as { set: Record<string, unknown> });
+      const copy = { ...op, end: { ...op.end } };
+      this.ends.set(key, copy);
       this.ops.push(copy);
       return;
     }
@@ -78,29 +81,27 @@ export class Batch {
    */
   forget(runIds: ReadonlySet<string>): void {
     if (runIds.size === 0) return;
-    this.ops = this.ops.filter((op) => !runIds.has(opRunId(op)));
+    this.ops = this.ops.filter((op) => !runIds.has(writeRunId(op)));
     this.events = this.events.filter((e) => !runIds.has(e.runId));
     this.after = this.after.filter((a) => !runIds.has(a.run.id));
     this.touched = new Set([...this.touched].filter((r) => !runIds.has(r.id)));
-    for (const m of [this.rows, this.attempts, this.attemptUpdates])
-      for (const key of m.keys()) if (runIds.has(keyRunId(key))) m.delete(key);
+    for (const m of [this.rows, this.starts, this.ends]) for (const [key, op] of m) if (runIds.has(writeRunId(op))) m.delete(key);
   }
 
   /** The distinct runs this batch writes to. */
   runIds(): Set<string> {
     const ids = new Set<string>();
-    for (const op of this.ops) ids.add(opRunId(op));
+    for (const op of this.ops) ids.add(writeRunId(op));
     for (const r of this.touched) ids.add(r.id);
     return ids;
   }
 }
 
-export function opRunId(op: WriteOp): string {
-  return op.op === 'attempt.insert' || op.op === 'event' ? op.row.run_id : op.runId;
-}
+type NodePatchOp = Extract<WriteOp, { op: 'node.patch' }>;
+type RunPatchOp = Extract<WriteOp, { op: 'run.patch' }>;
+type AttemptStartOp = Extract<WriteOp, { op: 'attempt.start' }>;
+type AttemptEndOp = Extract<WriteOp, { op: 'attempt.end' }>;
 
-/** Row keys are `n|run|node`, `r|run` or `run|node|attempt`. */
-function keyRunId(key: string): string {
-  const parts = key.split('|');
-  return (parts[0] === 'n' || parts[0] === 'r' ? parts[1] : parts[0]) ?? '';
+function attemptKey(op: { runId: string; nodeId: string; item?: number | undefined; attempt: number }): string {
+  return `${op.runId}|${op.nodeId}|${op.item ?? ''}|${op.attempt}`;
 }

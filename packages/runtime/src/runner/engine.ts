@@ -17,10 +17,8 @@ import {
   type ExpressionEvaluator,
   type GateDecision,
   ITEM_STATUS,
+  isTerminalRunStatus,
   keyedEvaluator,
-  type NodeStatus,
-  type PersistedItemState,
-  type PersistedNodeState,
   type RunEvent,
   type RunRecord,
   type RunStatus,
@@ -29,7 +27,7 @@ import {
   TrellisError,
   toErrorInfo,
 } from '@trellis/core';
-import { itemKey, type NodeRetryInfo, type NodeRunsTable, parseItemKey, type RunStore, type WriteOp } from '@trellis/store';
+import { iso, itemKey, parseItemKey, type RunStore, toPersistedRunState } from '@trellis/store';
 import { type Clock, systemClock } from '../clock.ts';
 import type {
   Engine,
@@ -57,7 +55,6 @@ import { HotRun, type ParentLink } from './hot-run.ts';
 import { eventsNotifications, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { maxOutputBytes } from './output-cap.ts';
 import { buildRetryRows } from './retry.ts';
-import { iso, json, nodeRowSet, runRowSet } from './rows.ts';
 import { Subscriptions } from './subscriptions.ts';
 
 export interface EngineLogger {
@@ -303,7 +300,7 @@ export class RunnerEngine implements Engine {
       ...(req.idempotencyKey === undefined ? {} : { idempotency: { scope: req.workflowId, key: req.idempotencyKey } }),
     });
     if (!created) {
-      const status = (await this.store.getRunStatus(runId)) as RunStatus;
+      const status = (await this.store.getRunStatus(runId)) ?? 'queued';
       return { runId, status, created: false };
     }
     const queued: RunEvent = {
@@ -395,7 +392,7 @@ export class RunnerEngine implements Engine {
     });
     const summary = { retryOf: o.id, reused: built.plan.reused, costSavedUsd: built.plan.costSavedUsd };
     if (!created) {
-      const status = (await this.store.getRunStatus(runId)) as RunStatus;
+      const status = (await this.store.getRunStatus(runId)) ?? 'queued';
       return { runId, status, created: false, ...summary };
     }
     for (const e of built.announce) this.hub.publish(e);
@@ -418,12 +415,12 @@ export class RunnerEngine implements Engine {
       // Another worker may hold it: mark it and notify; its owner (or the next claimer) cancels.
       await this.leasing.store.requestCancel(runId);
       const status = await this.store.getRunStatus(runId);
-      return status === undefined ? undefined : { status: status as RunStatus };
+      return status === undefined ? undefined : { status };
     }
     const run = await this.getHot(runId);
     if (!run) {
       const status = await this.store.getRunStatus(runId);
-      return status === undefined ? undefined : { status: status as RunStatus };
+      return status === undefined ? undefined : { status };
     }
     this.feed(run, reason === undefined ? { type: 'cancel' } : { type: 'cancel', reason });
     await this.flushNow();
@@ -436,9 +433,9 @@ export class RunnerEngine implements Engine {
     if (await this.applyDecision(runId, key, decision)) return { ok: true };
     const rec = await this.store.loadRun(runId);
     if (!rec) return { ok: false, reason: 'run_not_found' };
-    if (!rec.nodes.some((n) => n.node_id === key)) {
-      const parsed = parseItemKey(key);
-      if (parsed && rec.nodes.some((n) => n.node_id === parsed.nodeId)) return { ok: false, reason: 'not_waiting' };
+    const parsed = parseItemKey(key);
+    if (parsed ? !rec.items.get(parsed.nodeId)?.some((i) => i.index === parsed.item) : !rec.nodes.has(key)) {
+      if (parsed && rec.nodes.has(parsed.nodeId)) return { ok: false, reason: 'not_waiting' };
       return { ok: false, reason: 'node_not_found' };
     }
     return { ok: false, reason: 'not_waiting' };
@@ -517,7 +514,12 @@ export class RunnerEngine implements Engine {
       run.state.nodes.forEach((n, i) => {
         if (n.status !== 'running') return;
         n.interrupted = true;
-        this.batch.patch({ op: 'node', runId: run.id, nodeId: run.prepared.compiled.nodes[i]!.id, set: { interrupted: 1 } });
+        this.batch.patch({
+          op: 'node.patch',
+          runId: run.id,
+          nodeId: run.prepared.compiled.nodes[i]!.id,
+          patch: { interrupted: true },
+        });
       });
     }
     await this.flushNow().catch(() => {});
@@ -571,29 +573,23 @@ export class RunnerEngine implements Engine {
 
   private carryOut(run: HotRun, effects: Effect[], now = this.clock.now()): void {
     const b = this.batch;
-    const at = iso(now);
+    let at: string | undefined; // the events' time, formatted once per call
     const nodes = run.prepared.compiled.nodes;
-    /** The row key of a node, or of one item of a map node (`<id>[<item>]`). */
-    const key = (node: number, item: number | undefined) =>
-      item === undefined ? nodes[node]!.id : itemKey(nodes[node]!.id, item);
     for (const fx of effects) {
       switch (fx.type) {
         case 'event': {
           const seq = ++run.lastSeq;
+          at ??= new Date(now).toISOString();
           const ev = toEvent(run.id, seq, at, fx.event);
-          const nodeKey = ev.nodeId === undefined ? null : ev.item === undefined ? ev.nodeId : itemKey(ev.nodeId, ev.item);
-          b.push({
-            op: 'event',
-            row: { run_id: run.id, seq, type: ev.type, node_id: nodeKey, at, data: JSON.stringify(ev.data) },
-          });
+          b.push({ op: 'run.event', event: ev });
           b.events.push(ev);
           break;
         }
         case 'node.patch':
-          b.patch({ op: 'node', runId: run.id, nodeId: key(fx.node, fx.item), set: nodeRowSet(fx.patch) });
+          b.patch({ op: 'node.patch', runId: run.id, nodeId: nodes[fx.node]!.id, item: fx.item, patch: fx.patch });
           break;
         case 'run.patch':
-          b.patch({ op: 'run', runId: run.id, set: runRowSet(fx.patch) });
+          b.patch({ op: 'run.patch', runId: run.id, patch: fx.patch });
           // A child run that moves on (out of waiting, or to its end) resumes its waiting parent.
           if (run.parent && fx.patch.status !== undefined && fx.patch.status !== 'waiting') {
             const parent = run.parent;
@@ -601,23 +597,14 @@ export class RunnerEngine implements Engine {
           }
           break;
         case 'attempt.start': {
-          if (fx.item !== undefined)
-            b.push({ op: 'item.start', runId: run.id, nodeId: key(fx.node, fx.item), attempt: fx.attempt, at });
           b.push({
-            op: 'attempt.insert',
-            row: {
-              run_id: run.id,
-              node_id: key(fx.node, fx.item),
-              attempt: fx.attempt,
-              status: 'running',
-              started_at: at,
-              finished_at: null,
-              error: null,
-              cost_usd: 0,
-              usage: null,
-              worker_id: this.workerId,
-              lease_expires_at: null,
-            },
+            op: 'attempt.start',
+            runId: run.id,
+            nodeId: nodes[fx.node]!.id,
+            item: fx.item,
+            attempt: fx.attempt,
+            at: now,
+            workerId: this.workerId,
           });
           const { node, attempt, item } = fx;
           // Built-in nodes are pure functions of committed-or-committing outputs, with no side
@@ -637,14 +624,16 @@ export class RunnerEngine implements Engine {
           b.later(run, () => this.execute(run, node, attempt, decision, item));
           break;
         }
-        case 'attempt.finish': {
-          const set: Record<string, unknown> = { status: fx.status, finished_at: at };
-          if (fx.error) set.error = JSON.stringify(fx.error);
-          if (fx.cost?.costUsd !== undefined) set.cost_usd = fx.cost.costUsd;
-          if (fx.cost?.usage !== undefined) set.usage = JSON.stringify(fx.cost.usage);
-          b.push({ op: 'attempt.update', runId: run.id, nodeId: key(fx.node, fx.item), attempt: fx.attempt, set } as WriteOp);
+        case 'attempt.finish':
+          b.push({
+            op: 'attempt.end',
+            runId: run.id,
+            nodeId: nodes[fx.node]!.id,
+            item: fx.item,
+            attempt: fx.attempt,
+            end: { status: fx.status, at: now, error: fx.error, cost: fx.cost, leaseLost: fx.leaseLost },
+          });
           break;
-        }
         case 'attempt.abort': {
           const { node, attempt, error, item } = fx;
           // A cancelled attempt never settles: its input, if resolved, is recorded now.
@@ -660,7 +649,7 @@ export class RunnerEngine implements Engine {
             } else {
               // Waiting work has no attempt in flight: an agent's task or a child run is cancelled remotely.
               this.attempts.cancelWaiting(run, node, attempt, error.message, item);
-              this.children.cancelChildOf(run, key(node, item));
+              this.children.cancelChildOf(run, item === undefined ? nodes[node]!.id : itemKey(nodes[node]!.id, item));
             }
           });
           break;
@@ -699,7 +688,7 @@ export class RunnerEngine implements Engine {
           if (fx.status !== 'succeeded' && run.prepared.hasChildRuns) this.children.cancelChildren(b, run);
           // The lease is given back in the run's last commit (no extra round trip, and no
           // window in which a finished run still looks held).
-          if (this.leasing) b.patch({ op: 'run', runId: run.id, set: { worker_id: null, lease_expires_at: null } });
+          if (this.leasing) b.patch({ op: 'run.patch', runId: run.id, patch: { releaseLease: true } });
           b.later(run, () => {
             run.clearTimers();
             for (const f of run.inflight.values()) f.controller.abort(new TrellisError('CANCELLED', 'the run has finished'));
@@ -843,17 +832,19 @@ export class RunnerEngine implements Engine {
     if (!run) return;
     const loaded = await this.store.loadRun(runId);
     if (!loaded || this.hot.get(runId) !== run) return;
-    if (loaded.run.cancel_requested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
-    for (const r of loaded.nodes) {
-      const target = nodeOfKey(run, r.node_id);
-      if (target && r.status === 'waiting' && r.decision) {
-        this.feed(run, {
-          type: 'gate.decided',
-          node: target.node,
-          item: target.item,
-          decision: JSON.parse(r.decision) as GateDecision,
-        });
-      }
+    if (loaded.cancelRequested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
+    const indexById = run.prepared.compiled.indexById;
+    for (const [nodeId, r] of loaded.nodes) {
+      const node = indexById.get(nodeId);
+      if (node !== undefined && r.status === 'waiting' && r.decision)
+        this.feed(run, { type: 'gate.decided', node, item: undefined, decision: r.decision });
+    }
+    for (const [nodeId, items] of loaded.items) {
+      const node = indexById.get(nodeId);
+      if (node === undefined) continue;
+      for (const { index, node: r } of items)
+        if (r.status === 'waiting' && r.decision)
+          this.feed(run, { type: 'gate.decided', node, item: index, decision: r.decision });
     }
   }
 
@@ -934,8 +925,8 @@ export class RunnerEngine implements Engine {
     const map = run.state.nodes[node]?.map;
     if (!map || map.finishing || map.attempt[item] !== attempt || map.status[item] !== ITEM_STATUS.running) return;
     const cnode = run.prepared.compiled.nodes[node]!;
-    const key = itemKey(cnode.id, item);
-    if (o.input !== undefined) this.batch.patch({ op: 'node', runId: run.id, nodeId: key, set: { input: json(o.input) } });
+    if (o.input !== undefined)
+      this.batch.patch({ op: 'node.patch', runId: run.id, nodeId: cnode.id, item, patch: { input: o.input } });
     switch (o.kind) {
       case 'succeeded':
         return this.feed(run, {
@@ -959,7 +950,7 @@ export class RunnerEngine implements Engine {
           prompt: o.prompt,
           waitUntil: timeout === undefined ? null : this.clock.now() + timeout,
         });
-        if (body.type === 'workflow') this.batch.later(run, () => void this.children.parentWaiting(run, key));
+        if (body.type === 'workflow') this.batch.later(run, () => void this.children.parentWaiting(run, itemKey(cnode.id, item)));
         return;
       }
       case 'failed':
@@ -1028,10 +1019,10 @@ export class RunnerEngine implements Engine {
     if (!ns || ns.attempt !== attempt || ns.status !== 'running') return; // fenced: a newer attempt or the run moved on
     if (o.input !== undefined) {
       this.batch.patch({
-        op: 'node',
+        op: 'node.patch',
         runId: run.id,
         nodeId: run.prepared.compiled.nodes[node]!.id,
-        set: { input: json(o.input) },
+        patch: { input: o.input },
       });
     }
     switch (o.kind) {
@@ -1076,7 +1067,14 @@ export class RunnerEngine implements Engine {
   }
 
   private async saveRemoteRef(run: HotRun, nodeId: string, ref: unknown): Promise<void> {
-    this.batch.patch({ op: 'node', runId: run.id, nodeId, set: { remote_ref: json(ref) } });
+    const k = parseItemKey(nodeId);
+    this.batch.patch({
+      op: 'node.patch',
+      runId: run.id,
+      nodeId: k ? k.nodeId : nodeId,
+      item: k?.item,
+      patch: { remoteRef: ref },
+    });
     this.scheduleFlush();
     await this.flushNow();
   }
@@ -1134,69 +1132,17 @@ export class RunnerEngine implements Engine {
     await this.flushNow();
     const loaded = await this.store.loadRun(runId);
     if (!loaded) return undefined;
-    const { run: row } = loaded;
-    if (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled') return undefined;
-    const prepared = await this.prepared(row.workflow_id, row.version);
-    const byId = new Map<string, NodeRunsTable>();
-    // A map's items are rows keyed `<node>[<index>]`, grouped here by map node.
-    const itemRows = new Map<string, { index: number; row: NodeRunsTable }[]>();
-    for (const n of loaded.nodes) {
-      const k = parseItemKey(n.node_id);
-      if (!k) {
-        byId.set(n.node_id, n);
-        continue;
-      }
-      let list = itemRows.get(k.nodeId);
-      if (!list) {
-        list = [];
-        itemRows.set(k.nodeId, list);
-      }
-      list.push({ index: k.item, row: n });
-    }
-    const persisted: PersistedNodeState[] = prepared.compiled.nodes.map((cn) => {
-      const r = byId.get(cn.id);
-      const items = itemRows.get(cn.id);
-      return {
-        status: (r?.status ?? 'pending') as NodeStatus,
-        attempt: r?.attempt ?? 0,
-        output: r?.output ? JSON.parse(r.output) : undefined,
-        error: r?.error ? (JSON.parse(r.error) as ErrorInfo) : null,
-        costUsd: r?.cost_usd ?? 0,
-        taken: r?.taken ? (JSON.parse(r.taken) as number[]) : null,
-        leaseLosses: loaded.leaseLosses.get(cn.id) ?? 0,
-        approval: approvalOf(r),
-        recoveries: r?.recoveries ?? 0,
-        interrupted: r?.interrupted === 1,
-        itemCount: r?.item_count ?? null,
-        ...(items
-          ? {
-              items: items.map(
-                ({ index, row: ir }): PersistedItemState => ({
-                  index,
-                  status: ir.status as NodeStatus,
-                  attempt: ir.attempt,
-                  output: ir.output ? JSON.parse(ir.output) : null,
-                  error: ir.error ? (JSON.parse(ir.error) as ErrorInfo) : null,
-                  leaseLosses: loaded.leaseLosses.get(ir.node_id) ?? 0,
-                }),
-              ),
-            }
-          : {}),
-      };
-    });
-    const state = rebuildRunState(runId, prepared.compiled, {
-      status: row.status as RunStatus,
-      costUsd: row.cost_usd,
-      nodes: persisted,
-    });
+    if (isTerminalRunStatus(loaded.status)) return undefined;
+    const prepared = await this.prepared(loaded.workflowId, loaded.version);
+    const state = rebuildRunState(runId, prepared.compiled, toPersistedRunState(loaded, prepared.compiled));
     const existing = this.hot.get(runId);
     if (existing) return existing;
-    const run = new HotRun(runId, prepared, state, loaded.lastSeq, JSON.parse(row.input));
-    run.workflowId = row.workflow_id;
-    run.createdBy = row.created_by;
-    run.depth = row.depth ?? 0;
-    run.traceParent = row.trace_parent ?? undefined;
-    if (row.parent_run_id && row.parent_node_id) run.parent = { runId: row.parent_run_id, nodeKey: row.parent_node_id };
+    const run = new HotRun(runId, prepared, state, loaded.lastSeq, loaded.input);
+    run.workflowId = loaded.workflowId;
+    run.createdBy = loaded.createdBy;
+    run.depth = loaded.depth;
+    if (loaded.parent) run.parent = loaded.parent;
+    run.traceParent = loaded.traceParent;
     // Running maps: their items are re-resolved from the (final) outputs of the nodes upstream.
     for (const i of state.maps) {
       try {
@@ -1208,18 +1154,18 @@ export class RunnerEngine implements Engine {
     }
     if (this.hot.get(runId)) return this.hot.get(runId);
     this.hot.set(runId, run);
-    if (row.deadline_at) this.armDeadline(run, Date.parse(row.deadline_at));
+    if (loaded.deadlineAt !== null) this.armDeadline(run, loaded.deadlineAt);
+    // Each node's stored state, with the items of a map node.
+    const stored = (cn: { id: string }) => [
+      { item: undefined as number | undefined, r: loaded.nodes.get(cn.id) },
+      ...(loaded.items.get(cn.id) ?? []).map(({ index, node }) => ({ item: index as number | undefined, r: node })),
+    ];
     // Re-arm backoff timers from their stored due times: a restart keeps the schedule.
     for (const cn of prepared.compiled.nodes) {
-      const r = byId.get(cn.id);
-      if (r?.status === 'retrying') {
-        const dueAt = r.next_attempt_at ? Date.parse(r.next_attempt_at) : this.clock.now();
-        this.carryOut(run, [{ type: 'timer.set', node: cn.index, kind: 'retry', dueAt }]);
-      }
-      for (const { index, row: ir } of itemRows.get(cn.id) ?? []) {
-        if (ir.status !== 'retrying') continue;
-        const dueAt = ir.next_attempt_at ? Date.parse(ir.next_attempt_at) : this.clock.now();
-        this.carryOut(run, [{ type: 'timer.set', node: cn.index, item: index, kind: 'retry', dueAt }]);
+      for (const { item, r } of stored(cn)) {
+        if (r?.status !== 'retrying') continue;
+        const dueAt = r.nextAttemptAt ?? this.clock.now();
+        this.carryOut(run, [{ type: 'timer.set', node: cn.index, item, kind: 'retry', dueAt }]);
       }
     }
     // A node that may have killed the process runs again only once its recovery count is durable.
@@ -1229,22 +1175,19 @@ export class RunnerEngine implements Engine {
     } finally {
       this.recovering = false;
     }
-    if (row.cancel_requested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
+    if (loaded.cancelRequested) this.feed(run, { type: 'cancel', reason: 'cancel requested' });
     // A claimed run with nothing to do right now is evicted again by the next flush.
     this.batch.touched.add(run);
     this.scheduleFlush();
     // Decisions recorded while no worker held the run (or before a crash) are applied now.
     for (const cn of prepared.compiled.nodes) {
-      const rows: { item: number | undefined; r: NodeRunsTable | undefined }[] = [{ item: undefined, r: byId.get(cn.id) }];
-      for (const { index, row: ir } of itemRows.get(cn.id) ?? []) rows.push({ item: index, r: ir });
-      for (const { item, r } of rows) {
-        if (r?.remote_ref) this.attempts.setRemoteRef(runId, r.node_id, JSON.parse(r.remote_ref));
+      for (const { item, r } of stored(cn)) {
+        if (r?.remoteRef !== undefined)
+          this.attempts.setRemoteRef(runId, item === undefined ? cn.id : itemKey(cn.id, item), r.remoteRef);
         if (r?.status === 'waiting' && r.decision)
-          this.feed(run, { type: 'gate.decided', node: cn.index, item, decision: JSON.parse(r.decision) as GateDecision });
-        else if (r?.status === 'waiting' && r.wait_until) {
-          this.carryOut(run, [
-            { type: 'timer.set', node: cn.index, item, kind: 'gate_timeout', dueAt: Date.parse(r.wait_until) },
-          ]);
+          this.feed(run, { type: 'gate.decided', node: cn.index, item, decision: r.decision });
+        else if (r?.status === 'waiting' && r.waitUntil !== null) {
+          this.carryOut(run, [{ type: 'timer.set', node: cn.index, item, kind: 'gate_timeout', dueAt: r.waitUntil }]);
         }
       }
     }
@@ -1293,12 +1236,6 @@ export class RunnerEngine implements Engine {
       if (run) this.feed(run, { type: 'run.deadline' });
     }
   }
-}
-
-/** A retry's automatic approval still to be given before the node's first attempt (docs/retry.md). */
-function approvalOf(r: NodeRunsTable | undefined): string | null {
-  if (!r?.retry_info || r.attempt > 0) return null;
-  return (JSON.parse(r.retry_info) as NodeRetryInfo).approvalRequired ?? null;
 }
 
 function toEvent(runId: string, seq: number, at: string, d: EventDraft): RunEvent {

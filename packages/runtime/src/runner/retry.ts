@@ -7,7 +7,6 @@
 import {
   type ErrorInfo,
   type ExpressionEvaluator,
-  type NodeStatus,
   type OriginalNode,
   type PersistedNodeState,
   planRetry,
@@ -19,6 +18,7 @@ import {
   type EventsTable,
   type NodeRetryInfo,
   type NodeRunsTable,
+  nodeStatusOf,
   type RunRetryInfo,
   type RunRows,
   type RunsTable,
@@ -72,7 +72,7 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
   for (const n of original.nodes) {
     const info = n.retry_info ? (JSON.parse(n.retry_info) as NodeRetryInfo) : {};
     originalNodes.set(n.node_id, {
-      status: n.status as NodeStatus,
+      status: nodeStatusOf(n.status),
       attempt: n.attempt,
       costUsd: n.cost_usd,
       reusedFrom: n.reused_from ?? null,

@@ -13,6 +13,7 @@ import * as m0014 from './0014_tool_server_sessions.ts';
 import * as m0015 from './0015_observability.ts';
 import * as m0016 from './0016_scratch_runs.ts';
 import * as m0017 from './0017_step_cost.ts';
+import * as m0018 from './0018_lease_lost.ts';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the set is fixed at
@@ -33,6 +34,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0015_observability': m0015,
   '0016_scratch_runs': m0016,
   '0017_step_cost': m0017,
+  '0018_lease_lost': m0018,
 };
 
 export const migrationProvider: MigrationProvider = {

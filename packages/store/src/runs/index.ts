@@ -1,5 +1,6 @@
 export * from './errors.ts';
 export * from './invariants.ts';
+export * from './mapping.ts';
 export * from './record.ts';
-export type * from './run-store.ts';
+export type { NewRun, RunListPage, RunRows, RunStore } from './run-store.ts';
 export * from './sqlite-run-store.ts';

@@ -14,7 +14,7 @@
  *   delivered only if the transaction commits, and never before.
  */
 import { TrellisError } from '@trellis/core';
-import type { WriteOp } from './run-store.ts';
+import { type WriteOp, writeRunId } from './mapping.ts';
 
 /** A notification to send when (and only if) a fenced commit commits. */
 export interface Notification {
@@ -91,24 +91,7 @@ export class LeaseLostError extends TrellisError {
 /** The distinct run ids a batch of operations writes to (what a fenced commit must hold). */
 export function runIdsOf(ops: readonly WriteOp[]): string[] {
   const ids = new Set<string>();
-  for (const op of ops) {
-    switch (op.op) {
-      case 'run':
-      case 'node':
-      case 'item.start':
-      case 'attempt.update':
-        ids.add(op.runId);
-        break;
-      case 'attempt.insert':
-      case 'event':
-        ids.add(op.row.run_id);
-        break;
-      default: {
-        const never: never = op;
-        throw new Error(`unknown write op ${JSON.stringify(never)}`);
-      }
-    }
-  }
+  for (const op of ops) ids.add(writeRunId(op));
   return [...ids];
 }
 

@@ -9,7 +9,7 @@
  * network round trip each (node-postgres does not pipeline). Reads that take parameters use
  * named (prepared-once-per-connection) statements.
  */
-import type { RunEvent, RunRecord } from '@trellis/core';
+import type { RunEvent, RunRecord, RunStatus } from '@trellis/core';
 import pg from 'pg';
 import { guardPg, listenPostgres, type PostgresHandle } from '../postgres.ts';
 import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
@@ -24,46 +24,20 @@ import {
   runIdsOf,
   type Subscription,
 } from './lease-store.ts';
+import {
+  ATTEMPT_COLUMNS,
+  EVENT_COLUMNS,
+  type LoadedRun,
+  loadedRunFrom,
+  lowerWrites,
+  RETRY_NODE_COLUMNS,
+  type RowOp,
+  RUN_COLUMNS,
+  runStatusOf,
+  type WriteOp,
+} from './mapping.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
-import type { LoadedRun, NewRun, RunListPage, RunRows, RunStore, WriteOp } from './run-store.ts';
-
-const RUN_COLUMNS = [
-  'id',
-  'workflow_id',
-  'version',
-  'status',
-  'input',
-  'output',
-  'error',
-  'cost_usd',
-  'created_by',
-  'created_at',
-  'started_at',
-  'finished_at',
-  'deadline_at',
-  'last_seq',
-  'worker_id',
-  'lease_expires_at',
-  'cancel_requested',
-  'parent_run_id',
-  'parent_node_id',
-  'depth',
-  'trace_parent',
-] as const satisfies readonly (keyof RunsTable)[];
-const EVENT_COLUMNS = ['run_id', 'seq', 'type', 'node_id', 'at', 'data'] as const satisfies readonly (keyof EventsTable)[];
-const ATTEMPT_COLUMNS = [
-  'run_id',
-  'node_id',
-  'attempt',
-  'status',
-  'started_at',
-  'finished_at',
-  'error',
-  'cost_usd',
-  'usage',
-  'worker_id',
-  'lease_expires_at',
-] as const satisfies readonly (keyof AttemptsTable)[];
+import type { NewRun, RunListPage, RunRows, RunStore } from './run-store.ts';
 
 /** SQLSTATE raised by trellis_fence (migration 0003). */
 const FENCE_STATE = 'TR001';
@@ -105,7 +79,7 @@ function updateSql(table: string, set: object, where: string): string | undefine
  * The statements of a batch, in order. Consecutive event and attempt inserts are merged into
  * one multi-row insert each (most of a batch is events).
  */
-export function batchSql(ops: readonly WriteOp[]): string[] {
+export function batchSql(ops: readonly RowOp[]): string[] {
   const out: string[] = [];
   let events: EventsTable[] = [];
   let attempts: AttemptsTable[] = [];
@@ -162,23 +136,6 @@ export function batchSql(ops: readonly WriteOp[]): string[] {
   flush();
   return out;
 }
-
-const RETRY_NODE_COLUMNS = [
-  'run_id',
-  'node_id',
-  'status',
-  'attempt',
-  'input',
-  'output',
-  'error',
-  'cost_usd',
-  'started_at',
-  'finished_at',
-  'taken',
-  'reused_from',
-  'retry_info',
-  'item_count',
-] as const satisfies readonly (keyof NodeRunsTable)[];
 
 /** A retry's statements: the link on the run row, its prewritten node rows and copied attempts. */
 function retrySql(run: NewRun): string[] {
@@ -299,7 +256,7 @@ function rowOf(row: object, allowed: ReadonlySet<string>): Record<string, string
  * notifications), or undefined when it patches a column the function does not know. Patches
  * of one row merge in order, as consecutive UPDATEs would.
  */
-export function batchDocument(ops: readonly WriteOp[], notify: readonly Notification[] = []): string | undefined {
+export function batchDocument(ops: readonly RowOp[], notify: readonly Notification[] = []): string | undefined {
   const e: Record<string, unknown>[] = [];
   const a: Record<string, unknown>[] = [];
   const au = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
@@ -397,7 +354,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   private async apply(
     workerId: string | null,
     runIds: readonly string[],
-    ops: readonly WriteOp[],
+    ops: readonly RowOp[],
     notify: readonly Notification[],
   ) {
     const doc = batchDocument(ops, notify);
@@ -412,8 +369,9 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     await this.multi(statements);
   }
 
-  async commit(ops: readonly WriteOp[]): Promise<void> {
-    if (ops.length === 0) return;
+  async commit(writes: readonly WriteOp[]): Promise<void> {
+    if (writes.length === 0) return;
+    const ops = lowerWrites(writes);
     try {
       await this.apply(null, [], ops, []);
     } catch (err) {
@@ -429,7 +387,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
    * succeeds without writing anything twice. A batch with no events is checked by its
    * attempt keys.
    */
-  private async alreadyCommitted(ops: readonly WriteOp[], err: unknown): Promise<boolean> {
+  private async alreadyCommitted(ops: readonly RowOp[], err: unknown): Promise<boolean> {
     if (!(err instanceof pg.DatabaseError) || err.code !== UNIQUE_VIOLATION) return false;
     const events = ops.flatMap((o) => (o.op === 'event' ? [o.row] : []));
     const attempts = ops.flatMap((o) => (o.op === 'attempt.insert' ? [o.row] : []));
@@ -450,9 +408,10 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return false;
   }
 
-  async commitFenced(workerId: string, ops: readonly WriteOp[], notify: readonly Notification[] = []): Promise<void> {
-    if (ops.length === 0 && notify.length === 0) return;
-    const runIds = runIdsOf(ops);
+  async commitFenced(workerId: string, writes: readonly WriteOp[], notify: readonly Notification[] = []): Promise<void> {
+    if (writes.length === 0 && notify.length === 0) return;
+    const runIds = runIdsOf(writes);
+    const ops = lowerWrites(writes);
     try {
       await this.apply(workerId, runIds, ops, notify);
     } catch (err) {
@@ -499,16 +458,16 @@ export class PgRunStore implements RunStore, RunLeaseStore {
       `select * from runs where id = ${id}`,
       `select * from node_runs where run_id = ${id}`,
       `select coalesce(max(seq), 0) as n from events where run_id = ${id}`,
-      `select node_id, count(*) as n from attempts where run_id = ${id} and error like '{"code":"LEASE_EXPIRED"%' group by node_id`,
+      `select node_id, count(*) as n from attempts where run_id = ${id} and lease_lost = 1 group by node_id`,
     ]);
     const run = runs?.rows[0] as RunsTable | undefined;
     if (!run) return undefined;
-    return {
+    return loadedRunFrom(
       run,
-      nodes: (nodes?.rows ?? []) as NodeRunsTable[],
-      lastSeq: Number(last?.rows[0]?.n ?? 0),
-      leaseLosses: new Map(((losses?.rows ?? []) as { node_id: string; n: number }[]).map((l) => [l.node_id, l.n])),
-    };
+      (nodes?.rows ?? []) as NodeRunsTable[],
+      Number(last?.rows[0]?.n ?? 0),
+      (losses?.rows ?? []) as { node_id: string; n: string }[],
+    );
   }
 
   async listResumable(): Promise<string[]> {
@@ -550,9 +509,10 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return res.rowCount === 1;
   }
 
-  async getRunStatus(runId: string): Promise<string | undefined> {
+  async getRunStatus(runId: string): Promise<RunStatus | undefined> {
     const res = await this.q<{ status: string }>('trellis_run_status', 'select status from runs where id = $1', [runId]);
-    return res.rows[0]?.status;
+    const status = res.rows[0]?.status;
+    return status === undefined ? undefined : runStatusOf(status);
   }
 
   async readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]> {

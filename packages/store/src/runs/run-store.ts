@@ -1,28 +1,15 @@
 /**
- * The runs area: what the runner needs from storage. Writes arrive as batches of small row
- * operations (never whole-run snapshots) and each batch commits in one transaction, so a
- * group of transitions costs one commit. One implementation per dialect.
+ * The runs area: what the runner needs from storage. Writes arrive as batches of the
+ * scheduler's patches, events and attempt transitions in domain values (`RunWriteOp`; never
+ * whole-run snapshots), lowered to rows by the shared mapping (mapping.ts), and each batch
+ * commits in one transaction, so a group of transitions costs one commit. Reads give domain
+ * values back (`LoadedRun`, statuses of their closed unions). One implementation per dialect.
  */
-import type { RunEvent, RunRecord, RunSummary } from '@trellis/core';
-import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
+import type { RunEvent, RunRecord, RunStatus, RunSummary } from '@trellis/core';
+import type { EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
+import type { LoadedRun, WriteOp } from './mapping.ts';
 
-export type WriteOp =
-  | { op: 'run'; runId: string; set: Partial<Omit<RunsTable, 'id'>> }
-  | { op: 'node'; runId: string; nodeId: string; set: Partial<Omit<NodeRunsTable, 'run_id' | 'node_id'>> }
-  | { op: 'attempt.insert'; row: AttemptsTable }
-  | {
-      op: 'attempt.update';
-      runId: string;
-      nodeId: string;
-      attempt: number;
-      set: Partial<Omit<AttemptsTable, 'run_id' | 'node_id' | 'attempt'>>;
-    }
-  | { op: 'event'; row: EventsTable }
-  /**
-   * An item of a map node starts an attempt: its row (`node_id` = `<nodeId>[<index>]`) is
-   * created on the first attempt, set back to running on later ones.
-   */
-  | { op: 'item.start'; runId: string; nodeId: string; attempt: number; at: string };
+export type { LoadedRun, WriteOp } from './mapping.ts';
 
 export interface NewRun {
   row: RunsTable;
@@ -47,16 +34,6 @@ export interface RunRows {
   nodes: NodeRunsTable[];
 }
 
-/** A run as the runner reloads it after a restart or to wake a waiting run. */
-export interface LoadedRun {
-  run: RunsTable;
-  nodes: NodeRunsTable[];
-  /** The newest event's seq (the log is the truth; runs.last_seq is not updated per event). */
-  lastSeq: number;
-  /** Per node id, how many attempts ended with LEASE_EXPIRED. */
-  leaseLosses: Map<string, number>;
-}
-
 export interface RunListPage {
   runs: RunSummary[];
   nextCursor: string | null;
@@ -67,6 +44,7 @@ export interface RunStore {
   createRun(run: NewRun): Promise<{ runId: string; created: boolean }>;
   /** Applies the operations in one transaction. */
   commit(ops: readonly WriteOp[]): Promise<void>;
+  /** A run in domain values, to rebuild its scheduler state (`toPersistedRunState`). */
   loadRun(runId: string): Promise<LoadedRun | undefined>;
   /** Runs a restarted worker must resume: queued or running, or waiting with a decision not yet applied. */
   listResumable(): Promise<string[]>;
@@ -80,7 +58,7 @@ export interface RunStore {
    */
   recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean>;
   /** A run's status, or undefined when there is no such run. */
-  getRunStatus(runId: string): Promise<string | undefined>;
+  getRunStatus(runId: string): Promise<RunStatus | undefined>;
   readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]>;
   getRunRecord(runId: string): Promise<RunRecord | undefined>;
   listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage>;

@@ -4,36 +4,31 @@
  * per-statement parse, no await between statements. Statements are cached by the set of
  * columns they write, so a batch of a thousand node updates prepares nothing new.
  */
-import type { RunEvent, RunRecord } from '@trellis/core';
+import type { RunEvent, RunRecord, RunStatus } from '@trellis/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteHandle } from '../sqlite.ts';
 import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
 import { InvalidCursorError } from './errors.ts';
+import {
+  attemptEndSet,
+  attemptRow,
+  eventRow,
+  type LoadedRun,
+  loadedRunFrom,
+  nodeRowSet,
+  RETRY_NODE_COLUMNS,
+  rowKey,
+  runRowSet,
+  runStatusOf,
+  type WriteOp,
+} from './mapping.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
-import type { LoadedRun, NewRun, RunListPage, RunRows, RunStore, WriteOp } from './run-store.ts';
+import type { NewRun, RunListPage, RunRows, RunStore } from './run-store.ts';
 
 type Stmt = BetterSqlite3.Statement;
 
 /** Rows per multi-row event INSERT (6 parameters each, well under SQLite's parameter limit). */
 const EVENT_CHUNK = 64;
-
-/** The node columns a retry writes. */
-const RETRY_NODE_COLUMNS = [
-  'run_id',
-  'node_id',
-  'status',
-  'attempt',
-  'input',
-  'output',
-  'error',
-  'cost_usd',
-  'started_at',
-  'finished_at',
-  'taken',
-  'reused_from',
-  'retry_info',
-  'item_count',
-] as const satisfies readonly (keyof NodeRunsTable)[];
 
 export class SqliteRunStore implements RunStore {
   private readonly raw: BetterSqlite3.Database;
@@ -62,16 +57,51 @@ export class SqliteRunStore implements RunStore {
     this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
       const events: EventsTable[] = [];
       for (const op of ops) {
-        if (op.op === 'event') events.push(op.row);
+        if (op.op === 'run.event') events.push(eventRow(op.event));
+        else if (op.op === 'event') events.push(op.row);
         else this.applyOp(op);
       }
       this.insertEvents(events);
     });
   }
 
-  /** Applies one operation outside any batch transaction (tests use it to die mid-commit). */
+  /**
+   * Applies one operation outside any batch transaction (tests use it to die mid-commit). Domain
+   * writes are mapped straight to statement parameters (mapping.ts), without row objects.
+   */
   applyOp(op: WriteOp): void {
     switch (op.op) {
+      case 'node.patch':
+        this.update('node_runs', nodeRowSet(op.patch), 'run_id = ? and node_id = ?', [op.runId, rowKey(op.nodeId, op.item)]);
+        return;
+      case 'run.patch':
+        this.update('runs', runRowSet(op.patch), 'id = ?', [op.runId]);
+        return;
+      case 'run.event':
+        this.applyOp({ op: 'event', row: eventRow(op.event) });
+        return;
+      case 'attempt.start': {
+        if (op.item !== undefined)
+          this.startItem.run(op.runId, rowKey(op.nodeId, op.item), op.attempt, new Date(op.at).toISOString());
+        this.applyOp({ op: 'attempt.insert', row: attemptRow(op) });
+        if (op.end?.leaseLost)
+          this.update('attempts', { lease_lost: 1 }, 'run_id = ? and node_id = ? and attempt = ?', [
+            op.runId,
+            rowKey(op.nodeId, op.item),
+            op.attempt,
+          ]);
+        return;
+      }
+      case 'attempt.end': {
+        const set = attemptEndSet(op.end);
+        if (op.end.leaseLost) set.lease_lost = 1;
+        this.update('attempts', set, 'run_id = ? and node_id = ? and attempt = ?', [
+          op.runId,
+          rowKey(op.nodeId, op.item),
+          op.attempt,
+        ]);
+        return;
+      }
       case 'event': {
         const e = op.row;
         this.insertEvent.run(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
@@ -314,10 +344,8 @@ export class SqliteRunStore implements RunStore {
     const run = this.statement('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
     const nodes = this.statement('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
-    const losses = this.statement(
-      `select node_id, count(*) as n from attempts where run_id = ? and error like '{"code":"LEASE_EXPIRED"%' group by node_id`,
-    ).all(runId) as { node_id: string; n: number }[];
-    return { run, nodes, lastSeq: this.lastSeq(runId), leaseLosses: new Map(losses.map((l) => [l.node_id, l.n])) };
+    const losses = this.statement('select node_id, count(*) as n from attempts where run_id = ? and lease_lost = 1 group by node_id').all(runId) as { node_id: string; n: number }[];
+    return loadedRunFrom(run, nodes, this.lastSeq(runId), losses);
   }
 
   async listResumable(): Promise<string[]> {
@@ -348,8 +376,9 @@ export class SqliteRunStore implements RunStore {
     return res.changes === 1;
   }
 
-  async getRunStatus(runId: string): Promise<string | undefined> {
-    return this.statement('select status from runs where id = ?').pluck().get(runId) as string | undefined;
+  async getRunStatus(runId: string): Promise<RunStatus | undefined> {
+    const status = this.statement('select status from runs where id = ?').pluck().get(runId) as string | undefined;
+    return status === undefined ? undefined : runStatusOf(status);
   }
 
   async readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]> {

@@ -51,6 +51,7 @@ import {
   verifyToken,
   type WriteOp,
 } from '../../src/index.ts';
+import { backfillLeaseLost } from '../../src/migrations/0018_lease_lost.ts';
 import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 let server: Promise<TestPostgres> | undefined;
@@ -192,7 +193,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     const other = await store.runs.createRun(newRun('r3', wf, {}, { scope: 'bob', key: 'k1' }));
     expect(other).toEqual({ runId: 'r3', created: true });
     const loaded = await store.runs.loadRun('r1');
-    expect(loaded?.nodes.map((n) => [n.node_id, n.status, n.attempt]).sort()).toEqual([
+    expect([...(loaded?.nodes ?? [])].map(([id, n]) => [id, n.status, n.attempt]).sort()).toEqual([
       ['a', 'pending', 0],
       ['b', 'pending', 0],
     ]);
@@ -249,12 +250,13 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
     const loaded = await store.runs.loadRun('r1');
     expect(loaded?.lastSeq).toBe(4);
-    expect(loaded?.run.status).toBe('running');
-    expect(typeof loaded?.run.version).toBe('number');
-    expect(loaded?.run.cost_usd).toBe(0.25);
-    expect(loaded?.run.cancel_requested).toBe(0);
-    const a = loaded?.nodes.find((n) => n.node_id === 'a');
-    expect(a).toMatchObject({ status: 'retrying', attempt: 1, input: '{"x":1}', next_attempt_at: at(500), cost_usd: 0.125 });
+    expect(loaded?.status).toBe('running');
+    expect(typeof loaded?.version).toBe('number');
+    expect(loaded?.costUsd).toBe(0.25);
+    expect(loaded?.cancelRequested).toBe(false);
+    const a = loaded?.nodes.get('a');
+    expect(a).toMatchObject({ status: 'retrying', attempt: 1, nextAttemptAt: Date.parse(at(500)), costUsd: 0.125 });
+    expect((await store.runs.readRunRows('r1'))?.nodes.find((n) => n.node_id === 'a')?.input).toBe('{"x":1}');
 
     const rec = await store.runs.getRunRecord('r1');
     expect(rec).toMatchObject({
@@ -350,8 +352,8 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     );
     expect(wins.filter(Boolean)).toHaveLength(1);
     const winner = wins.indexOf(true);
-    const node = (await store.runs.loadRun('r1'))?.nodes.find((n) => n.node_id === 'a');
-    expect(JSON.parse(node?.decision ?? 'null')).toEqual({ approved: true, by: `u${winner}` });
+    const node = (await store.runs.loadRun('r1'))?.nodes.get('a');
+    expect(node?.decision).toEqual({ approved: true, by: `u${winner}` });
     expect(await store.runs.recordDecision('nope', 'a', '{}')).toBe(false);
   });
 
@@ -374,14 +376,62 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
           lease_expires_at: null,
         },
       }) as const;
-    await store.runs.commit([
-      attempt(1, '{"code":"LEASE_EXPIRED","message":"worker gone"}'),
-      attempt(2, '{"code":"LEASE_EXPIRED","message":"worker gone"}'),
-      attempt(3, '{"code":"TIMEOUT","message":"slow"}'),
-    ]);
+    const lost = { code: 'LEASE_EXPIRED', message: 'worker gone', retryable: true };
+    const start = (n: number) =>
+      ({ op: 'attempt.start', runId: 'r1', nodeId: 'a', attempt: n, at: Date.parse(at(n)), workerId: 'w1' }) as const;
+    const end = (n: number, leaseLost: boolean) =>
+      ({
+        op: 'attempt.end',
+        runId: 'r1',
+        nodeId: 'a',
+        attempt: n,
+        end: {
+          status: 'failed',
+          at: Date.parse(at(n + 1)),
+          error: leaseLost ? lost : { code: 'TIMEOUT', message: 'slow' },
+          leaseLost,
+        },
+      }) as const;
+    // Lease loss is its own column: counted from it, in a batch that starts and ends the
+    // attempt (folded) as in one that ends an attempt started earlier.
+    await store.runs.commit([start(1), end(1, true)]);
+    await store.runs.commit([start(2)]);
+    await store.runs.commit([end(2, true), start(3)]);
+    await store.runs.commit([end(3, false)]);
+    // An error that merely reads like a lease loss is not one.
+    await store.runs.commit([attempt(4, '{"code":"LEASE_EXPIRED","message":"an executor said so"}')]);
     const loaded = await store.runs.loadRun('r1');
-    expect([...(loaded?.leaseLosses ?? [])]).toEqual([['a', 2]]);
+    expect(loaded?.nodes.get('a')?.leaseLosses).toBe(2);
+    expect(loaded?.nodes.get('b')?.leaseLosses).toBe(0);
     expect(await store.runs.loadRun('nope')).toBeUndefined();
+  });
+
+  it('migration 0018 backfills lease losses recorded before the column existed', async () => {
+    await store.runs.createRun(newRun('r1', wf, { status: 'running' }));
+    const row = (n: number, error: string) =>
+      ({
+        op: 'attempt.insert',
+        row: {
+          run_id: 'r1',
+          node_id: 'b',
+          attempt: n,
+          status: 'failed',
+          started_at: at(n),
+          finished_at: at(n + 1),
+          error,
+          cost_usd: 0,
+          usage: null,
+          worker_id: null,
+          lease_expires_at: null,
+        },
+      }) as const;
+    await store.runs.commit([
+      row(1, '{"code":"LEASE_EXPIRED","message":"the worker running this attempt stopped; retrying","retryable":true}'),
+      row(2, '{"code":"HTTP_503","message":"down"}'),
+    ]);
+    expect((await store.runs.loadRun('r1'))?.nodes.get('b')?.leaseLosses).toBe(0);
+    await backfillLeaseLost(store.db);
+    expect((await store.runs.loadRun('r1'))?.nodes.get('b')?.leaseLosses).toBe(1);
   });
 
   it('pages run history newest first by cursor, per workflow, and refuses a foreign cursor', async () => {
