@@ -54,6 +54,13 @@ export const ERROR_CATALOGUE = {
   TOOL_INPUT_INVALID: e(422, 'user', 'never', "a tool_call's input does not match the tool's input schema"),
   INVALID_TRIGGER: e(422, 'user', 'never', 'a trigger is malformed (bad cron, unknown timezone, bad input expression)'),
   SIDE_EFFECTS_IGNORED: e(422, 'user', 'never', 'a warning: sideEffects on a node type that has no effect outside the run'),
+  CONDITION_EDGE_WITHOUT_CONDITION: e(
+    422,
+    'user',
+    'never',
+    'a warning: an edge leaving a condition node has no condition, so it is taken whatever the value',
+  ),
+  UNKNOWN_NAME: e(422, 'user', 'never', 'a warning: an expression uses a bare name that is no variable (e.g. `tru`)'),
   UNKNOWN_WORKFLOW: e(422, 'user', 'never', 'a workflow node names a workflow that does not exist'),
   WORKFLOW_CYCLE: e(422, 'user', 'never', 'workflow nodes call each other in a cycle'),
 
@@ -100,6 +107,9 @@ export const ERROR_CATALOGUE = {
   // ── API requests ─────────────────────────────────────────────────────────────────────────
   BAD_REQUEST: e(400, 'user', 'never', 'the request is malformed'),
   UNAUTHORIZED: e(401, 'user', 'never', 'no token, or an unknown or revoked one'),
+  SIGN_IN_CODE_INVALID: e(401, 'user', 'never', 'the one-time sign-in code is not one this server issued'),
+  SIGN_IN_CODE_EXPIRED: e(401, 'user', 'never', 'the one-time sign-in code has expired; create a new one'),
+  SIGN_IN_CODE_USED: e(401, 'user', 'never', 'the one-time sign-in code was already used'),
   FORBIDDEN: e(403, 'user', 'never', 'the token may not do this'),
   NOT_FOUND: e(404, 'user', 'never', 'no such resource (or not visible to this token)'),
   METHOD_NOT_ALLOWED: e(405, 'user', 'never', 'the path exists but not with this method'),
@@ -117,9 +127,16 @@ export const ERROR_CATALOGUE = {
   NOTHING_TO_RERUN: e(409, 'user', 'never', 'a retry would reuse every node: nothing to run again'),
   WORKFLOW_DELETED: e(409, 'user', 'never', "the run's workflow was deleted"),
   RETRY_UNKNOWN_NODE: e(422, 'user', 'never', 'a retry names a node the run does not have'),
+  TEST_NEEDS_RUN: e(409, 'user', 'never', 'testing a node needs a run whose outputs feed it'),
+  TEST_UNKNOWN_NODE: e(422, 'user', 'never', 'a test run names a node the workflow does not have'),
+  TEST_SUBWORKFLOW: e(422, 'user', 'never', 'a workflow node cannot be tested on its own'),
   UNAVAILABLE: e(503, 'system', 'transient', 'the server is not ready (starting, draining or its database is down)'),
   TOKEN_REVOKED: e(401, 'user', 'never', "a stream's token was revoked or expired while it was open: do not reconnect with it"),
   ACCESS_WITHDRAWN: e(403, 'user', 'never', 'the principal lost the role a stream needs on the run’s workflow'),
+
+  // ── the HTTP client (@trellis/client), for failures that have no server answer ───────────
+  NETWORK: e(503, 'remote', 'transient', 'the HTTP client could not reach the server'),
+  BAD_RESPONSE: e(502, 'remote', 'permanent', "the server's answer does not match the API's schema"),
 
   // ── the command line ─────────────────────────────────────────────────────────────────────
   USAGE: e(400, 'user', 'never', 'the command was called with wrong arguments'),

@@ -639,7 +639,7 @@ export class RunnerEngine implements Engine {
           // A cancelled attempt never settles: its input, if resolved, is recorded now.
           const flying = run.inflight.get(item === undefined ? node : `${node}:${item}`);
           if (flying?.attempt === attempt && flying.input !== undefined)
-            b.patch({ op: 'node', runId: run.id, nodeId: key(node, item), set: { input: json(flying.input) } });
+            b.patch({ op: 'node.patch', runId: run.id, nodeId: nodes[node]!.id, item, patch: { input: flying.input } });
           b.later(run, () => {
             const flightKey = item === undefined ? node : `${node}:${item}`;
             const f = run.inflight.get(flightKey);

@@ -344,7 +344,9 @@ export class SqliteRunStore implements RunStore {
     const run = this.statement('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
     const nodes = this.statement('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
-    const losses = this.statement('select node_id, count(*) as n from attempts where run_id = ? and lease_lost = 1 group by node_id').all(runId) as { node_id: string; n: number }[];
+    const losses = this.statement(
+      'select node_id, count(*) as n from attempts where run_id = ? and lease_lost = 1 group by node_id',
+    ).all(runId) as { node_id: string; n: number }[];
     return loadedRunFrom(run, nodes, this.lastSeq(runId), losses);
   }
 
