@@ -176,12 +176,28 @@ export {
 } from './runs/invariants.ts';
 /** Many workers, one database. */
 export { CHANNELS, LeaseLostError, RECONNECTED, type RunLeaseStore, type Subscription } from './runs/lease-store.ts';
+/** The one mapping between the runs area's domain values and its rows, for both dialects. */
+export {
+  type AttemptEnd,
+  attemptStatusOf,
+  iso,
+  type LoadedRun,
+  type NodeWrite,
+  nodeStatusOf,
+  type RunWrite,
+  type RunWriteOp,
+  runStatusOf,
+  type StoredNode,
+  toPersistedRunState,
+  type WriteOp,
+  writeRunId,
+} from './runs/mapping.ts';
 /** The runs area on PostgreSQL, and the lease store for many workers. */
 export { PgRunStore } from './runs/pg-run-store.ts';
 /** Maps run rows to the run record of SPEC §1 (the API shape). */
 export { itemKey, parseItemKey, parseJson, toRunEvent } from './runs/record.ts';
 /** The runs area. */
-export type { LoadedRun, NewRun, RunListPage, RunRows, RunStore, WriteOp } from './runs/run-store.ts';
+export type { NewRun, RunListPage, RunRows, RunStore } from './runs/run-store.ts';
 /** The runs area on SQLite. */
 export { SqliteRunStore } from './runs/sqlite-run-store.ts';
 /** The cipher of the secrets store. */
