@@ -121,6 +121,8 @@ export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[
   out.push(`trellis_queue_depth{kind="runs"} ${Number(queuedRuns?.n ?? 0)}`);
   out.push(`trellis_queue_depth{kind="nodes"} ${Number(queuedNodes?.n ?? 0)}`);
 
+  out.push(...(await workflowSeries(db)));
+
   // Durations of finished attempts, bucketed in SQL so a scrape never loads the attempts table.
   const secs =
     db.getExecutor().adapter instanceof PostgresAdapter
@@ -142,5 +144,83 @@ export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[
   out.push(`trellis_node_duration_seconds_bucket{le="+Inf"} ${Number(row?.n ?? 0)}`);
   out.push(`trellis_node_duration_seconds_sum ${Number(row?.total ?? 0)}`);
   out.push(`trellis_node_duration_seconds_count ${Number(row?.n ?? 0)}`);
+  return out;
+}
+
+/** At most this many workflows get their own label value; the rest are summed under `other`. */
+export const MAX_WORKFLOW_LABELS = 50;
+const CLAIM_BUCKETS_S = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60, 300];
+
+function labelValue(v: string): string {
+  return v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', ' ');
+}
+
+/**
+ * Per-workflow series with bounded label cardinality: runs by workflow and status, and the cost
+ * of each workflow's runs. The workflows with the most runs (at most MAX_WORKFLOW_LABELS) are
+ * labelled by id; all others are summed under `workflow="other"`. Builder test runs (scratch
+ * workflows) are left out. Plus the claim latency: from a run's creation to its start.
+ */
+async function workflowSeries(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .innerJoin('workflows', 'workflows.id', 'runs.workflow_id')
+    .select([
+      'runs.workflow_id as wf',
+      'runs.status as status',
+      sql<number>`count(*)`.as('n'),
+      sql<number>`coalesce(sum(runs.cost_usd), 0)`.as('cost'),
+    ])
+    .where(sql<boolean>`workflows.scratch_of is null`)
+    .groupBy(['runs.workflow_id', 'runs.status'])
+    .execute();
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.wf, (totals.get(r.wf) ?? 0) + Number(r.n));
+  const kept = new Set(
+    [...totals.entries()]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, MAX_WORKFLOW_LABELS)
+      .map(([wf]) => wf),
+  );
+  const runs = new Map<string, number>();
+  const cost = new Map<string, number>();
+  for (const r of rows) {
+    const wf = kept.has(r.wf) ? r.wf : 'other';
+    const k = `workflow="${labelValue(wf)}",status="${labelValue(r.status)}"`;
+    runs.set(k, (runs.get(k) ?? 0) + Number(r.n));
+    const c = `workflow="${labelValue(wf)}"`;
+    cost.set(c, (cost.get(c) ?? 0) + (Number(r.cost) || 0));
+  }
+  const out = [
+    `# HELP trellis_workflow_runs Runs by workflow and status (the ${MAX_WORKFLOW_LABELS} workflows with the most runs by id, the rest as workflow="other").`,
+    '# TYPE trellis_workflow_runs gauge',
+  ];
+  for (const [k, v] of runs) out.push(`trellis_workflow_runs{${k}} ${v}`);
+  out.push(
+    '# HELP trellis_workflow_cost_usd_total Cost of the runs of each workflow, in US dollars (same workflow labels).',
+    '# TYPE trellis_workflow_cost_usd_total counter',
+  );
+  for (const [k, v] of cost) out.push(`trellis_workflow_cost_usd_total{${k}} ${Math.round(v * 1e6) / 1e6}`);
+
+  const secs =
+    db.getExecutor().adapter instanceof PostgresAdapter
+      ? sql<number>`extract(epoch from (started_at::timestamptz - created_at::timestamptz))`
+      : sql<number>`(julianday(started_at) - julianday(created_at)) * 86400.0`;
+  const cols = CLAIM_BUCKETS_S.map((b, i) => sql<number>`sum(case when ${secs} <= ${b} then 1 else 0 end)`.as(`b${i}`));
+  const row = (await db
+    .selectFrom('runs')
+    .select([...cols, sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(${secs}), 0)`.as('total')])
+    .where('started_at', 'is not', null)
+    .executeTakeFirst()) as Record<string, number | null> | undefined;
+  out.push(
+    "# HELP trellis_run_claim_seconds Time from a run's creation to its start (a worker claiming it).",
+    '# TYPE trellis_run_claim_seconds histogram',
+  );
+  CLAIM_BUCKETS_S.forEach((b, i) => {
+    out.push(`trellis_run_claim_seconds_bucket{le="${b}"} ${Number(row?.[`b${i}`] ?? 0)}`);
+  });
+  out.push(`trellis_run_claim_seconds_bucket{le="+Inf"} ${Number(row?.n ?? 0)}`);
+  out.push(`trellis_run_claim_seconds_sum ${Number(row?.total ?? 0)}`);
+  out.push(`trellis_run_claim_seconds_count ${Number(row?.n ?? 0)}`);
   return out;
 }
