@@ -4,7 +4,8 @@
  * project's own packages only from the tarballs — `overrides` pins each to its tarball), and
  * there, with plain Node and no TypeScript loader, `npx trellis --version`, `validate`, `run`,
  * `serve --demo` (until /readyz answers and a demo run succeeds through the API, the console is
- * served) and the embedding example (docs/runtime.md) must work.
+ * served; the run is started and awaited through the installed typed client, @trellis/client)
+ * and the embedding example (docs/runtime.md) must work.
  *
  * better-sqlite3 is installed from the registry with install scripts off; its compiled addon is
  * taken from the repository's own install when the versions match (else rebuilt), so the test
@@ -182,25 +183,28 @@ describe('the packed packages, installed outside the repository', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<div id="root">');
 
-      const auth = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
-      const list = (await (await fetch(`${url}/api/v1/workflows?limit=50`, { headers: auth })).json()) as {
-        items: { id: string; name: string }[];
-      };
-      const wf = list.items.find((w) => w.name === 'demo-slow-agent');
-      expect(wf, JSON.stringify(list)).toBeDefined();
-      const started = await fetch(`${url}/api/v1/workflows/${wf?.id}/run`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({ input: { delayMs: 10 } }),
+      // The demo run through the installed typed client (@trellis/client), in plain Node.
+      writeFileSync(
+        join(app, 'client.mjs'),
+        [
+          "import { TrellisClient } from '@trellis/client';",
+          'const [url, token] = process.argv.slice(2);',
+          'const trellis = new TrellisClient({ baseUrl: url, token });',
+          "const { items } = await trellis.call('listWorkflows', { query: { limit: 50 } });",
+          "const wf = items.find((w) => w.name === 'demo-slow-agent');",
+          "if (!wf) throw new Error('no demo-slow-agent');",
+          'const started = await trellis.startRun(wf.id, { delayMs: 10 });',
+          'const run = await trellis.waitForRun(started.id, { intervalMs: 100, timeoutMs: 30000 });',
+          'console.log(JSON.stringify({ created: started.created, status: run.status }));',
+        ].join('\n'),
+      );
+      const viaClient = await run(process.execPath, ['client.mjs', url as string, ADMIN], {
+        cwd: app,
+        env: userEnv(),
+        timeout: 60_000,
       });
-      expect(started.status).toBe(201);
-      const { id } = (await started.json()) as { id: string };
-      let status = '';
-      for (let i = 0; i < 300 && !['succeeded', 'failed', 'cancelled'].includes(status); i++) {
-        status = ((await (await fetch(`${url}/api/v1/workflow_runs/${id}`, { headers: auth })).json()) as { status: string })
-          .status;
-        if (status === 'running' || status === 'queued') await new Promise((r) => setTimeout(r, 100));
-      }
+      const { created, status } = JSON.parse(viaClient.stdout.trim()) as { created: boolean; status: string };
+      expect(created).toBe(true);
       expect(status, out).toBe('succeeded');
     } finally {
       if (child.pid) process.kill(-child.pid, 'SIGTERM');
