@@ -204,8 +204,21 @@ function BuilderEditor({
     }));
     return fields.length ? { ...base, errors: [...base.errors, ...fields], general: [...base.general, ...fields] } : base;
   }, [serverErrors, problems, doc, fieldErrors]);
-  const nodeTypeMap = useMemo(() => new Map(doc.nodes.map((n) => [n.id, String(n.type)])), [doc.nodes]);
-  const obstacles = useMemo(() => obstacleRects(doc.nodes, NODE_WIDTH, NODE_HEIGHT), [doc.nodes]);
+  const dragging = useRef(false);
+  // Dragging changes only positions: what depends on ids and types alone (every edge's props)
+  // must stay the same object across drag frames, or all edges re-render 60 times a second.
+  const typeKey = doc.nodes.map((n) => `${n.id}\u0000${String(n.type)}`).join('\u0001');
+  // biome-ignore lint/correctness/useExhaustiveDependencies: typeKey stands for the ids and types of doc.nodes
+  const nodeTypeMap = useMemo(() => new Map(doc.nodes.map((n) => [n.id, String(n.type)])), [typeKey]);
+  // Edge routing around nodes is recomputed when a drag ends, not on every frame of it.
+  const lastObstacles = useRef<ReturnType<typeof obstacleRects> | undefined>(undefined);
+  const [dragEnds, setDragEnds] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: dragEnds recomputes the routing once a drag ends
+  const obstacles = useMemo(() => {
+    if (dragging.current && lastObstacles.current) return lastObstacles.current;
+    lastObstacles.current = obstacleRects(doc.nodes, NODE_WIDTH, NODE_HEIGHT);
+    return lastObstacles.current;
+  }, [doc.nodes, dragEnds]);
   const flowNodes = useMemo(
     () => cache.current.map(doc.nodes, selNodes, shown.byNode, undefined, shown.warnByNode),
     [doc.nodes, selNodes, shown],
@@ -215,7 +228,6 @@ function BuilderEditor({
     [doc.edges, selEdges, shown, nodeTypeMap],
   );
 
-  const dragging = useRef(false);
   const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
     const positions: Record<string, { x: number; y: number }> = {};
     let moved = false;
@@ -712,6 +724,7 @@ function BuilderEditor({
             }}
             onNodeDragStop={() => {
               dragging.current = false;
+              setDragEnds((n) => n + 1);
               setHist(dropEmptyCheckpoint);
             }}
             isValidConnection={(c) => c.source !== c.target}
