@@ -171,4 +171,36 @@ describe('a Trellis workflow as an A2A agent', () => {
     expect((await outer.engine.waitForRun(run2.body.id)).status).toBe('cancelled');
     await expect.poll(async () => (await inner.engine.getRun(inner2))?.status, { timeout: 10_000 }).toBe('cancelled');
   });
+
+  it('cancelling the outer run while the inner run waits at its gate cancels the inner run (tasks/cancel)', async () => {
+    const gated = await inner.api('POST', '/workflows', {
+      name: 'gated-purchase',
+      nodes: [
+        { id: 'price', type: 'tool_call', tool: 'test.costly', input: { item: 'desk' } },
+        { id: 'ok', type: 'human_gate', prompt: 'Buy {{ $price.priced }}?' },
+      ],
+      edges: [{ from: 'price', to: 'ok' }],
+    });
+    await outer.api('POST', '/agents', {
+      url: `${inner.url}/a2a/workflows/${gated.body.id}`,
+      name: 'inner-gated',
+      headers: { Authorization: `Bearer ${inner.token}` },
+    });
+    const outWf = await outer.api('POST', '/workflows', {
+      name: 'outer-gated',
+      nodes: [{ id: 'buy', type: 'agent_call', agent: 'inner-gated', input: {} }],
+    });
+    const run = await outer.api('POST', `/workflows/${outWf.body.id}/run`, {});
+    const waiting = await outer.engine.waitForRun(run.body.id, { orWaiting: true });
+    expect(waiting.status).toBe('waiting');
+    expect(waiting.nodes.buy?.prompt).toContain('Buy desk?');
+    const innerRunId = (await inner.api('GET', `/workflows/${gated.body.id}/runs`)).body.items[0].id as string;
+    expect((await inner.engine.getRun(innerRunId))?.status).toBe('waiting');
+    await outer.api('POST', `/workflow_runs/${run.body.id}/cancel`, {});
+    expect((await outer.engine.waitForRun(run.body.id)).status).toBe('cancelled');
+    await expect.poll(async () => (await inner.engine.getRun(innerRunId))?.status, { timeout: 10_000 }).toBe('cancelled');
+    // Nobody decided the inner gate: it was cancelled, not rejected.
+    const events = await inner.engine.listEvents(innerRunId, 0);
+    expect(events.map((e) => e.type)).not.toContain('gate.rejected');
+  });
 });
