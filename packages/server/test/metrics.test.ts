@@ -38,7 +38,13 @@ describe('per-workflow metrics', () => {
       }
     })();
 
-    const res = await t.request('GET', '/metrics', { token: t.tokens.bob });
+    // A plain token gets the aggregates only: the per-workflow series name workflows.
+    const plain = await t.request('GET', '/metrics', { token: t.tokens.bob });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.body).toMatch(/^trellis_runs\{status="succeeded"\} \d+$/m);
+    expect(plain.body).not.toContain('trellis_workflow_runs{');
+    expect(plain.body).not.toContain('wf_m59');
+    const res = await t.request('GET', '/metrics', { token: t.tokens.admin });
     expect(res.statusCode).toBe(200);
     const lines = res.body.split('\n');
     const series = lines.filter((l) => l.startsWith('trellis_workflow_runs{'));

@@ -96,8 +96,12 @@ export function renderCommitStats(stats: CommitStats | undefined): string[] {
   ];
 }
 
-/** Reads the database-backed series: runs by status, queue depth, node attempt durations. */
-export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[]> {
+/**
+ * Reads the database-backed series: runs by status, queue depth, node attempt durations — and,
+ * when `perWorkflow`, the per-workflow series (they name workflows, so only administrators and
+ * public-metrics scrapers get them).
+ */
+export async function collectStoreMetrics(db: Kysely<Database>, options: { perWorkflow: boolean }): Promise<string[]> {
   const out: string[] = [];
   const byStatus = await db
     .selectFrom('runs')
@@ -121,7 +125,7 @@ export async function collectStoreMetrics(db: Kysely<Database>): Promise<string[
   out.push(`trellis_queue_depth{kind="runs"} ${Number(queuedRuns?.n ?? 0)}`);
   out.push(`trellis_queue_depth{kind="nodes"} ${Number(queuedNodes?.n ?? 0)}`);
 
-  out.push(...(await workflowSeries(db)));
+  if (options.perWorkflow) out.push(...(await workflowSeries(db)));
 
   // Durations of finished attempts, bucketed in SQL so a scrape never loads the attempts table.
   const secs =

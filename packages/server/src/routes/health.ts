@@ -1,8 +1,9 @@
 /**
  * Liveness and readiness need no token (probes cannot send one). Prometheus metrics need a
- * token (any principal's: the series are aggregates, never workflow data) unless the server
- * was started with public metrics (`TRELLIS_METRICS_PUBLIC=1`), for scrapers that cannot send
- * a bearer token — then bind to loopback or firewall the port.
+ * token unless the server was started with public metrics (`TRELLIS_METRICS_PUBLIC=1`), for
+ * scrapers that cannot send a bearer token — then bind to loopback or firewall the port. Any
+ * principal's token gets the aggregate series; the per-workflow series (labelled by workflow id)
+ * need an administrator's token (or public metrics), as they name workflows a user may not see.
  */
 import { healthSchema } from '@trellis/client/schemas';
 import { sql } from 'kysely';
@@ -10,6 +11,9 @@ import { authenticate } from '../http/auth.ts';
 import { type CommitStats, collectStoreMetrics, renderCommitStats } from '../http/metrics.ts';
 import { HttpProblem } from '../http/problem.ts';
 import type { Api } from '../http/route.ts';
+
+/** Whether a /metrics request's principal may read the per-workflow series. */
+const perWorkflowAllowed = new WeakMap<object, boolean>();
 
 export function healthRoutes(api: Api): void {
   const { ctx, app } = api;
@@ -29,12 +33,17 @@ export function healthRoutes(api: Api): void {
     {
       // Checked before anything else, like every API route (see route.ts).
       onRequest: async (req) => {
-        if (!ctx.publicMetrics) await authenticate(req, ctx, { query: false });
+        if (!ctx.publicMetrics) perWorkflowAllowed.set(req, (await authenticate(req, ctx, { query: false })).isAdmin);
       },
     },
-    async (_req, reply) => {
+    async (req, reply) => {
+      const perWorkflow = ctx.publicMetrics || perWorkflowAllowed.get(req) === true;
       const commitStats = (ctx.engine as { commitStats?: CommitStats } | undefined)?.commitStats;
-      const lines = [...ctx.metrics.renderOwn(), ...renderCommitStats(commitStats), ...(await collectStoreMetrics(ctx.db))];
+      const lines = [
+        ...ctx.metrics.renderOwn(),
+        ...renderCommitStats(commitStats),
+        ...(await collectStoreMetrics(ctx.db, { perWorkflow })),
+      ];
       reply.type('text/plain; version=0.0.4; charset=utf-8');
       return `${lines.join('\n')}\n`;
     },
