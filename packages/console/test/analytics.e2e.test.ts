@@ -48,7 +48,7 @@ describe.skipIf(!chromiumAvailable)('workflow analytics and run comparison in th
     const totals = page.getByRole('definition');
     await expect.poll(() => totals.first().textContent()).toBe('3');
     await expect.poll(() => page.locator('.chart-canvas canvas').count()).toBe(3);
-    await page.getByRole('table', { name: 'Failures by error code' }).getByText('UPSTREAM_DOWN').waitFor();
+    await page.getByRole('table', { name: 'Failures by error code' }).getByText('TOOL_ERROR').waitFor();
     expect(await page.getByRole('table', { name: 'Failures by error code' }).locator('tbody tr').first().textContent()).toContain(
       '2',
     );
