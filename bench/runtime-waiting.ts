@@ -46,7 +46,7 @@ process.stdout.write(
     'RSS growth MB': Math.round(((rss - before) / 1048576) * 10) / 10,
     'JS heap in use MB': heapMb,
     'seconds to start them': Math.round(seconds * 10) / 10,
-    target: 'under 150 MB',
+    target: 'under 120 MB',
   })}\n`,
 );
 await f.close();
