@@ -41,6 +41,7 @@ export class SqliteRunStore implements RunStore {
   private readonly applyBatch: (ops: readonly WriteOp[]) => void;
   private readonly createMany: ReturnType<SqliteRunStore['makeCreateMany']>;
   private readonly createOne: ReturnType<SqliteRunStore['makeCreateOne']>;
+  private readonly createAll: ReturnType<SqliteRunStore['makeCreateAll']>;
 
   constructor(handle: Pick<SqliteHandle, 'raw'>) {
     this.raw = handle.raw;
@@ -54,6 +55,7 @@ export class SqliteRunStore implements RunStore {
     );
     this.createMany = this.makeCreateMany();
     this.createOne = this.makeCreateOne();
+    this.createAll = this.makeCreateAll();
     this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
       const events: EventsTable[] = [];
       for (const op of ops) {
@@ -220,11 +222,18 @@ export class SqliteRunStore implements RunStore {
     const batch = this.pendingCreates.splice(0);
     const results: ({ ok: true; value: { runId: string; created: boolean } } | { ok: false; error: unknown })[] = [];
     try {
-      this.createMany.immediate(batch, results);
-    } catch (error) {
-      // The transaction itself failed (busy, disk full): every run of the batch fails with it.
-      for (const p of batch) p.reject(error);
-      return;
+      // Fast path: one transaction, no savepoints. If any run fails, it is all rolled back and
+      // done again with a savepoint per run, so the others are still created.
+      this.createAll.immediate(batch, results);
+    } catch {
+      results.length = 0;
+      try {
+        this.createMany.immediate(batch, results);
+      } catch (error) {
+        // The transaction itself failed (busy, disk full): every run of the batch fails with it.
+        for (const p of batch) p.reject(error);
+        return;
+      }
     }
     for (let i = 0; i < batch.length; i++) {
       const r = results[i];
@@ -252,7 +261,24 @@ export class SqliteRunStore implements RunStore {
 
   /** One run's rows, in a savepoint of the batch's transaction (rolled back alone if it fails). */
   private makeCreateOne() {
-    return this.raw.transaction((run: NewRun): { runId: string; created: boolean } => {
+    return this.raw.transaction((run: NewRun): { runId: string; created: boolean } => this.createRows(run));
+  }
+
+  /** Without savepoints: the whole batch in one transaction (the usual case: nothing fails). */
+  private makeCreateAll() {
+    return this.raw.transaction(
+      (
+        batch: readonly { run: NewRun }[],
+        results: ({ ok: true; value: { runId: string; created: boolean } } | { ok: false; error: unknown })[],
+      ) => {
+        for (const { run } of batch) results.push({ ok: true, value: this.createRows(run) });
+      },
+    );
+  }
+
+  /** One run's rows (idempotency key, run, nodes, first events). */
+  private createRows(run: NewRun): { runId: string; created: boolean } {
+    {
       if (run.idempotency) {
         const existing = this.statement('select run_id from idempotency_keys where scope = ? and key = ?')
           .pluck()
@@ -302,7 +328,7 @@ export class SqliteRunStore implements RunStore {
       if (run.events.length > 8) this.insertEvents(run.events);
       else for (const e of run.events) this.insertEvent.run(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
       return { runId: r.id, created: true };
-    });
+    }
   }
 
   /** A retry's node rows (multi-row statements) and its reused nodes' attempts, copied in the database. */
