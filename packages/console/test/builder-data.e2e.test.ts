@@ -194,6 +194,11 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
     const compare = page.getByRole('link', { name: 'Compare the 2 selected runs' });
     expect(await compare.getAttribute('href')).toBe(`/runs/compare?a=${firstRun.id}&b=${second}`);
     await api('POST', `/workflow_runs/${second}/cancel`, {});
+    // …and the two runs side by side.
+    await compare.click();
+    await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
+    await page.getByRole('table', { name: 'Nodes compared' }).locator('tbody tr').first().waitFor();
+    expect(await page.getByRole('table', { name: 'Runs compared' }).textContent()).toContain(firstRun.id.slice(0, 8));
     expect(browser.errors).toEqual([]);
   }, 90_000);
 });
