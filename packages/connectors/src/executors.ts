@@ -8,6 +8,7 @@ import type { Database } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { createAgentCallExecutor } from './a2a/agent-call-executor.ts';
 import { AgentRegistry } from './a2a/agent-registry.ts';
+import { type A2ALimits, a2aLimits } from './a2a/limits.ts';
 import { redacting } from './auth/headers.ts';
 import type { McpConnectionLog } from './mcp/connections.ts';
 import { type McpLimits, mcpLimits } from './mcp/limits.ts';
@@ -25,9 +26,11 @@ export interface ConnectorOptions {
   secrets?: SecretSource;
   /** The host's log: a stdio MCP server that fails to start is told here in full (errors only name it). */
   log?: McpConnectionLog;
-  /** MCP call timeout and stderr tail size; unset ones come from the environment, else defaults. */
+  /** MCP limits (call timeout, stderr tail, stdio message size and process cap, session idle); unset ones come from the environment, else defaults. */
   mcp?: Partial<McpLimits>;
-  /** Where `TRELLIS_MCP_*` limits are read (default `process.env`). */
+  /** A2A limits (card fetch timeout, cancel grace and timeout); unset ones come from the environment, else defaults. */
+  a2a?: Partial<A2ALimits>;
+  /** Where `TRELLIS_MCP_*` and `TRELLIS_A2A_*` limits are read (default `process.env`). */
   env?: Record<string, string | undefined>;
 }
 
@@ -51,7 +54,13 @@ export interface Connectors {
 
 export function createConnectorExecutors(options: ConnectorOptions): Connectors {
   const limits = mcpLimits(options.mcp, options.env);
-  const agents = new AgentRegistry({ db: options.db, fetch: options.guard.fetch, secrets: options.secrets });
+  const a2a = a2aLimits(options.a2a, options.env);
+  const agents = new AgentRegistry({
+    db: options.db,
+    fetch: options.guard.fetch,
+    secrets: options.secrets,
+    cardTimeoutMs: a2a.cardTimeoutMs,
+  });
   const tools = new ToolServerRegistry({
     db: options.db,
     fetch: options.guard.fetch,
@@ -61,6 +70,8 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     stderrTailBytes: limits.stderrTailBytes,
     stdioMaxMessageBytes: limits.stdioMaxMessageBytes,
     sessionIdleMs: limits.sessionIdleMs,
+    maxStdioProcesses: limits.stdioMaxProcesses,
+    stdioSlotWaitMs: limits.callTimeoutMs,
     ...(options.log ? { log: options.log } : {}),
   });
   const agentCall = createAgentCallExecutor({
@@ -69,6 +80,8 @@ export function createConnectorExecutors(options: ConnectorOptions): Connectors 
     pollIntervalMs: options.pollIntervalMs,
     secrets: options.secrets,
     redactor: agents.redactor,
+    cancelGraceMs: a2a.cancelGraceMs,
+    cancelTimeoutMs: a2a.cancelTimeoutMs,
   });
   const rawMcp = createMcpToolExecutor({ tools, timeoutMs: limits.callTimeoutMs });
   // A tool's error text or output may echo a header back: redacted like everything from the server.

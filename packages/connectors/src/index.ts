@@ -18,6 +18,8 @@ export {
   type SkillSummary,
   skillsOf,
 } from './a2a/agent-registry.ts';
+/** The A2A client's limits, each set by an option, else an environment variable, else a default. */
+export { A2A_LIMITS_ENV, type A2ALimits, a2aLimits, DEFAULT_A2A_LIMITS } from './a2a/limits.ts';
 /** SPEC §6 in code. */
 export type { AgentOutput } from './a2a/results.ts';
 /** How Trellis talks to A2A agents. */

@@ -148,6 +148,25 @@ describe('cancelling a blocking message/send', () => {
     expect(a.cancels).toEqual([]);
   });
 
+  it('keeps the request open for the configured grace (cancelGraceMs) before aborting it', async () => {
+    const patient = createAgentCallExecutor({ agents: registry, fetch: guard.fetch, pollIntervalMs: 20, cancelGraceMs: 4_000 });
+    const { a, name } = await agent({ holdMs: 30_000 });
+    const ctx = makeContext({ node: node(name, { message: 'slow' }) });
+    let settled = false;
+    const pending = patient.execute({}, ctx).finally(() => {
+      settled = true;
+    });
+    await until(() => a.requests.length === 1);
+    ctx.controller.abort();
+    // Past the 2 s default, the request is still open, waiting to learn a task id…
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(a.aborted).toEqual([]);
+    expect(settled).toBe(false);
+    // …and aborted once the 4 s are up.
+    expect(((await rejection(pending)) as Error).name).toBe('AbortError');
+    await until(() => a.aborted.length === 1);
+  });
+
   it('sends tasks/cancel once the task id is known', async () => {
     const { a, name } = await agent({ answerWorking: true });
     const ctx = makeContext({

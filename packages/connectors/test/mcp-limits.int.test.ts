@@ -38,6 +38,7 @@ describe('MCP limits', () => {
       stderrTailBytes: 8192,
       stdioMaxMessageBytes: 10 * 1024 * 1024,
       sessionIdleMs: 300_000,
+      stdioMaxProcesses: 32,
     });
     expect(
       mcpLimits(
@@ -49,7 +50,13 @@ describe('MCP limits', () => {
           TRELLIS_MCP_SESSION_IDLE_MS: '60000',
         },
       ),
-    ).toEqual({ callTimeoutMs: 5000, stderrTailBytes: 1024, stdioMaxMessageBytes: 2048, sessionIdleMs: 60_000 });
+    ).toEqual({
+      callTimeoutMs: 5000,
+      stderrTailBytes: 1024,
+      stdioMaxMessageBytes: 2048,
+      sessionIdleMs: 60_000,
+      stdioMaxProcesses: 32,
+    });
     expect(mcpLimits({ callTimeoutMs: 10 }, { TRELLIS_MCP_CALL_TIMEOUT_MS: '5000' }).callTimeoutMs).toBe(10);
     expect(() => mcpLimits({}, { TRELLIS_MCP_CALL_TIMEOUT_MS: '1m' })).toThrow(
       /TRELLIS_MCP_CALL_TIMEOUT_MS must be a whole number/,

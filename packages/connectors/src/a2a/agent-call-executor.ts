@@ -13,12 +13,10 @@ import { TrellisError } from '@trellis/core';
 import { type SecretSource, traceHeadersFor } from '@trellis/runtime';
 import { redacting, renderHeaders, SecretRedactor } from '../auth/headers.ts';
 import type { AgentRef, AgentResolver } from './agent-registry.ts';
+import { DEFAULT_A2A_LIMITS } from './limits.ts';
 import { acceptsData, buildMessage, costOf, INTERRUPTED_STATES, isSettled, outcomeOf, outputOf } from './results.ts';
 import { TaskTracker } from './task-tracker.ts';
 import { A2AClientPool, toAgentError } from './transport.ts';
-
-/** How long a cancelled send stays open to learn the agent's task id, so CancelTask can reach it. */
-const TASK_ID_GRACE_MS = 2000;
 
 /** What `agent_call` stores as `remoteRef`. */
 export interface A2ARemoteRef {
@@ -35,8 +33,13 @@ export interface AgentCallExecutorDeps {
   fetch: typeof fetch;
   /** Delay between GetTask polls of an agent that cannot stream (default 250 ms, growing to 2 s). */
   pollIntervalMs?: number;
-  /** How long a CancelTask sent on cancellation may take (default 5 s). */
+  /** How long a CancelTask sent on cancellation may take (default 5 s, `TRELLIS_A2A_CANCEL_TIMEOUT_MS`). */
   cancelTimeoutMs?: number;
+  /**
+   * How long a cancelled blocking send stays open to learn the agent's task id, so CancelTask
+   * can name it (default 2 s, `TRELLIS_A2A_CANCEL_GRACE_MS`).
+   */
+  cancelGraceMs?: number;
   /** Values for `{{ $secrets.NAME }}` in registered agents' headers. */
   secrets?: SecretSource;
   /** Hides every secret value sent to an agent in what comes back (shared with the registry). */
@@ -52,7 +55,8 @@ function isRef(v: unknown): v is A2ARemoteRef {
 export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
   const pool = new A2AClientPool(deps.fetch);
   const basePoll = deps.pollIntervalMs ?? 250;
-  const cancelTimeoutMs = deps.cancelTimeoutMs ?? 5000;
+  const cancelTimeoutMs = deps.cancelTimeoutMs ?? DEFAULT_A2A_LIMITS.cancelTimeoutMs;
+  const cancelGraceMs = deps.cancelGraceMs ?? DEFAULT_A2A_LIMITS.cancelGraceMs;
 
   const redactor = deps.redactor ?? new SecretRedactor();
   /** Agents (by URL and card) whose card says they stream but whose stream failed: they get message/send. */
@@ -149,7 +153,7 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
       const sending = new AbortController();
       const onAbort = () => {
         if (tracker.task?.id) sending.abort(signal.reason);
-        else setTimeout(() => sending.abort(signal.reason), TASK_ID_GRACE_MS).unref?.();
+        else setTimeout(() => sending.abort(signal.reason), cancelGraceMs).unref?.();
       };
       if (signal.aborted) throw signal.reason;
       signal.addEventListener('abort', onAbort, { once: true });

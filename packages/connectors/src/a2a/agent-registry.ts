@@ -79,6 +79,8 @@ export interface AgentRegistryOptions {
   urlCardTtlMs?: number;
   /** Values for `{{ $secrets.NAME }}` in registration headers (global secrets only). */
   secrets?: SecretSource;
+  /** Longest wait for one agent card (each URL tried; default 10 s, `TRELLIS_A2A_CARD_TIMEOUT_MS`). */
+  cardTimeoutMs?: number;
 }
 
 export function cardHash(card: unknown): string {
@@ -146,6 +148,7 @@ export class AgentRegistry implements AgentResolver {
   private readonly fetchImpl: typeof fetch;
   private readonly ttl: number;
   private readonly secrets: SecretSource | undefined;
+  private readonly cardTimeoutMs: number | undefined;
   /** Every secret value rendered into an agent's headers: hidden in whatever comes back. */
   readonly redactor = new SecretRedactor();
   private readonly urlCards = new Map<string, { at: number; agent: Promise<ResolvedAgent> }>();
@@ -155,6 +158,7 @@ export class AgentRegistry implements AgentResolver {
     this.fetchImpl = options.fetch;
     this.ttl = options.urlCardTtlMs ?? 60_000;
     this.secrets = options.secrets;
+    this.cardTimeoutMs = options.cardTimeoutMs;
   }
 
   /** The guard's fetch with `templates` rendered into every request. */
@@ -198,7 +202,7 @@ export class AgentRegistry implements AgentResolver {
         },
       );
     }
-    const card = await fetchAgentCard(url, await this.fetchFor(given));
+    const card = await fetchAgentCard(url, await this.fetchFor(given), this.cardTimeoutMs);
     const headers = headersForCard(card, url, given, input.credential);
     await renderHeaders(headers, this.secrets, this.redactor); // every secret exists and is global
     const name = (input.name ?? card.name).trim();
@@ -217,7 +221,9 @@ export class AgentRegistry implements AgentResolver {
   /** Re-fetches the card; `changed` tells whether its hash moved. */
   async refresh(idOrName: string): Promise<{ agent: AgentInfo; changed: boolean }> {
     const current = await this.require(idOrName);
-    const card = await redacting(this.redactor, async () => fetchAgentCard(current.url, await this.fetchFor(current.headers)));
+    const card = await redacting(this.redactor, async () =>
+      fetchAgentCard(current.url, await this.fetchFor(current.headers), this.cardTimeoutMs),
+    );
     const hash = cardHash(card);
     const updated = (await updateAgentCard(this.db, current.id, card, hash)) as AgentRecord;
     return { agent: toInfo(updated), changed: hash !== current.cardHash };
@@ -259,7 +265,7 @@ export class AgentRegistry implements AgentResolver {
     const url = normaliseUrl(ref.url);
     const cached = this.urlCards.get(url);
     if (cached && Date.now() - cached.at < this.ttl) return cached.agent;
-    const agent = fetchAgentCard(url, this.fetchImpl).then((card) => ({
+    const agent = fetchAgentCard(url, this.fetchImpl, this.cardTimeoutMs).then((card) => ({
       id: undefined,
       name: card.name || url,
       url,

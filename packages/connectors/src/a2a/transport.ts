@@ -16,6 +16,7 @@ import {
 import { TrellisError } from '@trellis/core';
 import { parseRetryAfter } from '@trellis/runtime';
 import { fetchWithHeaders } from '../auth/headers.ts';
+import { DEFAULT_A2A_LIMITS } from './limits.ts';
 
 /**
  * Wraps a (guarded) fetch so that transport failures become TrellisErrors the runner can
@@ -47,8 +48,8 @@ export function classifyingFetch(base: typeof fetch, what: string): typeof fetch
   }) as typeof fetch;
 }
 
-/** How long fetching an agent card may take before registration fails with a clear error. */
-export const AGENT_CARD_TIMEOUT_MS = 10_000;
+/** How long fetching an agent card may take before registration fails with a clear error (default; `TRELLIS_A2A_CARD_TIMEOUT_MS`). */
+export const AGENT_CARD_TIMEOUT_MS = DEFAULT_A2A_LIMITS.cardTimeoutMs;
 
 /**
  * Where an agent's card may be, for the URL a user gave. A URL whose path ends in `.json` is the
@@ -79,7 +80,7 @@ export function cardCandidates(url: string): string[] {
 export async function fetchAgentCard(
   url: string,
   fetchImpl: typeof fetch,
-  timeoutMs = AGENT_CARD_TIMEOUT_MS,
+  timeoutMs: number = AGENT_CARD_TIMEOUT_MS,
 ): Promise<AgentCard> {
   // (registration headers, when any, are already in `fetchImpl`: see fetchWithHeaders)
   // A server that accepts the connection but never answers must not hold a registration open.

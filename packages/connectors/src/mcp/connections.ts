@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { TrellisError } from '@trellis/core';
+import { type ProcessSlot, ProcessSlots } from './process-slots.ts';
 import { DEFAULT_STDERR_TAIL_BYTES, hiddenStringsOf, StderrTail, stderrSuffix } from './stderr-tail.ts';
 import { type ProcessExit, StdioProcessTransport } from './stdio-transport.ts';
 
@@ -39,6 +40,18 @@ interface Entry {
   lastUsed: number;
   /** Closed by the idle sweep once unused for that long (undefined: kept until dropped). */
   idleMs: number | undefined;
+  /** Aborted when the entry is dropped: a start still waiting for a process slot gives up. */
+  abort: AbortController;
+}
+
+/** Per call: the restart group, the idle limit, and how long (and until what) a stdio start may wait for a slot. */
+export interface UseOptions {
+  group?: string;
+  idleMs?: number;
+  /** Stops this caller's wait (the node was cancelled or timed out); a start shared with others goes on. */
+  signal?: AbortSignal;
+  /** Longest wait for a stdio process slot (default: the pool's `stdioSlotWaitMs`). */
+  waitMs?: number;
 }
 
 /** A stdio server's crash record: restarts wait `restartDelayMs`, doubling per crash up to 30 s. */
@@ -48,6 +61,8 @@ interface Crashes {
 }
 
 const RESTART_BASE_MS = 200;
+export const DEFAULT_MAX_STDIO_PROCESSES = 32;
+const DEFAULT_SLOT_WAIT_MS = 60_000;
 const RESTART_MAX_MS = 30_000;
 
 export interface McpConnectionPoolOptions {
@@ -59,6 +74,10 @@ export interface McpConnectionPoolOptions {
   stderrBytes?: number;
   /** Largest message read from a stdio server (default 10 MiB); a larger reply fails that call only. */
   stdioMaxMessageBytes?: number;
+  /** stdio processes alive at once, every server and run together (default 32); starts beyond it wait. */
+  maxStdioProcesses?: number;
+  /** Longest wait for a stdio process slot when a call gives none (default 60 s), then RATE_LIMITED. */
+  stdioSlotWaitMs?: number;
   /** Told of each connection the idle sweep closed. */
   onIdleClose?: (key: string) => void;
   now?: () => number;
@@ -77,8 +96,11 @@ export class McpConnectionPool {
   private readonly log: McpConnectionLog;
   private readonly stderrBytes: number;
   private readonly now: () => number;
+  /** The cap on stdio processes alive at once. */
+  readonly stdioSlots: ProcessSlots;
 
   constructor(private readonly options: McpConnectionPoolOptions) {
+    this.stdioSlots = new ProcessSlots(options.maxStdioProcesses ?? DEFAULT_MAX_STDIO_PROCESSES);
     this.fetchImpl = options.fetch;
     this.log = options.log ?? (() => undefined);
     this.stderrBytes = options.stderrBytes ?? DEFAULT_STDERR_TAIL_BYTES;
@@ -113,16 +135,11 @@ export class McpConnectionPool {
    * `group` names the server for restart backoff; `idleMs` closes the connection once unused
    * that long.
    */
-  async use<T>(
-    key: string,
-    endpoint: McpEndpoint,
-    fn: (client: Client) => Promise<T>,
-    opts: { group?: string; idleMs?: number } = {},
-  ): Promise<T> {
-    const entry = this.entry(key, endpoint, opts.group ?? key, opts.idleMs);
+  async use<T>(key: string, endpoint: McpEndpoint, fn: (client: Client) => Promise<T>, opts: UseOptions = {}): Promise<T> {
+    const entry = this.entry(key, endpoint, opts.group ?? key, opts.idleMs, opts.waitMs);
     entry.busy++;
     try {
-      const out = await fn(await entry.client);
+      const out = await fn(await untilAborted(entry.client, opts.signal));
       this.crashes.delete(opts.group ?? key);
       return out;
     } finally {
@@ -133,14 +150,27 @@ export class McpConnectionPool {
 
   /** The connected client for `key`, connecting (or reconnecting) when needed. */
   get(key: string, endpoint: McpEndpoint, group = key): Promise<Client> {
-    return this.entry(key, endpoint, group, undefined).client;
+    return this.entry(key, endpoint, group, undefined, undefined).client;
   }
 
-  private entry(key: string, endpoint: McpEndpoint, group: string, idleMs: number | undefined): Entry {
+  private entry(
+    key: string,
+    endpoint: McpEndpoint,
+    group: string,
+    idleMs: number | undefined,
+    waitMs: number | undefined,
+  ): Entry {
     let entry = this.open.get(key);
     if (!entry) {
-      const client = this.connect(key, endpoint, group);
-      const created: Entry = { client, busy: 0, lastUsed: this.now(), idleMs };
+      const abort = new AbortController();
+      const client = this.connect(
+        key,
+        endpoint,
+        group,
+        abort.signal,
+        waitMs ?? this.options.stdioSlotWaitMs ?? DEFAULT_SLOT_WAIT_MS,
+      );
+      const created: Entry = { client, busy: 0, lastUsed: this.now(), idleMs, abort };
       entry = created;
       this.open.set(key, created);
       client.catch(() => {
@@ -157,6 +187,7 @@ export class McpConnectionPool {
     this.open.delete(key);
     this.tails.delete(key);
     this.exits.delete(key);
+    entry?.abort.abort(new Error('the MCP session was closed before its process could start'));
     await entry?.client.then((c) => endSession(c).then(() => c.close())).catch(() => undefined);
   }
 
@@ -182,9 +213,19 @@ export class McpConnectionPool {
     this.sweeper.unref();
   }
 
-  private async connect(key: string, endpoint: McpEndpoint, group: string): Promise<Client> {
+  private async connect(
+    key: string,
+    endpoint: McpEndpoint,
+    group: string,
+    signal: AbortSignal,
+    slotWaitMs: number,
+  ): Promise<Client> {
     const wait = endpoint.transport === 'stdio' ? this.restartDelayMs(group) : 0;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Every stdio process holds a slot from before it is spawned until it has ended.
+    let slot: ProcessSlot | undefined;
+    if (endpoint.transport === 'stdio')
+      slot = await this.stdioSlots.acquire({ server: endpoint.name, waitMs: slotWaitMs, signal });
     const client = new Client({ name: 'trellis', version: '0.1.0' });
     let tail: StderrTail | undefined;
     let transport: StdioProcessTransport | StreamableHTTPClientTransport;
@@ -209,6 +250,7 @@ export class McpConnectionPool {
       this.exits.delete(key);
     }
     client.onclose = () => {
+      slot?.release();
       if (transport instanceof StdioProcessTransport) {
         if (transport.exit) this.exits.set(key, transport.exit);
         // A process that ended without being asked to crashed: the next start waits a little longer.
@@ -231,6 +273,7 @@ export class McpConnectionPool {
       // A dying process's last words arrive just after its stdout closes.
       await tail?.settled(300);
       await client.close().catch(() => undefined);
+      slot?.release();
       if (endpoint.transport === 'stdio' && !(err instanceof TrellisError))
         this.log(
           { server: endpoint.name, command: endpoint.command, args: endpoint.args, err, stderr: tail?.text(8_192) },
@@ -240,6 +283,26 @@ export class McpConnectionPool {
     }
     return client;
   }
+}
+
+/** `p`, or the signal's reason as soon as it aborts (the work behind `p` goes on for others). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /**

@@ -6,8 +6,13 @@
  * - `stdioMaxMessageBytes` (`TRELLIS_MCP_STDIO_MAX_MESSAGE_BYTES`, 10 MiB): largest message read
  *   from a stdio server; a larger reply fails that call alone with OUTPUT_TOO_LARGE;
  * - `sessionIdleMs` (`TRELLIS_MCP_SESSION_IDLE_MS`, 5 minutes): a run's MCP session is closed
- *   once unused that long (it is closed anyway when the run ends).
+ *   once unused that long (it is closed anyway when the run ends);
+ * - `stdioMaxProcesses` (`TRELLIS_MCP_STDIO_MAX_PROCESSES`, 32): stdio server processes alive at
+ *   once in this host, every server and run together; a start beyond it waits for one to end, at
+ *   most the call's timeout, then fails with a retryable RATE_LIMITED.
  */
+import { readLimits } from '../limits.ts';
+import { DEFAULT_MAX_STDIO_PROCESSES } from './connections.ts';
 import { DEFAULT_STDERR_TAIL_BYTES } from './stderr-tail.ts';
 import { DEFAULT_STDIO_MAX_MESSAGE_BYTES } from './stdio-transport.ts';
 
@@ -16,6 +21,7 @@ export interface McpLimits {
   stderrTailBytes: number;
   stdioMaxMessageBytes: number;
   sessionIdleMs: number;
+  stdioMaxProcesses: number;
 }
 
 export const DEFAULT_MCP_LIMITS: Readonly<McpLimits> = Object.freeze({
@@ -23,6 +29,7 @@ export const DEFAULT_MCP_LIMITS: Readonly<McpLimits> = Object.freeze({
   stderrTailBytes: DEFAULT_STDERR_TAIL_BYTES,
   stdioMaxMessageBytes: DEFAULT_STDIO_MAX_MESSAGE_BYTES,
   sessionIdleMs: 5 * 60_000,
+  stdioMaxProcesses: DEFAULT_MAX_STDIO_PROCESSES,
 });
 
 export const MCP_LIMITS_ENV: Readonly<Record<keyof McpLimits, string>> = Object.freeze({
@@ -30,6 +37,7 @@ export const MCP_LIMITS_ENV: Readonly<Record<keyof McpLimits, string>> = Object.
   stderrTailBytes: 'TRELLIS_MCP_STDERR_BYTES',
   stdioMaxMessageBytes: 'TRELLIS_MCP_STDIO_MAX_MESSAGE_BYTES',
   sessionIdleMs: 'TRELLIS_MCP_SESSION_IDLE_MS',
+  stdioMaxProcesses: 'TRELLIS_MCP_STDIO_MAX_PROCESSES',
 });
 
 const CEILINGS: Record<keyof McpLimits, number> = {
@@ -37,23 +45,10 @@ const CEILINGS: Record<keyof McpLimits, number> = {
   stderrTailBytes: 1024 * 1024,
   stdioMaxMessageBytes: 1024 * 1024 * 1024,
   sessionIdleMs: 86_400_000,
+  stdioMaxProcesses: 10_000,
 };
 
 /** Defaults, overridden by the environment, then by `overrides`; a bad value throws naming its variable. */
 export function mcpLimits(overrides: Partial<McpLimits> = {}, env: Record<string, string | undefined> = process.env): McpLimits {
-  const out = { ...DEFAULT_MCP_LIMITS };
-  for (const key of Object.keys(MCP_LIMITS_ENV) as (keyof McpLimits)[]) {
-    const name = MCP_LIMITS_ENV[key];
-    const raw = env[name]?.trim();
-    if (raw !== undefined && raw !== '') out[key] = check(Number(raw), name, raw, CEILINGS[key]);
-    const given = overrides[key];
-    if (given !== undefined) out[key] = check(given, key, String(given), CEILINGS[key]);
-  }
-  return out;
-}
-
-function check(n: number, name: string, raw: string, ceiling: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > ceiling)
-    throw new Error(`${name} must be a whole number from 1 to ${ceiling}, got "${raw}"`);
-  return n;
+  return readLimits<McpLimits>({ defaults: DEFAULT_MCP_LIMITS, env: MCP_LIMITS_ENV, ceilings: CEILINGS }, overrides, env);
 }

@@ -71,7 +71,8 @@ export function createMcpToolExecutor(deps: McpToolExecutorDeps): Executor {
             ),
           // The run's own session (unless the server is registered as shared): state a tool keeps
           // stays with this run.
-          { runId: ctx.runId },
+          // A stdio start waits for a process slot at most as long as the call itself may take.
+          { runId: ctx.runId, signal: ctx.signal, waitMs: node.timeoutMs ?? deps.timeoutMs ?? 60_000 },
         )) as typeof result;
       } catch (err) {
         throw toolError(err, node.tool, ctx.signal);

@@ -58,9 +58,13 @@ export type NewToolServerInput =
       headers?: HeaderTemplates;
     };
 
-/** Where a call runs: its run (for run-scoped sessions). */
+/** Where a call runs: its run (for run-scoped sessions), and how long it may wait for a stdio process slot. */
 export interface CallScope {
   runId: string;
+  /** The node's signal: a cancelled or timed-out node stops waiting for a slot. */
+  signal?: AbortSignal;
+  /** Longest wait for a stdio process slot (the node's timeout); default: the registry's `stdioSlotWaitMs`. */
+  waitMs?: number;
 }
 
 /** The API shape (SPEC §6: `{ id, name, tools: [{ name, description, inputSchema }] }`). */
@@ -111,6 +115,10 @@ export interface ToolServerRegistryOptions {
   stdioMaxMessageBytes?: number;
   /** A run's session closes after this long unused (default 5 minutes), even if the run goes on. */
   sessionIdleMs?: number;
+  /** stdio processes alive at once on this host, every server and run together (default 32). */
+  maxStdioProcesses?: number;
+  /** Longest wait for a stdio process slot when the call gives none (default 60 s). */
+  stdioSlotWaitMs?: number;
 }
 
 const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -152,6 +160,8 @@ export class ToolServerRegistry {
       ...(options.log ? { log: options.log } : {}),
       ...(options.stderrTailBytes ? { stderrBytes: options.stderrTailBytes } : {}),
       ...(options.stdioMaxMessageBytes ? { stdioMaxMessageBytes: options.stdioMaxMessageBytes } : {}),
+      ...(options.maxStdioProcesses ? { maxStdioProcesses: options.maxStdioProcesses } : {}),
+      ...(options.stdioSlotWaitMs ? { stdioSlotWaitMs: options.stdioSlotWaitMs } : {}),
       onIdleClose: (key) => this.forgetIdle(key),
     });
     this.sessionIdleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
@@ -405,7 +415,12 @@ export class ToolServerRegistry {
         this.headerHashes.set(key, hash);
       }
     }
-    const opts = { group: server.id, ...(idleMs !== undefined ? { idleMs } : {}) };
+    const opts = {
+      group: server.id,
+      ...(idleMs !== undefined ? { idleMs } : {}),
+      ...(scope?.signal ? { signal: scope.signal } : {}),
+      ...(scope?.waitMs !== undefined ? { waitMs: scope.waitMs } : {}),
+    };
     try {
       return await this.pool.use(key, endpoint, fn, opts);
     } catch (err) {
