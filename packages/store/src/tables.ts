@@ -291,6 +291,26 @@ export interface MetaTable {
   value: string;
 }
 
+/**
+ * A2A tasks of the workflows served as agents, in the official `@a2a-js/sdk` database task
+ * store's layout (that store reads and writes the table): `tenant` = the workflow id, `owner` =
+ * the principal; `status`, `artifacts`, `history`, `metadata` = the task's A2A JSON.
+ */
+export interface A2aTasksTable {
+  tenant: string;
+  owner: string;
+  id: string;
+  context_id: string;
+  /** Epoch milliseconds (PostgreSQL's driver reads a bigint back as a string). */
+  status_last_updated: number | string;
+  status_state: string | null;
+  status: string | null;
+  artifacts: string | null;
+  history: string | null;
+  metadata: string | null;
+  protocol_version: string | null;
+}
+
 /** The database, for Kysely. */
 export interface Database {
   workflows: WorkflowsTable;
@@ -312,4 +332,5 @@ export interface Database {
   triggers: TriggersTable;
   trigger_runs: TriggerRunsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  a2a_tasks: A2aTasksTable;
 }

@@ -13,17 +13,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Message, type Part, Role, type Task, TaskState } from '@a2a-js/sdk';
-import {
-  AgentEvent,
-  type AgentExecutor,
-  type ExecutionEventBus,
-  InMemoryTaskStore,
-  type RequestContext,
-  type ServerCallContext,
-} from '@a2a-js/sdk/server';
+import { AgentEvent, type AgentExecutor, type ExecutionEventBus, type RequestContext } from '@a2a-js/sdk/server';
 import { isTerminalRunStatus, type RunEvent, type RunRecord, TrellisError } from '@trellis/core';
 import type { Engine } from '@trellis/runtime';
 import { traceParentField } from '../http/trace-context.ts';
+import type { TaskRunLink } from './task-store.ts';
 
 export interface WorkflowAgentOptions {
   engine: Engine;
@@ -48,9 +42,9 @@ function dataPart(data: Record<string, unknown>): Part {
   return { content: { $case: 'data', value: data }, metadata: undefined, filename: '', mediaType: 'application/json' };
 }
 
-function agentMessage(ids: Ids, parts: Part[], metadata?: Record<string, unknown>): Message {
+function agentMessage(ids: Ids, parts: Part[], metadata?: Record<string, unknown>, messageId?: string): Message {
   return {
-    messageId: randomUUID(),
+    messageId: messageId ?? randomUUID(),
     role: Role.ROLE_AGENT,
     parts,
     taskId: ids.taskId,
@@ -96,16 +90,100 @@ function costMetadata(r: RunRecord): Record<string, unknown> {
   return { costUsd: r.costUsd, usage: { inputTokens, outputTokens }, trellis: { runId: r.id, workflowId: r.workflowId } };
 }
 
-export class WorkflowAgentExecutor implements AgentExecutor {
+/** The run behind a task, from the task's metadata (set when the run started). */
+export function runIdOf(task: Task | undefined): string | undefined {
+  const id = task?.metadata?.trellisRunId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * The task status a run stands for: queued/running → working, waiting at a gate →
+ * input-required with the prompt, succeeded → completed with the output as a data part,
+ * failed → failed, cancelled → canceled; a final or input-required status carries the run's cost.
+ * Their message ids are made from the run (not random), so the same status reached twice — by
+ * the process following the run and by a read that brings a stored task up to date — is one
+ * message in the task's history.
+ */
+export function statusOfRun(
+  r: RunRecord,
+  ids: Ids,
+): { state: TaskState; message: Message | undefined; metadata: Record<string, unknown> } {
+  const cost = costMetadata(r);
+  const id = (what: string) => `trellis:${r.id}:${what}`;
+  switch (r.status) {
+    case 'succeeded': {
+      const out = r.output;
+      const payload =
+        out !== null && typeof out === 'object' && !Array.isArray(out) ? (out as Record<string, unknown>) : { output: out };
+      return {
+        state: TaskState.TASK_STATE_COMPLETED,
+        message: agentMessage(ids, [dataPart(payload)], cost, id('completed')),
+        metadata: cost,
+      };
+    }
+    case 'waiting': {
+      const gate = Object.entries(r.nodes).find(([, n]) => n.status === 'waiting');
+      return {
+        state: TaskState.TASK_STATE_INPUT_REQUIRED,
+        message: agentMessage(
+          ids,
+          [textPart(gate?.[1].prompt ?? 'a decision is needed'), dataPart({ gate: gate?.[0] ?? null, runId: r.id })],
+          cost,
+          id(`waiting:${gate?.[0] ?? ''}`),
+        ),
+        metadata: cost,
+      };
+    }
+    case 'cancelled':
+      return {
+        state: TaskState.TASK_STATE_CANCELED,
+        message: agentMessage(ids, [textPart('the run was cancelled')], cost, id('cancelled')),
+        metadata: cost,
+      };
+    case 'queued':
+    case 'running':
+      return { state: TaskState.TASK_STATE_WORKING, message: undefined, metadata: {} };
+    default:
+      return {
+        state: TaskState.TASK_STATE_FAILED,
+        message: agentMessage(
+          ids,
+          [textPart(r.error ? `${r.error.code}: ${r.error.message}` : `the run ended ${r.status}`)],
+          cost,
+          id('failed'),
+        ),
+        metadata: cost,
+      };
+  }
+}
+
+export class WorkflowAgentExecutor implements AgentExecutor, TaskRunLink {
   /** Task id → run id, for the runs this process started or followed. */
   private readonly runs = new Map<string, string>();
 
   constructor(private readonly o: WorkflowAgentOptions) {}
 
-  /** Cancels the run behind a task (the SDK cancelled a task that no execute() was following). */
-  async cancelRunOf(taskId: string): Promise<void> {
-    const runId = this.runs.get(taskId);
-    if (runId) await this.o.engine.cancelRun(runId, 'cancelled by the A2A caller (tasks/cancel)');
+  /** The SDK cancelled a task that no execute() was following (it waits for input): cancel its run. */
+  cancelled(task: Task): void {
+    const runId = this.runs.get(task.id) ?? runIdOf(task);
+    if (runId) void this.o.engine.cancelRun(runId, 'cancelled by the A2A caller (tasks/cancel)').catch(() => {});
+  }
+
+  /** A stored task brought up to date from its run, or undefined when it is still right. */
+  async refresh(task: Task): Promise<Task | undefined> {
+    const runId = runIdOf(task);
+    const r = runId ? await this.o.engine.getRun(runId) : undefined;
+    if (!r) return undefined;
+    const now = statusOfRun(r, { taskId: task.id, contextId: task.contextId });
+    if (now.state === task.status?.state) return undefined;
+    const history = [...task.history];
+    if (now.message && !history.some((m) => m.messageId === now.message?.messageId)) history.push(now.message);
+    return {
+      ...task,
+      status: { state: now.state, message: now.message, timestamp: new Date().toISOString() },
+      history,
+      metadata: { ...task.metadata, ...now.metadata },
+    };
   }
 
   async cancelTask(taskId: string, bus: ExecutionEventBus): Promise<void> {
@@ -117,7 +195,8 @@ export class WorkflowAgentExecutor implements AgentExecutor {
     const r = await this.o.engine.getRun(runId);
     if (r && r.status !== 'running' && r.status !== 'queued') {
       const ids = { taskId, contextId: '' };
-      publishState(bus, ids, TaskState.TASK_STATE_CANCELED, agentMessage(ids, [textPart('the run was cancelled')]));
+      const now = statusOfRun(r, ids);
+      publishState(bus, ids, now.state, now.message, now.metadata);
       bus.finished();
     }
   }
@@ -130,7 +209,7 @@ export class WorkflowAgentExecutor implements AgentExecutor {
       // A follow-up on an existing task: it decides the gate the run waits at.
       bus.publish(AgentEvent.task({ ...rc.task, history: [...rc.task.history, rc.userMessage] }));
       const runId = this.runs.get(rc.taskId) ?? (rc.task.metadata?.trellisRunId as string | undefined);
-      if (!runId) return this.fail(bus, ids, 'this task is not linked to a run on this server (it may have restarted)');
+      if (!runId) return this.fail(bus, ids, 'this task is not linked to a run');
       this.runs.set(rc.taskId, runId);
       const r = await engine.getRun(runId);
       const gate = r && Object.entries(r.nodes).find(([, n]) => n.status === 'waiting');
@@ -223,8 +302,9 @@ export class WorkflowAgentExecutor implements AgentExecutor {
   }
 
   /** Streams node transitions as `working` updates until the run finishes or waits. */
-  private async follow(bus: ExecutionEventBus, ids: Ids, runId: string, decided?: string): Promise<void> {
+  async follow(bus: ExecutionEventBus, ids: Ids, runId: string, decided?: string): Promise<void> {
     const { engine } = this.o;
+    this.runs.set(ids.taskId, runId);
     const sub = engine.subscribe(runId, {
       after: (await engine.getRun(runId))?.lastSeq ?? 0,
       onEvent: (e: RunEvent) => {
@@ -245,57 +325,8 @@ export class WorkflowAgentExecutor implements AgentExecutor {
     } finally {
       sub.close();
     }
-    const cost = costMetadata(r);
-    switch (r.status) {
-      case 'succeeded': {
-        const out = r.output;
-        const payload =
-          out !== null && typeof out === 'object' && !Array.isArray(out) ? (out as Record<string, unknown>) : { output: out };
-        publishState(bus, ids, TaskState.TASK_STATE_COMPLETED, agentMessage(ids, [dataPart(payload)], cost), cost);
-        break;
-      }
-      case 'waiting': {
-        const gate = Object.entries(r.nodes).find(([, n]) => n.status === 'waiting');
-        publishState(
-          bus,
-          ids,
-          TaskState.TASK_STATE_INPUT_REQUIRED,
-          agentMessage(
-            ids,
-            [textPart(gate?.[1].prompt ?? 'a decision is needed'), dataPart({ gate: gate?.[0] ?? null, runId })],
-            cost,
-          ),
-          cost,
-        );
-        break;
-      }
-      case 'cancelled':
-        publishState(bus, ids, TaskState.TASK_STATE_CANCELED, agentMessage(ids, [textPart('the run was cancelled')], cost), cost);
-        break;
-      default:
-        publishState(
-          bus,
-          ids,
-          TaskState.TASK_STATE_FAILED,
-          agentMessage(ids, [textPart(r.error ? `${r.error.code}: ${r.error.message}` : `the run ended ${r.status}`)], cost),
-          cost,
-        );
-    }
+    const now = statusOfRun(r, ids);
+    publishState(bus, ids, now.state, now.message, now.metadata);
     bus.finished();
-  }
-}
-
-/**
- * The SDK marks a task cancelled in its store without calling the executor when no execute() is
- * running for it (a task waiting for input): this store cancels the run behind it then too.
- */
-export class RunLinkedTaskStore extends InMemoryTaskStore {
-  constructor(private readonly onCancelled: (taskId: string) => void) {
-    super();
-  }
-
-  override async save(task: Task, context: ServerCallContext): Promise<void> {
-    await super.save(task, context);
-    if (task.status?.state === TaskState.TASK_STATE_CANCELED) this.onCancelled(task.id);
   }
 }

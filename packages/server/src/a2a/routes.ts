@@ -10,11 +10,9 @@
  *
  * The SDK's Express handler does the protocol work; these Fastify routes authenticate and authorise
  * first, then hand the raw request to it (in a plugin whose body parser leaves the stream unread).
- * Tasks live in memory: after a restart a task id is unknown, while its run (durable) goes on and is
- * found through the API.
+ * Tasks are kept in the database (`a2a_tasks`) and follow their runs, so they outlive a restart.
  */
 import { A2A_PROTOCOL_VERSION, AGENT_CARD_PATH, type AgentCard } from '@a2a-js/sdk';
-import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import { jsonRpcHandler } from '@a2a-js/sdk/server/express';
 import { getRole, getVersion, getWorkflow, type Role, roleAtLeast, runnableWorkflows } from '@trellis/store';
 import express from 'express';
@@ -23,7 +21,9 @@ import { authenticate } from '../http/auth.ts';
 import type { ServerContext } from '../http/context.ts';
 import { HttpProblem } from '../http/problem.ts';
 import { incomingTraceParent } from '../http/trace-context.ts';
-import { RunLinkedTaskStore, WorkflowAgentExecutor } from './executor.ts';
+import { WorkflowAgentExecutor } from './executor.ts';
+import { WorkflowRequestHandler } from './request-handler.ts';
+import { WorkflowTaskStore } from './task-store.ts';
 
 interface Agent {
   card: AgentCard;
@@ -123,8 +123,8 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
         return props !== undefined && 'message' in props;
       },
     });
-    const store = new RunLinkedTaskStore((taskId) => void executor.cancelRunOf(taskId).catch(() => {}));
-    const handler = new DefaultRequestHandler(card, store, executor);
+    const tasks = new WorkflowTaskStore(ctx.db, w.id, executor);
+    const handler = new WorkflowRequestHandler(card, tasks, executor);
     const ex = express();
     ex.disable('x-powered-by');
     ex.use(
