@@ -60,7 +60,13 @@ describe('offline demo', () => {
       const compiled = compile(definition);
       expect(compiled.errors, file).toEqual([]);
       const def = workflowDefinitionSchema.parse(definition);
-      expect(await checkConnectorReferences(def, { agents: c.agents, tools: c.tools }), file).toEqual([]);
+      const errors = await checkConnectorReferences(def, { agents: c.agents, tools: c.tools });
+      // `trellis-peer` is a workflow of the demo server itself (served over A2A), registered by
+      // `serve --demo`, not a demo service: server/test/demo.int.test.ts runs it.
+      expect(
+        errors.filter((e) => !(e.code === 'AGENT_NOT_FOUND' && e.message.includes('trellis-peer'))),
+        file,
+      ).toEqual([]);
     }
   });
 

@@ -34,6 +34,7 @@ import {
 import type { FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { buildServer, type TrellisServer } from './app.ts';
+import { type DemoPeerOutcome, loopbackBase, registerDemoPeer } from './demo-peer.ts';
 import type { Limits } from './http/context.ts';
 import { holdPort } from './port-hold.ts';
 import { checkDefinition } from './validation.ts';
@@ -88,6 +89,8 @@ export interface RunningServer {
   server: TrellisServer;
   engine: Engine;
   store: Store;
+  /** --demo: whether the Trellis-to-Trellis demo (an agent_call to a workflow of this server over A2A) is on, or why not. */
+  demoPeer?: DemoPeerOutcome;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -189,6 +192,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   let stopDemo: (() => Promise<void>) | undefined;
   let http: TrellisServer | undefined;
   let stopTriggers: (() => Promise<void>) | undefined;
+  let demoPeer: DemoPeerOutcome | undefined;
   try {
     const admin = await ensureAdmin(store.db, options.adminToken);
     // A wrong secrets key stops the start here, with a message saying so (never garbage later).
@@ -264,6 +268,14 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       const hasDemo = demoDir !== undefined && existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
       const dirs = hasDemo ? [demoDir] : examplesDir !== undefined ? [examplesDir] : [];
       await seedDemoWorkflows(store.db, dirs);
+      // Trellis calling Trellis: a demo workflow's agent_call to a workflow of this server, over A2A.
+      demoPeer = await registerDemoPeer({
+        db: store.db,
+        vault,
+        agents: wired.connectors.agents,
+        baseUrl: loopbackBase(address),
+      }).catch((err: unknown) => ({ registered: false as const, reason: err instanceof Error ? err.message : String(err) }));
+      if (!demoPeer.registered) log?.warn({ demo: true }, `the Trellis-to-Trellis demo is off: ${demoPeer.reason}`);
     }
     const url = address.replace('[::1]', 'localhost');
     triggers.start();
@@ -289,7 +301,16 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       const { code } = await createSignInCode(store.db, { principal: ADMIN_PRINCIPAL, admin: true });
       return `${url}/#code=${code}`;
     };
-    return { url, adminToken: admin.created ? admin.token : undefined, signInLink, server, engine: runner, store, close };
+    return {
+      url,
+      adminToken: admin.created ? admin.token : undefined,
+      signInLink,
+      server,
+      engine: runner,
+      store,
+      ...(demoPeer ? { demoPeer } : {}),
+      close,
+    };
   } catch (err) {
     await http?.app.close();
     await stopTriggers?.();

@@ -1,14 +1,17 @@
 /**
  * `trellis serve --demo`: the demo agents and MCP server start on loopback and are registered,
  * the demo workflows are saved for the admin, and the hotel-trip workflow runs against the real
- * agents until its human gate, is approved, and succeeds.
+ * agents until its human gate, is approved, and succeeds. Trellis calls Trellis: the demo's
+ * `demo-trellis-calls-trellis` calls `demo-peer-booking-desk` over A2A on loopback (its own token,
+ * never the admin's); the desk's gate waits on the caller's node and is decided there.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RunRecord } from '@trellis/core';
+import { listTokens, SecretVault, secretKeySource } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startTrellisServer } from '../src/index.ts';
+import { DEMO_PEER, type RunningServer, startTrellisServer } from '../src/index.ts';
 import { EXAMPLE_OPTIONS } from './examples.ts';
 
 const ADMIN = 'demo-admin-token-0123456789abcdef';
@@ -141,5 +144,76 @@ describe('the retry demo', () => {
     expect(second.costSavedUsd).toBeCloseTo(first.costUsd);
     expect(second.costUsd).toBeGreaterThan(0); // the writer, and only the writer
     expect(second.output).toMatchObject({ hotel: { name: 'Montmartre Loft' }, itinerary: expect.any(Array) });
+  }, 60_000);
+});
+
+describe('Trellis calling Trellis in the demo', () => {
+  it("demo-trellis-calls-trellis calls demo-peer-booking-desk over A2A: the desk's gate waits on the caller's node, approving it there finishes both runs, the cost adds up, no token in any record", async () => {
+    expect(srv.demoPeer).toMatchObject({ registered: true });
+    const list = await api('GET', '/workflows?limit=50');
+    const outerWf = list.body.items.find((w: { name: string }) => w.name === 'demo-trellis-calls-trellis');
+    const deskWf = list.body.items.find((w: { name: string }) => w.name === DEMO_PEER.workflow);
+    expect(outerWf && deskWf, JSON.stringify(list.body.items.map((w: { name: string }) => w.name))).toBeTruthy();
+    // The agent is this server's own workflow endpoint, registered with a secret reference.
+    const agent = (await api('GET', '/agents')).body.items.find((a: { name: string }) => a.name === DEMO_PEER.agent);
+    expect(agent.url).toBe(`${srv.url.replace('localhost', '127.0.0.1')}/a2a/workflows/${deskWf.id}`);
+    expect(JSON.stringify(agent)).toContain(`$secrets.${DEMO_PEER.secret}`);
+
+    const run = await api('POST', `/workflows/${outerWf.id}/run`, { input: { city: 'Lisbon' } });
+    expect(run.status).toBe(201);
+    const waiting = await srv.engine.waitForRun(run.body.id, { orWaiting: true });
+    expect(waiting.status, JSON.stringify(waiting.error)).toBe('waiting');
+    expect(waiting.nodes.book?.status).toBe('waiting');
+    expect(waiting.nodes.book?.prompt).toContain('Book Bairro Hostel at 38 EUR a night?');
+    // The desk's own run waits at its gate, started by the demo's A2A caller, not the admin.
+    const deskRuns = (await api('GET', `/workflows/${deskWf.id}/runs`)).body.items;
+    expect(deskRuns).toHaveLength(1);
+    const desk = await srv.engine.getRun(deskRuns[0].id);
+    expect(desk?.status).toBe('waiting');
+    expect(desk?.createdBy).toBe(DEMO_PEER.principal);
+
+    // Approving on the caller's node resumes the desk's run.
+    expect((await api('POST', `/workflow_runs/${run.body.id}/nodes/book/approve`, { comment: 'book it' })).status).toBe(200);
+    const done = await srv.engine.waitForRun(run.body.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(done.output).toMatchObject({ booking: { hotel: 'Bairro Hostel', price: 38, status: 'booked' } });
+    const deskDone = await srv.engine.waitForRun(deskRuns[0].id);
+    expect(deskDone.status).toBe('succeeded');
+    // The cost adds up: the caller's own search plus everything the desk spent.
+    const searchCost = done.nodes.search?.costUsd ?? 0;
+    expect(searchCost).toBeGreaterThan(0);
+    expect(deskDone.costUsd).toBeGreaterThan(0);
+    expect(done.costUsd).toBeCloseTo(searchCost + deskDone.costUsd, 6);
+
+    // Neither the desk's token nor the admin's is in the database (only the sealed secret).
+    const vault = await SecretVault.open(srv.store.db, secretKeySource(db, process.env));
+    const deskToken = await vault.reveal(DEMO_PEER.secret, undefined);
+    const dir = dirname(db);
+    for (const f of readdirSync(dir).filter((n) => n.startsWith('trellis.db'))) {
+      const bytes = readFileSync(join(dir, f)).toString('latin1');
+      expect(bytes.includes(deskToken), f).toBe(false);
+      expect(bytes.includes(ADMIN), f).toBe(false);
+    }
+  }, 60_000);
+
+  it("at the next start the agent is registered at the new address and the caller's token is reused", async () => {
+    const before = (await listTokens(srv.store.db, DEMO_PEER.principal)).filter((t) => t.revokedAt === null);
+    expect(before).toHaveLength(1);
+    await srv.close(0);
+    srv = await startTrellisServer({
+      db,
+      host: '127.0.0.1',
+      port: 0,
+      ...EXAMPLE_OPTIONS,
+      demo: true,
+      adminToken: ADMIN,
+      consoleDir: false,
+      graceMs: 0,
+    });
+    expect(srv.demoPeer).toMatchObject({ registered: true });
+    const after = (await listTokens(srv.store.db, DEMO_PEER.principal)).filter((t) => t.revokedAt === null);
+    expect(after.map((t) => t.id)).toEqual(before.map((t) => t.id));
+    const agent = (await api('GET', '/agents')).body.items.find((a: { name: string }) => a.name === DEMO_PEER.agent);
+    expect(agent.url.startsWith(srv.url.replace('localhost', '127.0.0.1'))).toBe(true);
   }, 60_000);
 });

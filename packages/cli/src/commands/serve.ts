@@ -95,6 +95,10 @@ export async function serve(argv: string[]): Promise<number> {
       'Demo: agents and an MCP server are running on loopback, with example workflows.',
       "  In the console open 'demo-hotel-trip' and press Run: four agents and an MCP tool, a branch, parallel calls and an approval gate.",
     );
+    if (running.demoPeer?.registered)
+      lines.push(
+        "  Open 'demo-trellis-calls-trellis' and press Run: its node 'book' calls the workflow 'demo-peer-booking-desk' over A2A; approve its question on that node.",
+      );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 
