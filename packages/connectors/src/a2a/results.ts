@@ -13,7 +13,7 @@ export interface OutgoingMessageSpec {
   taskId?: string;
   contextId?: string;
   metadata: Record<string, unknown>;
-  /** The agent (or skill) accepts no data parts: the input goes as a text part holding its JSON. */
+  /** The agent (or skill) accepts no data parts: the input's JSON goes in the text part, after the message and a blank line. */
   dataAsText?: boolean;
 }
 
@@ -23,20 +23,22 @@ export interface OutgoingMessageSpec {
  */
 export function buildMessage(spec: OutgoingMessageSpec): Message {
   const parts: Part[] = [];
-  if (spec.text !== undefined && spec.text !== '') {
-    parts.push({ content: { $case: 'text', value: spec.text }, metadata: undefined, filename: '', mediaType: 'text/plain' });
-  }
+  const text = spec.text !== undefined && spec.text !== '' ? spec.text : undefined;
   if (spec.dataAsText && spec.data !== undefined && spec.data !== null) {
-    // An empty object says nothing to a text-only agent: left out.
+    // A text-only agent gets ONE text part — the message, a blank line, the input as JSON — since
+    // some read only their first text part (VoltAgent). An empty object says nothing: left out.
     const empty = typeof spec.data === 'object' && !Array.isArray(spec.data) && Object.keys(spec.data).length === 0;
-    if (!empty) {
-      const value = JSON.stringify(spec.data);
+    const value = empty ? text : [text, JSON.stringify(spec.data)].filter((t) => t !== undefined).join('\n\n');
+    if (value !== undefined)
       parts.push({ content: { $case: 'text', value }, metadata: undefined, filename: '', mediaType: 'text/plain' });
+  } else {
+    if (text !== undefined)
+      parts.push({ content: { $case: 'text', value: text }, metadata: undefined, filename: '', mediaType: 'text/plain' });
+    if (spec.data !== undefined && spec.data !== null) {
+      // A2A data parts carry a JSON object; other values are wrapped so nothing is lost.
+      const value = typeof spec.data === 'object' && !Array.isArray(spec.data) ? spec.data : { value: spec.data };
+      parts.push({ content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' });
     }
-  } else if (spec.data !== undefined && spec.data !== null) {
-    // A2A data parts carry a JSON object; other values are wrapped so nothing is lost.
-    const value = typeof spec.data === 'object' && !Array.isArray(spec.data) ? spec.data : { value: spec.data };
-    parts.push({ content: { $case: 'data', value }, metadata: undefined, filename: '', mediaType: 'application/json' });
   }
   if (parts.length === 0) {
     parts.push({ content: { $case: 'text', value: '' }, metadata: undefined, filename: '', mediaType: 'text/plain' });

@@ -16,6 +16,7 @@ import {
 import { TrellisError } from '@trellis/core';
 import { parseRetryAfter } from '@trellis/runtime';
 import { fetchWithHeaders } from '../auth/headers.ts';
+import { lenientResponse } from './lenient-response.ts';
 import { DEFAULT_A2A_LIMITS } from './limits.ts';
 
 /**
@@ -44,7 +45,7 @@ export function classifyingFetch(base: typeof fetch, what: string): typeof fetch
         retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
       });
     }
-    return res;
+    return lenientResponse(res);
   }) as typeof fetch;
 }
 
@@ -99,7 +100,7 @@ export async function fetchAgentCard(
       misses.push(`${cardUrl} (${(err as Error).message.replace(/^Failed to fetch Agent Card from \S+: /, 'HTTP ')})`);
       continue;
     }
-    card = withAbsoluteInterfaces(card, cardUrl);
+    card = withoutSelfReference(withAbsoluteInterfaces(card, cardUrl), cardUrl, url);
     // A JSON document where a card should be is taken as the card: if it is not a valid one, say so.
     validateCard(card, cardUrl);
     return card;
@@ -136,6 +137,42 @@ export function withAbsoluteInterfaces(card: AgentCard, cardUrl: string): AgentC
       i && typeof i === 'object' ? { ...i, url: absolute(i.url) as string } : i,
     ),
   };
+}
+
+/**
+ * VoltAgent 1.x's A2A server names the card's own path (`/.well-known/<id>/agent-card.json`) as
+ * the agent's interface URL. A card is a document, not an endpoint, so that URL cannot be meant:
+ * when the user registered the agent by its endpoint URL (a base, e.g. `http://host/a2a/greeter`,
+ * where the card was found), that URL is used instead — it is on the card's origin, so the
+ * outbound guard's verdict carries over. Registered by the card's URL there is nothing to go on:
+ * refused, saying what to register instead.
+ */
+export function withoutSelfReference(card: AgentCard, cardUrl: string, given: string): AgentCard {
+  if (!card || typeof card !== 'object' || !Array.isArray(card.supportedInterfaces)) return card;
+  const isSelf = (u: unknown) => typeof u === 'string' && sameUrl(u, cardUrl);
+  if (!card.supportedInterfaces.some((i) => isSelf(i?.url))) return card;
+  const base = new URL(given);
+  if (/\.json$/i.test(base.pathname)) {
+    throw new TrellisError(
+      'AGENT_ERROR',
+      `the agent card at ${cardUrl} names its own URL as the address to send messages to (a card is not an endpoint). Register the agent by the URL it takes messages at instead (VoltAgent 1.x: ${base.origin}/a2a/<agent id>): Trellis then finds this card and sends to that URL`,
+      { category: 'remote' },
+    );
+  }
+  const endpoint = base.href.replace(/[?#].*$/, '').replace(/\/+$/, '');
+  return {
+    ...card,
+    supportedInterfaces: card.supportedInterfaces.map((i) => (isSelf(i?.url) ? { ...i, url: endpoint } : i)),
+  };
+}
+
+function sameUrl(a: string, b: string): boolean {
+  try {
+    const strip = (u: string) => new URL(u).href.replace(/[?#].*$/, '').replace(/\/+$/, '');
+    return strip(a) === strip(b);
+  } catch {
+    return false;
+  }
 }
 
 function validateCard(card: AgentCard, url: string): void {
