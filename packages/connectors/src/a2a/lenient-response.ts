@@ -116,7 +116,7 @@ function eventStreamFixer(): TransformStream<Uint8Array, Uint8Array> {
       const end = eventEnd(raw);
       if (!end) return;
       const rewritten = rewrite(decoder.decode(raw.subarray(0, end.at)));
-      if (mode !== 'fix') {
+      if ((mode as Mode) !== 'fix') {
         controller.enqueue(raw);
         raw = new Uint8Array(0);
         return;
