@@ -197,6 +197,24 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     );
     expect(boxes[1]!.x).toBeGreaterThan(boxes[0]!.x + boxes[0]!.width);
 
+    // A node dragged with the mouse follows the pointer (the canvas holds the drag), lands
+    // where it is dropped, and the whole drag is one undo step.
+    await page.waitForTimeout(400); // the auto-layout's fit animation
+    const start = (await second.boundingBox())!;
+    const dy = async () => (await second.boundingBox())!.y - start.y;
+    await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2 + 60, { steps: 6 });
+    await expect.poll(dy).toBeGreaterThan(40);
+    await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2 + 120, { steps: 6 });
+    await page.mouse.up();
+    await expect.poll(dy).toBeGreaterThan(100);
+    const dropped = await dy();
+    await page.keyboard.press('Control+z');
+    await expect.poll(dy).toBeCloseTo(0, 0);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(dy).toBeCloseTo(dropped, 0);
+
     await page.getByLabel('Workflow name').fill('e2e-edit-renamed');
     await page.getByRole('button', { name: 'Save new version' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved as version 2.' }).waitFor();

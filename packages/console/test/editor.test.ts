@@ -3,17 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { applyChange } from '../src/editor/changes.ts';
 import { definitionFromDoc, docFromDefinition, docFromJson, ImportError } from '../src/editor/convert.ts';
 import { type EditorDoc, edgeId, edgeIndexOf, freshNodeId } from '../src/editor/doc.ts';
-import {
-  applyTransient,
-  canRedo,
-  canUndo,
-  checkpoint,
-  commit,
-  createHistory,
-  dropEmptyCheckpoint,
-  redo,
-  undo,
-} from '../src/editor/history.ts';
+import { canRedo, canUndo, commit, createHistory, redo, undo } from '../src/editor/history.ts';
+import { commitDrag, commitEdit } from '../src/editor/history-coalesce.ts';
 import { layoutPositions, NODE_WIDTH } from '../src/editor/layout.ts';
 import { ancestorsOf, bindingSuggestions, edgeSuggestions } from '../src/editor/suggestions.ts';
 import { expressionSyntaxError, validateDoc } from '../src/editor/validate.ts';
@@ -91,17 +82,23 @@ describe('undo and redo', () => {
     expect(canRedo(h)).toBe(false);
   });
 
-  it('a drag is one undo step however many moves it has; a click without a move is none', () => {
-    let h = createHistory(threeNodes());
-    h = checkpoint(h);
-    for (let i = 1; i <= 10; i++) h = applyTransient(h, { kind: 'move_nodes', positions: { fetch: { x: i, y: i } } });
-    h = dropEmptyCheckpoint(h);
-    expect(h.present.nodes[0]?.position).toEqual({ x: 10, y: 10 });
+  it('a drag is one undo step of its own; arrow-key steps around it merge among themselves only; a drag back to the start is none', () => {
+    const step = (x: number) => ({ kind: 'move_nodes', positions: { fetch: { x, y: 0 } } }) as const;
+    let h = commitEdit(createHistory(threeNodes()), step(1));
+    h = commitEdit(h, step(2));
     expect(h.past).toHaveLength(1);
+    // The canvas hands the whole drag over at the drop: one step, not merged with the arrows.
+    h = commitDrag(h, step(300));
+    expect(h.past).toHaveLength(2);
+    h = commitEdit(h, step(301));
+    expect(h.past).toHaveLength(3);
+    expect(h.present.nodes[0]?.position).toEqual({ x: 301, y: 0 });
     h = undo(h);
-    expect(h.present.nodes[0]?.position).toEqual(at);
-    h = dropEmptyCheckpoint(checkpoint(h));
-    expect(h.past).toHaveLength(0);
+    expect(h.present.nodes[0]?.position).toEqual({ x: 300, y: 0 });
+    h = undo(h);
+    expect(h.present.nodes[0]?.position).toEqual({ x: 2, y: 0 });
+    h = commitDrag(h, step(2));
+    expect(h.past).toHaveLength(1);
   });
 });
 

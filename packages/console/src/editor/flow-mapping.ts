@@ -34,9 +34,10 @@ export class FlowNodeCache {
       const sel = selected.has(n.id);
       const probs = problems.get(n.id) ?? [];
       const warns = warnings?.get(n.id) ?? [];
-      const problemsKey = [...probs, ...warns.map((w) => ({ ...w, code: `w:${w.code}` }))]
-        .map((p) => `${p.code}:${p.message}`)
-        .join('|');
+      const problemsKey =
+        probs.length + warns.length === 0
+          ? ''
+          : [...probs, ...warns.map((w) => ({ ...w, code: `w:${w.code}` }))].map((p) => `${p.code}:${p.message}`).join('|');
       const extra = extras?.get(n.id);
       const extraKey = extra ? `${extra.status}:${extra.attempts}:${extra.reusedFrom ?? ''}` : '';
       const hit = this.cache.get(n.id);

@@ -17,7 +17,7 @@ export function coalesceKey(change: EditorChange): string | undefined {
     case 'set_meta':
       return `meta:${Object.keys(change.patch).sort().join(',')}`;
     case 'move_nodes':
-      // Arrow-key moves of the same selection (a drag uses a checkpoint instead).
+      // Arrow-key moves of the same selection (a drag is committed once, by commitDrag).
       return `move:${Object.keys(change.positions).sort().join(',')}`;
     default:
       return undefined;
@@ -50,4 +50,18 @@ export function commitEdit(h: EditHistory, change: EditorChange): EditHistory {
 /** Ends the open step: the next edit, even of the same field, is a new undo step. */
 export function seal(h: EditHistory): EditHistory {
   return h.openKey === undefined ? h : { past: h.past, present: h.present, future: h.future };
+}
+
+/**
+ * Commits a whole drag (the canvas keeps the positions while the mouse moves and hands them over
+ * at the drop): one undo step of its own, never merged with arrow-key moves before or after it.
+ * A drag that ends where it started adds no step.
+ */
+export function commitDrag(h: EditHistory, change: EditorChange & { kind: 'move_nodes' }): EditHistory {
+  const at = new Map(h.present.nodes.map((n) => [n.id, n.position]));
+  const moved = Object.entries(change.positions).some(([id, p]) => {
+    const q = at.get(id);
+    return !q || q.x !== p.x || q.y !== p.y;
+  });
+  return moved ? seal(commitEdit(seal(h), change)) : h;
 }

@@ -1,7 +1,7 @@
 /**
  * Undo/redo over whole documents. Documents are immutable and share structure, so a snapshot
- * per edit is cheap. A drag is many transient moves but one undo step: `checkpoint()` at the
- * start, `applyTransient()` while moving.
+ * per edit is cheap. A drag is one step: the canvas keeps its moves and commits the drop
+ * (`commitDrag`, history-coalesce.ts).
  */
 import { applyChange, type EditorChange } from './changes.ts';
 import type { EditorDoc } from './doc.ts';
@@ -23,22 +23,6 @@ export function commit(h: History, change: EditorChange): History {
   const next = applyChange(h.present, change);
   if (next === h.present) return h;
   return { past: [...h.past, h.present].slice(-LIMIT), present: next, future: [] };
-}
-
-/** Records the present as an undo point without changing it (before a drag). */
-export function checkpoint(h: History): History {
-  return { past: [...h.past, h.present].slice(-LIMIT), present: h.present, future: [] };
-}
-
-/** Applies a change without an undo step (the moves of a drag after its checkpoint). */
-export function applyTransient(h: History, change: EditorChange): History {
-  return { ...h, present: applyChange(h.present, change) };
-}
-
-/** Drops the last checkpoint if nothing changed since (a click that did not drag). */
-export function dropEmptyCheckpoint(h: History): History {
-  const last = h.past[h.past.length - 1];
-  return last === h.present ? { ...h, past: h.past.slice(0, -1) } : h;
 }
 
 export function canUndo(h: History): boolean {

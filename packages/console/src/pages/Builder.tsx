@@ -3,18 +3,7 @@
  * canvas is a view of the document and reports edits as change objects (editor/changes.ts).
  */
 import type { ValidationError } from '@trellis/core';
-import {
-  Background,
-  type Connection,
-  Controls,
-  type Edge,
-  type EdgeChange,
-  MiniMap,
-  type NodeChange,
-  ReactFlow,
-  ReactFlowProvider,
-  useReactFlow,
-} from '@xyflow/react';
+import { type Connection, type EdgeChange, ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../api/problem.ts';
 import { takeNewWorkflowSeed } from '../app/agent-skills.ts';
@@ -22,11 +11,11 @@ import { useApi } from '../app/context.ts';
 import { navigate, setLeaveGuard } from '../app/navigation.ts';
 import { useTheme } from '../app/theme.ts';
 import { useAsync } from '../app/use-async.ts';
+import { BuilderCanvas, type MoveKind } from '../components/BuilderCanvas.tsx';
 import { ConnectPicker } from '../components/ConnectPicker.tsx';
 import { EdgeInspector } from '../components/EdgeInspector.tsx';
 import { ErrorBanner, Loading } from '../components/Feedback.tsx';
-import { EdgeObstacles, edgeTypes, obstacleRects } from '../components/FlowEdge.tsx';
-import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
+import { FIT_VIEW_OPTIONS } from '../components/FlowNode.tsx';
 import { Link } from '../components/Layout.tsx';
 import { NodeInspector } from '../components/NodeInspector.tsx';
 import { DRAG_MIME, Palette, type PaletteItem } from '../components/Palette.tsx';
@@ -42,20 +31,10 @@ import { type Clip, clipFromText, clipToText, copyNodes, pasteClip } from '../ed
 import { edgeForConnection } from '../editor/condition-ports.ts';
 import { definitionFromDoc, docFromDefinition, docFromJson } from '../editor/convert.ts';
 import { contentChanged } from '../editor/dirty.ts';
-import { type EditorDoc, edgeIndexOf, emptyDoc, freshNodeId } from '../editor/doc.ts';
-import { FlowNodeCache, mapEdges } from '../editor/flow-mapping.ts';
+import { type EditorDoc, edgeIndexOf, emptyDoc, freshNodeId, type XY } from '../editor/doc.ts';
 import { usableSecrets } from '../editor/headers-text.ts';
-import {
-  applyTransient,
-  canRedo,
-  canUndo,
-  checkpoint,
-  createHistory,
-  dropEmptyCheckpoint,
-  redo,
-  undo,
-} from '../editor/history.ts';
-import { commitEdit, type EditHistory, seal } from '../editor/history-coalesce.ts';
+import { canRedo, canUndo, createHistory, redo, undo } from '../editor/history.ts';
+import { commitDrag, commitEdit, type EditHistory, seal } from '../editor/history-coalesce.ts';
 import { layoutPositions, NODE_HEIGHT, NODE_WIDTH } from '../editor/layout.ts';
 import { freeSpot, spotAfter } from '../editor/placement.ts';
 import { isTextField, matchShortcut } from '../editor/shortcuts.ts';
@@ -129,7 +108,6 @@ function BuilderEditor({
   const [saving, setSaving] = useState(false);
   const [panel, setPanel] = useState<'none' | 'versions' | 'run' | 'triggers'>('none');
   const runData = useRunData(workflowId);
-  const [lowDetail, setLowDetail] = useState(false);
   const [showShortcuts, setShowShortcuts] = useState(false);
   /** Save was refused for problems: the banner says how many are left, and goes when none are. */
   const [saveBlocked, setSaveBlocked] = useState(false);
@@ -139,7 +117,6 @@ function BuilderEditor({
   const [savedDoc, setSavedDoc] = useState<EditorDoc | undefined>(workflowId ? initial : undefined);
   const [savedVersion, setSavedVersion] = useState(version);
   const fileRef = useRef<HTMLInputElement>(null);
-  const cache = useRef(new FlowNodeCache());
   const doc = hist.present;
 
   const agents = useAsync(() => api.listAgents().catch(() => []), [api]);
@@ -195,66 +172,30 @@ function BuilderEditor({
     return () => document.removeEventListener('focusout', onFocusOut);
   }, []);
 
+  // The document matters only for pinning the server's errors (so moving nodes keeps `shown`).
+  const pinDoc = serverErrors ? doc : undefined;
   const shown = useMemo(() => {
-    const base = serverErrors ? pin(doc, serverErrors, []) : problems;
+    const base = serverErrors && pinDoc ? pin(pinDoc, serverErrors, []) : problems;
     const fields = Object.entries(fieldErrors).map(([field, message]) => ({
       code: 'SCHEMA' as const,
       message: `${field}: ${message}`,
       path: field === 'Output bindings' ? '/output' : '/inputSchema',
     }));
     return fields.length ? { ...base, errors: [...base.errors, ...fields], general: [...base.general, ...fields] } : base;
-  }, [serverErrors, problems, doc, fieldErrors]);
-  const dragging = useRef(false);
-  // Dragging changes only positions: what depends on ids and types alone (every edge's props)
-  // must stay the same object across drag frames, or all edges re-render 60 times a second.
-  const typeKey = doc.nodes.map((n) => `${n.id}\u0000${String(n.type)}`).join('\u0001');
-  // biome-ignore lint/correctness/useExhaustiveDependencies: typeKey stands for the ids and types of doc.nodes
-  const nodeTypeMap = useMemo(() => new Map(doc.nodes.map((n) => [n.id, String(n.type)])), [typeKey]);
-  // Edge routing around nodes is recomputed when a drag ends, not on every frame of it.
-  const lastObstacles = useRef<ReturnType<typeof obstacleRects> | undefined>(undefined);
-  const [dragEnds, setDragEnds] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: dragEnds recomputes the routing once a drag ends
-  const obstacles = useMemo(() => {
-    if (dragging.current && lastObstacles.current) return lastObstacles.current;
-    lastObstacles.current = obstacleRects(doc.nodes, NODE_WIDTH, NODE_HEIGHT);
-    return lastObstacles.current;
-  }, [doc.nodes, dragEnds]);
-  const flowNodes = useMemo(
-    () => cache.current.map(doc.nodes, selNodes, shown.byNode, undefined, shown.warnByNode),
-    [doc.nodes, selNodes, shown],
-  );
-  const flowEdges = useMemo(
-    () => mapEdges(doc.edges, selEdges, shown.byEdge, undefined, { nodeTypes: nodeTypeMap, warnings: shown.warnByEdge }),
-    [doc.edges, selEdges, shown, nodeTypeMap],
-  );
+  }, [serverErrors, problems, pinDoc, fieldErrors]);
 
-  const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
-    const positions: Record<string, { x: number; y: number }> = {};
-    let moved = false;
-    let sel: Set<string> | undefined;
-    for (const c of changes) {
-      if (c.type === 'position' && c.position) {
-        positions[c.id] = c.position;
-        moved = true;
-      } else if (c.type === 'select') {
-        sel ??= new Set<string>();
-        if (c.selected) sel.add(c.id);
-      }
-    }
-    if (moved) {
-      // A drag is one undo step (checkpoint at its start); arrow-key moves outside a drag are
-      // undoable too, consecutive presses on the same nodes merged into one step.
-      const change = { kind: 'move_nodes', positions } as const;
-      setHist((h) => (dragging.current ? applyTransient(h, change) : commitEdit(h, change)));
-    }
-    if (sel) {
-      const next = sel;
-      setSelNodes((prev) => {
-        const merged = new Set(prev);
-        for (const c of changes) if (c.type === 'select') c.selected ? merged.add(c.id) : merged.delete(c.id);
-        return merged.size === 0 && next.size === 0 ? EMPTY_SET : merged;
-      });
-    }
+  /** Nodes moved on the canvas: a whole drag is one undo step; arrow-key steps on the same nodes merge. */
+  const onMove = useCallback((positions: Record<string, XY>, kind: MoveKind) => {
+    const change = { kind: 'move_nodes', positions } as const;
+    setHist((h) => (kind === 'drag' ? commitDrag(h, change) : commitEdit(h, change)));
+  }, []);
+
+  const onSelectNodes = useCallback((changes: readonly { id: string; selected: boolean }[]) => {
+    setSelNodes((prev) => {
+      const merged = new Set(prev);
+      for (const c of changes) c.selected ? merged.add(c.id) : merged.delete(c.id);
+      return merged.size === 0 ? EMPTY_SET : merged;
+    });
   }, []);
 
   const onEdgesChange = useCallback((changes: EdgeChange[]) => {
@@ -275,16 +216,16 @@ function BuilderEditor({
   const onConnect = useCallback(
     (c: Connection) => {
       // From a condition node's true/false port the edge gets that port's condition.
-      const r = edgeForConnection(doc, c);
+      const r = edgeForConnection(docRef.current, c);
       if ('edge' in r) dispatch({ kind: 'add_edge', edge: r.edge });
     },
-    [doc, dispatch],
+    [dispatch],
   );
 
   const onDelete = useCallback(
-    ({ nodes, edges }: { nodes: FlowNodeType[]; edges: Edge[] }) => {
-      const edgeIndexes = edges.map((e) => edgeIndexOf(e.id)).filter((i): i is number => i !== undefined);
-      if (nodes.length || edgeIndexes.length) dispatch({ kind: 'remove', nodeIds: nodes.map((n) => n.id), edgeIndexes });
+    (nodeIds: string[], edgeIds: string[]) => {
+      const edgeIndexes = edgeIds.map((id) => edgeIndexOf(id)).filter((i): i is number => i !== undefined);
+      if (nodeIds.length || edgeIndexes.length) dispatch({ kind: 'remove', nodeIds, edgeIndexes });
     },
     [dispatch],
   );
@@ -355,6 +296,10 @@ function BuilderEditor({
     const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
     addItem(item, { x: p.x - NODE_WIDTH / 2, y: p.y - NODE_HEIGHT / 2 });
   }
+
+  const onDropRef = useRef(onDrop);
+  onDropRef.current = onDrop;
+  const onCanvasDrop = useCallback((e: DragEvent) => onDropRef.current(e), []);
 
   const doUndo = useCallback(() => {
     setHist(undo);
@@ -688,62 +633,22 @@ function BuilderEditor({
         </button>
       </div>
       <Palette agents={agents.data ?? []} tools={tools.data ?? []} onAdd={(i) => addItem(i)} />
-      <section
-        className={lowDetail ? 'canvas low-detail' : 'canvas'}
-        aria-label="Canvas"
-        onDragOver={(e) => {
-          e.preventDefault();
-          e.dataTransfer.dropEffect = 'move';
-        }}
-        onDrop={onDrop}
-        tabIndex={-1}
-        onFocus={(e) => {
-          // A node focused by keyboard is always in view, with its ring (styles.css): pan to it
-          // when needed. Not on a mouse press (that would move the canvas under a drag).
-          const t = e.target as HTMLElement;
-          if (!t.matches?.(':focus-visible')) return;
-          const id = t.closest?.('.react-flow__node')?.getAttribute('data-id');
-          const n = id ? doc.nodes.find((x) => x.id === id) : undefined;
-          if (n) revealNode(n.position);
-        }}
+      <BuilderCanvas
+        nodes={doc.nodes}
+        edges={doc.edges}
+        selectedNodes={selNodes}
+        selectedEdges={selEdges}
+        problems={shown}
+        theme={theme}
+        fitOnOpen={initial.nodes.length > 0}
+        onMove={onMove}
+        onSelectNodes={onSelectNodes}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onDelete={onDelete}
+        onDrop={onCanvasDrop}
+        onFocusNode={revealNode}
       >
-        <EdgeObstacles.Provider value={obstacles}>
-          <ReactFlow<FlowNodeType>
-            nodes={flowNodes}
-            edges={flowEdges}
-            nodeTypes={nodeTypes}
-            edgeTypes={edgeTypes}
-            colorMode={theme}
-            onNodesChange={onNodesChange}
-            onEdgesChange={onEdgesChange}
-            onConnect={onConnect}
-            onDelete={onDelete}
-            onNodeDragStart={() => {
-              dragging.current = true;
-              setHist(checkpoint);
-            }}
-            onNodeDragStop={() => {
-              dragging.current = false;
-              setDragEnds((n) => n + 1);
-              setHist(dropEmptyCheckpoint);
-            }}
-            isValidConnection={(c) => c.source !== c.target}
-            deleteKeyCode={null}
-            fitView={initial.nodes.length > 0}
-            fitViewOptions={FIT_VIEW_OPTIONS}
-            defaultViewport={{ x: 0, y: 0, zoom: 1 }}
-            minZoom={0.05}
-            onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
-            onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
-            proOptions={{ hideAttribution: true }}
-          >
-            <Background />
-            <Controls />
-            {doc.nodes.length <= 300 && doc.nodes.length > 1 && (
-              <MiniMap pannable zoomable ariaLabel="Mini map" style={{ width: 150, height: 100 }} />
-            )}
-          </ReactFlow>
-        </EdgeObstacles.Provider>
         {empty && (
           <div className="canvas-empty">
             <div>
@@ -755,7 +660,7 @@ function BuilderEditor({
             </div>
           </div>
         )}
-      </section>
+      </BuilderCanvas>
       <aside className="side" aria-label="Inspector">
         <ErrorBanner error={error} />
         {saveBlocked && errorCount > 0 && (
