@@ -1,7 +1,8 @@
 /**
  * `/metrics` per-workflow series, scraped: runs by workflow and status and the cost of each
  * workflow's runs, with the label cardinality capped (the 50 workflows with the most runs by id,
- * the rest summed as workflow="other"); the claim latency histogram.
+ * the rest summed as workflow="other"); the claim latency histogram; node attempt durations by
+ * node type (a closed set of label values) after real runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { branchingWorkflow, json, startTestServer, type TestServer } from './helpers.ts';
@@ -65,4 +66,76 @@ describe('per-workflow metrics', () => {
     expect(count).toBeGreaterThanOrEqual(1 + 60 * 2);
     expect(res.body).toMatch(/^trellis_queue_depth\{kind="runs"\} \d+$/m);
   });
+
+  it('histograms node attempt durations by node type, map items under their body type', async () => {
+    const wf = json(await t.request('POST', '/api/v1/workflows', { body: branchingWorkflow('typed') })).id as string;
+    const created = await t.request('POST', '/api/v1/workflows', {
+      body: {
+        name: 'typed-map',
+        nodes: [
+          { id: 'src', type: 'transform', expression: '[1, 2, 3]' },
+          { id: 'echo_all', type: 'map', items: '$src', do: { type: 'tool_call', tool: 'test.echo', input: { v: '$item' } } },
+        ],
+        edges: [{ from: 'src', to: 'echo_all' }],
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const mapped = json(created).id as string;
+    const before = await scrapeDurations();
+    for (const [w, input] of [
+      [wf, { n: 1 }],
+      [mapped, {}],
+    ] as const) {
+      const started = await t.request('POST', `/api/v1/workflows/${w}/run`, { body: { input } });
+      expect(started.statusCode, started.body).toBe(201);
+      const { id } = json(started);
+      expect((await t.engine.waitForRun(id)).status).toBe('succeeded');
+    }
+    const after = await scrapeDurations();
+    // Labels: node types only (a closed set), each series a complete histogram.
+    for (const type of after.keys()) {
+      expect([
+        'agent_call',
+        'tool_call',
+        'human_gate',
+        'condition',
+        'parallel',
+        'join',
+        'transform',
+        'map',
+        'workflow',
+        'unknown',
+      ]).toContain(type);
+    }
+    const tool = after.get('tool_call');
+    expect(tool).toBeDefined();
+    // `fetch` (1 attempt) and the map's 3 items (tool_call bodies) ran in this test.
+    expect((tool?.count ?? 0) - (before.get('tool_call')?.count ?? 0)).toBe(4);
+    expect(tool?.buckets.at(-1)).toEqual(['+Inf', tool?.count]);
+    for (let i = 1; i < (tool?.buckets.length ?? 0); i++) {
+      expect(tool?.buckets[i]?.[1]).toBeGreaterThanOrEqual(tool?.buckets[i - 1]?.[1] as number);
+    }
+    expect(after.has('unknown')).toBe(false);
+    // Every finished attempt is in exactly one type's histogram.
+    const attempts = Number(t.handle.raw.prepare('select count(*) from attempts where finished_at is not null').pluck().get());
+    expect([...after.values()].reduce((a, h) => a + h.count, 0)).toBe(attempts);
+  });
 });
+
+async function scrapeDurations(): Promise<Map<string, { count: number; buckets: [string, number][] }>> {
+  const res = await t.request('GET', '/metrics', { token: t.tokens.bob });
+  expect(res.statusCode).toBe(200);
+  expect(res.body).toMatch(/^# TYPE trellis_node_duration_seconds histogram$/m);
+  const out = new Map<string, { count: number; buckets: [string, number][] }>();
+  for (const m of res.body.matchAll(/^trellis_node_duration_seconds_bucket\{type="([^"]+)",le="([^"]+)"\} (\d+)$/gm)) {
+    const h = out.get(m[1] as string) ?? { count: 0, buckets: [] };
+    h.buckets.push([m[2] as string, Number(m[3])]);
+    out.set(m[1] as string, h);
+  }
+  for (const m of res.body.matchAll(/^trellis_node_duration_seconds_count\{type="([^"]+)"\} (\d+)$/gm)) {
+    const h = out.get(m[1] as string);
+    if (h) h.count = Number(m[2]);
+  }
+  expect(res.body).not.toMatch(/^trellis_node_duration_seconds_count \d/m); // no unlabelled series
+  return out;
+}

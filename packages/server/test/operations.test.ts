@@ -38,7 +38,7 @@ describe('health, readiness, metrics, request ids', () => {
     expect(res.headers['content-type']).toMatch(/text\/plain; version=0\.0\.4/);
     expect(res.body).toMatch(/^trellis_runs\{status="succeeded"\} [1-9]/m);
     expect(res.body).toMatch(/^trellis_queue_depth\{kind="runs"\} \d+/m);
-    expect(res.body).toMatch(/^trellis_node_duration_seconds_count [1-9]/m);
+    expect(res.body).toMatch(/^trellis_node_duration_seconds_count\{type="[a-z_]+"\} [1-9]/m);
     expect(res.body).toMatch(/^trellis_event_lag_seconds_count [1-9]/m);
     expect(res.body).toMatch(/^trellis_commits_total [1-9]/m);
     expect(res.body).toMatch(/^trellis_commit_fenced_runs_total 0$/m);

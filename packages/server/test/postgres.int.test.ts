@@ -79,7 +79,7 @@ describe('trellis serve on PostgreSQL', () => {
     const templates = await api('GET', '/templates');
     expect(templates.body.items.some((t: { builtin: boolean }) => t.builtin)).toBe(true);
     const metrics = await api('GET', '/metrics');
-    expect(metrics.body).toMatch(/^trellis_node_duration_seconds_count [1-9]/m);
+    expect(metrics.body).toMatch(/^trellis_node_duration_seconds_count\{type="[a-z_]+"\} [1-9]/m);
     expect(metrics.body).toMatch(/^trellis_runs\{status="succeeded"\} [1-9]/m);
   });
 });

@@ -311,6 +311,26 @@ export interface A2aTasksTable {
   protocol_version: string | null;
 }
 
+/**
+ * The finished runs of a workflow per hour of creation (SQLite; migration 0021, kept by triggers
+ * on `runs`): by status, and by duration bin (floor(ln(ms) · 20)).
+ */
+export interface AnalyticsHourlyRunsTable {
+  workflow_id: string;
+  /** `YYYY-MM-DDTHH` of the runs' `created_at`. */
+  hour: string;
+  status: string;
+  runs: number;
+  cost_usd: number;
+}
+
+export interface AnalyticsHourlyDurationsTable {
+  workflow_id: string;
+  hour: string;
+  bin: number;
+  runs: number;
+}
+
 /** The database, for Kysely. */
 export interface Database {
   workflows: WorkflowsTable;
@@ -333,4 +353,6 @@ export interface Database {
   trigger_runs: TriggerRunsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   a2a_tasks: A2aTasksTable;
+  analytics_hourly_runs: AnalyticsHourlyRunsTable;
+  analytics_hourly_durations: AnalyticsHourlyDurationsTable;
 }

@@ -6,9 +6,9 @@
  */
 import type { Database } from '@trellis/store';
 import { type Kysely, PostgresAdapter, sql } from 'kysely';
+import { nodeDurationSeries } from './node-duration-metrics.ts';
 
 const LATENCY_BUCKETS_S = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const DURATION_BUCKETS_S = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800];
 
 class Histogram {
   readonly counts: number[];
@@ -127,27 +127,8 @@ export async function collectStoreMetrics(db: Kysely<Database>, options: { perWo
 
   if (options.perWorkflow) out.push(...(await workflowSeries(db)));
 
-  // Durations of finished attempts, bucketed in SQL so a scrape never loads the attempts table.
-  const secs =
-    db.getExecutor().adapter instanceof PostgresAdapter
-      ? sql<number>`extract(epoch from (finished_at::timestamptz - started_at::timestamptz))`
-      : sql<number>`(julianday(finished_at) - julianday(started_at)) * 86400.0`;
-  const cols = DURATION_BUCKETS_S.map((b, i) => sql<number>`sum(case when ${secs} <= ${b} then 1 else 0 end)`.as(`b${i}`));
-  const row = (await db
-    .selectFrom('attempts')
-    .select([...cols, sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(${secs}), 0)`.as('total')])
-    .where('finished_at', 'is not', null)
-    .executeTakeFirst()) as Record<string, number | null> | undefined;
-  out.push(
-    '# HELP trellis_node_duration_seconds Duration of finished node attempts.',
-    '# TYPE trellis_node_duration_seconds histogram',
-  );
-  DURATION_BUCKETS_S.forEach((b, i) => {
-    out.push(`trellis_node_duration_seconds_bucket{le="${b}"} ${Number(row?.[`b${i}`] ?? 0)}`);
-  });
-  out.push(`trellis_node_duration_seconds_bucket{le="+Inf"} ${Number(row?.n ?? 0)}`);
-  out.push(`trellis_node_duration_seconds_sum ${Number(row?.total ?? 0)}`);
-  out.push(`trellis_node_duration_seconds_count ${Number(row?.n ?? 0)}`);
+  // Durations of finished attempts by node type, bucketed in SQL (node-duration-metrics.ts).
+  out.push(...(await nodeDurationSeries(db)));
   return out;
 }
 

@@ -128,10 +128,14 @@ function addBin(bins: Map<number, number>, bin: number | null | undefined, n: nu
   bins.set(b, (bins.get(b) ?? 0) + n);
 }
 
+type SeriesRow = { b: string; status: string; bin: number | null; n: number; cost: number };
+
+const HOUR_MS = 3_600_000;
+const ACTIVE = sql.raw(`('queued', 'running', 'waiting')`);
+
 export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery): Promise<WorkflowAnalytics> {
   const pg = isPg(db);
   const len = q.bucket === 'hour' ? 13 : 10;
-  const bucketExpr = sql<string>`substr(created_at, 1, ${sql.lit(len)})`;
   const durationMs = pg
     ? sql<number>`(extract(epoch from (finished_at::timestamptz - started_at::timestamptz)) * 1000)`
     : sql<number>`((julianday(finished_at) - julianday(started_at)) * 86400000.0)`;
@@ -143,22 +147,12 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
       >`case when ${finished} then cast(floor(ln(max(${durationMs}, 1)) * ${sql.lit(BINS_PER_E)}) as integer) end`;
   const msExpr = sql<number | null>`case when ${finished} then ${durationMs} end`;
 
-  // 1. One aggregate pass over the window's runs (covering index runs_analytics): per bucket,
-  //    status and duration bin, the count and cost.
-  const rows = await db
-    .selectFrom('runs')
-    .select([
-      bucketExpr.as('b'),
-      'status',
-      binExpr.as('bin'),
-      sql<number>`count(*)`.as('n'),
-      sql<number>`coalesce(sum(cost_usd), 0)`.as('cost'),
-    ])
-    .where('workflow_id', '=', q.workflowId)
-    .where('created_at', '>=', q.from)
-    .where('created_at', '<', q.to)
-    .groupBy([bucketExpr, 'status', binExpr])
-    .execute();
+  // 1. Per bucket, status and duration bin: the count and cost of the window's runs. On SQLite
+  //    the whole hours inside the window come from the hourly rollup (finished runs, migration
+  //    0021) plus the hours' unfinished runs (partial index runs_active); the partial hours at
+  //    the window's two ends are aggregated from the runs themselves. On PostgreSQL the whole
+  //    window is aggregated from the runs (covering index runs_analytics).
+  const rows = pg ? await liveSeriesRows(db, q, len, binExpr) : await rollupSeriesRows(db, q, len, binExpr);
 
   const starts = bucketStarts(q.from, q.to, q.bucket);
   type Acc = { byStatus: Record<string, number>; runs: number; cost: number; bins: Map<number, number> };
@@ -173,8 +167,13 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
       points.set(r.b, p);
     }
     const n = Number(r.n);
+    if (n === 0) continue; // a rollup row whose runs all left it
     const cost = Number(r.cost) || 0;
     for (const acc of [p, totals]) {
+      if (r.status === '') {
+        addBin(acc.bins, r.bin, n); // a rollup duration row: its runs are counted by their status row
+        continue;
+      }
       acc.runs += n;
       acc.byStatus[r.status] = (acc.byStatus[r.status] ?? 0) + n;
       acc.cost += cost;
@@ -203,7 +202,7 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
     .where('workflow_id', '=', q.workflowId)
     .where('created_at', '>=', q.from)
     .where('created_at', '<', q.to)
-    .where('status', '=', 'failed')
+    .where(sql<boolean>`status = 'failed'`)
     .groupBy(codeExpr)
     .orderBy(sql`count(*)`, 'desc')
     .limit(MAX_FAILURE_GROUPS)
@@ -215,7 +214,7 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
       .select(['id', 'error'])
       .where('workflow_id', '=', q.workflowId)
       .where('created_at', '=', g.last_at)
-      .where('status', '=', 'failed')
+      .where(sql<boolean>`status = 'failed'`)
       .where(codeExpr, '=', g.code)
       .limit(1)
       .executeTakeFirst();
@@ -317,6 +316,72 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
     nodes: { runsSampled: Math.min(sample, totals.runs), stats },
     failures,
   };
+}
+
+type BinExpr = ReturnType<typeof sql<number | null>>;
+
+/** The runs created in [from, to) aggregated by bucket, status and duration bin (optionally only the unfinished ones). */
+async function liveSeriesRows(
+  db: Kysely<Database>,
+  q: { workflowId: string; from: string; to: string },
+  len: number,
+  binExpr: BinExpr,
+  activeOnly = false,
+): Promise<SeriesRow[]> {
+  const bucketExpr = sql<string>`substr(created_at, 1, ${sql.lit(len)})`;
+  let query = db
+    .selectFrom('runs')
+    .select([
+      bucketExpr.as('b'),
+      'status',
+      binExpr.as('bin'),
+      sql<number>`count(*)`.as('n'),
+      sql<number>`coalesce(sum(cost_usd), 0)`.as('cost'),
+    ])
+    .where('workflow_id', '=', q.workflowId)
+    .where('created_at', '>=', q.from)
+    .where('created_at', '<', q.to);
+  // A literal list, so SQLite sees the partial index runs_active applies.
+  if (activeOnly) query = query.where(sql<boolean>`status in ${ACTIVE}`);
+  return query.groupBy([bucketExpr, 'status', binExpr]).execute();
+}
+
+/** SQLite: whole hours from the rollup tables plus their unfinished runs; the partial end hours live. */
+async function rollupSeriesRows(db: Kysely<Database>, q: AnalyticsQuery, len: number, binExpr: BinExpr): Promise<SeriesRow[]> {
+  const from = Date.parse(q.from);
+  const to = Date.parse(q.to);
+  const firstWhole = Math.ceil(from / HOUR_MS) * HOUR_MS;
+  const endWhole = Math.floor(to / HOUR_MS) * HOUR_MS;
+  if (!(firstWhole < endWhole)) return liveSeriesRows(db, q, len, binExpr);
+  const a = new Date(firstWhole).toISOString();
+  const b = new Date(endWhole).toISOString();
+  const rows: SeriesRow[] = [];
+  if (q.from < a) rows.push(...(await liveSeriesRows(db, { ...q, to: a }, len, binExpr)));
+  if (b < q.to) rows.push(...(await liveSeriesRows(db, { ...q, from: b }, len, binExpr)));
+  rows.push(...(await liveSeriesRows(db, { ...q, from: a, to: b }, len, binExpr, true)));
+  const hA = a.slice(0, 13);
+  const hB = b.slice(0, 13);
+  const bucket = len === 13 ? sql<string>`hour` : sql<string>`substr(hour, 1, ${sql.lit(len)})`;
+  const byStatus = await db
+    .selectFrom('analytics_hourly_runs')
+    .select([bucket.as('b'), 'status', sql<number>`sum(runs)`.as('n'), sql<number>`sum(cost_usd)`.as('cost')])
+    .where('workflow_id', '=', q.workflowId)
+    .where('hour', '>=', hA)
+    .where('hour', '<', hB)
+    .groupBy([bucket, 'status'])
+    .execute();
+  for (const r of byStatus) rows.push({ b: r.b, status: r.status, bin: null, n: Number(r.n), cost: Number(r.cost) });
+  const byBin = await db
+    .selectFrom('analytics_hourly_durations')
+    .select([bucket.as('b'), 'bin', sql<number>`sum(runs)`.as('n')])
+    .where('workflow_id', '=', q.workflowId)
+    .where('hour', '>=', hA)
+    .where('hour', '<', hB)
+    .groupBy([bucket, 'bin'])
+    .execute();
+  // Duration rows carry only the bin: status '' adds nothing to the counts (see accumulate).
+  for (const r of byBin) rows.push({ b: r.b, status: '', bin: Number(r.bin), n: Number(r.n), cost: 0 });
+  return rows;
 }
 
 /** Cost figures to a micro-dollar (sums of floats otherwise print as 0.30000000000000004). */
