@@ -75,8 +75,8 @@ describe.skipIf(!chromiumAvailable)('workflow analytics and run comparison in th
     await expect.poll(() => listed.locator('tbody tr').count()).toBe(3);
 
     // Pick the first (failed) run and the second (succeeded) one, and compare them.
-    await page.getByRole('checkbox', { name: `Compare run ${ids[0]!.slice(0, 8)}` }).check();
-    await page.getByRole('checkbox', { name: `Compare run ${ids[1]!.slice(0, 8)}` }).check();
+    await page.getByRole('checkbox', { name: `Compare run ${ids[0]!.slice(-8)}` }).check();
+    await page.getByRole('checkbox', { name: `Compare run ${ids[1]!.slice(-8)}` }).check();
     await page.getByRole('button', { name: 'Compare selected (2/2)' }).click();
     await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
     const url = new URL(page.url());

@@ -118,7 +118,7 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
     await page.goto(`${srv.url}/workflows/${workflowId}`);
     await page.locator('.react-flow__node[data-id="analyze"]').click();
     const data = page.getByRole('region', { name: 'Run data' });
-    await data.getByText(`run ${firstRun.id.slice(0, 8)}`).waitFor();
+    await data.getByText(`run ${firstRun.id.slice(-8)}`).waitFor();
     // The suggestion comes from the real output (an agent's known fields are only .text/.artifacts).
     const field = page.getByLabel('hotels', { exact: true });
     const listId = await field.getAttribute('list');
@@ -140,7 +140,7 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
     await page.getByRole('button', { name: 'Test this node' }).click();
     const result = page.getByRole('status', { name: 'Test result' });
     await result.waitFor({ timeout: 30_000 });
-    expect(await result.textContent()).toContain(`upstream reused from ${firstRun.id.slice(0, 8)}`);
+    expect(await result.textContent()).toContain(`upstream reused from ${firstRun.id.slice(-8)}`);
     expect(await result.locator('pre').textContent()).toContain('"value": false');
     expect(await historyIds()).toEqual(before);
     const list = await api<{ items: { id: string; lastRun: { id: string } }[] }>('GET', '/workflows?limit=50');
@@ -154,7 +154,7 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
 
   it('re-runs with an input from the history; the runs page filters and selects two runs to compare', async () => {
     await page.goto(`${srv.url}/workflows/${workflowId}/runs`);
-    const row = page.getByRole('row').filter({ hasText: firstRun.id.slice(0, 8) });
+    const row = page.getByRole('row').filter({ hasText: firstRun.id.slice(-8) });
     expect(await row.locator('.input-preview').textContent()).toContain('Lisbon');
     await row.getByRole('button', { name: 'Re-run with this input' }).click();
     const form = page.getByRole('form', { name: 'Start a run' });
@@ -173,24 +173,24 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
     const table = page.getByRole('table', { name: 'Runs' });
     await table
       .getByRole('row')
-      .filter({ hasText: second.slice(0, 8) })
+      .filter({ hasText: second.slice(-8) })
       .waitFor();
     await page.getByRole('form', { name: 'Filter runs' }).getByLabel('Status').selectOption('succeeded');
     await expect
       .poll(() =>
         table
           .getByRole('row')
-          .filter({ hasText: second.slice(0, 8) })
+          .filter({ hasText: second.slice(-8) })
           .count(),
       )
       .toBe(0);
     await table
       .getByRole('row')
-      .filter({ hasText: firstRun.id.slice(0, 8) })
+      .filter({ hasText: firstRun.id.slice(-8) })
       .waitFor();
     await page.getByRole('form', { name: 'Filter runs' }).getByLabel('Status').selectOption('');
-    await page.getByLabel(`Select run ${firstRun.id.slice(0, 8)} to compare`).check();
-    await page.getByLabel(`Select run ${second.slice(0, 8)} to compare`).check();
+    await page.getByLabel(`Select run ${firstRun.id.slice(-8)} to compare`).check();
+    await page.getByLabel(`Select run ${second.slice(-8)} to compare`).check();
     const compare = page.getByRole('link', { name: 'Compare the 2 selected runs' });
     expect(await compare.getAttribute('href')).toBe(`/runs/compare?a=${firstRun.id}&b=${second}`);
     await api('POST', `/workflow_runs/${second}/cancel`, {});
@@ -198,7 +198,7 @@ describe.skipIf(!chromiumAvailable)('data-aware builder end to end (Chromium, de
     await compare.click();
     await page.getByRole('heading', { name: 'Compare runs' }).waitFor();
     await page.getByRole('table', { name: 'Nodes compared' }).locator('tbody tr').first().waitFor();
-    expect(await page.getByRole('table', { name: 'Runs compared' }).textContent()).toContain(firstRun.id.slice(0, 8));
+    expect(await page.getByRole('table', { name: 'Runs compared' }).textContent()).toContain(firstRun.id.slice(-8));
     expect(browser.errors).toEqual([]);
   }, 90_000);
 });

@@ -31,3 +31,12 @@ export function formatJson(v: unknown): string {
     return String(v);
   }
 }
+
+/**
+ * A run id as shown in lists and links: its last 8 characters. Run ids are time-ordered UUIDs
+ * (UUIDv7), so their first characters are a timestamp shared by every run started in the same
+ * minute; the tail is random.
+ */
+export function shortRunId(id: string): string {
+  return id.length > 8 ? id.slice(-8) : id;
+}

@@ -1,5 +1,5 @@
 /** The run's timeline: a row per node, a bar per attempt, backoff wait and gate wait. */
-import { formatDuration } from '../app/format.ts';
+import { formatDuration, shortRunId } from '../app/format.ts';
 import type { Timeline } from '../run/timeline.ts';
 import { Link } from './Layout.tsx';
 
@@ -27,7 +27,7 @@ export function Gantt({ timeline, onSelect }: { timeline: Timeline; onSelect: (n
               <span className="gantt-reused" title={r.bars[0]?.title}>
                 reused from{' '}
                 <Link to={`/runs/${encodeURIComponent(r.reusedFrom)}`}>
-                  <code>{r.reusedFrom.slice(0, 8)}</code>
+                  <code>{shortRunId(r.reusedFrom)}</code>
                 </Link>
               </span>
             )}

@@ -5,6 +5,7 @@
  */
 import type { ItemRunRecord, NodeStatus } from '@trellis/core';
 import { useState } from 'react';
+import { shortRunId } from '../app/format.ts';
 import type { ItemsView } from '../run/run-state.ts';
 import { StatusBadge } from './Feedback.tsx';
 import { Link } from './Layout.tsx';
@@ -75,7 +76,7 @@ export function MapItems({
                 {rec?.childRunId && (
                   <>
                     {' '}
-                    <Link to={`/runs/${encodeURIComponent(rec.childRunId)}`}>child run {rec.childRunId.slice(0, 8)}</Link>
+                    <Link to={`/runs/${encodeURIComponent(rec.childRunId)}`}>child run {shortRunId(rec.childRunId)}</Link>
                   </>
                 )}
                 {rec?.error && <span className="field-error"> {rec.error.code}</span>}

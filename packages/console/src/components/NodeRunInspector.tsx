@@ -1,6 +1,6 @@
 /** One node of a run: status, attempts, input, output, error and cost. */
 import type { NodeRunRecord } from '@trellis/core';
-import { formatCost, formatDuration, formatJson } from '../app/format.ts';
+import { formatCost, formatDuration, formatJson, shortRunId } from '../app/format.ts';
 import { attemptDurationMs } from '../run/durations.ts';
 import type { Question } from '../run/questions.ts';
 import type { NodeView } from '../run/run-state.ts';
@@ -38,7 +38,7 @@ export function NodeRunInspector({
         <p className="reused-note" data-field="reused-from">
           Reused from run{' '}
           <Link to={`/runs/${encodeURIComponent(reusedFrom)}`}>
-            <code>{reusedFrom.slice(0, 8)}</code>
+            <code>{shortRunId(reusedFrom)}</code>
           </Link>{' '}
           — not executed in this run{saved ? `; saved ${formatCost(saved)}` : ''}.
           {record?.reuseNote ? ` ${record.reuseNote}.` : ''}
@@ -59,7 +59,7 @@ export function NodeRunInspector({
         <p data-field="child-run">
           Child run{' '}
           <Link to={`/runs/${encodeURIComponent(record.childRunId)}`}>
-            <code>{record.childRunId.slice(0, 8)}</code>
+            <code>{shortRunId(record.childRunId)}</code>
           </Link>
         </p>
       )}

@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { RunHistoryItem, RunRecord, TestRunResult } from '../api/types.ts';
 import { useApi } from '../app/context.ts';
-import { formatTime } from '../app/format.ts';
+import { formatTime, shortRunId } from '../app/format.ts';
 import { definitionFromDoc } from '../editor/convert.ts';
 import type { DraftNode, EditorDoc } from '../editor/doc.ts';
 import { previewText, type RunData, runDataFromRecord, withTestResult } from '../editor/run-data.ts';
@@ -76,7 +76,7 @@ export function useRunData(workflowId: string | undefined): RunDataState {
 }
 
 function runLabel(r: Pick<RunHistoryItem, 'id' | 'status' | 'createdAt'>): string {
-  return `${r.id.slice(0, 8)} · ${r.status} · ${formatTime(r.createdAt)}`;
+  return `${shortRunId(r.id)} · ${r.status} · ${formatTime(r.createdAt)}`;
 }
 
 export function RunDataBar({ state }: { state: RunDataState }) {
@@ -98,7 +98,7 @@ export function RunDataBar({ state }: { state: RunDataState }) {
                 {runLabel(r)}
               </option>
             ))}
-            {pinned && !runs.some((r) => r.id === pinned) && <option value={pinned}>{pinned.slice(0, 8)} (pinned)</option>}
+            {pinned && !runs.some((r) => r.id === pinned) && <option value={pinned}>{shortRunId(pinned)} (pinned)</option>}
           </select>
         </label>
         <button type="button" onClick={state.reload} title="Read the runs again" aria-label="Refresh run data">
@@ -109,7 +109,7 @@ export function RunDataBar({ state }: { state: RunDataState }) {
         {state.loading && !data
           ? 'Loading run data…'
           : data
-            ? `${pinned ? 'Pinned' : 'Newest'} run ${data.runId.slice(0, 8)}${current ? ` (${current.status})` : ''}: suggestions and previews use its data${data.tested?.length ? `, with test results for ${data.tested.join(', ')}` : ''}.`
+            ? `${pinned ? 'Pinned' : 'Newest'} run ${shortRunId(data.runId)}${current ? ` (${current.status})` : ''}: suggestions and previews use its data${data.tested?.length ? `, with test results for ${data.tested.join(', ')}` : ''}.`
             : 'No run yet: run the workflow (or test a node) to get suggestions and previews from real data.'}
         {data && !data.scratch && (
           <>
@@ -173,7 +173,7 @@ export function NodeTestPanel({
       <h3>Data and tests</h3>
       {status && (
         <p className="small">
-          In run {state.data!.runId.slice(0, 8)}: <StatusBadge status={status} />
+          In run {shortRunId(state.data!.runId)}: <StatusBadge status={status} />
           {output !== undefined && <code className="preview-block">{previewText(output, 400)}</code>}
         </p>
       )}
@@ -204,8 +204,8 @@ export function NodeTestPanel({
       {result && (
         <div className="test-result" role="status" aria-label="Test result">
           <p className="small">
-            Test run <code>{result.id.slice(0, 8)}</code>: <StatusBadge status={result.record.status} />
-            {result.fromRun && <> · upstream reused from {result.fromRun.slice(0, 8)}</>}
+            Test run <code>{shortRunId(result.id)}</code>: <StatusBadge status={result.record.status} />
+            {result.fromRun && <> · upstream reused from {shortRunId(result.fromRun)}</>}
           </p>
           {result.note && <p className="small muted">{result.note}</p>}
           {tested?.status === 'succeeded' && <pre className="code small">{JSON.stringify(tested.output, null, 2)}</pre>}

@@ -6,7 +6,7 @@
  */
 import { useCallback, useMemo, useState } from 'react';
 import { useApi } from '../app/context.ts';
-import { formatCost, formatDuration, formatTime } from '../app/format.ts';
+import { formatCost, formatDuration, formatTime, shortRunId } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { compareRunsPath } from '../app/routes.ts';
 import { useAsync } from '../app/use-async.ts';
@@ -228,14 +228,14 @@ export function Analytics({ workflowId }: { workflowId: string }) {
                         <td>
                           <input
                             type="checkbox"
-                            aria-label={`Compare run ${r.id.slice(0, 8)}`}
+                            aria-label={`Compare run ${shortRunId(r.id)}`}
                             checked={selected.includes(r.id)}
                             onChange={() => toggle(r.id)}
                           />
                         </td>
                         <td>
                           <Link to={`/runs/${encodeURIComponent(r.id)}`}>
-                            <code>{r.id.slice(0, 8)}</code>
+                            <code>{shortRunId(r.id)}</code>
                           </Link>
                         </td>
                         <td>

@@ -6,7 +6,7 @@
 import type { RunRecord } from '@trellis/core';
 import { useMemo } from 'react';
 import { useApi } from '../app/context.ts';
-import { formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
+import { formatCost, formatDuration, formatJson, formatTime, shortRunId } from '../app/format.ts';
 import { useAsync } from '../app/use-async.ts';
 import { EmptyState, ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
 import { Link } from '../components/Layout.tsx';
@@ -108,7 +108,7 @@ export function Compare({ search }: { search: string }) {
                 {pair.map((r) => (
                   <td key={r.id}>
                     <Link to={`/runs/${encodeURIComponent(r.id)}`}>
-                      <code>{r.id.slice(0, 8)}</code>
+                      <code>{shortRunId(r.id)}</code>
                     </Link>{' '}
                     v{r.version}
                   </td>

@@ -9,7 +9,7 @@ import { Background, Controls, ReactFlow, ReactFlowProvider } from '@xyflow/reac
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { RunStream, type StreamState } from '../api/run-stream.ts';
 import { useApi } from '../app/context.ts';
-import { formatCost, formatDuration, formatJson, formatTime } from '../app/format.ts';
+import { formatCost, formatDuration, formatJson, formatTime, shortRunId } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { useTheme } from '../app/theme.ts';
 import { EventLog } from '../components/EventLog.tsx';
@@ -196,7 +196,7 @@ function LiveRun({
     <div className="runview">
       <div className="run-head">
         <h1>
-          Run <code>{runId.slice(0, 8)}</code>
+          Run <code>{shortRunId(runId)}</code>
         </h1>
         <span role="status" aria-label="Run status" data-run-status={status}>
           <StatusBadge status={status} />
@@ -225,7 +225,7 @@ function LiveRun({
           <p className="small" data-field="parent-run">
             Child run of{' '}
             <Link to={`/runs/${encodeURIComponent(record.parentRunId)}`}>
-              <code>{record.parentRunId.slice(0, 8)}</code>
+              <code>{shortRunId(record.parentRunId)}</code>
             </Link>{' '}
             (node <code>{record.parentNodeId}</code>
             {record.parentItem !== undefined ? `, item ${record.parentItem}` : ''})
@@ -235,7 +235,7 @@ function LiveRun({
           <span className="muted">
             retry of{' '}
             <Link to={`/runs/${encodeURIComponent(retryOf)}`}>
-              <code>{retryOf.slice(0, 8)}</code>
+              <code>{shortRunId(retryOf)}</code>
             </Link>
           </span>
         )}
@@ -246,7 +246,7 @@ function LiveRun({
               <span key={id}>
                 {i > 0 ? ', ' : ''}
                 <Link to={`/runs/${encodeURIComponent(id)}`}>
-                  <code>{id.slice(0, 8)}</code>
+                  <code>{shortRunId(id)}</code>
                 </Link>
               </span>
             ))}

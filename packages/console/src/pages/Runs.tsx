@@ -9,7 +9,7 @@ import { RUN_STATUSES } from '@trellis/core';
 import { useState } from 'react';
 import type { RunHistoryItem, RunHistoryQuery, WorkflowDetail } from '../api/types.ts';
 import { useApi } from '../app/context.ts';
-import { formatCost, formatDuration, formatTime } from '../app/format.ts';
+import { formatCost, formatDuration, formatTime, shortRunId } from '../app/format.ts';
 import { navigate } from '../app/navigation.ts';
 import { compareRunsPath } from '../app/routes.ts';
 import { useAsync } from '../app/use-async.ts';
@@ -84,7 +84,7 @@ function StartCard({
     <div className="card">
       {start.from && (
         <p className="small muted">
-          Input of run <code>{start.from.slice(0, 8)}</code>; change it before starting if you like.
+          Input of run <code>{shortRunId(start.from)}</code>; change it before starting if you like.
         </p>
       )}
       <StartRunForm
@@ -253,12 +253,12 @@ function RunHistory({ workflowId, onRerun }: { workflowId?: string; onRerun: (ru
                     type="checkbox"
                     checked={selected.includes(r.id)}
                     onChange={() => toggle(r.id)}
-                    aria-label={`Select run ${r.id.slice(0, 8)} to compare`}
+                    aria-label={`Select run ${shortRunId(r.id)} to compare`}
                   />
                 </td>
                 <td>
                   <Link to={`/runs/${encodeURIComponent(r.id)}`}>
-                    <code>{r.id.slice(0, 8)}</code>
+                    <code>{shortRunId(r.id)}</code>
                   </Link>
                 </td>
                 {!workflowId && (
@@ -286,7 +286,7 @@ function RunHistory({ workflowId, onRerun }: { workflowId?: string; onRerun: (ru
                     <span>
                       child of{' '}
                       <Link to={`/runs/${encodeURIComponent(r.parentRunId)}`}>
-                        <code>{r.parentRunId.slice(0, 8)}</code>
+                        <code>{shortRunId(r.parentRunId)}</code>
                       </Link>
                     </span>
                   ) : (

@@ -34,8 +34,20 @@ import { itemKey, parseItemKey } from './record.ts';
 
 // ── encodings ────────────────────────────────────────────────────────────────────────────────
 
-/** A time as stored: ISO-8601 text (sorts as text, compares across dialects). */
-export const iso = (ms: number): string => new Date(ms).toISOString();
+/**
+ * A time as stored: ISO-8601 text (sorts as text, compares across dialects). The last conversion
+ * is remembered: a batch of writes (a pass of thousands of schedule ticks, a commit of many node
+ * transitions) mostly formats the same millisecond again and again.
+ */
+export const iso = (ms: number): string => {
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+};
+let lastIsoMs = Number.NaN;
+let lastIso = '';
 /** A JSON column: `undefined` is stored as null. */
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 const parseJson = (text: string | null | undefined): unknown => (text == null ? null : JSON.parse(text));
