@@ -20,6 +20,7 @@ import type {
   TestRunResult,
   ToolInfo,
   ToolServer,
+  ToolServerRegistration,
   ValidateResult,
   WorkflowDetail,
   WorkflowSummary,
@@ -226,10 +227,16 @@ export class ApiClient {
     return (await this.client.call('listToolServers')).items;
   }
 
-  async registerToolServer(name: string, url: string, headers?: Record<string, string>): Promise<ToolServer> {
-    return this.client.call('registerToolServer', {
-      body: headers && Object.keys(headers).length > 0 ? { name, url, headers } : { name, url },
-    });
+  /** Registers a server; empty `headers`/`env`/`args` and a blank `cwd` are left out. */
+  async registerToolServer(registration: ToolServerRegistration): Promise<ToolServer> {
+    const body: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(registration)) {
+      if (v === undefined || v === '') continue;
+      if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
+      if (Array.isArray(v) && v.length === 0) continue;
+      body[k] = v;
+    }
+    return this.client.call('registerToolServer', { body: body as ToolServerRegistration });
   }
 
   // Secrets: names, scopes and descriptions only — the API never returns a value.
@@ -289,6 +296,12 @@ export class ApiClient {
       TestRunResult,
       'id' | 'finished' | 'record'
     >;
+  }
+
+  /** Who the token belongs to, and whether it is an administrator's (the Tools page offers stdio to them only). */
+  async me(): Promise<{ name: string; isAdmin: boolean }> {
+    const me = await this.client.call('whoAmI');
+    return { name: me.name, isAdmin: me.isAdmin };
   }
 
   /** Checks a token without side effects (used by sign-in). */

@@ -85,7 +85,28 @@ export interface ToolServer {
   tools: ToolInfo[];
   /** Registration headers as registered: `{{ $secrets.NAME }}` references, never values. */
   headers?: Record<string, string>;
+  transport?: 'http' | 'stdio';
+  /** `run`: a session (stdio: a process) per run; `shared`: one pooled session (a stateless server). */
+  sessions?: 'run' | 'shared';
+  /** stdio, shown to administrators and the creator only: the arguments. */
+  args?: string[];
+  /** stdio, administrators and the creator only: variable names with references as written, other values `[hidden]`. */
+  env?: Record<string, string>;
+  /** stdio, administrators and the creator only: the working directory (null: the host's). */
+  cwd?: string | null;
 }
+
+/** What the Tools form registers: a Streamable HTTP server (anyone) or a stdio command (administrators). */
+export type ToolServerRegistration =
+  | { name: string; url: string; headers?: Record<string, string>; sessions?: 'run' | 'shared' }
+  | {
+      name: string;
+      command: string;
+      args?: string[];
+      env?: Record<string, string>;
+      cwd?: string;
+      sessions?: 'run' | 'shared';
+    };
 
 /** A secret as the API shows it: never its value. */
 export interface SecretInfo {
