@@ -62,7 +62,7 @@ describe.skipIf(!chromiumAvailable)('the Tools page registers MCP servers with t
     // The process started (its tools are listed) and the card says how it is set up.
     await page.getByRole('list', { name: 'Tools of fx' }).waitFor({ timeout: 60_000 });
     await expect.poll(() => page.getByRole('list', { name: 'Tools of fx' }).textContent()).toContain('fx/whoami');
-    const text = await page.locator('[aria-label="Settings of fx"]').innerText();
+    const text = (await page.locator('[aria-label="Settings of fx"]').textContent()) ?? '';
     expect(text).toContain('shared by every run');
     expect(text).toContain('GREETING=[hidden]');
     expect(text).toContain(workdir);
@@ -93,7 +93,7 @@ describe.skipIf(!chromiumAvailable)('the Tools page registers MCP servers with t
     expect(await form.getByLabel('Transport').count()).toBe(0);
     expect(await form.getByLabel('Command').count()).toBe(0);
     // The stdio server's arguments, env and cwd are not shown to bob (not its creator).
-    const text = await page.locator('[aria-label="Settings of fx"]').innerText();
+    const text = (await page.locator('[aria-label="Settings of fx"]').textContent()) ?? '';
     expect(text).toContain('shared by every run');
     expect(text).not.toContain('GREETING');
     expect(text).not.toContain(workdir);
