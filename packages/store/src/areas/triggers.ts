@@ -224,15 +224,9 @@ export async function completeTicks(db: Kysely<Database>, ticks: readonly Comple
       await trx
         .insertInto('trigger_runs')
         .values(
-          started.slice(i, i + 200).map((t) => ({
-            run_id: t.runId as string,
-            workflow_id: t.workflowId,
-            trigger_id: t.id,
-            type: 'schedule',
-            tick: t.tick,
-            delivery_id: null,
-            created_at: at,
-          })),
+          started
+            .slice(i, i + 200)
+            .map((t) => triggerRunRow(t.workflowId, t.runId as string, { id: t.id, type: 'schedule', tick: t.tick }, at)),
         )
         .onConflict((oc) => oc.column('run_id').doNothing())
         .execute();
@@ -253,6 +247,19 @@ export async function completeTicks(db: Kysely<Database>, ticks: readonly Comple
   });
 }
 
+/** The row saying which trigger started a run (one shape for schedule ticks and deliveries). */
+function triggerRunRow(workflowId: string, runId: string, trigger: RunTrigger, at: string) {
+  return {
+    run_id: runId,
+    workflow_id: workflowId,
+    trigger_id: trigger.id,
+    type: trigger.type,
+    tick: trigger.type === 'schedule' ? trigger.tick : null,
+    delivery_id: trigger.type === 'webhook' ? trigger.deliveryId : null,
+    created_at: at,
+  };
+}
+
 /** Records which trigger started a run (idempotent). */
 export async function recordTriggerRun(
   db: Kysely<Database>,
@@ -262,15 +269,7 @@ export async function recordTriggerRun(
 ): Promise<void> {
   await db
     .insertInto('trigger_runs')
-    .values({
-      run_id: runId,
-      workflow_id: workflowId,
-      trigger_id: trigger.id,
-      type: trigger.type,
-      tick: trigger.type === 'schedule' ? trigger.tick : null,
-      delivery_id: trigger.type === 'webhook' ? trigger.deliveryId : null,
-      created_at: nowIso(),
-    })
+    .values(triggerRunRow(workflowId, runId, trigger, nowIso()))
     .onConflict((oc) => oc.column('run_id').doNothing())
     .execute();
   if (trigger.type === 'webhook')
