@@ -2,7 +2,7 @@
  * A Trellis workflow called by the official A2A SDK client speaking protocol 0.3 (the SDK's
  * `LegacyJsonRpcTransport`, as an older A2A client would): the wire carries 0.3 JSON-RPC
  * (`message/send`, `message/stream`, `tasks/get`, `tasks/cancel`, parts with `kind`), and a caller
- * can call, follow, answer a gate and cancel — the server's 0.3 compatibility layer answers.
+ * can call, follow, answer a gate, resubscribe and cancel — the server's 0.3 compatibility layer answers.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -27,7 +27,18 @@ const wire: { method: string; params: unknown }[] = [];
 
 beforeAll(async () => {
   handle = await openSqlite(join(mkdtempSync(join(tmpdir(), 'trellis-a2a03-')), 'db.sqlite'));
-  host = createHostExecutors({ db: handle.db, allowLoopback: true });
+  host = createHostExecutors({
+    db: handle.db,
+    allowLoopback: true,
+    tools: {
+      'test.nap': {
+        async execute(input) {
+          await new Promise((r) => setTimeout(r, (input as { ms: number }).ms));
+          return { kind: 'succeeded', output: { napped: true } };
+        },
+      },
+    },
+  });
   engine = createEngine({ store: new SqliteRunStore(handle), executors: host.resolver, pollMs: 50 });
   await engine.whenReady();
   server = await buildServer({ store: handle, engine, connectors: host.connectors, consoleDir: false });
@@ -158,5 +169,35 @@ describe('the A2A SDK client in protocol 0.3', () => {
     const runId = ((await runs.json()) as { items: { id: string }[] }).items[0]!.id;
     expect((await engine.waitForRun(runId)).status).toBe('cancelled');
     expect(wire.map((w) => w.method)).toEqual(expect.arrayContaining(['message/stream', 'tasks/cancel']));
+  });
+
+  it('resubscribes to a working task with tasks/resubscribe and follows it to completed', async () => {
+    const id = await save({
+      name: 'legacy-resubscribe',
+      nodes: [
+        { id: 'nap', type: 'tool_call', tool: 'test.nap', input: { ms: 500 } },
+        { id: 'after', type: 'transform', expression: "{ 'done': $nap.napped }" },
+      ],
+      edges: [{ from: 'nap', to: 'after' }],
+      output: { done: '$after.done' },
+    });
+    const a2a = client(id);
+    const req = message([data({})]);
+    const started = (await a2a.sendMessage({
+      ...req,
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        historyLength: undefined,
+        returnImmediately: true,
+      },
+    })) as Task;
+    expect(started.status?.state).not.toBe(TaskState.TASK_STATE_COMPLETED);
+    const states: number[] = [];
+    for await (const ev of a2a.resubscribeTask({ tenant: '', id: started.id })) {
+      if (ev.payload?.$case === 'statusUpdate') states.push(ev.payload.value.status?.state ?? -1);
+    }
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(wire.map((w) => w.method)).toContain('tasks/resubscribe');
   });
 });

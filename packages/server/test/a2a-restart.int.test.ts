@@ -5,6 +5,9 @@
  * an `input-required` task decides the gate and the task completes, `tasks/cancel` cancels the
  * run, resubscribing to a `working` task streams its run to the end, `tasks/list` lists it, and a
  * gate decided in the console while nobody follows the task shows in `tasks/get`.
+ * Without a restart, the same client: a reply that is neither an approval nor a rejection decides
+ * nothing (the gate is never approved for the caller), resubscribing to a working task streams it
+ * to the end, and the final message carries the run's cost.
  */
 /* biome-ignore-all lint/suspicious/noExplicitAny: the test reads arbitrary response JSON */
 import { randomUUID } from 'node:crypto';
@@ -44,6 +47,14 @@ const slow: Executor = {
   },
 };
 
+/** A tool that reports a cost, as a model call would. */
+const costly: Executor = {
+  async execute(_input, ctx) {
+    ctx.reportCost({ costUsd: 0.125, usage: { inputTokens: 300, outputTokens: 40 } });
+    return { kind: 'succeeded', output: { priced: true } };
+  },
+};
+
 interface Running {
   url: string;
   engine: RunnerEngine;
@@ -53,7 +64,7 @@ interface Running {
 /** One server process's worth: the database file, the engine (which resumes runs), the HTTP server. */
 async function start(port: number): Promise<Running> {
   const handle: SqliteHandle = await openSqlite(file);
-  const host = createHostExecutors({ db: handle.db, allowLoopback: true, tools: { 'test.slow': slow } });
+  const host = createHostExecutors({ db: handle.db, allowLoopback: true, tools: { 'test.slow': slow, 'test.costly': costly } });
   const engine = createEngine({ store: new SqliteRunStore(handle), executors: host.resolver, pollMs: 50 });
   await engine.whenReady();
   const server: TrellisServer = await buildServer({ store: handle, engine, connectors: host.connectors, consoleDir: false });
@@ -280,5 +291,56 @@ describe('A2A tasks across a restart of the serving Trellis', () => {
     const again = await get(a2a, first.id);
     const finals = again.history.filter((m) => m.messageId === `trellis:${runId}:completed`);
     expect(finals).toHaveLength(1);
+  });
+});
+
+describe('the A2A SDK client (1.0), no restart', () => {
+  it('a reply that is neither approve nor reject decides nothing: the task asks again and the run still waits', async () => {
+    const wf = await api('POST', '/workflows', gated('unclear-reply'));
+    const a2a = await client(wf.id);
+    const first = (await a2a.sendMessage(send([part.data({ amount: 3 })]))) as Task;
+    const runId = String(first.metadata?.trellisRunId);
+    const again = (await a2a.sendMessage(send([part.text('hmm, maybe later')], first.id, first.contextId))) as Task;
+    expect(again.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(textOf(again)).toMatch(/Refund 3\?.*answer .*approve.* or .*reject/);
+    const run = await running.engine.getRun(runId);
+    expect(run?.status).toBe('waiting');
+    expect(run?.nodes.ok?.status).toBe('waiting');
+    const rejected = (await a2a.sendMessage(
+      send([part.data({ approved: false, comment: 'no' })], first.id, first.contextId),
+    )) as Task;
+    expect(rejected.status?.state).toBe(TaskState.TASK_STATE_FAILED);
+    expect((await running.engine.getRun(runId))?.nodes.ok?.status).not.toBe('succeeded');
+  });
+
+  it('resubscribing to a working task streams it to the end; the final message carries the run cost', async () => {
+    const wf = await api('POST', '/workflows', {
+      name: 'costly-resubscribe',
+      nodes: [
+        { id: 'price', type: 'tool_call', tool: 'test.costly', input: {} },
+        { id: 'nap', type: 'tool_call', tool: 'test.slow', input: { ms: 600 } },
+      ],
+      edges: [{ from: 'price', to: 'nap' }],
+      output: { slept: '$nap.slept' },
+    });
+    const a2a = await client(wf.id);
+    const started = (await a2a.sendMessage({
+      ...send([part.data({})]),
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        historyLength: undefined,
+        returnImmediately: true,
+      },
+    })) as Task;
+    let last: Task['status'];
+    for await (const ev of a2a.resubscribeTask({ tenant: '', id: started.id })) {
+      if (ev.payload?.$case === 'statusUpdate') last = ev.payload.value.status;
+    }
+    expect(last?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(last?.message?.metadata).toMatchObject({ costUsd: 0.125, usage: { inputTokens: 300, outputTokens: 40 } });
+    const done = await get(a2a, started.id);
+    expect(done.status?.message?.metadata).toMatchObject({ costUsd: 0.125 });
+    expect(done.metadata).toMatchObject({ costUsd: 0.125 });
   });
 });

@@ -81,6 +81,29 @@ describe('Trellis as an MCP server', () => {
     expect((await bob.listTools()).tools.map((x) => x.name)).toContain('Greet_someone');
   });
 
+  it('says when the list changes because a workflow is saved, changes its input, or is deleted', async () => {
+    const alice = await connect(t.tokens.alice);
+    await alice.listTools();
+    let changes = 0;
+    alice.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      changes++;
+    });
+    const id = await create({ ...greet, name: 'listed-then-gone' });
+    await expect.poll(() => changes, { timeout: 5_000 }).toBe(1);
+    expect((await alice.listTools()).tools.map((x) => x.name)).toContain('listed-then-gone');
+    // A new version (its input schema changed) is a change of the tool.
+    const saved = await t.request('PUT', `/api/v1/workflows/${id}`, {
+      body: { ...greet, name: 'listed-then-gone', inputSchema: { type: 'object', properties: { who: { type: 'string' } } } },
+    });
+    expect(saved.statusCode, saved.body).toBeLessThan(300);
+    await expect.poll(() => changes, { timeout: 5_000 }).toBe(2);
+    const tool = (await alice.listTools()).tools.find((x) => x.name === 'listed-then-gone');
+    expect(tool?.inputSchema).toMatchObject({ properties: { who: { type: 'string' } } });
+    expect((await t.request('DELETE', `/api/v1/workflows/${id}`)).statusCode).toBeLessThan(300);
+    await expect.poll(() => changes, { timeout: 5_000 }).toBe(3);
+    expect((await alice.listTools()).tools.map((x) => x.name)).not.toContain('listed-then-gone');
+  });
+
   it('runs a workflow as a tool: structured output, progress per node, schema errors as tool errors', async () => {
     const alice = await connect(t.tokens.alice);
     const progress: string[] = [];
@@ -94,6 +117,8 @@ describe('Trellis as an MCP server', () => {
     expect((r.content as { text: string }[])[0]?.text).toContain('hello Ada');
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress.join(' ')).toContain('a: succeeded');
+    // The run and its cost ride in the result's _meta.
+    expect(r._meta).toMatchObject({ 'trellis/runId': expect.any(String), 'trellis/status': 'succeeded', 'trellis/costUsd': 0 });
 
     const bad = await alice.callTool({ name: 'Greet_someone', arguments: { nom: 'Ada' } });
     expect(bad.isError).toBe(true);

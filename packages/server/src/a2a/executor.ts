@@ -30,6 +30,8 @@ export interface WorkflowAgentOptions {
   versionOf(): Promise<number>;
   /** Whether the workflow's inputSchema has a `message` property (text parts map onto it). */
   takesMessage(): Promise<boolean>;
+  /** Hands a task just created to the task store (so it needs no read to find it). */
+  hold?(task: Task, rc: RequestContext): void;
 }
 
 type Ids = { taskId: string; contextId: string };
@@ -286,7 +288,9 @@ export class WorkflowAgentExecutor implements AgentExecutor, TaskRunLink {
       return bus.finished();
     }
     this.runs.set(rc.taskId, runId);
-    bus.publish(AgentEvent.task({ ...task, metadata: { trellisRunId: runId } }));
+    const created = { ...task, metadata: { trellisRunId: runId } };
+    this.o.hold?.(created, rc);
+    bus.publish(AgentEvent.task(created));
     publishState(
       bus,
       ids,

@@ -28,6 +28,8 @@ import { WorkflowTaskStore } from './task-store.ts';
 interface Agent {
   card: AgentCard;
   app: express.Express;
+  /** The workflow version and URL the card was made for. */
+  madeFor: string;
 }
 
 const PRINCIPAL = Symbol('trellis.principal');
@@ -88,6 +90,11 @@ function cardJson(card: AgentCard): Record<string, unknown> {
 
 export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const agents = new Map<string, Agent>();
+  const stores = new Set<WorkflowTaskStore>();
+  // Task writes still in flight land before the database closes.
+  app.addHook('onClose', async () => {
+    await Promise.all([...stores].map((s) => s.flush()));
+  });
 
   async function authorize(req: FastifyRequest, workflowId: string, role: Role) {
     const principal = await authenticate(req, ctx, { query: false });
@@ -100,12 +107,15 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
   }
 
   async function agentFor(w: { id: string; name: string; description: string | null; latestVersion: number }, url: string) {
+    const madeFor = `${w.latestVersion} ${w.name} ${w.description ?? ''} ${url}`;
+    const known = agents.get(w.id);
+    if (known?.madeFor === madeFor) return known;
     const v = await getVersion(ctx.db, w.id, w.latestVersion);
     const card = cardFor(w, v?.definition, url);
-    const known = agents.get(w.id);
     if (known) {
       // The card follows the latest version; tasks in flight stay with their handler.
       Object.assign(known.card, card);
+      known.madeFor = madeFor;
       return known;
     }
     const engine = ctx.engine;
@@ -116,6 +126,7 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
       principalOf: (rc) => rc.context.user?.userName ?? 'anonymous',
       traceParentOf: (rc) => (rc.context.user as { traceParent?: string } | undefined)?.traceParent,
       versionOf: async () => (await getWorkflow(ctx.db, w.id))?.latestVersion ?? w.latestVersion,
+      hold: (task, rc) => tasks.hold(task, rc.context),
       takesMessage: async () => {
         const latest = await getWorkflow(ctx.db, w.id);
         const def = latest ? (await getVersion(ctx.db, w.id, latest.latestVersion))?.definition : undefined;
@@ -123,7 +134,10 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
         return props !== undefined && 'message' in props;
       },
     });
-    const tasks = new WorkflowTaskStore(ctx.db, w.id, executor);
+    const tasks = new WorkflowTaskStore(ctx.db, w.id, executor, (err) =>
+      app.log.warn({ err, workflowId: w.id }, 'an A2A task could not be written (its run is unaffected)'),
+    );
+    stores.add(tasks);
     const handler = new WorkflowRequestHandler(card, tasks, executor);
     const ex = express();
     ex.disable('x-powered-by');
@@ -140,7 +154,7 @@ export function a2aRoutes(app: FastifyInstance, ctx: ServerContext): void {
         legacyCompat: { enabled: true },
       }),
     );
-    const agent = { card, app: ex };
+    const agent = { card, app: ex, madeFor };
     agents.set(w.id, agent);
     return agent;
   }

@@ -44,13 +44,16 @@ export function isFinalTaskState(state: TaskState | undefined): boolean {
 
 export class WorkflowTaskStore implements TaskStore {
   private readonly rows: DatabaseTaskStore<Database>;
-  /** Tasks being followed here (owner + task id → the task and the state last written). */
-  private readonly followed = new Map<string, { task: Task; written: TaskState | undefined }>();
+  /** Tasks being followed here (owner + task id): the task, and whether its row exists. */
+  private readonly followed = new Map<string, { task: Task; stored: boolean }>();
+  /** Writes not yet landed, per task (they land in order): reads see the task they write. */
+  private readonly writing = new Map<string, { task: Task; done: Promise<void> }>();
 
   constructor(
     db: Kysely<Database>,
     private readonly workflowId: string,
     private readonly link: TaskRunLink,
+    private readonly onWriteError: (err: unknown) => void = () => {},
   ) {
     this.rows = new DatabaseTaskStore(db, { tableName: 'a2a_tasks' });
   }
@@ -64,34 +67,68 @@ export class WorkflowTaskStore implements TaskStore {
     return `${context.user?.userName ?? ''}\u0000${taskId}`;
   }
 
+  /** A task the executor has just created (not in the database yet): no read needed to find it. */
+  hold(task: Task, context: ServerCallContext): void {
+    this.followed.set(this.key(context, task.id), { task: structuredClone(task), stored: false });
+  }
+
+  /**
+   * Writes the task. The first write of a task is awaited (from then on the task is known, also
+   * after a restart); later writes land in the background, in order — the run behind the task
+   * is durable, and a read brings a task whose last write was lost up to date from it.
+   */
+  private write(key: string, task: Task, context: ServerCallContext, awaited: boolean): Promise<void> {
+    const snapshot = structuredClone(task);
+    const before = this.writing.get(key)?.done ?? Promise.resolve();
+    const done: Promise<void> = before
+      .then(() => this.rows.save(snapshot, this.scope(context)))
+      .catch((err: unknown) => {
+        if (!awaited) this.onWriteError(err);
+        if (awaited) throw err;
+      })
+      .finally(() => {
+        if (this.writing.get(key)?.done === done) this.writing.delete(key);
+      });
+    this.writing.set(key, { task: snapshot, done: done.catch(() => {}) });
+    return awaited ? done : Promise.resolve();
+  }
+
   async save(task: Task, context: ServerCallContext): Promise<void> {
     const key = this.key(context, task.id);
     const state = task.status?.state;
+    const held = this.followed.get(key);
     if (state !== undefined && FOLLOWED.has(state)) {
-      // Node transitions change only the message: written when the state changes.
-      const held = this.followed.get(key);
-      const write = held?.written !== state;
-      this.followed.set(key, { task: structuredClone(task), written: write ? state : held?.written });
-      if (write) await this.rows.save(task, this.scope(context));
+      // Submitted then working at once: written when first working; node transitions (which
+      // change only the message) are not written.
+      const stored = held?.stored === true || this.writing.has(key);
+      const first = state === TaskState.TASK_STATE_WORKING && !stored;
+      this.followed.set(key, { task: structuredClone(task), stored: stored || first });
+      if (first) await this.write(key, task, context, true);
       return;
     }
     this.followed.delete(key);
-    await this.rows.save(task, this.scope(context));
+    await this.write(key, task, context, held !== undefined && !held.stored);
     if (state === TaskState.TASK_STATE_CANCELED) this.link.cancelled(task);
   }
 
   async load(taskId: string, context: ServerCallContext): Promise<Task | undefined> {
-    const held = this.followed.get(this.key(context, taskId));
+    const key = this.key(context, taskId);
+    const held = this.followed.get(key) ?? this.writing.get(key);
     if (held) return structuredClone(held.task);
     const task = await this.rows.load(taskId, this.scope(context));
     if (!task || isFinalTaskState(task.status?.state)) return task;
     const fresh = await this.link.refresh(task);
     if (!fresh) return task;
-    await this.rows.save(fresh, this.scope(context));
+    await this.write(key, fresh, context, false);
     return fresh;
   }
 
   list(...args: Parameters<TaskStore['list']>): ReturnType<TaskStore['list']> {
     return this.rows.list(args[0], this.scope(args[1]));
+  }
+
+  /** Resolves once every write issued so far has landed (shutdown, tests). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writing.values()].map((w) => w.done));
   }
 }

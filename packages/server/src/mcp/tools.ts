@@ -82,8 +82,18 @@ function waitingGates(r: RunRecord): { nodeId: string; prompt: string }[] {
     .map(([nodeId, n]) => ({ nodeId, prompt: n.prompt ?? '' }));
 }
 
-/** The MCP result for a run in its current state. */
+/**
+ * The MCP result for a run in its current state. Its `_meta` names the run and what it has cost so
+ * far (`trellis/runId`, `trellis/status`, `trellis/costUsd`), whatever the outcome.
+ */
 export function runResult(r: RunRecord, consoleBase: string): ToolResult {
+  const result = runResultBody(r, consoleBase);
+  if (typeof r.costUsd === 'number')
+    result._meta = { 'trellis/runId': r.id, 'trellis/status': r.status, 'trellis/costUsd': r.costUsd };
+  return result;
+}
+
+function runResultBody(r: RunRecord, consoleBase: string): ToolResult {
   const url = `${consoleBase}/runs/${encodeURIComponent(r.id)}`;
   switch (r.status) {
     case 'succeeded': {
