@@ -5,7 +5,9 @@
 /** Which addresses an outbound call may reach. */
 export { refusalReason } from './outbound/address-policy.ts';
 /** A workflow version prepared for execution. */
-export { PreparedCache } from './prepared.ts';
+export { PreparedCache, prepareWorkflow } from './prepared.ts';
+/** How long a surplus expression-sandbox worker may sit idle before it is stopped. */
+export { IDLE_RETIRE_MS } from './sandbox/pool.ts';
 /** Putting secret values into a request at the last moment. */
 export { type HttpSecretPlan, httpSecretPlan, renderParts, runSecretReveal } from './secrets/inject.ts';
 /** OpenTelemetry traces of runs, built from the engine's committed events (it listens to the event hub. */

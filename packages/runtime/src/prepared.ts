@@ -15,7 +15,8 @@ import {
   TrellisError,
   type WorkflowDefinition,
 } from '@trellis/core';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
+import { lazyModule } from './lazy-module.ts';
 
 export interface PreparedWorkflow {
   readonly key: string;
@@ -42,7 +43,13 @@ export interface PreparedWorkflow {
   validateInput(input: unknown): string[];
 }
 
-const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: true });
+/** The JSON Schema validator, loaded and built for the first workflow that declares an `inputSchema`. */
+const ajvModule = lazyModule<{ Ajv2020: typeof Ajv2020 }>('ajv/dist/2020.js');
+let ajvInstance: Ajv2020 | undefined;
+function ajv(): Ajv2020 {
+  ajvInstance ??= new (ajvModule().Ajv2020)({ strict: false, allErrors: true, validateSchema: true });
+  return ajvInstance;
+}
 
 export function prepareWorkflow(key: string, definitionJson: unknown): PreparedWorkflow {
   const result = compile(definitionJson);
@@ -67,7 +74,7 @@ export function prepareWorkflow(key: string, definitionJson: unknown): PreparedW
   let validate: ValidateFunction | undefined;
   if (definition.inputSchema !== undefined) {
     try {
-      validate = ajv.compile(definition.inputSchema);
+      validate = ajv().compile(definition.inputSchema);
     } catch (err) {
       throw new TrellisError('DEFINITION_INVALID', `inputSchema is not a valid JSON Schema: ${(err as Error).message}`, {
         category: 'user',

@@ -218,3 +218,27 @@ describe('fairness', () => {
     }
   });
 });
+
+describe('pool size', () => {
+  it('starts one worker for one job at a time, more only when jobs wait, and retires the extra ones when idle', async () => {
+    const p = new ExpressionPool({ workers: 3 }, { retireIdleMs: 300 });
+    try {
+      expect(p.stats().workers).toBe(0);
+      for (let i = 0; i < 20; i++) expect(await p.evaluate([{ source: '$a * 2', scope: { a: i } }])).toEqual([i * 2]);
+      expect(p.stats()).toMatchObject({ workers: 1, spawned: 1 });
+      // A burst: jobs wait behind the busy worker, so the pool grows to its size.
+      const burst = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => p.evaluate([{ source: '$a + 1', scope: { a: i } }], { key: `r${i}` })),
+      );
+      expect(burst).toEqual(Array.from({ length: 30 }, (_, i) => [i + 1]));
+      expect(p.stats()).toMatchObject({ workers: 3, spawned: 3 });
+      // Idle past retireIdleMs: back to one worker, which still serves.
+      await expect.poll(() => p.stats().workers, { timeout: 5000, interval: 50 }).toBe(1);
+      expect(p.stats().retired).toBe(2);
+      expect(await p.evaluate([{ source: '$a - 1', scope: { a: 1 } }])).toEqual([0]);
+      expect(p.stats().spawned).toBe(3);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -11,9 +11,10 @@
  */
 import { TrellisError } from '@trellis/core';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreOpenError } from './errors.ts';
 import { MIGRATIONS } from './migrations/index.ts';
+import { pgModule } from './pg-module.ts';
 import { migrate } from './sqlite.ts';
 import type { Database } from './tables.ts';
 
@@ -50,7 +51,7 @@ const NUMERIC_OID = 1700;
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
-    return pg.types.getTypeParser(oid, format as 'text');
+    return pgModule().types.getTypeParser(oid, format as 'text');
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
@@ -87,7 +88,7 @@ export async function openPostgres(url: string, options: PostgresOptions = {}): 
     keepAlive: true,
     types: TYPES,
   };
-  const pool = new pg.Pool({ ...clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
+  const pool = new (pgModule().Pool)({ ...clientConfig, max: options.max ?? 10, idleTimeoutMillis: 30_000 });
   // An idle client whose server went away emits 'error' on the pool; without a listener that
   // would crash the process. The pool drops the client and the next query reconnects.
   pool.on('error', () => {});
@@ -275,7 +276,7 @@ export async function listenPostgres(
 ): Promise<{ close(): Promise<void> }> {
   const minBackoff = options.minBackoffMs ?? 100;
   const maxBackoff = options.maxBackoffMs ?? 5_000;
-  const listenSql = channels.map((c) => `listen ${pg.escapeIdentifier(c)}`).join('; ');
+  const listenSql = channels.map((c) => `listen ${pgModule().escapeIdentifier(c)}`).join('; ');
   let client: pg.Client | undefined;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
@@ -290,7 +291,7 @@ export async function listenPostgres(
   };
 
   const connect = async (): Promise<pg.Client> => {
-    const c = new pg.Client(config);
+    const c = new (pgModule().Client)(config);
     c.on('error', () => dropped(c));
     c.on('end', () => dropped(c));
     c.on('notification', (m) => deliver(m.channel, m.payload ?? ''));

@@ -11,8 +11,12 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { TrellisError } from '@trellis/core';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type * as Undici from 'undici';
+import { lazyModule } from '../lazy-module.ts';
 import { type AllowList, isHostAllowed, parseAllowList, refusalReason } from './address-policy.ts';
+
+/** undici is loaded on the first outbound call (a process that never calls out never loads it). */
+const undici = lazyModule<typeof Undici>('undici');
 
 /** Resolves a host name to its addresses (replaceable in tests; defaults to the OS resolver). */
 export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
@@ -97,7 +101,11 @@ export function createOutboundGuard(options: OutboundGuardOptions = {}): Outboun
     );
   };
 
-  const agent = new Agent({ connect: { lookup: lookup as never } });
+  let agent: Undici.Agent | undefined;
+  const dispatcher = (): Undici.Agent => {
+    agent ??= new (undici().Agent)({ connect: { lookup: lookup as never } });
+    return agent;
+  };
 
   function checkUrl(input: string | URL): URL {
     let url: URL;
@@ -149,14 +157,14 @@ export function createOutboundGuard(options: OutboundGuardOptions = {}): Outboun
       checkUrl(url);
       let res: Response;
       try {
-        res = (await undiciFetch(url, {
+        res = (await undici().fetch(url, {
           ...(init as object),
           method,
           headers: Object.fromEntries(headers.entries()),
           body: body as never,
           signal,
           redirect: 'manual',
-          dispatcher: agent,
+          dispatcher: dispatcher(),
         })) as unknown as Response;
       } catch (err) {
         throw unwrapBlocked(err);
@@ -194,7 +202,9 @@ export function createOutboundGuard(options: OutboundGuardOptions = {}): Outboun
     fetch: guardedFetch as typeof fetch,
     checkUrl,
     checkHost,
-    close: () => agent.close(),
+    close: async () => {
+      await agent?.close();
+    },
   };
 }
 

@@ -11,8 +11,11 @@
  * - One job per node: every expression a node needs (its bindings, its edge conditions) goes in
  *   one message; the worker caches compiled expressions by source text.
  * - A plain `$node.path` reference through objects needs no JSONata: it is read here.
- * - Workers start lazily, hold the process open only while they have work, and run with an
- *   empty environment (no secrets from `process.env`).
+ * - Workers start lazily and only as needed: the first with the first job, another only when a
+ *   job has to wait because every worker is busy (up to `workers`). A worker beyond the first
+ *   that has been idle for `IDLE_RETIRE_MS` is stopped (each holds an isolate of its own, some
+ *   15 MB). Workers hold the process open only while they have work, and run with an empty
+ *   environment (no secrets from `process.env`).
  */
 import { Worker } from 'node:worker_threads';
 import {
@@ -28,6 +31,8 @@ import { SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './limits.ts';
 const WORKER_URL = new URL('./expression-worker.mjs', import.meta.url);
 /** Workers that die before they are ready this many times in a row mean the sandbox cannot start. */
 const MAX_START_FAILURES = 3;
+/** A worker beyond the first, idle this long, is stopped (the pool shrinks back after a burst). */
+export const IDLE_RETIRE_MS = 5000;
 
 interface Job {
   readonly id: number;
@@ -69,6 +74,8 @@ export interface SandboxStats {
   /** Workers that died otherwise. */
   crashes: number;
   spawned: number;
+  /** Workers beyond the first stopped after the pool sat idle (`retireIdleMs`). */
+  retired: number;
 }
 
 export class ExpressionPool implements ExpressionEvaluator {
@@ -83,10 +90,17 @@ export class ExpressionPool implements ExpressionEvaluator {
   private startFailures = 0;
   private lastStartError = '';
   private closed = false;
-  private readonly counters = { jobs: 0, direct: 0, timeouts: 0, outOfMemory: 0, crashes: 0, spawned: 0 };
+  private readonly counters = { jobs: 0, direct: 0, timeouts: 0, outOfMemory: 0, crashes: 0, spawned: 0, retired: 0 };
+  /** When the pool last had work (queued or running), for retiring surplus idle workers. */
+  private lastBusy = 0;
+  private retireTimer: NodeJS.Timeout | undefined;
 
-  constructor(limits: Partial<SandboxLimits> = {}) {
+  private readonly retireIdleMs: number;
+
+  /** `retireIdleMs`: how long a worker beyond the first may sit idle (default `IDLE_RETIRE_MS`). */
+  constructor(limits: Partial<SandboxLimits> = {}, options: { retireIdleMs?: number } = {}) {
     this.limits = sandboxLimits(limits);
+    this.retireIdleMs = options.retireIdleMs ?? IDLE_RETIRE_MS;
   }
 
   evaluate(requests: readonly EvaluationRequest[], options?: EvaluationOptions): Promise<unknown[]> {
@@ -120,6 +134,8 @@ export class ExpressionPool implements ExpressionEvaluator {
   /** Terminates every worker; queued and running jobs fail. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.retireTimer) clearTimeout(this.retireTimer);
+    this.retireTimer = undefined;
     const err = new TrellisError('SHUTTING_DOWN', 'the expression sandbox was closed');
     for (const job of this.queue.drain()) job.reject(err);
     const slots = this.slots.splice(0);
@@ -135,9 +151,18 @@ export class ExpressionPool implements ExpressionEvaluator {
 
   // ── workers ───────────────────────────────────────────────────────────────
 
-  /** Starts workers up to the pool's size (lazily: only once there is work). */
+  /**
+   * Starts a worker for every queued job no idle or starting worker will take, up to the
+   * pool's size: none before there is work, one for a steady trickle, more only under a burst.
+   */
   private fill(): void {
-    while (!this.closed && this.slots.length < this.limits.workers && this.startFailures < MAX_START_FAILURES) this.spawn();
+    while (
+      !this.closed &&
+      this.queue.length > this.slots.filter((s) => !s.job && !s.dead).length &&
+      this.slots.length < this.limits.workers &&
+      this.startFailures < MAX_START_FAILURES
+    )
+      this.spawn();
     if (this.startFailures >= MAX_START_FAILURES && this.slots.length === 0) {
       const err = new TrellisError(
         'EXPRESSION_ERROR',
@@ -293,6 +318,25 @@ export class ExpressionPool implements ExpressionEvaluator {
       if (busy) s.worker.ref();
       else s.worker.unref();
     }
+    if (busy) this.lastBusy = Date.now();
+    else if (this.slots.length > 1) this.scheduleRetire(this.retireIdleMs);
+  }
+
+  /** Stops the idle workers beyond the first once the pool has had no work for `retireIdleMs`. */
+  private scheduleRetire(delayMs: number): void {
+    if (this.retireTimer || this.closed) return;
+    this.retireTimer = setTimeout(() => {
+      this.retireTimer = undefined;
+      if (this.closed || this.queue.length > 0 || this.slots.some((s) => s.job)) return;
+      const idleFor = Date.now() - this.lastBusy;
+      if (idleFor < this.retireIdleMs) return this.scheduleRetire(this.retireIdleMs - idleFor);
+      for (const slot of this.slots.splice(1)) {
+        slot.dead = true;
+        this.counters.retired++;
+        void slot.worker.terminate().catch(() => {});
+      }
+    }, delayMs);
+    this.retireTimer.unref();
   }
 }
 

@@ -6,11 +6,19 @@
  * the batch processor reads OTEL_BSP_*; the resource takes OTEL_SERVICE_NAME (default
  * `trellis`) and OTEL_RESOURCE_ATTRIBUTES.
  */
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkTrace from '@opentelemetry/sdk-trace';
+import { lazyModule } from '../lazy-module.ts';
 import { RunTracer } from './run-tracer.ts';
+
+// The exporter and its dependencies (protobuf/JSON transformers, metrics and logs SDK types) are
+// loaded only when tracing is configured: most processes never export a span.
+const otlpHttp = lazyModule<typeof OtlpHttp>('@opentelemetry/exporter-trace-otlp-http');
+const resources = lazyModule<typeof Resources>('@opentelemetry/resources');
+const sdkTrace = lazyModule<typeof SdkTrace>('@opentelemetry/sdk-trace');
+/** The `service.name` resource attribute (`ATTR_SERVICE_NAME` of the semantic conventions). */
+const ATTR_SERVICE_NAME = 'service.name';
 
 export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return false;
@@ -21,6 +29,9 @@ export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
 /** A run tracer exporting over OTLP/HTTP, or undefined when tracing is not configured. */
 export function runTracerFromEnv(env: NodeJS.ProcessEnv = process.env): RunTracer | undefined {
   if (!tracingEnabled(env)) return undefined;
+  const { detectResources, envDetector, resourceFromAttributes } = resources();
+  const { BatchSpanProcessor } = sdkTrace();
+  const { OTLPTraceExporter } = otlpHttp();
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME?.trim() || 'trellis' }).merge(
     detectResources({ detectors: [envDetector] }),
   );

@@ -3,11 +3,16 @@
  * `traceparent` header. The run tracer registers each attempt's span while it is open; with
  * tracing off the registry stays empty and nothing is added to requests.
  */
-import { context, type Span, trace } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type * as Api from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import type * as OtelCore from '@opentelemetry/core';
+import { lazyModule } from '../lazy-module.ts';
 
 const open = new Map<string, Span>();
-const propagator = new W3CTraceContextPropagator();
+// Loaded with the first traced attempt (a process that does not trace never loads OpenTelemetry).
+const api = lazyModule<typeof Api>('@opentelemetry/api');
+const otelCore = lazyModule<typeof OtelCore>('@opentelemetry/core');
+let propagator: OtelCore.W3CTraceContextPropagator | undefined;
 
 export function attemptKey(runId: string, nodeId: string, item: number | undefined, attempt: number): string {
   return `${runId}\u0000${nodeId}\u0000${item ?? ''}\u0000${attempt}`;
@@ -30,6 +35,8 @@ export function traceHeadersFor(ctx: { runId: string; nodeId: string; item?: num
   const span = open.get(attemptKey(ctx.runId, ctx.nodeId, ctx.item, ctx.attempt));
   if (!span) return {};
   const carrier: Record<string, string> = {};
+  propagator ??= new (otelCore().W3CTraceContextPropagator)();
+  const { context, trace } = api();
   propagator.inject(trace.setSpan(context.active(), span), carrier, {
     set(c, k, v) {
       c[k] = v;

@@ -10,21 +10,19 @@
  *   backoff delay, and the next attempt's span records the backoff it waited;
  * - one span per human-gate wait, `gate <nodeId>`, from `node.waiting` to the decision.
  */
-import {
-  type Attributes,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import type * as Api from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
-import { type IdGenerator, RandomIdGenerator, type SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type * as SdkTrace from '@opentelemetry/sdk-trace';
+import type { IdGenerator, SpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { NodeDefinition, RunEvent } from '@trellis/core';
+import { lazyModule } from '../lazy-module.ts';
 import { decodeTraceParent, runSpanId, runTraceId } from './ids.ts';
 import { attemptKey, registerAttemptSpan, unregisterAttemptSpan } from './propagation.ts';
+
+// OpenTelemetry's API and SDK are loaded when the first tracer is made, not with the runtime.
+const api = lazyModule<typeof Api>('@opentelemetry/api');
+const sdkTrace = lazyModule<typeof SdkTrace>('@opentelemetry/sdk-trace');
 
 /** What the tracer needs to know about a run it sees events of (from the engine's memory). */
 export interface TracedRunInfo {
@@ -71,7 +69,7 @@ export const TRACE_ATTR = {
 
 /** Hands out the run span's derived ids once when asked to, random ids otherwise. */
 class RunIdGenerator implements IdGenerator {
-  private readonly random = new RandomIdGenerator();
+  private readonly random = new (sdkTrace().RandomIdGenerator)();
   pending: { traceId: string; spanId: string } | undefined;
   generateTraceId(): string {
     return this.pending?.traceId ?? this.random.generateTraceId();
@@ -98,7 +96,7 @@ export class RunTracer {
   private readonly runs = new Map<string, RunState>();
 
   constructor(options: RunTracerOptions) {
-    this.provider = new TracerProvider({
+    this.provider = new (sdkTrace().TracerProvider)({
       idGenerator: this.ids,
       spanProcessors: options.spanProcessors,
       ...(options.resource ? { resource: options.resource } : {}),
@@ -117,7 +115,7 @@ export class RunTracer {
         break;
       case 'node.succeeded': {
         const d = event.data;
-        this.endAttempt(run, nodeKey, at, SpanStatusCode.OK, 'succeeded', (s) => {
+        this.endAttempt(run, nodeKey, at, api().SpanStatusCode.OK, 'succeeded', (s) => {
           s.setAttribute(TRACE_ATTR.durationMs, d.durationMs);
           if (d.cost?.costUsd !== undefined) s.setAttribute(TRACE_ATTR.costUsd, d.cost.costUsd);
           if (d.cost?.usage?.inputTokens !== undefined) s.setAttribute(TRACE_ATTR.inputTokens, d.cost.usage.inputTokens);
@@ -127,18 +125,18 @@ export class RunTracer {
       }
       case 'node.failed': {
         const err = event.data.error;
-        this.endAttempt(run, nodeKey, at, SpanStatusCode.ERROR, 'failed', (s) => {
+        this.endAttempt(run, nodeKey, at, api().SpanStatusCode.ERROR, 'failed', (s) => {
           s.setAttribute(TRACE_ATTR.errorCode, err.code);
-          s.setStatus({ code: SpanStatusCode.ERROR, message: `${err.code}: ${err.message}` });
+          s.setStatus({ code: api().SpanStatusCode.ERROR, message: `${err.code}: ${err.message}` });
         });
         break;
       }
       case 'node.retrying': {
         const { error: err, delayMs, attempt } = event.data;
         run.backoff.set(nodeKey, delayMs);
-        this.endAttempt(run, nodeKey, at, SpanStatusCode.ERROR, 'retrying', (s) => {
+        this.endAttempt(run, nodeKey, at, api().SpanStatusCode.ERROR, 'retrying', (s) => {
           s.setAttribute(TRACE_ATTR.errorCode, err.code);
-          s.setStatus({ code: SpanStatusCode.ERROR, message: `${err.code}: ${err.message}` });
+          s.setStatus({ code: api().SpanStatusCode.ERROR, message: `${err.code}: ${err.message}` });
           s.addEvent(
             'trellis.retry',
             { 'trellis.retry.delay_ms': delayMs, 'trellis.retry.next_attempt': attempt + 1, [TRACE_ATTR.errorCode]: err.code },
@@ -148,11 +146,11 @@ export class RunTracer {
         break;
       }
       case 'node.waiting':
-        this.endAttempt(run, nodeKey, at, SpanStatusCode.UNSET, 'waiting');
+        this.endAttempt(run, nodeKey, at, api().SpanStatusCode.UNSET, 'waiting');
         run.gates.set(nodeKey, at);
         break;
       case 'node.cancelled':
-        this.endAttempt(run, nodeKey, at, SpanStatusCode.UNSET, 'cancelled');
+        this.endAttempt(run, nodeKey, at, api().SpanStatusCode.UNSET, 'cancelled');
         break;
       case 'gate.approved':
       case 'gate.rejected': {
@@ -167,7 +165,7 @@ export class RunTracer {
               'trellis.gate.decision': event.type === 'gate.approved' ? 'approved' : 'rejected',
             },
           },
-          trace.setSpan(ROOT_CONTEXT, run.span),
+          api().trace.setSpan(api().ROOT_CONTEXT, run.span),
         );
         span.end(at);
         break;
@@ -186,8 +184,11 @@ export class RunTracer {
         run.span.setAttribute(TRACE_ATTR.runStatus, TERMINAL[event.type] ?? '');
         if (event.type === 'run.failed') {
           run.span.setAttribute(TRACE_ATTR.errorCode, event.data.error.code);
-          run.span.setStatus({ code: SpanStatusCode.ERROR, message: `${event.data.error.code}: ${event.data.error.message}` });
-        } else if (event.type === 'run.succeeded') run.span.setStatus({ code: SpanStatusCode.OK });
+          run.span.setStatus({
+            code: api().SpanStatusCode.ERROR,
+            message: `${event.data.error.code}: ${event.data.error.message}`,
+          });
+        } else if (event.type === 'run.succeeded') run.span.setStatus({ code: api().SpanStatusCode.OK });
         run.span.end(at);
         this.runs.delete(event.runId);
         break;
@@ -234,18 +235,18 @@ export class RunTracer {
       span = caller
         ? this.tracer.startSpan(
             `run ${workflowId ?? event.runId}`,
-            { kind: SpanKind.SERVER, startTime: at, attributes },
-            trace.setSpanContext(ROOT_CONTEXT, {
+            { kind: api().SpanKind.SERVER, startTime: at, attributes },
+            api().trace.setSpanContext(api().ROOT_CONTEXT, {
               traceId: caller.traceId,
               spanId: caller.spanId,
-              traceFlags: caller.flags & TraceFlags.SAMPLED,
+              traceFlags: caller.flags & api().TraceFlags.SAMPLED,
               isRemote: true,
             }),
           )
         : this.tracer.startSpan(
             `run ${workflowId ?? event.runId}`,
-            { root: true, kind: SpanKind.INTERNAL, startTime: at, attributes },
-            ROOT_CONTEXT,
+            { root: true, kind: api().SpanKind.INTERNAL, startTime: at, attributes },
+            api().ROOT_CONTEXT,
           );
     } finally {
       this.ids.pending = undefined;
@@ -311,8 +312,8 @@ export class RunTracer {
     const type = typeof attributes[TRACE_ATTR.nodeType] === 'string' ? `${attributes[TRACE_ATTR.nodeType]} ` : '';
     const span = this.tracer.startSpan(
       `${type}${nodeId}${item === undefined ? '' : `[${item}]`}`,
-      { kind: SpanKind.INTERNAL, startTime: at, attributes },
-      trace.setSpan(ROOT_CONTEXT, run.span),
+      { kind: api().SpanKind.INTERNAL, startTime: at, attributes },
+      api().trace.setSpan(api().ROOT_CONTEXT, run.span),
     );
     const key = attemptKey(runId, nodeId, item, attempt);
     registerAttemptSpan(key, span);
@@ -323,7 +324,7 @@ export class RunTracer {
     run: RunState,
     nodeKey: string,
     at: Date,
-    code: SpanStatusCode,
+    code: Api.SpanStatusCode,
     outcome: string,
     decorate?: (s: Span) => void,
   ): void {
@@ -332,7 +333,7 @@ export class RunTracer {
     run.attempts.delete(nodeKey);
     unregisterAttemptSpan(a.key);
     a.span.setAttribute(TRACE_ATTR.outcome, outcome);
-    if (code !== SpanStatusCode.UNSET) a.span.setStatus({ code });
+    if (code !== api().SpanStatusCode.UNSET) a.span.setStatus({ code });
     decorate?.(a.span);
     a.span.end(at);
   }
@@ -344,5 +345,5 @@ export class RunTracer {
  */
 export function runSpanContext(runId: string, traceParent?: string) {
   const caller = decodeTraceParent(traceParent);
-  return { traceId: caller?.traceId ?? runTraceId(runId), spanId: runSpanId(runId), traceFlags: TraceFlags.SAMPLED };
+  return { traceId: caller?.traceId ?? runTraceId(runId), spanId: runSpanId(runId), traceFlags: api().TraceFlags.SAMPLED };
 }

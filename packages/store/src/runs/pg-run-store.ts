@@ -10,7 +10,8 @@
  * named (prepared-once-per-connection) statements.
  */
 import type { RunEvent, RunRecord, RunStatus } from '@trellis/core';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from '../pg-module.ts';
 import { guardPg, listenPostgres, type PostgresHandle } from '../postgres.ts';
 import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
 import { InvalidCursorError } from './errors.ts';
@@ -54,7 +55,7 @@ export function literal(v: unknown): string {
   }
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'boolean') return v ? '1' : '0';
-  if (typeof v === 'string') return pg.escapeLiteral(v);
+  if (typeof v === 'string') return pgModule().escapeLiteral(v);
   throw new TypeError(`cannot store a ${typeof v} in a column`);
 }
 
@@ -388,7 +389,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
    * attempt keys.
    */
   private async alreadyCommitted(ops: readonly RowOp[], err: unknown): Promise<boolean> {
-    if (!(err instanceof pg.DatabaseError) || err.code !== UNIQUE_VIOLATION) return false;
+    if (!(err instanceof pgModule().DatabaseError) || err.code !== UNIQUE_VIOLATION) return false;
     const events = ops.flatMap((o) => (o.op === 'event' ? [o.row] : []));
     const attempts = ops.flatMap((o) => (o.op === 'attempt.insert' ? [o.row] : []));
     if (events.length > 0) {
@@ -415,7 +416,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     try {
       await this.apply(workerId, runIds, ops, notify);
     } catch (err) {
-      if (err instanceof pg.DatabaseError && err.code === FENCE_STATE)
+      if (err instanceof pgModule().DatabaseError && err.code === FENCE_STATE)
         throw new LeaseLostError(workerId, JSON.parse(err.detail ?? '[]') as string[], err.message, err);
       // The fence passed (this worker still holds the runs), so a colliding retry is its own.
       if (!(await this.alreadyCommitted(ops, err))) throw err;
@@ -446,7 +447,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
       await this.multi([claim, ...rest]);
       return { runId: r.id, created: true };
     } catch (err) {
-      if (err instanceof pg.DatabaseError && err.code === KEY_USED_STATE && err.detail)
+      if (err instanceof pgModule().DatabaseError && err.code === KEY_USED_STATE && err.detail)
         return { runId: err.detail, created: false };
       throw err;
     }
