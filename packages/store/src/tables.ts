@@ -312,23 +312,18 @@ export interface A2aTasksTable {
 }
 
 /**
- * The finished runs of a workflow per hour of creation (SQLite; migration 0021, kept by triggers
- * on `runs`): by status, and by duration bin (floor(ln(ms) · 20)).
+ * The finished runs of a workflow per hour of creation, status and duration bin (SQLite;
+ * migration 0021, kept by triggers on `runs`).
  */
 export interface AnalyticsHourlyRunsTable {
   workflow_id: string;
   /** `YYYY-MM-DDTHH` of the runs' `created_at`. */
   hour: string;
   status: string;
-  runs: number;
-  cost_usd: number;
-}
-
-export interface AnalyticsHourlyDurationsTable {
-  workflow_id: string;
-  hour: string;
+  /** floor(ln(duration ms) · 20); -1: the run lacks a start or end time. */
   bin: number;
   runs: number;
+  cost_usd: number;
 }
 
 /** The database, for Kysely. */
@@ -354,5 +349,4 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   a2a_tasks: A2aTasksTable;
   analytics_hourly_runs: AnalyticsHourlyRunsTable;
-  analytics_hourly_durations: AnalyticsHourlyDurationsTable;
 }

@@ -149,7 +149,7 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
 
   // 1. Per bucket, status and duration bin: the count and cost of the window's runs. On SQLite
   //    the whole hours inside the window come from the hourly rollup (finished runs, migration
-  //    0021) plus the hours' unfinished runs (partial index runs_active); the partial hours at
+  //    0021) plus the hours' unfinished runs (index runs_status); the partial hours at
   //    the window's two ends are aggregated from the runs themselves. On PostgreSQL the whole
   //    window is aggregated from the runs (covering index runs_analytics).
   const rows = pg ? await liveSeriesRows(db, q, len, binExpr) : await rollupSeriesRows(db, q, len, binExpr);
@@ -320,16 +320,15 @@ export async function workflowAnalytics(db: Kysely<Database>, q: AnalyticsQuery)
 
 type BinExpr = ReturnType<typeof sql<number | null>>;
 
-/** The runs created in [from, to) aggregated by bucket, status and duration bin (optionally only the unfinished ones). */
+/** The runs created in [from, to) aggregated by bucket, status and duration bin. */
 async function liveSeriesRows(
   db: Kysely<Database>,
   q: { workflowId: string; from: string; to: string },
   len: number,
   binExpr: BinExpr,
-  activeOnly = false,
 ): Promise<SeriesRow[]> {
   const bucketExpr = sql<string>`substr(created_at, 1, ${sql.lit(len)})`;
-  let query = db
+  return db
     .selectFrom('runs')
     .select([
       bucketExpr.as('b'),
@@ -340,13 +339,15 @@ async function liveSeriesRows(
     ])
     .where('workflow_id', '=', q.workflowId)
     .where('created_at', '>=', q.from)
-    .where('created_at', '<', q.to);
-  // A literal list, so SQLite sees the partial index runs_active applies.
-  if (activeOnly) query = query.where(sql<boolean>`status in ${ACTIVE}`);
-  return query.groupBy([bucketExpr, 'status', binExpr]).execute();
+    .where('created_at', '<', q.to)
+    .groupBy([bucketExpr, 'status', binExpr])
+    .execute();
 }
 
-/** SQLite: whole hours from the rollup tables plus their unfinished runs; the partial end hours live. */
+/**
+ * SQLite: whole hours from the rollup (finished runs) plus their unfinished runs, found through
+ * the index on status (there are few of them, across all workflows); the partial end hours live.
+ */
 async function rollupSeriesRows(db: Kysely<Database>, q: AnalyticsQuery, len: number, binExpr: BinExpr): Promise<SeriesRow[]> {
   const from = Date.parse(q.from);
   const to = Date.parse(q.to);
@@ -358,28 +359,37 @@ async function rollupSeriesRows(db: Kysely<Database>, q: AnalyticsQuery, len: nu
   const rows: SeriesRow[] = [];
   if (q.from < a) rows.push(...(await liveSeriesRows(db, { ...q, to: a }, len, binExpr)));
   if (b < q.to) rows.push(...(await liveSeriesRows(db, { ...q, from: b }, len, binExpr)));
-  rows.push(...(await liveSeriesRows(db, { ...q, from: a, to: b }, len, binExpr, true)));
+  const runBucket = sql<string>`substr(created_at, 1, ${sql.lit(len)})`;
+  const active = await sql<SeriesRow>`
+    select ${runBucket} as b, status, ${binExpr} as bin, count(*) as n, coalesce(sum(cost_usd), 0) as cost
+    from runs indexed by runs_status
+    where status in ${ACTIVE} and workflow_id = ${q.workflowId} and created_at >= ${a} and created_at < ${b}
+    group by 1, 2, 3`.execute(db);
+  rows.push(...active.rows);
   const hA = a.slice(0, 13);
   const hB = b.slice(0, 13);
   const bucket = len === 13 ? sql<string>`hour` : sql<string>`substr(hour, 1, ${sql.lit(len)})`;
+  // By hour and status (the key's order: no sort), folded into days here when the bucket is a day.
   const byStatus = await db
     .selectFrom('analytics_hourly_runs')
-    .select([bucket.as('b'), 'status', sql<number>`sum(runs)`.as('n'), sql<number>`sum(cost_usd)`.as('cost')])
+    .select(['hour', 'status', sql<number>`sum(runs)`.as('n'), sql<number>`sum(cost_usd)`.as('cost')])
     .where('workflow_id', '=', q.workflowId)
     .where('hour', '>=', hA)
     .where('hour', '<', hB)
-    .groupBy([bucket, 'status'])
+    .groupBy(['hour', 'status'])
     .execute();
-  for (const r of byStatus) rows.push({ b: r.b, status: r.status, bin: null, n: Number(r.n), cost: Number(r.cost) });
+  for (const r of byStatus)
+    rows.push({ b: r.hour.slice(0, len), status: r.status, bin: null, n: Number(r.n), cost: Number(r.cost) });
   const byBin = await db
-    .selectFrom('analytics_hourly_durations')
+    .selectFrom('analytics_hourly_runs')
     .select([bucket.as('b'), 'bin', sql<number>`sum(runs)`.as('n')])
     .where('workflow_id', '=', q.workflowId)
     .where('hour', '>=', hA)
     .where('hour', '<', hB)
+    .where('bin', '>=', 0)
     .groupBy([bucket, 'bin'])
     .execute();
-  // Duration rows carry only the bin: status '' adds nothing to the counts (see accumulate).
+  // Duration rows carry only the bin: status '' adds nothing to the counts (see the accumulation).
   for (const r of byBin) rows.push({ b: r.b, status: '', bin: Number(r.bin), n: Number(r.n), cost: 0 });
   return rows;
 }
