@@ -2,9 +2,10 @@
  * The builder's canvas: the document's nodes and edges drawn by xyflow, edited with the mouse
  * and keyboard. Kept cheap to drag in big graphs (500 nodes at 60 fps):
  *
- * - A drag moves the nodes here, in the canvas's own state; the document (and with it the
- *   page: inspector, panels, validation) changes once, when the drag ends (`onMove` with
- *   `'drag'`, one undo step). A frame of a drag re-renders the canvas and the moved nodes only.
+ * - A drag moves the nodes in xyflow's store directly, from the pointer event; the document
+ *   (and with it the page: inspector, panels, validation) changes once, when the drag ends
+ *   (`onMove` with `'drag'`, one undo step). A frame of a drag re-renders the moved nodes and
+ *   their edges only.
  * - Every prop given to xyflow is stable across renders: xyflow copies changed props into its
  *   store, and each store update runs the selectors of every node and edge on the canvas.
  * - Graphs above `VISIBLE_ONLY_NODE_LIMIT` nodes mount only the nodes and edges in view.
@@ -19,6 +20,7 @@ import {
   type NodeChange,
   ReactFlow,
   type ReactFlowInstance,
+  useStoreApi,
   type Viewport,
 } from '@xyflow/react';
 import { type DragEvent, type FocusEvent, memo, type ReactNode, useCallback, useMemo, useRef, useState } from 'react';
@@ -63,31 +65,42 @@ export interface BuilderCanvasProps {
 const DEFAULT_VIEWPORT: Viewport = { x: 0, y: 0, zoom: 1 };
 const PRO_OPTIONS = { hideAttribution: true };
 const MINIMAP_STYLE = { width: 150, height: 100 };
+// Created once, so that a render of the canvas does not re-render them.
+const CANVAS_CHROME = (
+  <>
+    <Background />
+    <Controls />
+  </>
+);
+const MINIMAP = <MiniMap pannable zoomable ariaLabel="Mini map" style={MINIMAP_STYLE} />;
 const isValidConnection = (c: Connection | Edge) => c.source !== c.target;
 const onDragOver = (e: DragEvent) => {
   e.preventDefault();
   e.dataTransfer.dropEffect = 'move';
 };
 
+/** A node where it is being dragged (`dragging` gives it its own layer, styles.css). */
+function withDragPosition(n: FlowNodeType, at: XY | undefined): FlowNodeType {
+  return at ? { ...n, position: at, dragging: true } : n;
+}
+
 function BuilderCanvasView(props: BuilderCanvasProps) {
   const { nodes, edges, selectedNodes, selectedEdges, problems } = props;
   /** Positions of the nodes being dragged, until the drag ends. */
-  const [dragged, setDragged] = useState<ReadonlyMap<string, XY> | undefined>(undefined);
   const draggedRef = useRef<Map<string, XY>>(new Map());
+  const store = useStoreApi<FlowNodeType>();
   const [lowDetail, setLowDetail] = useState(false);
   const cache = useRef(new FlowNodeCache());
   // The handlers read the latest props through a ref, so xyflow gets the same functions always.
   const latest = useRef(props);
   latest.current = props;
 
-  const shownNodes = useMemo(
-    () => (dragged ? nodes.map((n) => (dragged.has(n.id) ? { ...n, position: dragged.get(n.id) as XY } : n)) : nodes),
-    [nodes, dragged],
-  );
-  const flowNodes = useMemo(
-    () => cache.current.map(shownNodes, selectedNodes, problems.byNode, undefined, problems.warnByNode),
-    [shownNodes, selectedNodes, problems],
-  );
+  const flowNodes = useMemo(() => {
+    const flow = cache.current.map(nodes, selectedNodes, problems.byNode, undefined, problems.warnByNode);
+    // Re-rendered in the middle of a drag (the selection changed): the dragged nodes stay where they are.
+    const dragged = draggedRef.current;
+    return dragged.size === 0 ? flow : flow.map((n) => withDragPosition(n, dragged.get(n.id)));
+  }, [nodes, selectedNodes, problems]);
   // What depends on ids and types alone (every edge's props) stays the same object when only
   // positions change; otherwise every edge would re-render.
   const typeKey = useMemo(() => nodes.map((n) => `${n.id}\u0000${String(n.type)}`).join('\u0001'), [nodes]);
@@ -101,13 +114,19 @@ function BuilderCanvasView(props: BuilderCanvasProps) {
   const obstacles = useMemo(() => obstacleRects(nodes, NODE_WIDTH, NODE_HEIGHT), [nodes]);
 
   /** Hands the drag's positions to the document and forgets them here (the same render). */
-  const endDrag = useCallback((final: Record<string, XY>) => {
-    const moved = draggedRef.current;
-    const positions: Record<string, XY> = { ...Object.fromEntries(moved), ...final };
-    moved.clear();
-    setDragged(undefined);
-    if (Object.keys(positions).length > 0) latest.current.onMove(positions, 'drag');
-  }, []);
+  const endDrag = useCallback(
+    (final: Record<string, XY>) => {
+      const moved = draggedRef.current;
+      const positions: Record<string, XY> = { ...Object.fromEntries(moved), ...final };
+      moved.clear();
+      if (Object.keys(positions).length === 0) return;
+      // Where they were dropped, no longer dragging (until the document, changed below, redraws them).
+      const s = store.getState();
+      s.setNodes(s.nodes.map((n) => (positions[n.id] ? { ...n, position: positions[n.id] as XY, dragging: false } : n)));
+      latest.current.onMove(positions, 'drag');
+    },
+    [store],
+  );
 
   const onNodesChange = useCallback(
     (changes: NodeChange<FlowNodeType>[]) => {
@@ -125,7 +144,13 @@ function BuilderCanvasView(props: BuilderCanvasProps) {
           }
         } else if (c.type === 'select') selects.push({ id: c.id, selected: c.selected });
       }
-      if (dragging) setDragged(new Map(draggedRef.current));
+      if (dragging) {
+        // Straight into xyflow's store (as xyflow does with uncontrolled nodes): no React render
+        // of the canvas, one store update per pointer move.
+        const s = store.getState();
+        const dragged = draggedRef.current;
+        s.setNodes(s.nodes.map((n) => withDragPosition(n, dragged.get(n.id))));
+      }
       if (ended) {
         // The last change of a drag comes with `dragging: false`; a move outside a drag is a
         // keyboard step (arrow keys).
@@ -134,7 +159,7 @@ function BuilderCanvasView(props: BuilderCanvasProps) {
       }
       if (selects.length) latest.current.onSelectNodes(selects);
     },
-    [endDrag],
+    [endDrag, store],
   );
   // A drag that ended without a final position change keeps where it was dropped.
   const onNodeDragStop = useCallback(() => {
@@ -195,11 +220,8 @@ function BuilderCanvasView(props: BuilderCanvasProps) {
           onMove={onViewportMove}
           proOptions={PRO_OPTIONS}
         >
-          <Background />
-          <Controls />
-          {nodes.length <= MINIMAP_NODE_LIMIT && nodes.length > 1 && (
-            <MiniMap pannable zoomable ariaLabel="Mini map" style={MINIMAP_STYLE} />
-          )}
+          {CANVAS_CHROME}
+          {nodes.length <= MINIMAP_NODE_LIMIT && nodes.length > 1 && MINIMAP}
         </ReactFlow>
       </EdgeObstacles.Provider>
       {props.children}
