@@ -42,7 +42,17 @@ export async function openStore(target: string, options: OpenStoreOptions = {}):
   if (isPostgresUrl(target)) {
     const handle = await openPostgres(target, { ...options.postgres, migrate: options.migrate ?? true });
     const runs = new PgRunStore(handle);
-    return { dialect: 'postgres', handle, db: handle.db, runs, leases: runs, close: () => handle.close() };
+    return {
+      dialect: 'postgres',
+      handle,
+      db: handle.db,
+      runs,
+      leases: runs,
+      close: async () => {
+        await runs.close();
+        await handle.close();
+      },
+    };
   }
   const handle = await openSqlite(target, { migrate: options.migrate ?? true });
   return {

@@ -14,6 +14,7 @@ import * as m0015 from './0015_observability.ts';
 import * as m0016 from './0016_scratch_runs.ts';
 import * as m0017 from './0017_step_cost.ts';
 import * as m0018 from './0018_lease_lost.ts';
+import * as m0019 from './0019_commit_path.ts';
 import * as m0021 from './0021_analytics_rollup.ts';
 import * as m0021b from './0021_analytics_rollup_2.ts';
 import * as m0023 from './0023_a2a_tasks.ts';
@@ -38,6 +39,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0016_scratch_runs': m0016,
   '0017_step_cost': m0017,
   '0018_lease_lost': m0018,
+  '0019_commit_path': m0019,
   '0021_analytics_rollup': m0021,
   '0021_analytics_rollup_2': m0021b,
   '0023_a2a_tasks': m0023,

@@ -2,7 +2,7 @@
  * The runs area on PostgreSQL, and the lease store for many workers. Same semantics as
  * SqliteRunStore (one suite tests both).
  *
- * Hot path: a batch (`commit`, `commitFenced`) is ONE round trip. Its statements are rendered
+ * Hot path: a batch (`commit`, `commitFenced`) is ONE round trip, on a connection kept for commits. Its statements are rendered
  * with escaped literals into one multi-statement text sent over the simple-query protocol,
  * which PostgreSQL runs as one implicit transaction: all or nothing, and any `pg_notify` in it
  * is delivered only on commit. Sending statements one by one with parameters would cost one
@@ -12,7 +12,7 @@
 import type { RunEvent, RunRecord, RunStatus } from '@trellis/core';
 import type pg from 'pg';
 import { pgModule } from '../pg-module.ts';
-import { guardPg, listenPostgres, type PostgresHandle } from '../postgres.ts';
+import { guardPg, isConnectionError, listenPostgres, type PostgresHandle, toStoreError } from '../postgres.ts';
 import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
 import { InvalidCursorError } from './errors.ts';
 import {
@@ -159,14 +159,14 @@ function retrySql(run: NewRun): string[] {
 }
 
 /**
- * Columns `trellis_commit` (migrations 0004, 0017) writes, per table: patched columns, and the columns
+ * Columns `trellis_commit` (migrations 0004, 0017, 0019) writes, per table: patched columns, and the columns
  * of inserted attempt and event rows. A batch naming any other column (one added by a later
  * migration) is committed statement by statement instead: correct, only slower. Adding a
- * column here means re-creating the function with it (see 0004_commit_function.ts, 0017_step_cost.ts).
+ * column here means re-creating the function with it (see 0004_commit_function.ts, 0019_commit_path.ts).
  */
 const FAST_INSERT_COLUMNS = {
   events: new Set<string>(EVENT_COLUMNS),
-  attempts: new Set<string>([...ATTEMPT_COLUMNS, 'reused_from']),
+  attempts: new Set<string>([...ATTEMPT_COLUMNS, 'reused_from', 'lease_lost']),
 };
 const FAST_PATCH_COLUMNS = {
   attempts: new Set([
@@ -179,6 +179,7 @@ const FAST_PATCH_COLUMNS = {
     'worker_id',
     'lease_expires_at',
     'reused_from',
+    'lease_lost',
   ]),
   node_runs: new Set([
     'status',
@@ -335,9 +336,64 @@ const leaseEnd = (param: string) => `trellis_iso(now() + ${param} * interval '1 
 
 export class PgRunStore implements RunStore, RunLeaseStore {
   private readonly pool: pg.Pool;
+  /** The connection batches commit on (see `committer`); undefined until the first commit. */
+  private commitConnection: Promise<pg.Client> | undefined;
+  private closed = false;
 
   constructor(private readonly handle: Pick<PostgresHandle, 'pool' | 'clientConfig'>) {
     this.pool = handle.pool;
+  }
+
+  /**
+   * Batches commit on a connection of their own, not a pooled one: a runner has one commit in
+   * flight at a time (and node-postgres queues concurrent ones in order), so a pool adds only
+   * its checkout and bookkeeping to every step. A dropped connection is replaced on the next
+   * commit; the pool serves everything else.
+   */
+  private committer(): Promise<pg.Client> {
+    if (this.closed) return Promise.reject(toStoreError(new Error('Client was closed')));
+    if (this.commitConnection) return this.commitConnection;
+    const client = new (pgModule().Client)(this.handle.clientConfig);
+    const connecting: Promise<pg.Client> = client.connect().then(
+      () => client,
+      (err) => {
+        this.dropCommitter(connecting, client);
+        throw err;
+      },
+    );
+    // An idle connection whose server went away emits 'error'; without a listener that would
+    // crash the process. It is dropped and the next commit connects again.
+    client.on('error', () => this.dropCommitter(connecting, client));
+    client.on('end', () => this.dropCommitter(connecting, client));
+    this.commitConnection = connecting;
+    return connecting;
+  }
+
+  private dropCommitter(which: Promise<pg.Client>, client: pg.Client): void {
+    if (this.commitConnection === which) this.commitConnection = undefined;
+    client.end().catch(() => {});
+  }
+
+  /** Ends the commit connection (the pool is ended by the handle). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const which = this.commitConnection;
+    this.commitConnection = undefined;
+    const client = await which?.catch(() => undefined);
+    await client?.end().catch(() => {});
+  }
+
+  /** One query on the commit connection; a connection failure drops it (STORE_UNAVAILABLE). */
+  private async onCommitter(config: pg.QueryConfig): Promise<void> {
+    const which = this.committer();
+    let client: pg.Client | undefined;
+    try {
+      client = await which;
+      await client.query(config);
+    } catch (err) {
+      if (isConnectionError(err) && client) this.dropCommitter(which, client);
+      throw toStoreError(err);
+    }
   }
 
   /** Runs a multi-statement text as one implicit transaction; one result per statement. */
@@ -361,13 +417,17 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     const doc = batchDocument(ops, notify);
     if (doc !== undefined) {
       // `select from`: a result of no columns, so the driver has no field to describe or parse.
-      await this.q('trellis_commit_0017', 'select from trellis_commit($1, $2, $3)', [workerId, runIds, doc]);
+      await this.onCommitter({
+        name: 'trellis_commit',
+        text: 'select from trellis_commit($1, $2, $3)',
+        values: [workerId, runIds, doc],
+      });
       return;
     }
     const statements = [...batchSql(ops), ...notifySql(notify)];
     if (workerId !== null && runIds.length > 0)
       statements.unshift(`select trellis_fence(${literal(workerId)}, array[${runIds.map(literal).join(', ')}]::text[])`);
-    await this.multi(statements);
+    await this.onCommitter({ text: statements.join(';\n') });
   }
 
   async commit(writes: readonly WriteOp[]): Promise<void> {

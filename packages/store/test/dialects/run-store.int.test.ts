@@ -52,6 +52,8 @@ import {
   type WriteOp,
 } from '../../src/index.ts';
 import { backfillLeaseLost } from '../../src/migrations/0018_lease_lost.ts';
+import { lowerWrites } from '../../src/runs/mapping.ts';
+import { batchDocument } from '../../src/runs/pg-run-store.ts';
 import { findPostgresBin, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 let server: Promise<TestPostgres> | undefined;
@@ -826,6 +828,21 @@ describe('openPostgres', () => {
     await f.close();
   });
 
+  it('a batch ending attempts by lease loss commits through trellis_commit (migration 0019), not statement by statement', () => {
+    const lost = { code: 'LEASE_EXPIRED', message: 'worker gone', retryable: true };
+    const end = { status: 'failed', at: 2, error: lost, leaseLost: true } as const;
+    const doc = batchDocument(
+      lowerWrites([
+        { op: 'attempt.end', runId: 'r1', nodeId: 'a', attempt: 1, end },
+        { op: 'attempt.start', runId: 'r1', nodeId: 'b', attempt: 1, at: 1, workerId: 'w1', end },
+      ]),
+    );
+    expect(doc).toBeDefined();
+    const parsed = JSON.parse(doc ?? '{}') as { a: { lease_lost?: number }[]; au: { s: { lease_lost?: number } }[] };
+    expect(parsed.au.map((u) => u.s.lease_lost)).toEqual([1, 1]);
+    expect(parsed.a).toHaveLength(1);
+  });
+
   it('the test harness says how to get PostgreSQL when its binaries are missing', () => {
     expect(() => findPostgresBin('/nonexistent', '/nonexistent')).toThrow(/apt-get install postgresql/);
     expect(findPostgresBin()).toMatch(/bin$/);
@@ -853,8 +870,12 @@ describe('a PostgreSQL restart', () => {
     try {
       await leases.wake('trellis_wake', 'before');
       await until(() => got.length === 1, 'the first notification');
+      // Batches commit on a connection of their own: it fails the same way and is replaced.
+      await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 1 } }]);
 
       await pgs.stop();
+      const downCommit = await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 2 } }]).catch((e: unknown) => e);
+      expect(downCommit).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
       const down = await store.runs.getRunStatus('r1').catch((e: unknown) => e);
       expect(down).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
       const downArea = await listWorkflows(store.db, { principal: 'a', isAdmin: true, limit: 1 }).catch((e: unknown) => e);
@@ -870,6 +891,8 @@ describe('a PostgreSQL restart', () => {
         'the pool to reconnect',
       );
       expect((await listWorkflows(store.db, { principal: 'a', isAdmin: true, limit: 5 })).items).toHaveLength(1);
+      await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 3 } }]);
+      expect((await store.runs.readRunRows('r1'))?.run.cost_usd).toBe(3);
       await until(() => got.some(([c]) => c === RECONNECTED), 'the listener to reconnect');
       await leases.wake('trellis_wake', 'after');
       await until(() => got.some(([, p]) => p === 'after'), 'a notification after the restart');
