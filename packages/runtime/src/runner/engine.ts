@@ -52,8 +52,9 @@ import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import type { Batch } from './batch.ts';
 import { ChildRuns, type WorkflowResolver } from './children.ts';
 import { CommitQueue } from './commit-queue.ts';
+import { EventsNotifier } from './events-notifier.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
-import { eventsNotifications, Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
+import { Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { maxOutputBytes } from './output-cap.ts';
 import { buildRetryRows } from './retry.ts';
 import { Subscriptions } from './subscriptions.ts';
@@ -133,6 +134,8 @@ export class RunnerEngine implements Engine {
   private readonly workerId: string;
   private readonly pollMs: number;
   private readonly commits: CommitQueue;
+  /** Leased engines: "new events" notifications, one per window (events-notifier.ts). */
+  private readonly notifier: EventsNotifier | undefined;
   /** Counters for metrics: commits, failed commits, runs fenced out of a commit. */
   readonly commitStats = { commits: 0, failed: 0, fencedRuns: 0, recommits: 0 };
   private closed = false;
@@ -216,9 +219,16 @@ export class RunnerEngine implements Engine {
         this.logger,
       );
       const leasing = this.leasing;
+      this.notifier = new EventsNotifier(
+        async (notifications) => {
+          for (const n of notifications) await leasing.store.wake(n.channel, n.payload);
+        },
+        (err) => this.logger.warn('sending an events notification failed', { error: String(err) }),
+      );
       this.recovery = options.recover === false ? undefined : () => leasing.start();
     } else {
       this.leasing = undefined;
+      this.notifier = undefined;
       this.recovery = options.recover === false ? undefined : () => this.recoverAll();
       this.armPoll();
     }
@@ -531,6 +541,7 @@ export class RunnerEngine implements Engine {
       });
     }
     await this.flushNow().catch(() => {});
+    await this.notifier?.flush();
     this.closed = true;
     // Export the spans buffered so far (a run still open is continued by whoever resumes it).
     await this.tracer?.shutdown().catch((err) => this.logger.warn('flushing traces failed', { error: String(err) }));
@@ -783,11 +794,13 @@ export class RunnerEngine implements Engine {
     // Each run with new events and its newest seq (one pass over events), in one notification.
     const newest = new Map<string, number>();
     for (const e of b.events) newest.set(e.runId, e.seq);
-    const notify = eventsNotifications(newest);
+    const notify = this.notifier!.take(newest);
     try {
       await leasing.store.commitFenced(this.workerId, b.ops, notify);
+      this.notifier!.settle(newest, notify, true);
       return true;
     } catch (err) {
+      this.notifier!.settle(newest, notify, false);
       const info = toErrorInfo(err);
       this.commitStats.failed++;
       const ids = [...b.runIds()];

@@ -1,0 +1,98 @@
+/**
+ * "New events" notifications (`trellis_events`), at most one per window per engine.
+ *
+ * Every notification wakes every listening process and its database backend, and makes the
+ * committing transaction take PostgreSQL's notification-queue lock. A chain of tool nodes
+ * commits once per step (about every millisecond), so one notification per commit would cost
+ * each listener a wake-up per step although a watcher only needs to learn "read again".
+ * Instead:
+ *
+ * - the first commit after a quiet window carries the notification (in its transaction, as
+ *   before: delivered only if, and after, its data committed), together with every run that
+ *   was waiting to be announced;
+ * - commits inside the window carry none; once they have committed, their runs wait here, and
+ *   the next commit after the window carries them, or, when none comes, a notification of
+ *   their own is sent at the window's end (their data is committed already).
+ *
+ * A watcher in another process therefore learns of committed events at most one window late,
+ * never before they are visible. Time here is the process's own (not the engine's clock,
+ * which tests may hold still): it paces I/O, not workflow time.
+ */
+import type { Notification } from '@trellis/store/internal';
+import { eventsNotifications } from './leasing.ts';
+
+/** How long commits of one engine share one notification (ms). */
+export const EVENTS_NOTIFY_WINDOW_MS = 10;
+
+export class EventsNotifier {
+  private last = Number.NEGATIVE_INFINITY;
+  /** Committed, not yet announced: run id → newest seq. */
+  private pending = new Map<string, number>();
+  /** What the commit in flight carries (restored if that commit fails). */
+  private carried: Map<string, number> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly send: (notifications: readonly Notification[]) => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+    private readonly windowMs = EVENTS_NOTIFY_WINDOW_MS,
+  ) {}
+
+  /**
+   * The notifications a commit whose runs reach these newest seqs carries: none inside the
+   * window. Call `settle` with the same arguments once the commit has succeeded or failed.
+   */
+  take(newest: ReadonlyMap<string, number>): Notification[] {
+    if (newest.size === 0 && this.pending.size === 0) return [];
+    const now = performance.now();
+    if (now - this.last < this.windowMs) return [];
+    this.last = now;
+    this.cancelTimer();
+    const all = this.pending;
+    this.carried = new Map(all);
+    for (const [id, seq] of newest) all.set(id, Math.max(seq, all.get(id) ?? 0));
+    this.pending = new Map();
+    return eventsNotifications(all);
+  }
+
+  /** After the commit: runs it committed without announcing them wait for the next notification. */
+  settle(newest: ReadonlyMap<string, number>, carried: readonly Notification[], committed: boolean): void {
+    if (carried.length > 0) {
+      // Runs committed earlier still need their notification when this commit failed.
+      if (!committed && this.carried) this.merge(this.carried);
+      this.carried = undefined;
+    } else if (committed) {
+      this.merge(newest);
+    }
+    this.arm();
+  }
+
+  /** Sends what is waiting now (at shutdown, after the last commit). */
+  async flush(): Promise<void> {
+    this.cancelTimer();
+    if (this.pending.size === 0) return;
+    const all = this.pending;
+    this.pending = new Map();
+    this.last = performance.now();
+    await this.send(eventsNotifications(all)).catch(this.onError);
+  }
+
+  private merge(from: ReadonlyMap<string, number>): void {
+    for (const [id, seq] of from) this.pending.set(id, Math.max(seq, this.pending.get(id) ?? 0));
+  }
+
+  private arm(): void {
+    if (this.timer || this.pending.size === 0) return;
+    const wait = Math.max(0, this.last + this.windowMs - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, wait);
+    this.timer.unref();
+  }
+
+  private cancelTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
