@@ -726,6 +726,9 @@ export class PgRunStore implements RunStore, RunLeaseStore {
 
   async listen(channels: readonly string[], handler: NotificationHandler): Promise<Subscription> {
     for (const channel of channels) checkNotification({ channel, payload: '' });
+    // A runner listens before its first claim: open the commit connection meanwhile, so the
+    // first commit does not wait for a connection (and its authentication) inside a lease.
+    this.committer().catch(() => {});
     return listenPostgres(this.handle.clientConfig, channels, handler);
   }
 }
