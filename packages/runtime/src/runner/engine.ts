@@ -1245,14 +1245,14 @@ export class RunnerEngine implements Engine {
   }
 
   private async poll(): Promise<void> {
-    const nowIso = iso(this.clock.now());
-    const due = await this.store.dueGateTimeouts(nowIso, 500);
+    const now = this.clock.now();
+    const due = await this.store.dueGateTimeouts(now, 500);
     for (const { runId, nodeId } of due) {
       const run = await this.getHot(runId);
       const target = run ? nodeOfKey(run, nodeId) : undefined;
       if (run && target) this.feed(run, { type: 'timer.fired', node: target.node, item: target.item, kind: 'gate_timeout' });
     }
-    for (const runId of await this.store.dueRunDeadlines(nowIso, 500)) {
+    for (const runId of await this.store.dueRunDeadlines(now, 500)) {
       const run = await this.getHot(runId);
       if (run) this.feed(run, { type: 'run.deadline' });
     }

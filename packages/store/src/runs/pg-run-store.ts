@@ -28,6 +28,7 @@ import {
 import {
   ATTEMPT_COLUMNS,
   EVENT_COLUMNS,
+  iso,
   type LoadedRun,
   loadedRunFrom,
   lowerWrites,
@@ -541,20 +542,20 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return res.rows.map((r) => r.id);
   }
 
-  async dueGateTimeouts(nowIso: string, limit: number): Promise<{ runId: string; nodeId: string }[]> {
+  async dueGateTimeouts(now: number, limit: number): Promise<{ runId: string; nodeId: string }[]> {
     const res = await this.q<{ runId: string; nodeId: string }>(
       'trellis_due_gates',
       `select run_id as "runId", node_id as "nodeId" from node_runs where status = 'waiting' and wait_until <= $1 limit $2`,
-      [nowIso, limit],
+      [iso(now), limit],
     );
     return res.rows;
   }
 
-  async dueRunDeadlines(nowIso: string, limit: number): Promise<string[]> {
+  async dueRunDeadlines(now: number, limit: number): Promise<string[]> {
     const res = await this.q<{ id: string }>(
       'trellis_due_deadlines',
       `select id from runs where status = 'waiting' and deadline_at <= $1 limit $2`,
-      [nowIso, limit],
+      [iso(now), limit],
     );
     return res.rows.map((r) => r.id);
   }

@@ -48,10 +48,10 @@ export interface RunStore {
   loadRun(runId: string): Promise<LoadedRun | undefined>;
   /** Runs a restarted worker must resume: queued or running, or waiting with a decision not yet applied. */
   listResumable(): Promise<string[]>;
-  /** Waiting nodes whose gate timeout is due. */
-  dueGateTimeouts(nowIso: string, limit: number): Promise<{ runId: string; nodeId: string }[]>;
-  /** Waiting runs (held by no worker) whose deadline has passed. */
-  dueRunDeadlines(nowIso: string, limit: number): Promise<string[]>;
+  /** Waiting nodes whose gate timeout is due at `now` (epoch ms). */
+  dueGateTimeouts(now: number, limit: number): Promise<{ runId: string; nodeId: string }[]>;
+  /** Waiting runs (held by no worker) whose deadline has passed at `now` (epoch ms). */
+  dueRunDeadlines(now: number, limit: number): Promise<string[]>;
   /**
    * Records a gate decision if the node is waiting and undecided. Returns false when it is not
    * (another decision won, or the node is not waiting): exactly one of concurrent decisions wins.

@@ -13,6 +13,7 @@ import {
   attemptEndSet,
   attemptRow,
   eventRow,
+  iso,
   type LoadedRun,
   loadedRunFrom,
   nodeRowSet,
@@ -385,16 +386,16 @@ export class SqliteRunStore implements RunStore {
       .all() as string[];
   }
 
-  async dueGateTimeouts(nowIso: string, limit: number): Promise<{ runId: string; nodeId: string }[]> {
+  async dueGateTimeouts(now: number, limit: number): Promise<{ runId: string; nodeId: string }[]> {
     return this.statement(
       "select run_id as runId, node_id as nodeId from node_runs where status = 'waiting' and wait_until <= ? limit ?",
-    ).all(nowIso, limit) as { runId: string; nodeId: string }[];
+    ).all(iso(now), limit) as { runId: string; nodeId: string }[];
   }
 
-  async dueRunDeadlines(nowIso: string, limit: number): Promise<string[]> {
+  async dueRunDeadlines(now: number, limit: number): Promise<string[]> {
     return this.statement("select id from runs where status = 'waiting' and deadline_at <= ? limit ?")
       .pluck()
-      .all(nowIso, limit) as string[];
+      .all(iso(now), limit) as string[];
   }
 
   async recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean> {

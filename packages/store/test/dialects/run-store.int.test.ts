@@ -336,13 +336,16 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     expect(await store.runs.recordDecision('decided', 'a', '{"approved":true}')).toBe(true);
 
     expect((await store.runs.listResumable()).sort()).toEqual(['decided', 'queued', 'running']);
-    expect(await store.runs.dueGateTimeouts(at(999), 10)).toEqual([]);
-    expect(await store.runs.dueGateTimeouts(at(1_000), 10)).toEqual([{ runId: 'gate', nodeId: 'a' }]);
-    expect((await store.runs.dueGateTimeouts(at(10_000), 10)).map((d) => d.runId).sort()).toEqual(['decided', 'gate']);
-    expect(await store.runs.dueGateTimeouts(at(10_000), 1)).toHaveLength(1);
-    expect(await store.runs.dueRunDeadlines(at(4_999), 10)).toEqual([]);
-    expect(await store.runs.dueRunDeadlines(at(5_000), 10)).toEqual(['gate']);
-    expect((await store.runs.dueRunDeadlines(at(60_000), 10)).sort()).toEqual(['decided', 'gate']);
+    expect(await store.runs.dueGateTimeouts(Date.parse(T0) + 999, 10)).toEqual([]);
+    expect(await store.runs.dueGateTimeouts(Date.parse(T0) + 1_000, 10)).toEqual([{ runId: 'gate', nodeId: 'a' }]);
+    expect((await store.runs.dueGateTimeouts(Date.parse(T0) + 10_000, 10)).map((d) => d.runId).sort()).toEqual([
+      'decided',
+      'gate',
+    ]);
+    expect(await store.runs.dueGateTimeouts(Date.parse(T0) + 10_000, 1)).toHaveLength(1);
+    expect(await store.runs.dueRunDeadlines(Date.parse(T0) + 4_999, 10)).toEqual([]);
+    expect(await store.runs.dueRunDeadlines(Date.parse(T0) + 5_000, 10)).toEqual(['gate']);
+    expect((await store.runs.dueRunDeadlines(Date.parse(T0) + 60_000, 10)).sort()).toEqual(['decided', 'gate']);
   });
 
   it('records exactly one of many concurrent gate decisions', async () => {
