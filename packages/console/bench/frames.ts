@@ -143,11 +143,12 @@ async function dragAndMeasure(
       const box = await page.locator(moved).boundingBox();
       if (box) from = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     }
+    // Checked after the first drag (back and forth ends where it started).
+    if (dir === 1 && (await page.locator(moved).getAttribute('style')) === before)
+      throw new Error(`${moved} did not move; the measurement would be meaningless`);
     dir = -dir;
   }
   const frames = (await page.evaluate(STOP_RECORDING)) as number[];
-  const after = await page.locator(moved).getAttribute('style');
-  if (before === after) throw new Error(`${moved} did not move; the measurement would be meaningless`);
   if (moved !== viewport && (await page.locator(viewport).first().getAttribute('style')) !== viewBefore)
     throw new Error(`the view panned while ${moved} was dragged: that would measure a pan, not a node drag`);
   return stats(frames, seconds);
