@@ -30,10 +30,8 @@ import { FlowNodeCache, mapEdges } from '../editor/flow-mapping.ts';
 import { NODE_HEIGHT, NODE_WIDTH } from '../editor/layout.ts';
 import type { PinnedProblems } from '../editor/validate.ts';
 import { EdgeObstacles, edgeTypes, obstacleRects } from './FlowEdge.tsx';
-import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from './FlowNode.tsx';
+import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes, VISIBLE_ONLY_NODE_LIMIT } from './FlowNode.tsx';
 
-/** Above this many nodes only what is in view is mounted (panning mounts what comes into view). */
-export const VISIBLE_ONLY_NODE_LIMIT = 150;
 /** The mini map is drawn up to this many nodes (it redraws every node on every change). */
 const MINIMAP_NODE_LIMIT = 300;
 

@@ -39,6 +39,12 @@ export const LOW_DETAIL_ZOOM = 0.35;
  */
 export const READABLE_ZOOM = 0.7;
 
+/**
+ * Above this many nodes the builder and the run view mount only the nodes and edges in view
+ * (xyflow's `onlyRenderVisibleElements`; panning mounts what comes into view).
+ */
+export const VISIBLE_ONLY_NODE_LIMIT = 150;
+
 /** How the builder and the run view fit a graph into the canvas. */
 export const FIT_VIEW_OPTIONS = { maxZoom: 1, minZoom: READABLE_ZOOM } as const;
 

@@ -15,7 +15,13 @@ import { useTheme } from '../app/theme.ts';
 import { EventLog } from '../components/EventLog.tsx';
 import { ErrorBanner, Loading, StatusBadge } from '../components/Feedback.tsx';
 import { EdgeObstacles, edgeTypes, obstacleRects } from '../components/FlowEdge.tsx';
-import { FIT_VIEW_OPTIONS, type FlowNodeType, LOW_DETAIL_ZOOM, nodeTypes } from '../components/FlowNode.tsx';
+import {
+  FIT_VIEW_OPTIONS,
+  type FlowNodeType,
+  LOW_DETAIL_ZOOM,
+  nodeTypes,
+  VISIBLE_ONLY_NODE_LIMIT,
+} from '../components/FlowNode.tsx';
 import { Gantt } from '../components/Gantt.tsx';
 import { GatePanel } from '../components/GatePanel.tsx';
 import { Link } from '../components/Layout.tsx';
@@ -289,6 +295,7 @@ function LiveRun({
             fitView
             fitViewOptions={FIT_VIEW_OPTIONS}
             minZoom={0.05}
+            onlyRenderVisibleElements={doc.nodes.length > VISIBLE_ONLY_NODE_LIMIT}
             onInit={(f) => setLowDetail(f.getZoom() < LOW_DETAIL_ZOOM)}
             onMove={(_, vp) => setLowDetail(vp.zoom < LOW_DETAIL_ZOOM)}
             proOptions={{ hideAttribution: true }}
