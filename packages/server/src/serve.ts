@@ -34,7 +34,7 @@ import {
 import type { FastifyServerOptions } from 'fastify';
 import type { Kysely } from 'kysely';
 import { buildServer, type TrellisServer } from './app.ts';
-import { type DemoPeerOutcome, loopbackBase, registerDemoPeer } from './demo-peer.ts';
+import { DEMO_PEER, type DemoPeerOutcome, startDemoPeer } from './demo-peer.ts';
 import type { Limits } from './http/context.ts';
 import { holdPort } from './port-hold.ts';
 import { checkDefinition } from './validation.ts';
@@ -65,6 +65,8 @@ export interface ServeOptions {
   demoServices?: (() => Promise<DemoServices>) | undefined;
   /** Private or loopback hosts/CIDRs agent and HTTP calls may reach (default TRELLIS_ALLOW_HOSTS); --demo adds loopback. */
   allowHosts?: string[];
+  /** Agent and HTTP calls may reach loopback (--demo implies it; the demo's second instance uses it). */
+  allowLoopback?: boolean;
   /** /metrics without a token (TRELLIS_METRICS_PUBLIC=1); by default it needs one. */
   publicMetrics?: boolean;
   /** Replaces the default executors (tests register their own tools). */
@@ -89,7 +91,7 @@ export interface RunningServer {
   server: TrellisServer;
   engine: Engine;
   store: Store;
-  /** --demo: whether the Trellis-to-Trellis demo (an agent_call to a workflow of this server over A2A) is on, or why not. */
+  /** --demo: whether the Trellis-to-Trellis demo (an agent_call to a workflow of a second Trellis instance over A2A) is on, or why not. */
   demoPeer?: DemoPeerOutcome;
   close(graceMs?: number): Promise<void>;
 }
@@ -117,27 +119,36 @@ export async function registerDemoServices(
 ): Promise<() => Promise<void>> {
   const services = await start();
   try {
-    // The authenticated demo services' token changes at every start: store it as a secret first.
-    if ((services.secrets ?? []).length > 0 && !vault.available)
-      throw new Error(
-        'the demo services use a bearer token kept as a secret, and secrets are off on this database: set TRELLIS_SECRET_KEY (`trellis secrets generate-key` prints one) and start again',
-      );
-    for (const s of services.secrets ?? []) {
-      await vault.put(s.name, { value: s.value, scope: 'global', description: s.description, by: ADMIN_PRINCIPAL });
-    }
-    for (const a of services.agents) {
-      await connectors.agents.delete(a.name);
-      await connectors.agents.register({ url: a.url, name: a.name, credential: a.credential, createdBy: ADMIN_PRINCIPAL });
-    }
-    for (const t of services.toolServers) {
-      await connectors.tools.delete(t.name);
-      await connectors.tools.register({ name: t.name, url: t.url, headers: t.headers }, { name: ADMIN_PRINCIPAL, isAdmin: true });
-    }
+    await registerStartedDemoServices(connectors, vault, services);
   } catch (err) {
     await services.close();
     throw err;
   }
   return () => services.close();
+}
+
+/** Registers demo services that already run (their secrets, agents and MCP servers) under their names. */
+async function registerStartedDemoServices(
+  connectors: Pick<Connectors, 'agents' | 'tools'>,
+  vault: SecretVault,
+  services: DemoServices,
+): Promise<void> {
+  // The authenticated demo services' token changes at every start: store it as a secret first.
+  if ((services.secrets ?? []).length > 0 && !vault.available)
+    throw new Error(
+      'the demo services use a bearer token kept as a secret, and secrets are off on this database: set TRELLIS_SECRET_KEY (`trellis secrets generate-key` prints one) and start again',
+    );
+  for (const s of services.secrets ?? []) {
+    await vault.put(s.name, { value: s.value, scope: 'global', description: s.description, by: ADMIN_PRINCIPAL });
+  }
+  for (const a of services.agents) {
+    await connectors.agents.delete(a.name);
+    await connectors.agents.register({ url: a.url, name: a.name, credential: a.credential, createdBy: ADMIN_PRINCIPAL });
+  }
+  for (const t of services.toolServers) {
+    await connectors.tools.delete(t.name);
+    await connectors.tools.register({ name: t.name, url: t.url, headers: t.headers }, { name: ADMIN_PRINCIPAL, isAdmin: true });
+  }
 }
 
 /** Upserts the examples that validate as built-in templates; returns the ones skipped and why. */
@@ -147,13 +158,17 @@ export async function seedBuiltinTemplates(db: Kysely<Database>, dir: string): P
   return skipped;
 }
 
-/** --demo: saves the example workflows for the admin, once per database. */
+/**
+ * --demo: saves the example workflows for the admin, once per database — except the booking desk,
+ * which lives in the demo's second instance.
+ */
 async function seedDemoWorkflows(db: Kysely<Database>, dirs: string[]): Promise<number> {
   const done = await db.selectFrom('trellis_meta').select('value').where('key', '=', 'demo_seeded').executeTakeFirst();
   if (done) return 0;
   let n = 0;
   for (const dir of dirs) {
     for (const t of readTemplateFiles(dir, (d) => checkDefinition(d).valid).templates) {
+      if (t.name === DEMO_PEER.workflow) continue;
       const { id, version } = await createWorkflow(db, {
         name: t.name,
         description: t.description,
@@ -193,6 +208,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   let http: TrellisServer | undefined;
   let stopTriggers: (() => Promise<void>) | undefined;
   let demoPeer: DemoPeerOutcome | undefined;
+  let stopPeer: (() => Promise<void>) | undefined;
   try {
     const admin = await ensureAdmin(store.db, options.adminToken);
     // A wrong secrets key stops the start here, with a message saying so (never garbage later).
@@ -212,7 +228,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
       // Unfinished runs resume once the port is open (startRecovery below), never delaying it.
       recover: 'deferred',
       ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
-      allowLoopback: options.demo,
+      allowLoopback: options.demo || options.allowLoopback === true,
       secrets: vaultSecretSource(vault, store.db),
       ...(executors ? { executors: (ctx) => executors({ store: ctx.store, allowHosts: ctx.allowHosts }) } : {}),
       logger: {
@@ -263,19 +279,45 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
     void runner.startRecovery();
     if (options.demo) {
       // Only a server that serves its port registers its demo services (their ports are its own).
-      if (options.demoServices) stopDemo = await registerDemoServices(wired.connectors, vault, options.demoServices);
+      let services: DemoServices | undefined;
+      if (options.demoServices) {
+        const start = options.demoServices;
+        stopDemo = await registerDemoServices(wired.connectors, vault, async () => {
+          services = await start();
+          return services;
+        });
+      }
       const demoDir = options.demoWorkflowsDir ?? (examplesDir !== undefined ? join(examplesDir, 'demo') : undefined);
       const hasDemo = demoDir !== undefined && existsSync(demoDir) && readdirSync(demoDir).some((f) => f.endsWith('.json'));
       const dirs = hasDemo ? [demoDir] : examplesDir !== undefined ? [examplesDir] : [];
       await seedDemoWorkflows(store.db, dirs);
-      // Trellis calling Trellis: a demo workflow's agent_call to a workflow of this server, over A2A.
-      demoPeer = await registerDemoPeer({
-        db: store.db,
+      // Trellis calling Trellis: a second instance, in this process, serves the booking desk over A2A.
+      const { logger } = options;
+      demoPeer = await startDemoPeer({
+        mainDb: options.db,
         vault,
         agents: wired.connectors.agents,
-        baseUrl: loopbackBase(address),
+        services,
+        demoDirs: dirs,
+        registerServices: registerStartedDemoServices,
+        start: (db) =>
+          startTrellisServer({
+            db,
+            host: '127.0.0.1',
+            port: 0,
+            demo: false,
+            allowLoopback: true,
+            ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
+            ...(executors ? { executors } : {}),
+            ...(options.consoleDir !== undefined ? { consoleDir: options.consoleDir } : {}),
+            graceMs: options.graceMs ?? 10_000,
+            logger: logger && typeof logger === 'object' ? { ...logger, name: 'demo-peer-desk' } : (logger ?? false),
+          }),
       }).catch((err: unknown) => ({ registered: false as const, reason: err instanceof Error ? err.message : String(err) }));
-      if (!demoPeer.registered) log?.warn({ demo: true }, `the Trellis-to-Trellis demo is off: ${demoPeer.reason}`);
+      if (demoPeer.registered) {
+        const { instance } = demoPeer;
+        stopPeer = () => instance.close(0);
+      } else log?.warn({ demo: true }, `the Trellis-to-Trellis demo is off: ${demoPeer.reason}`);
     }
     const url = address.replace('[::1]', 'localhost');
     triggers.start();
@@ -290,6 +332,8 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
         const force = setTimeout(() => server.app.server.closeAllConnections(), 1000);
         await server.app.close();
         clearTimeout(force);
+        // The demo's second instance: its runs were waiting on this one's calls, or are done.
+        await stopPeer?.();
         await stopDemo?.();
         await wired.close(0);
         await store.close();
@@ -314,6 +358,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
   } catch (err) {
     await http?.app.close();
     await stopTriggers?.();
+    await stopPeer?.();
     await stopDemo?.();
     await trellis?.close(0);
     await store.close();

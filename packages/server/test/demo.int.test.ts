@@ -2,14 +2,15 @@
  * `trellis serve --demo`: the demo agents and MCP server start on loopback and are registered,
  * the demo workflows are saved for the admin, and the hotel-trip workflow runs against the real
  * agents until its human gate, is approved, and succeeds. Trellis calls Trellis: the demo's
- * `demo-trellis-calls-trellis` calls `demo-peer-booking-desk` over A2A on loopback (its own token,
- * never the admin's); the desk's gate waits on the caller's node and is decided there.
+ * `demo-trellis-calls-trellis` calls `demo-peer-booking-desk` on a second Trellis instance (its own
+ * database, started in-process) over A2A on loopback (a token of that instance, never an admin's);
+ * the desk's gate waits on the caller's node and is decided there.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { RunRecord } from '@trellis/core';
-import { listTokens, SecretVault, secretKeySource } from '@trellis/store';
+import { listTokens, SecretVault, secretKeySource, verifyToken } from '@trellis/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PEER, type RunningServer, startTrellisServer } from '../src/index.ts';
 import { EXAMPLE_OPTIONS } from './examples.ts';
@@ -147,16 +148,36 @@ describe('the retry demo', () => {
   }, 60_000);
 });
 
-describe('Trellis calling Trellis in the demo', () => {
-  it("demo-trellis-calls-trellis calls demo-peer-booking-desk over A2A: the desk's gate waits on the caller's node, approving it there finishes both runs, the cost adds up, no token in any record", async () => {
+describe('Trellis calling Trellis in the demo: two instances', () => {
+  const peerApi = async (path: string) => {
+    if (!srv.demoPeer?.registered) throw new Error('no second instance');
+    const { instance } = srv.demoPeer;
+    const token = readFileSync(instance.adminTokenFile, 'utf8').trim();
+    const res = await fetch(`${instance.url}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
+    // biome-ignore lint/suspicious/noExplicitAny: reads arbitrary response JSON
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  it("demo-trellis-calls-trellis calls demo-peer-booking-desk on a second instance over A2A: the desk's gate waits on the caller's node, approving it there finishes both runs, the cost adds up, no token in either database", async () => {
     expect(srv.demoPeer).toMatchObject({ registered: true });
+    if (!srv.demoPeer?.registered) return;
+    const peer = srv.demoPeer.instance;
+    // A separate instance: its own port and its own database beside the main one.
+    expect(peer.url).not.toBe(srv.url);
+    expect(peer.db).toBe(join(dirname(db), DEMO_PEER.dbFile));
+    expect(statSync(peer.adminTokenFile).mode & 0o777).toBe(0o600);
     const list = await api('GET', '/workflows?limit=50');
+    const names = list.body.items.map((w: { name: string }) => w.name);
     const outerWf = list.body.items.find((w: { name: string }) => w.name === 'demo-trellis-calls-trellis');
-    const deskWf = list.body.items.find((w: { name: string }) => w.name === DEMO_PEER.workflow);
-    expect(outerWf && deskWf, JSON.stringify(list.body.items.map((w: { name: string }) => w.name))).toBeTruthy();
-    // The agent is this server's own workflow endpoint, registered with a secret reference.
+    expect(outerWf, JSON.stringify(names)).toBeDefined();
+    expect(names).not.toContain(DEMO_PEER.workflow); // the desk lives in the second instance only
+    const peerList = await peerApi('/workflows?limit=50');
+    expect(peerList.status).toBe(200);
+    expect(peerList.body.items.map((w: { name: string }) => w.name)).toEqual([DEMO_PEER.workflow]);
+    const deskWf = peerList.body.items[0];
+    // The main instance's agent is the second instance's workflow endpoint, registered with a secret reference.
     const agent = (await api('GET', '/agents')).body.items.find((a: { name: string }) => a.name === DEMO_PEER.agent);
-    expect(agent.url).toBe(`${srv.url.replace('localhost', '127.0.0.1')}/a2a/workflows/${deskWf.id}`);
+    expect(agent.url).toBe(`${peer.url}/a2a/workflows/${deskWf.id}`);
     expect(JSON.stringify(agent)).toContain(`$secrets.${DEMO_PEER.secret}`);
 
     const run = await api('POST', `/workflows/${outerWf.id}/run`, { input: { city: 'Lisbon' } });
@@ -165,19 +186,20 @@ describe('Trellis calling Trellis in the demo', () => {
     expect(waiting.status, JSON.stringify(waiting.error)).toBe('waiting');
     expect(waiting.nodes.book?.status).toBe('waiting');
     expect(waiting.nodes.book?.prompt).toContain('Book Bairro Hostel at 38 EUR a night?');
-    // The desk's own run waits at its gate, started by the demo's A2A caller, not the admin.
-    const deskRuns = (await api('GET', `/workflows/${deskWf.id}/runs`)).body.items;
+    // The desk's run is in the second instance's database, started by its principal demo-peer.
+    const deskRuns = (await peerApi(`/workflows/${deskWf.id}/runs`)).body.items;
     expect(deskRuns).toHaveLength(1);
-    const desk = await srv.engine.getRun(deskRuns[0].id);
+    const desk = await peer.server.engine.getRun(deskRuns[0].id);
     expect(desk?.status).toBe('waiting');
     expect(desk?.createdBy).toBe(DEMO_PEER.principal);
+    expect(await srv.engine.getRun(deskRuns[0].id)).toBeFalsy(); // not in the main database
 
-    // Approving on the caller's node resumes the desk's run.
+    // Approving on the caller's node resumes the desk's run on the second instance.
     expect((await api('POST', `/workflow_runs/${run.body.id}/nodes/book/approve`, { comment: 'book it' })).status).toBe(200);
     const done = await srv.engine.waitForRun(run.body.id);
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(done.output).toMatchObject({ booking: { hotel: 'Bairro Hostel', price: 38, status: 'booked' } });
-    const deskDone = await srv.engine.waitForRun(deskRuns[0].id);
+    const deskDone = await peer.server.engine.waitForRun(deskRuns[0].id);
     expect(deskDone.status).toBe('succeeded');
     // The cost adds up: the caller's own search plus everything the desk spent.
     const searchCost = done.nodes.search?.costUsd ?? 0;
@@ -185,21 +207,53 @@ describe('Trellis calling Trellis in the demo', () => {
     expect(deskDone.costUsd).toBeGreaterThan(0);
     expect(done.costUsd).toBeCloseTo(searchCost + deskDone.costUsd, 6);
 
-    // Neither the desk's token nor the admin's is in the database (only the sealed secret).
+    // No token in either database: not the caller's, nor either administrator's (only the sealed secret).
     const vault = await SecretVault.open(srv.store.db, secretKeySource(db, process.env));
     const deskToken = await vault.reveal(DEMO_PEER.secret, undefined);
+    const peerAdmin = readFileSync(peer.adminTokenFile, 'utf8').trim();
     const dir = dirname(db);
-    for (const f of readdirSync(dir).filter((n) => n.startsWith('trellis.db'))) {
+    const dbFiles = readdirSync(dir).filter((n) => /^(trellis|peer-desk)\.db(-wal|-shm)?$/.test(n));
+    expect(dbFiles).toEqual(expect.arrayContaining(['trellis.db', DEMO_PEER.dbFile]));
+    for (const f of dbFiles) {
       const bytes = readFileSync(join(dir, f)).toString('latin1');
-      expect(bytes.includes(deskToken), f).toBe(false);
-      expect(bytes.includes(ADMIN), f).toBe(false);
+      for (const secret of [deskToken, ADMIN, peerAdmin]) expect(bytes.includes(secret), f).toBe(false);
     }
   }, 60_000);
 
-  it("at the next start the agent is registered at the new address and the caller's token is reused", async () => {
-    const before = (await listTokens(srv.store.db, DEMO_PEER.principal)).filter((t) => t.revokedAt === null);
+  it("at the next start the second instance keeps its database and the caller's token is reused; with a new second database a new token is made", async () => {
+    if (!srv.demoPeer?.registered) throw new Error('no second instance');
+    const peerDb = srv.demoPeer.instance.db;
+    const peerTokens = async () => {
+      if (!srv.demoPeer?.registered) throw new Error('no second instance');
+      return (await listTokens(srv.demoPeer.instance.server.store.db, DEMO_PEER.principal)).filter((t) => t.revokedAt === null);
+    };
+    const before = await peerTokens();
     expect(before).toHaveLength(1);
+    const restart = async () => {
+      await srv.close(0);
+      srv = await startTrellisServer({
+        db,
+        host: '127.0.0.1',
+        port: 0,
+        ...EXAMPLE_OPTIONS,
+        demo: true,
+        adminToken: ADMIN,
+        consoleDir: false,
+        graceMs: 0,
+      });
+      expect(srv.demoPeer).toMatchObject({ registered: true });
+    };
+    await restart();
+    expect((await peerTokens()).map((t) => t.id)).toEqual(before.map((t) => t.id));
+    const deskRuns = await peerApi('/workflows?limit=50');
+    expect(deskRuns.body.items.map((w: { name: string }) => w.name)).toEqual([DEMO_PEER.workflow]);
+    if (!srv.demoPeer?.registered) return;
+    const agent = (await api('GET', '/agents')).body.items.find((a: { name: string }) => a.name === DEMO_PEER.agent);
+    expect(agent.url.startsWith(`${srv.demoPeer.instance.url}/a2a/workflows/`)).toBe(true);
+
+    // The second database removed while stopped: a new one, a new token, kept in the main secret.
     await srv.close(0);
+    for (const f of readdirSync(dirname(peerDb)).filter((n) => n.startsWith(DEMO_PEER.dbFile))) rmSync(join(dirname(peerDb), f));
     srv = await startTrellisServer({
       db,
       host: '127.0.0.1',
@@ -211,9 +265,13 @@ describe('Trellis calling Trellis in the demo', () => {
       graceMs: 0,
     });
     expect(srv.demoPeer).toMatchObject({ registered: true });
-    const after = (await listTokens(srv.store.db, DEMO_PEER.principal)).filter((t) => t.revokedAt === null);
-    expect(after.map((t) => t.id)).toEqual(before.map((t) => t.id));
-    const agent = (await api('GET', '/agents')).body.items.find((a: { name: string }) => a.name === DEMO_PEER.agent);
-    expect(agent.url.startsWith(srv.url.replace('localhost', '127.0.0.1'))).toBe(true);
+    if (!srv.demoPeer?.registered) return;
+    const fresh = await peerTokens();
+    expect(fresh).toHaveLength(1);
+    const vault = await SecretVault.open(srv.store.db, secretKeySource(db, process.env));
+    const kept = await vault.reveal(DEMO_PEER.secret, undefined);
+    const who = await verifyToken(srv.demoPeer.instance.server.store.db, kept);
+    expect(who?.name).toBe(DEMO_PEER.principal);
+    expect((await peerApi('/workflows?limit=50')).status).toBe(200); // a new admin token file
   }, 60_000);
 });

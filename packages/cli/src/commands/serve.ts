@@ -97,7 +97,8 @@ export async function serve(argv: string[]): Promise<number> {
     );
     if (running.demoPeer?.registered)
       lines.push(
-        "  Open 'demo-trellis-calls-trellis' and press Run: its node 'book' calls the workflow 'demo-peer-booking-desk' over A2A; approve its question on that node.",
+        `  A second Trellis instance serves 'demo-peer-booking-desk' at ${running.demoPeer.instance.url} (its admin API token is in ${running.demoPeer.instance.adminTokenFile}).`,
+        "  Open 'demo-trellis-calls-trellis' and press Run: its node 'book' calls that workflow on the second instance over A2A; approve its question on that node.",
       );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
