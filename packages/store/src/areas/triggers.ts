@@ -221,15 +221,14 @@ export async function completeTicks(db: Kysely<Database>, ticks: readonly Comple
   return db.transaction().execute(async (trx) => {
     const started = ticks.filter((t) => t.runId !== null);
     for (let i = 0; i < started.length; i += 200)
-      await trx
-        .insertInto('trigger_runs')
-        .values(
+      // A plain VALUES list: the query builder's row parsing cost more than the insert itself here.
+      await sql`insert into trigger_runs (run_id, workflow_id, trigger_id, type, tick, delivery_id, created_at)
+        values ${sql.join(
           started
             .slice(i, i + 200)
-            .map((t) => triggerRunRow(t.workflowId, t.runId as string, { id: t.id, type: 'schedule', tick: t.tick }, at)),
-        )
-        .onConflict((oc) => oc.column('run_id').doNothing())
-        .execute();
+            .map((t) => sql`(${t.runId}, ${t.workflowId}, ${t.id}, ${'schedule'}, ${t.tick}, ${null}, ${at})`),
+        )}
+        on conflict (run_id) do nothing`.execute(trx);
     // Every schedule moved on with one statement per chunk (not one per schedule), each row only
     // if its next tick is still the one handled, so of several processes exactly one advances it.
     let advanced = 0;

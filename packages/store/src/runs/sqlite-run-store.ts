@@ -281,16 +281,16 @@ export class SqliteRunStore implements RunStore {
   private createRows(run: NewRun): { runId: string; created: boolean } {
     {
       if (run.idempotency) {
-        const existing = this.statement('select run_id from idempotency_keys where scope = ? and key = ?')
-          .pluck()
-          .get(run.idempotency.scope, run.idempotency.key) as string | undefined;
-        if (existing !== undefined) return { runId: existing, created: false };
-        this.statement('insert into idempotency_keys (scope, key, run_id, created_at) values (?, ?, ?, ?)').run(
-          run.idempotency.scope,
-          run.idempotency.key,
-          run.row.id,
-          run.row.created_at,
-        );
+        // Claim the key with one statement; only a key already taken costs a read.
+        const claimed = this.statement(
+          'insert into idempotency_keys (scope, key, run_id, created_at) values (?, ?, ?, ?) on conflict do nothing',
+        ).run(run.idempotency.scope, run.idempotency.key, run.row.id, run.row.created_at);
+        if (claimed.changes === 0) {
+          const existing = this.statement('select run_id from idempotency_keys where scope = ? and key = ?')
+            .pluck()
+            .get(run.idempotency.scope, run.idempotency.key) as string;
+          return { runId: existing, created: false };
+        }
       }
       const r = run.row;
       this.statement(
