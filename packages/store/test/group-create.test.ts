@@ -3,11 +3,13 @@
  * used twice in the batch yields one run, and a run that fails (here: an id already taken) fails
  * alone — the others of its batch are still created.
  */
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkflow, openSqlite, type SqliteHandle, SqliteRunStore } from '../src/index.ts';
+import { queuedRun } from './helpers/queued-run.ts';
 
 const handles: SqliteHandle[] = [];
 afterEach(async () => {
@@ -25,30 +27,8 @@ async function setup() {
     owner: 'o',
   });
   const store = new SqliteRunStore(h);
-  const newRun = (id: string, key?: string) => ({
-    row: {
-      id,
-      workflow_id: wf,
-      version: 1,
-      status: 'queued' as const,
-      input: '{}',
-      output: null,
-      error: null,
-      cost_usd: 0,
-      created_by: null,
-      created_at: at,
-      started_at: null,
-      finished_at: null,
-      deadline_at: null,
-      last_seq: 1,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-    },
-    nodeIds: ['a'],
-    events: [{ run_id: id, seq: 1, type: 'run.queued', node_id: null, at, data: '{}' }],
-    ...(key === undefined ? {} : { idempotency: { scope: wf, key } }),
-  });
+  const newRun = (id: string, key?: string) =>
+    queuedRun({ id, workflowId: wf, at, nodeIds: ['a'], ...(key === undefined ? {} : { idempotencyKey: key }) });
   const count = () => h.raw.prepare('select count(*) from runs').pluck().get() as number;
   return { store, newRun, count };
 }

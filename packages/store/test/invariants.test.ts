@@ -2,6 +2,7 @@
  * The run invariant checker finds each kind of damage a lost, reordered or half-applied batch
  * leaves behind, and passes a consistent run.
  */
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import {
   SqliteRunStore,
   type WriteOp,
 } from '../src/index.ts';
+import { queuedRun } from './helpers/queued-run.ts';
 
 const handles: SqliteHandle[] = [];
 afterEach(async () => {
@@ -35,29 +37,7 @@ async function finishedRun(): Promise<{ h: SqliteHandle; runId: string }> {
   });
   const store = new SqliteRunStore(h);
   const runId = 'r1';
-  await store.createRun({
-    row: {
-      id: runId,
-      workflow_id: wf,
-      version: 1,
-      status: 'queued',
-      input: '{}',
-      output: null,
-      error: null,
-      cost_usd: 0,
-      created_by: null,
-      created_at: at,
-      started_at: null,
-      finished_at: null,
-      deadline_at: null,
-      last_seq: 1,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-    },
-    nodeIds: ['a', 'b'],
-    events: [{ run_id: runId, seq: 1, type: 'run.queued', node_id: null, at, data: '{}' }],
-  });
+  await store.createRun(queuedRun({ id: runId, workflowId: wf, at, nodeIds: ['a', 'b'] }));
   let seq = 1;
   const ev = (type: string, node: string | null): WriteOp => ({
     op: 'event',
