@@ -4,7 +4,7 @@
  * open side by side on the compare page, which marks the node whose status and output differ.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, type Stack, startStack } from './helpers/stack.ts';
 
 let stack: Stack;
@@ -14,8 +14,7 @@ describe.skipIf(!chromiumAvailable)('workflow analytics and run comparison in th
   beforeAll(async () => {
     stack = await startStack(await buildConsole());
     browser = await launch({ width: 1280, height: 1000 });
-    await browser.page.goto(`${stack.url}/#token=${stack.token}`);
-    await browser.page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await signIn(browser.page, stack);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, type Stack, startStack } from './helpers/stack.ts';
 
 let stack: Stack;
@@ -68,8 +68,7 @@ describe.skipIf(!chromiumAvailable)('the builder by keyboard (Chromium)', () => 
     page = browser.page;
     // A step that cannot happen fails with its locator, well inside the test's time.
     page.setDefaultTimeout(10_000);
-    await page.goto(`${stack.url}/#token=${stack.token}`);
-    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await signIn(page, stack);
   }, 120_000);
 
   afterAll(async () => {

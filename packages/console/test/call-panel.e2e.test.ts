@@ -12,7 +12,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, type Stack, startStack } from './helpers/stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -42,8 +42,7 @@ describe.skipIf(!chromiumAvailable)('how to call a workflow (Chromium)', () => {
     workflowId = wf.id;
     browser = await launch();
     page = browser.page;
-    await page.goto(`${stack.url}/#token=${stack.token}`);
-    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await signIn(page, stack);
   }, 120_000);
 
   afterAll(async () => {

@@ -8,17 +8,12 @@ import { readFileSync } from 'node:fs';
 import { createSignInCode } from '@trellis/store';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, hasRegistryRoutes, type Stack, startStack } from './helpers/stack.ts';
 
 let stack: Stack;
 let browser: Browser;
 let page: Page;
-
-async function signIn() {
-  await page.goto(`${stack.url}/#token=${stack.token}`);
-  await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
-}
 
 async function dropPaletteItem(label: string, x: number, y: number) {
   await page
@@ -67,7 +62,7 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     stack = await startStack(dist);
     browser = await launch();
     page = browser.page;
-    await signIn();
+    await signIn(page, stack);
   }, 120_000);
 
   afterAll(async () => {
@@ -89,7 +84,7 @@ describe.skipIf(!chromiumAvailable)('console end to end (Chromium)', () => {
     await page.getByRole('form', { name: 'Sign in' }).waitFor();
     await page.getByText(/Sign-in link refused: this sign-in link was already used/).waitFor();
     browser.errors.length = 0; // the refused code's 401 is the point of this step
-    await signIn();
+    await signIn(page, stack);
     expect(page.url()).not.toContain('token=');
     await page.reload();
     await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();

@@ -6,7 +6,7 @@
  * the page), and links a `workflow` node to its child run and the child run back to its parent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, type Stack, startStack } from './helpers/stack.ts';
 
 let stack: Stack;
@@ -18,8 +18,7 @@ describe.skipIf(!chromiumAvailable)('map and sub-workflows in the console (Chrom
   beforeAll(async () => {
     stack = await startStack(await buildConsole());
     browser = await launch();
-    await browser.page.goto(`${stack.url}/#token=${stack.token}`);
-    await browser.page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await signIn(browser.page, stack);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, hasRegistryRoutes, type Stack, startStack } from './helpers/stack.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -41,8 +41,7 @@ describe.skipIf(!chromiumAvailable)('the Tools page registers MCP servers with t
 
   it('an administrator registers a stdio server with arguments, env, cwd and shared sessions', async () => {
     if (!hasRegistryRoutes(stack)) return;
-    await page.goto(`${stack.url}/#token=${stack.token}`);
-    await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await signIn(page, stack);
     await page.goto(`${stack.url}/tools`);
     const form = page.getByRole('form', { name: 'Register an MCP server' });
     await form.getByLabel('Transport').selectOption('stdio');

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromiumAvailable, launch } from './helpers/browser.ts';
+import { type Browser, chromiumAvailable, launch, signIn } from './helpers/browser.ts';
 import { buildConsole, type Stack, startStack } from './helpers/stack.ts';
 
 let stack: Stack;
@@ -15,8 +15,7 @@ describe.skipIf(!chromiumAvailable)('triggers in the console (Chromium)', () => 
   beforeAll(async () => {
     stack = await startStack(await buildConsole());
     browser = await launch();
-    await browser.page.goto(`${stack.url}/#token=${stack.token}`);
-    await browser.page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+    await signIn(browser.page, stack);
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

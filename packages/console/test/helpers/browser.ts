@@ -44,3 +44,9 @@ export async function launch(viewport = { width: 1280, height: 800 }): Promise<B
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return { context, page, errors, close: () => context.close() };
 }
+
+/** Signs the page in with a token (the console's `#token=` link) and waits for the workflow list. */
+export async function signIn(page: Page, stack: { url: string; token: string }): Promise<void> {
+  await page.goto(`${stack.url}/#token=${stack.token}`);
+  await page.getByRole('heading', { name: 'Workflows', exact: true }).waitFor();
+}
