@@ -295,6 +295,28 @@ describe('retry', () => {
     expect(paid.calls).toEqual({ ...callsBefore, last: (callsBefore.last ?? 0) + 1 });
     expect((await h.engine.listRuns({ limit: 100 })).runs.length).toBe(runsBefore + 1);
     expect(second.costSavedUsd).toBeCloseTo(first.costUsd);
+    // The map's items come along as they were (output, times, attempts), each with its own event.
+    const items = (r: RunRecord) => r.nodes.per_item!.items!;
+    expect(Object.keys(items(second))).toEqual(['0', '1', '2']);
+    for (const i of ['0', '1', '2']) {
+      expect(items(second)[i]).toMatchObject({
+        status: 'succeeded',
+        output: items(first)[i]!.output,
+        startedAt: items(first)[i]!.startedAt,
+        finishedAt: items(first)[i]!.finishedAt,
+        costUsd: 0,
+      });
+    }
+    const reused = (await h.events(second.id)).filter((e) => e.type === 'node.reused');
+    expect(reused.map((e) => [e.nodeId, e.item])).toEqual([
+      ['src', undefined],
+      ['per_item', undefined],
+      ['per_item', 0],
+      ['per_item', 1],
+      ['per_item', 2],
+      ['sub', undefined],
+    ]);
+    expect(reused[3]!.data).toEqual({ reusedFrom: first.id, costSavedUsd: 0, output: items(first)['1']!.output });
 
     // `from` the map: every item runs again, and so does the child run downstream.
     const third = await retry(second.id, { from: ['per_item'] });

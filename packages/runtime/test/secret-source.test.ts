@@ -26,33 +26,24 @@ it('a test run of a workflow reads that workflow’s scoped secrets, not another
     const mine = await createWorkflow(store.db, { name: 'mine', definition: def, owner: 'alice' });
     const other = await createWorkflow(store.db, { name: 'other', definition: def, owner: 'alice' });
     const scratch = await addScratchVersion(store.db, mine.id, def, 'alice');
-    const at = new Date().toISOString();
+    const now = Date.now();
     for (const [id, wf] of [
       ['run_test', scratch.scratchId],
       ['run_real', mine.id],
     ] as const) {
       await store.runs.createRun({
-        row: {
-          id,
-          workflow_id: wf,
-          version: 1,
-          status: 'queued',
-          input: '{}',
-          output: null,
-          error: null,
-          cost_usd: 0,
-          created_by: 'alice',
-          created_at: at,
-          started_at: null,
-          finished_at: null,
-          deadline_at: null,
-          last_seq: 1,
-          worker_id: null,
-          lease_expires_at: null,
-          cancel_requested: 0,
-        },
+        id,
+        workflowId: wf,
+        version: 1,
+        input: {},
+        createdBy: 'alice',
+        createdAt: now,
+        deadlineAt: null,
+        claim: null,
         nodeIds: ['a'],
-        events: [{ run_id: id, seq: 1, type: 'run.queued', node_id: null, at, data: '{}' }],
+        events: [
+          { seq: 1, runId: id, type: 'run.queued', at: new Date(now).toISOString(), data: { workflowId: wf, version: 1 } },
+        ],
       });
     }
     const vault = await SecretVault.open(

@@ -197,7 +197,7 @@ export { PgRunStore } from './runs/pg-run-store.ts';
 /** Maps run rows to the run record of SPEC §1 (the API shape). */
 export { itemKey, parseItemKey, parseJson, toRunEvent } from './runs/record.ts';
 /** The runs area. */
-export type { NewRun, RunListPage, RunRows, RunStore } from './runs/run-store.ts';
+export type { NewRetry, NewRun, PastNode, PastRun, RetryNode, RunListPage, RunStore } from './runs/run-store.ts';
 /** The runs area on SQLite. */
 export { SqliteRunStore } from './runs/sqlite-run-store.ts';
 /** The cipher of the secrets store. */
@@ -233,4 +233,4 @@ export {
 /** The embedded SQLite database. */
 export { migrate, openSqlite, type SqliteHandle } from './sqlite.ts';
 /** Row types. */
-export type { Database, EventsTable, NodeRetryInfo, NodeRunsTable, RunRetryInfo, RunsTable } from './tables.ts';
+export type { Database, NodeRetryInfo, RunRetryInfo } from './tables.ts';

@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const h of handles.splice(0)) await h.close();
 });
 
-const at = '2026-01-01T00:00:00.000Z';
+const at = Date.parse('2026-01-01T00:00:00.000Z');
 
 async function setup() {
   const h = await openSqlite(join(mkdtempSync(join(tmpdir(), 'trellis-grp-')), 'trellis.db'));

@@ -37,7 +37,7 @@ async function finishedRun(): Promise<{ h: SqliteHandle; runId: string }> {
   });
   const store = new SqliteRunStore(h);
   const runId = 'r1';
-  await store.createRun(queuedRun({ id: runId, workflowId: wf, at, nodeIds: ['a', 'b'] }));
+  await store.createRun(queuedRun({ id: runId, workflowId: wf, at: Date.parse(at), nodeIds: ['a', 'b'] }));
   let seq = 1;
   const ev = (type: string, node: string | null): WriteOp => ({
     op: 'event',

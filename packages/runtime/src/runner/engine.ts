@@ -56,7 +56,7 @@ import { EventsNotifier } from './events-notifier.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
 import { Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { maxOutputBytes } from './output-cap.ts';
-import { buildRetryRows } from './retry.ts';
+import { buildRetry } from './retry.ts';
 import { Subscriptions } from './subscriptions.ts';
 
 /**
@@ -278,49 +278,6 @@ export class RunnerEngine implements Engine {
     const id = newRunId();
     const timeoutMs = prepared.definition.settings?.timeoutMs;
     const traceParent = req.traceParent === undefined ? undefined : parseTraceParent(req.traceParent);
-    const { runId, created } = await this.store.createRun({
-      row: {
-        id,
-        workflow_id: req.workflowId,
-        version: req.version,
-        status: 'queued',
-        input: JSON.stringify(input ?? null),
-        output: null,
-        error: null,
-        cost_usd: 0,
-        created_by: req.createdBy ?? null,
-        created_at: iso(now),
-        started_at: null,
-        finished_at: null,
-        deadline_at: timeoutMs === undefined ? null : iso(now + timeoutMs),
-        last_seq: 1,
-        // With several workers, the process that starts a run claims it — unless it executes
-        // nothing, in which case the run is left for the workers (woken below).
-        worker_id: this.leasing && !this.leasing.execute ? null : this.workerId,
-        lease_expires_at: this.leasing?.execute ? iso(now + this.leasing.leaseMs) : null,
-        cancel_requested: 0,
-        parent_run_id: req.parent?.runId ?? null,
-        parent_node_id: req.parent?.nodeKey ?? null,
-        depth: req.parent?.depth ?? 0,
-        trace_parent: traceParent ?? null,
-      },
-      nodeIds: prepared.compiled.nodes.map((n) => n.id),
-      events: [
-        {
-          run_id: id,
-          seq: 1,
-          type: 'run.queued',
-          node_id: null,
-          at: iso(now),
-          data: JSON.stringify({ workflowId: req.workflowId, version: req.version }),
-        },
-      ],
-      ...(req.idempotencyKey === undefined ? {} : { idempotency: { scope: req.workflowId, key: req.idempotencyKey } }),
-    });
-    if (!created) {
-      const status = (await this.store.getRunStatus(runId)) ?? 'queued';
-      return { runId, status, created: false };
-    }
     const queued: RunEvent = {
       seq: 1,
       runId: id,
@@ -328,6 +285,25 @@ export class RunnerEngine implements Engine {
       at: iso(now),
       data: { workflowId: req.workflowId, version: req.version },
     };
+    const { runId, created } = await this.store.createRun({
+      id,
+      workflowId: req.workflowId,
+      version: req.version,
+      input: input ?? null,
+      createdBy: req.createdBy ?? null,
+      createdAt: now,
+      deadlineAt: timeoutMs === undefined ? null : now + timeoutMs,
+      claim: this.creatorClaim(now),
+      parent: req.parent,
+      traceParent,
+      nodeIds: prepared.compiled.nodes.map((n) => n.id),
+      events: [queued],
+      idempotency: req.idempotencyKey === undefined ? undefined : { scope: req.workflowId, key: req.idempotencyKey },
+    });
+    if (!created) {
+      const status = (await this.store.getRunStatus(runId)) ?? 'queued';
+      return { runId, status, created: false };
+    }
     if (this.leasing && !this.leasing.execute) {
       this.hub.publish(queued);
       await this.leasing.store.wake(WAKE_CHANNEL, '');
@@ -359,17 +335,16 @@ export class RunnerEngine implements Engine {
     if (this.closed || this.stopping)
       throw new TrellisError('SHUTTING_DOWN', 'the engine is shutting down; retry on another instance', { retryable: true });
     await this.flushNow();
-    const original = await this.store.readRunRows(req.runId);
+    const original = await this.store.readPastRun(req.runId);
     if (!original) throw new TrellisError('RUN_NOT_FOUND', `no run ${req.runId}`, { category: 'user' });
-    const o = original.run;
-    const originalPrepared = await this.prepared(o.workflow_id, o.version);
-    const workflowId = req.scratch?.workflowId ?? o.workflow_id;
-    const version = req.scratch?.version ?? req.latestVersion ?? o.version;
+    const originalPrepared = await this.prepared(original.workflowId, original.version);
+    const workflowId = req.scratch?.workflowId ?? original.workflowId;
+    const version = req.scratch?.version ?? req.latestVersion ?? original.version;
     const target =
-      req.scratch === undefined && version === o.version ? originalPrepared : await this.prepared(workflowId, version);
+      req.scratch === undefined && version === original.version ? originalPrepared : await this.prepared(workflowId, version);
     const now = this.clock.now();
     const id = newRunId();
-    const built = await buildRetryRows({
+    const built = await buildRetry({
       newRunId: id,
       at: iso(now),
       original,
@@ -383,49 +358,47 @@ export class RunnerEngine implements Engine {
     });
     const timeoutMs = target.definition.settings?.timeoutMs;
     const { runId, created } = await this.store.createRun({
-      row: {
-        id,
-        workflow_id: workflowId,
-        version,
-        status: 'queued',
-        input: o.input,
-        output: null,
-        error: null,
-        cost_usd: 0,
-        created_by: req.createdBy ?? null,
-        created_at: iso(now),
-        started_at: null,
-        finished_at: null,
-        deadline_at: timeoutMs === undefined ? null : iso(now + timeoutMs),
-        last_seq: built.events.length,
-        worker_id: this.leasing && !this.leasing.execute ? null : this.workerId,
-        lease_expires_at: this.leasing?.execute ? iso(now + this.leasing.leaseMs) : null,
-        cancel_requested: 0,
-        ...built.runRow,
-      },
+      id,
+      workflowId,
+      version,
+      input: original.input,
+      createdBy: req.createdBy ?? null,
+      createdAt: now,
+      deadlineAt: timeoutMs === undefined ? null : now + timeoutMs,
+      claim: this.creatorClaim(now),
       nodeIds: [],
       events: built.events,
-      retry: { nodes: built.nodes, copyAttempts: built.copyAttempts },
-      ...(req.idempotencyKey === undefined ? {} : { idempotency: { scope: `retry:${o.id}`, key: req.idempotencyKey } }),
+      retry: built.retry,
+      idempotency: req.idempotencyKey === undefined ? undefined : { scope: `retry:${original.id}`, key: req.idempotencyKey },
     });
-    const summary = { retryOf: o.id, reused: built.plan.reused, costSavedUsd: built.plan.costSavedUsd };
+    const summary = { retryOf: original.id, reused: built.plan.reused, costSavedUsd: built.plan.costSavedUsd };
     if (!created) {
       const status = (await this.store.getRunStatus(runId)) ?? 'queued';
       return { runId, status, created: false, ...summary };
     }
-    for (const e of built.announce) this.hub.publish(e);
+    for (const e of built.events) this.hub.publish(e);
     if (this.leasing && !this.leasing.execute) {
       await this.leasing.store.wake(WAKE_CHANNEL, '');
       return { runId: id, status: 'queued', created: true, ...summary };
     }
     const state = rebuildRunState(id, target.compiled, { status: 'queued', costUsd: 0, nodes: built.persisted });
-    const run = new HotRun(id, target, state, built.events.length, JSON.parse(o.input));
+    const run = new HotRun(id, target, state, built.events.length, original.input);
     run.workflowId = workflowId;
     run.createdBy = req.createdBy ?? null;
     this.hot.set(id, run);
     if (timeoutMs !== undefined) this.armDeadline(run, now + timeoutMs);
     this.feed(run, { type: 'start' });
     return { runId: id, status: 'queued', created: true, ...summary };
+  }
+
+  /**
+   * Who holds a run this process creates: this worker (it executes the run), with a lease when
+   * several workers share the database — unless this process executes nothing, which leaves the
+   * run to the workers.
+   */
+  private creatorClaim(now: number): { workerId: string; leaseExpiresAt: number | null } | null {
+    if (!this.leasing) return { workerId: this.workerId, leaseExpiresAt: null };
+    return this.leasing.execute ? { workerId: this.workerId, leaseExpiresAt: now + this.leasing.leaseMs } : null;
   }
 
   async cancelRun(runId: string, reason?: string): Promise<{ status: RunStatus } | undefined> {

@@ -14,27 +14,14 @@ import {
   type RunEvent,
   TrellisError,
 } from '@trellis/core';
-import {
-  type EventsTable,
-  type NodeRetryInfo,
-  type NodeRunsTable,
-  nodeStatusOf,
-  type RunRetryInfo,
-  type RunRows,
-  type RunsTable,
-  toRunEvent,
-} from '@trellis/store';
+import type { NewRetry, NodeRetryInfo, PastNode, PastRun, RetryNode, RunRetryInfo } from '@trellis/store';
 import type { PreparedWorkflow } from '../prepared.ts';
 
-export interface RetryRows {
-  runRow: Pick<RunsTable, 'retry_of' | 'retry_info'>;
-  nodes: NodeRunsTable[];
-  /** Reused nodes whose attempts are copied from the original run (by the store, in SQL). */
-  copyAttempts: { fromRunId: string; nodeIds: string[] };
-  /** run.queued then one node.reused per reused node, seq 1…n. */
-  events: EventsTable[];
-  /** The same events, to announce once committed. */
-  announce: RunEvent[];
+export interface RetryBuild {
+  /** The new run's link, node states and attempts to copy (the store writes them with the run). */
+  retry: NewRetry;
+  /** run.queued then one node.reused per reused node (and map item), seq 1…n. */
+  events: RunEvent[];
   /** The new run's node states as the scheduler rebuilds them, by node index. */
   persisted: PersistedNodeState[];
   plan: RetryPlan;
@@ -42,8 +29,9 @@ export interface RetryRows {
 
 export interface RetryBuildInput {
   newRunId: string;
+  /** ISO-8601: the time of the new run's first events. */
   at: string;
-  original: RunRows;
+  original: PastRun;
   originalPrepared: PreparedWorkflow;
   target: PreparedWorkflow;
   targetVersion: number;
@@ -57,33 +45,31 @@ export interface RetryBuildInput {
 
 const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
 
-export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows> {
+export async function buildRetry(input: RetryBuildInput): Promise<RetryBuild> {
   const { original, originalPrepared, target, newRunId, at } = input;
-  const orun = original.run;
-  if (!FINISHED.has(orun.status)) {
+  if (!FINISHED.has(original.status)) {
     throw new TrellisError(
       'RUN_NOT_FINISHED',
-      `run ${orun.id} is ${orun.status}; only a succeeded, failed or cancelled run can be retried (cancel it first)`,
+      `run ${original.id} is ${original.status}; only a succeeded, failed or cancelled run can be retried (cancel it first)`,
       { category: 'user' },
     );
   }
-  const rowsById = new Map(original.nodes.map((n) => [n.node_id, n]));
   const originalNodes = new Map<string, OriginalNode>();
-  for (const n of original.nodes) {
-    const info = n.retry_info ? (JSON.parse(n.retry_info) as NodeRetryInfo) : {};
-    originalNodes.set(n.node_id, {
-      status: nodeStatusOf(n.status),
+  for (const [id, n] of original.nodes) {
+    const info: NodeRetryInfo = n.retryInfo ?? {};
+    originalNodes.set(id, {
+      status: n.status,
       attempt: n.attempt,
-      costUsd: n.cost_usd,
-      reusedFrom: n.reused_from ?? null,
+      costUsd: n.costUsd,
+      reusedFrom: n.reusedFrom,
       costSavedUsd: info.costSavedUsd ?? 0,
       approvalRequired: info.approvalRequired !== undefined,
     });
   }
   const result = planRetry({
-    originalRunId: orun.id,
+    originalRunId: original.id,
     original: originalPrepared.compiled,
-    originalVersion: orun.version,
+    originalVersion: original.version,
     originalNodes,
     target: target.compiled,
     targetVersion: input.targetVersion,
@@ -94,19 +80,14 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
   const { plan } = result;
 
   const compiled = target.compiled;
-  const context = JSON.parse(orun.input) as unknown;
+  const context = original.input;
   const outputs = new Map<string, unknown>();
-  const nodes: NodeRunsTable[] = [];
-  /** Reused nodes whose attempts the store copies from the original run. */
-  const copied: string[] = [];
+  const nodes: RetryNode[] = [];
   const queued =
     input.scratchWorkflowId === undefined
-      ? { workflowId: orun.workflow_id, version: input.targetVersion, retryOf: orun.id }
+      ? { workflowId: original.workflowId, version: input.targetVersion, retryOf: original.id }
       : { workflowId: input.scratchWorkflowId, version: input.targetVersion };
-  const events: EventsTable[] = [
-    { run_id: newRunId, seq: 1, type: 'run.queued', node_id: null, at, data: JSON.stringify(queued) },
-  ];
-  const announce: RunEvent[] = [{ seq: 1, runId: newRunId, type: 'run.queued', at, data: queued }];
+  const events: RunEvent[] = [{ seq: 1, runId: newRunId, type: 'run.queued', at, data: queued }];
   const persisted: PersistedNodeState[] = new Array(compiled.nodes.length);
   const sameVersion = originalPrepared === target;
 
@@ -116,72 +97,56 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
     if (p.kind === 'run') {
       const info: NodeRetryInfo = { notReused: p.reason };
       if (p.approval !== null) info.approvalRequired = p.approval;
-      nodes.push(pendingRow(newRunId, cn.id, info));
+      nodes.push(pendingNode(cn.id, info));
       persisted[i] = pendingState(p.approval);
       continue;
     }
-    const row = rowsById.get(cn.id)!;
-    const output = row.output === null ? null : (JSON.parse(row.output) as unknown);
+    const past = original.nodes.get(cn.id)!;
+    const output = past.output === undefined ? null : past.output;
     outputs.set(cn.id, output);
     const taken = sameVersion
-      ? row.taken === null
-        ? []
-        : (JSON.parse(row.taken) as number[])
-      : await takenAcrossVersions(i, row, output, context, outputs, originalPrepared, target, input.evaluator);
+      ? (past.taken ?? [])
+      : await takenAcrossVersions(i, past, output, context, outputs, originalPrepared, target, input.evaluator);
     const info: NodeRetryInfo = { costSavedUsd: p.costSavedUsd };
     if (p.note !== null) info.reuseNote = p.note;
     nodes.push({
-      run_id: newRunId,
-      node_id: cn.id,
+      nodeId: cn.id,
       status: 'succeeded',
-      attempt: row.attempt,
-      input: row.input,
-      output: row.output,
+      attempt: past.attempt,
+      input: past.input,
+      output: past.output,
       error: null,
-      cost_usd: 0,
-      started_at: row.started_at,
-      finished_at: row.finished_at,
-      next_attempt_at: null,
-      prompt: null,
-      wait_until: null,
-      remote_ref: null,
-      decision: null,
-      taken: JSON.stringify(taken),
-      reused_from: p.reusedFrom,
-      retry_info: JSON.stringify(info),
-      item_count: row.item_count ?? null,
+      startedAt: past.startedAt,
+      finishedAt: past.finishedAt,
+      taken,
+      reusedFrom: p.reusedFrom,
+      retryInfo: info,
+      itemCount: past.itemCount,
     });
-    copied.push(cn.id);
-    const data: Record<string, unknown> = { reusedFrom: p.reusedFrom, output, costSavedUsd: p.costSavedUsd };
-    if (p.note !== null) data.note = p.note;
-    const seq = events.length + 1;
-    // The stored output text goes into the event as it is (no second JSON.stringify of it).
-    const text = `{"reusedFrom":${JSON.stringify(p.reusedFrom)},"costSavedUsd":${p.costSavedUsd}${p.note === null ? '' : `,"note":${JSON.stringify(p.note)}`},"output":${row.output ?? 'null'}}`;
-    events.push({ run_id: newRunId, seq, type: 'node.reused', node_id: cn.id, at, data: text });
-    announce.push({ seq, runId: newRunId, type: 'node.reused', nodeId: cn.id, at, data } as RunEvent);
+    const data =
+      p.note === null
+        ? { reusedFrom: p.reusedFrom, costSavedUsd: p.costSavedUsd, output }
+        : { reusedFrom: p.reusedFrom, costSavedUsd: p.costSavedUsd, note: p.note, output };
+    events.push({ seq: events.length + 1, runId: newRunId, type: 'node.reused', nodeId: cn.id, at, data });
     // A map's items are rows of their own (`<id>[<index>]`): they come along, as they were,
     // each with its own node.reused event (after the map's).
     if (cn.type === 'map') {
-      const prefix = `${cn.id}[`;
-      for (const item of original.nodes) {
-        if (!item.node_id.startsWith(prefix)) continue;
-        nodes.push({ ...item, run_id: newRunId, cost_usd: 0, remote_ref: null, decision: null, reused_from: p.reusedFrom });
-        copied.push(item.node_id);
-        const ev: EventsTable = {
-          run_id: newRunId,
+      for (const { index, node } of original.items.get(cn.id) ?? []) {
+        nodes.push(reusedItem(cn.id, index, node, p.reusedFrom));
+        events.push({
           seq: events.length + 1,
+          runId: newRunId,
           type: 'node.reused',
-          node_id: item.node_id,
+          nodeId: cn.id,
+          item: index,
           at,
-          data: `{"reusedFrom":${JSON.stringify(p.reusedFrom)},"costSavedUsd":0,"output":${item.output ?? 'null'}}`,
-        };
-        events.push(ev);
-        announce.push(toRunEvent(ev));
+          data: { reusedFrom: p.reusedFrom, costSavedUsd: 0, output: node.output === undefined ? null : node.output },
+        });
       }
     }
     persisted[i] = {
       status: 'succeeded',
-      attempt: row.attempt,
+      attempt: past.attempt,
       output,
       error: null,
       costUsd: 0,
@@ -190,14 +155,11 @@ export async function buildRetryRows(input: RetryBuildInput): Promise<RetryRows>
     };
   }
 
-  const retryInfo: RunRetryInfo = { version: input.versionMode, fromVersion: orun.version, costSavedUsd: plan.costSavedUsd };
-  if (input.from !== undefined) retryInfo.from = [...input.from];
+  const info: RunRetryInfo = { version: input.versionMode, fromVersion: original.version, costSavedUsd: plan.costSavedUsd };
+  if (input.from !== undefined) info.from = [...input.from];
   return {
-    runRow: { retry_of: input.scratchWorkflowId === undefined ? orun.id : null, retry_info: JSON.stringify(retryInfo) },
-    nodes,
-    copyAttempts: { fromRunId: orun.id, nodeIds: copied },
+    retry: { retryOf: input.scratchWorkflowId === undefined ? original.id : null, info, fromRunId: original.id, nodes },
     events,
-    announce,
     persisted,
     plan,
   };
@@ -207,26 +169,39 @@ function planError(e: ErrorInfo): TrellisError {
   return TrellisError.fromInfo(e, { category: 'user' });
 }
 
-function pendingRow(runId: string, nodeId: string, info: NodeRetryInfo): NodeRunsTable {
+function pendingNode(nodeId: string, info: NodeRetryInfo): RetryNode {
   return {
-    run_id: runId,
-    node_id: nodeId,
+    nodeId,
     status: 'pending',
     attempt: 0,
-    input: null,
-    output: null,
+    input: undefined,
+    output: undefined,
     error: null,
-    cost_usd: 0,
-    started_at: null,
-    finished_at: null,
-    next_attempt_at: null,
-    prompt: null,
-    wait_until: null,
-    remote_ref: null,
-    decision: null,
+    startedAt: null,
+    finishedAt: null,
     taken: null,
-    reused_from: null,
-    retry_info: JSON.stringify(info),
+    reusedFrom: null,
+    retryInfo: info,
+    itemCount: null,
+  };
+}
+
+/** A map item of a reused map node, as it was (its cost is the original run's). */
+function reusedItem(nodeId: string, item: number, n: PastNode, reusedFrom: string): RetryNode {
+  return {
+    nodeId,
+    item,
+    status: n.status,
+    attempt: n.attempt,
+    input: n.input,
+    output: n.output,
+    error: n.error,
+    startedAt: n.startedAt,
+    finishedAt: n.finishedAt,
+    taken: n.taken,
+    reusedFrom,
+    retryInfo: n.retryInfo,
+    itemCount: n.itemCount,
   };
 }
 
@@ -241,7 +216,7 @@ function pendingState(approval: string | null): PersistedNodeState {
  */
 async function takenAcrossVersions(
   i: number,
-  row: NodeRunsTable,
+  past: PastNode,
   output: unknown,
   context: unknown,
   outputs: ReadonlyMap<string, unknown>,
@@ -252,7 +227,7 @@ async function takenAcrossVersions(
   const oc = originalPrepared.compiled;
   const tc = target.compiled;
   const cn = tc.nodes[i]!;
-  const origTaken = new Set(row.taken === null ? [] : (JSON.parse(row.taken) as number[]));
+  const origTaken = new Set(past.taken ?? []);
   const oi = oc.indexById.get(cn.id)!;
   const taken: number[] = [];
   for (const e of cn.outgoing) {

@@ -31,6 +31,7 @@ import {
 } from '@trellis/core';
 import type { AttemptsTable, EventsTable, NodeRetryInfo, NodeRunsTable, RunsTable } from '../tables.ts';
 import { itemKey, parseItemKey } from './record.ts';
+import type { NewRun, PastNode, PastRun, RetryNode } from './run-store.ts';
 
 // ── encodings ────────────────────────────────────────────────────────────────────────────────
 
@@ -112,6 +113,8 @@ export const ATTEMPT_COLUMNS = [
   'worker_id',
   'lease_expires_at',
 ] as const satisfies readonly (keyof AttemptsTable)[];
+/** The columns of a new run's row: a retry's link included. */
+export const NEW_RUN_COLUMNS = [...RUN_COLUMNS, 'retry_of', 'retry_info'] as const satisfies readonly (keyof RunsTable)[];
 /** The node columns a retry writes. */
 export const RETRY_NODE_COLUMNS = [
   'run_id',
@@ -252,6 +255,70 @@ export function eventRow(e: RunEvent): EventsTable {
     at: e.at,
     data: JSON.stringify(e.data),
   };
+}
+
+// ── run creation ─────────────────────────────────────────────────────────────────────────────
+
+/** A new run's row (queued; its last seq is its last first event's). */
+export function newRunRow(run: NewRun): RunsTable {
+  const last = run.events[run.events.length - 1];
+  return {
+    id: run.id,
+    workflow_id: run.workflowId,
+    version: run.version,
+    status: 'queued',
+    input: JSON.stringify(run.input ?? null),
+    output: null,
+    error: null,
+    cost_usd: 0,
+    created_by: run.createdBy,
+    created_at: iso(run.createdAt),
+    started_at: null,
+    finished_at: null,
+    deadline_at: run.deadlineAt === null ? null : iso(run.deadlineAt),
+    last_seq: last === undefined ? 0 : last.seq,
+    worker_id: run.claim?.workerId ?? null,
+    lease_expires_at: run.claim?.leaseExpiresAt == null ? null : iso(run.claim.leaseExpiresAt),
+    cancel_requested: 0,
+    retry_of: run.retry?.retryOf ?? null,
+    retry_info: run.retry ? JSON.stringify(run.retry.info) : null,
+    parent_run_id: run.parent?.runId ?? null,
+    parent_node_id: run.parent?.nodeKey ?? null,
+    depth: run.parent?.depth ?? 0,
+    trace_parent: run.traceParent ?? null,
+  };
+}
+
+/** A retry node's row (the columns of RETRY_NODE_COLUMNS). */
+export function retryNodeRow(runId: string, n: RetryNode): NodeRunsTable {
+  return {
+    run_id: runId,
+    node_id: rowKey(n.nodeId, n.item),
+    status: n.status,
+    attempt: n.attempt,
+    input: json(n.input),
+    output: json(n.output),
+    error: n.error === null ? null : JSON.stringify(n.error),
+    cost_usd: 0,
+    started_at: n.startedAt === null ? null : iso(n.startedAt),
+    finished_at: n.finishedAt === null ? null : iso(n.finishedAt),
+    next_attempt_at: null,
+    prompt: null,
+    wait_until: null,
+    remote_ref: null,
+    decision: null,
+    taken: n.taken === null ? null : JSON.stringify(n.taken),
+    reused_from: n.reusedFrom,
+    retry_info: n.retryInfo === null ? null : JSON.stringify(n.retryInfo),
+    item_count: n.itemCount,
+  };
+}
+
+/** The row keys of a retry's reused nodes and items (whose attempts are copied). */
+export function reusedRowKeys(nodes: readonly RetryNode[]): string[] {
+  const keys: string[] = [];
+  for (const n of nodes) if (n.reusedFrom !== null) keys.push(rowKey(n.nodeId, n.item));
+  return keys;
 }
 
 /**
@@ -413,18 +480,15 @@ function storedNode(r: NodeRunsTable, leaseLosses: number): StoredNode {
   };
 }
 
-/** A run's rows (as both dialects read them) as a LoadedRun. */
-export function loadedRunFrom(
-  run: RunsTable,
-  nodeRows: readonly NodeRunsTable[],
-  lastSeq: number,
-  leaseLosses: readonly { node_id: string; n: number | string }[],
-): LoadedRun {
-  const losses = new Map(leaseLosses.map((l) => [l.node_id, Number(l.n)]));
-  const nodes = new Map<string, StoredNode>();
-  const items = new Map<string, { index: number; node: StoredNode }[]>();
-  for (const r of nodeRows) {
-    const node = storedNode(r, losses.get(r.node_id) ?? 0);
+/** Node rows mapped by node id, and map items' rows by their map node's id (in row order). */
+function byNode<N>(
+  rows: readonly NodeRunsTable[],
+  map: (r: NodeRunsTable) => N,
+): { nodes: Map<string, N>; items: Map<string, { index: number; node: N }[]> } {
+  const nodes = new Map<string, N>();
+  const items = new Map<string, { index: number; node: N }[]>();
+  for (const r of rows) {
+    const node = map(r);
     const k = parseItemKey(r.node_id);
     if (!k) {
       nodes.set(r.node_id, node);
@@ -437,6 +501,18 @@ export function loadedRunFrom(
     }
     list.push({ index: k.item, node });
   }
+  return { nodes, items };
+}
+
+/** A run's rows (as both dialects read them) as a LoadedRun. */
+export function loadedRunFrom(
+  run: RunsTable,
+  nodeRows: readonly NodeRunsTable[],
+  lastSeq: number,
+  leaseLosses: readonly { node_id: string; n: number | string }[],
+): LoadedRun {
+  const losses = new Map(leaseLosses.map((l) => [l.node_id, Number(l.n)]));
+  const { nodes, items } = byNode(nodeRows, (r) => storedNode(r, losses.get(r.node_id) ?? 0));
   return {
     id: run.id,
     workflowId: run.workflow_id,
@@ -453,6 +529,38 @@ export function loadedRunFrom(
     nodes,
     items,
     lastSeq,
+  };
+}
+
+function pastNode(r: NodeRunsTable): PastNode {
+  return {
+    status: nodeStatusOf(r.status),
+    attempt: r.attempt,
+    input: r.input ? JSON.parse(r.input) : undefined,
+    output: r.output ? JSON.parse(r.output) : undefined,
+    error: parseJson(r.error) as ErrorInfo | null,
+    costUsd: r.cost_usd,
+    startedAt: parseTime(r.started_at),
+    finishedAt: parseTime(r.finished_at),
+    taken: parseJson(r.taken) as number[] | null,
+    reusedFrom: r.reused_from ?? null,
+    retryInfo: r.retry_info ? (JSON.parse(r.retry_info) as NodeRetryInfo) : null,
+    itemCount: r.item_count ?? null,
+  };
+}
+
+/** A run's rows as a retry reads them. */
+export function pastRunFrom(run: RunsTable, nodeRows: readonly NodeRunsTable[]): PastRun {
+  const { nodes, items } = byNode(nodeRows, pastNode);
+  return {
+    id: run.id,
+    workflowId: run.workflow_id,
+    version: run.version,
+    status: runStatusOf(run.status),
+    input: parseJson(run.input),
+    costUsd: run.cost_usd,
+    nodes,
+    items,
   };
 }
 

@@ -28,18 +28,24 @@ import {
 import {
   ATTEMPT_COLUMNS,
   EVENT_COLUMNS,
+  eventRow,
   iso,
   type LoadedRun,
   loadedRunFrom,
   lowerWrites,
+  NEW_RUN_COLUMNS,
+  newRunRow,
+  pastRunFrom,
   RETRY_NODE_COLUMNS,
   type RowOp,
   RUN_COLUMNS,
+  retryNodeRow,
+  reusedRowKeys,
   runStatusOf,
   type WriteOp,
 } from './mapping.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
-import type { NewRun, RunListPage, RunRows, RunStore } from './run-store.ts';
+import type { NewRetry, NewRun, PastRun, RunListPage, RunStore } from './run-store.ts';
 
 /** SQLSTATE raised by trellis_fence (migration 0003). */
 const FENCE_STATE = 'TR001';
@@ -139,20 +145,23 @@ export function batchSql(ops: readonly RowOp[]): string[] {
   return out;
 }
 
-/** A retry's statements: the link on the run row, its prewritten node rows and copied attempts. */
-function retrySql(run: NewRun): string[] {
-  if (!run.retry) return [];
-  const r = run.row;
-  const out = [
-    `update runs set retry_of = ${literal(r.retry_of ?? null)}, retry_info = ${literal(r.retry_info ?? null)} where id = ${literal(r.id)}`,
-  ];
-  if (run.retry.nodes.length) out.push(insertSql('node_runs', RETRY_NODE_COLUMNS, run.retry.nodes));
-  const { fromRunId, nodeIds } = run.retry.copyAttempts;
+/** A retry's statements: its prewritten node rows and its reused nodes' copied attempts. */
+function retrySql(runId: string, retry: NewRetry): string[] {
+  const out: string[] = [];
+  if (retry.nodes.length)
+    out.push(
+      insertSql(
+        'node_runs',
+        RETRY_NODE_COLUMNS,
+        retry.nodes.map((n) => retryNodeRow(runId, n)),
+      ),
+    );
+  const nodeIds = reusedRowKeys(retry.nodes);
   if (nodeIds.length) {
-    const from = literal(fromRunId);
+    const from = literal(retry.fromRunId);
     out.push(
       `insert into attempts (${ATTEMPT_COLUMNS.join(', ')}, reused_from)
-       select ${literal(r.id)}, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, null, null, coalesce(reused_from, ${from})
+       select ${literal(runId)}, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, null, null, coalesce(reused_from, ${from})
        from attempts where run_id = ${from} and node_id = any(array[${nodeIds.map(literal).join(', ')}]::text[])`,
     );
   }
@@ -485,16 +494,16 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   }
 
   async createRun(run: NewRun): Promise<{ runId: string; created: boolean }> {
-    const r = run.row;
+    const r = newRunRow(run);
     const rest = [
-      insertSql('runs', RUN_COLUMNS, [r]),
+      insertSql('runs', run.retry ? NEW_RUN_COLUMNS : RUN_COLUMNS, [r]),
       ...(run.nodeIds.length
         ? [
             `insert into node_runs (run_id, node_id, status, attempt, cost_usd) select ${literal(r.id)}, n, 'pending', 0, 0 from unnest(array[${run.nodeIds.map(literal).join(', ')}]::text[]) as n`,
           ]
         : []),
-      ...retrySql(run),
-      ...(run.events.length ? [insertSql('events', EVENT_COLUMNS, run.events)] : []),
+      ...(run.retry ? retrySql(r.id, run.retry) : []),
+      ...(run.events.length ? [insertSql('events', EVENT_COLUMNS, run.events.map(eventRow))] : []),
     ];
     if (!run.idempotency) {
       await this.multi(rest);
@@ -606,7 +615,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     );
   }
 
-  async readRunRows(runId: string): Promise<RunRows | undefined> {
+  async readPastRun(runId: string): Promise<PastRun | undefined> {
     const id = literal(runId);
     const [runs, nodes] = await this.multi([
       `select * from runs where id = ${id}`,
@@ -614,7 +623,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     ]);
     const run = runs?.rows[0] as RunsTable | undefined;
     if (!run) return undefined;
-    return { run, nodes: (nodes?.rows ?? []) as NodeRunsTable[] };
+    return pastRunFrom(run, (nodes?.rows ?? []) as NodeRunsTable[]);
   }
 
   async listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage> {

@@ -16,15 +16,19 @@ import {
   iso,
   type LoadedRun,
   loadedRunFrom,
+  newRunRow,
   nodeRowSet,
+  pastRunFrom,
   RETRY_NODE_COLUMNS,
+  retryNodeRow,
+  reusedRowKeys,
   rowKey,
   runRowSet,
   runStatusOf,
   type WriteOp,
 } from './mapping.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
-import type { NewRun, RunListPage, RunRows, RunStore } from './run-store.ts';
+import type { NewRetry, NewRun, PastRun, RunListPage, RunStore } from './run-store.ts';
 
 type Stmt = BetterSqlite3.Statement;
 
@@ -279,69 +283,75 @@ export class SqliteRunStore implements RunStore {
 
   /** One run's rows (idempotency key, run, nodes, first events). */
   private createRows(run: NewRun): { runId: string; created: boolean } {
-    {
-      if (run.idempotency) {
-        // Claim the key with one statement; only a key already taken costs a read.
-        const claimed = this.statement(
-          'insert into idempotency_keys (scope, key, run_id, created_at) values (?, ?, ?, ?) on conflict do nothing',
-        ).run(run.idempotency.scope, run.idempotency.key, run.row.id, run.row.created_at);
-        if (claimed.changes === 0) {
-          const existing = this.statement('select run_id from idempotency_keys where scope = ? and key = ?')
-            .pluck()
-            .get(run.idempotency.scope, run.idempotency.key) as string;
-          return { runId: existing, created: false };
-        }
+    const r = newRunRow(run);
+    if (run.idempotency) {
+      // Claim the key with one statement; only a key already taken costs a read.
+      const claimed = this.statement(
+        'insert into idempotency_keys (scope, key, run_id, created_at) values (?, ?, ?, ?) on conflict do nothing',
+      ).run(run.idempotency.scope, run.idempotency.key, r.id, r.created_at);
+      if (claimed.changes === 0) {
+        const existing = this.statement('select run_id from idempotency_keys where scope = ? and key = ?')
+          .pluck()
+          .get(run.idempotency.scope, run.idempotency.key) as string;
+        return { runId: existing, created: false };
       }
-      const r = run.row;
-      this.statement(
-        `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth, trace_parent)
-           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        r.id,
-        r.workflow_id,
-        r.version,
-        r.status,
-        r.input,
-        r.output,
-        r.error,
-        r.cost_usd,
-        r.created_by,
-        r.created_at,
-        r.started_at,
-        r.finished_at,
-        r.deadline_at,
-        r.last_seq,
-        r.worker_id,
-        r.lease_expires_at,
-        r.cancel_requested,
-        r.retry_of ?? null,
-        r.retry_info ?? null,
-        r.parent_run_id ?? null,
-        r.parent_node_id ?? null,
-        r.depth ?? 0,
-        r.trace_parent ?? null,
-      );
-      if (run.retry) this.insertRetryRows(r.id, run.retry);
-      const insNode = this.statement(
-        "insert into node_runs (run_id, node_id, status, attempt, cost_usd) values (?, ?, 'pending', 0, 0)",
-      );
-      for (const id of run.nodeIds) insNode.run(r.id, id);
-      if (run.events.length > 8) this.insertEvents(run.events);
-      else for (const e of run.events) this.insertEvent.run(e.run_id, e.seq, e.type, e.node_id, e.at, e.data);
-      return { runId: r.id, created: true };
     }
+    this.statement(
+      `insert into runs (id, workflow_id, version, status, input, output, error, cost_usd, created_by, created_at, started_at, finished_at, deadline_at, last_seq, worker_id, lease_expires_at, cancel_requested, retry_of, retry_info, parent_run_id, parent_node_id, depth, trace_parent)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      r.id,
+      r.workflow_id,
+      r.version,
+      r.status,
+      r.input,
+      r.output,
+      r.error,
+      r.cost_usd,
+      r.created_by,
+      r.created_at,
+      r.started_at,
+      r.finished_at,
+      r.deadline_at,
+      r.last_seq,
+      r.worker_id,
+      r.lease_expires_at,
+      r.cancel_requested,
+      r.retry_of,
+      r.retry_info,
+      r.parent_run_id,
+      r.parent_node_id,
+      r.depth,
+      r.trace_parent,
+    );
+    if (run.retry) this.insertRetryRows(r.id, run.retry);
+    const insNode = this.statement(
+      "insert into node_runs (run_id, node_id, status, attempt, cost_usd) values (?, ?, 'pending', 0, 0)",
+    );
+    for (const id of run.nodeIds) insNode.run(r.id, id);
+    if (run.events.length > 8) this.insertEvents(run.events.map(eventRow));
+    else
+      for (const e of run.events) {
+        const row = eventRow(e);
+        this.insertEvent.run(row.run_id, row.seq, row.type, row.node_id, row.at, row.data);
+      }
+    return { runId: r.id, created: true };
   }
 
   /** A retry's node rows (multi-row statements) and its reused nodes' attempts, copied in the database. */
-  private insertRetryRows(runId: string, retry: NonNullable<NewRun['retry']>): void {
-    this.insertRows('node_runs', RETRY_NODE_COLUMNS, retry.nodes);
-    const { fromRunId, nodeIds } = retry.copyAttempts;
+  private insertRetryRows(runId: string, retry: NewRetry): void {
+    this.insertRows(
+      'node_runs',
+      RETRY_NODE_COLUMNS,
+      retry.nodes.map((n) => retryNodeRow(runId, n)),
+    );
+    const nodeIds = reusedRowKeys(retry.nodes);
     if (nodeIds.length === 0) return;
     this.statement(
       `insert into attempts (run_id, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, worker_id, lease_expires_at, reused_from)
          select ?, node_id, attempt, status, started_at, finished_at, error, cost_usd, usage, null, null, coalesce(reused_from, ?)
          from attempts where run_id = ? and node_id in (select value from json_each(?))`,
-    ).run(runId, fromRunId, fromRunId, JSON.stringify(nodeIds));
+    ).run(runId, retry.fromRunId, retry.fromRunId, JSON.stringify(nodeIds));
   }
 
   private insertRows<T extends object>(table: string, cols: readonly (keyof T & string)[], rows: readonly T[]): void {
@@ -360,11 +370,11 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
-  async readRunRows(runId: string): Promise<RunRows | undefined> {
+  async readPastRun(runId: string): Promise<PastRun | undefined> {
     const run = this.statement('select * from runs where id = ?').get(runId) as RunsTable | undefined;
     if (!run) return undefined;
     const nodes = this.statement('select * from node_runs where run_id = ?').all(runId) as NodeRunsTable[];
-    return { run, nodes };
+    return pastRunFrom(run, nodes);
   }
 
   async loadRun(runId: string): Promise<LoadedRun | undefined> {

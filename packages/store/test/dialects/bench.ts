@@ -11,7 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkflow, type EventsTable, openStore, type Store, type WriteOp } from '../../src/index.ts';
+import { createWorkflow, openStore, type Store, type WriteOp } from '../../src/index.ts';
+import type { EventsTable } from '../../src/internal.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
@@ -23,27 +24,16 @@ const ev = (runId: string, seq: number, type: string, nodeId: string | null): Wr
 
 async function fiveNodeRun(store: Store, wf: string, runId: string): Promise<void> {
   await store.runs.createRun({
-    row: {
-      id: runId,
-      workflow_id: wf,
-      version: 1,
-      status: 'queued',
-      input: '{}',
-      output: null,
-      error: null,
-      cost_usd: 0,
-      created_by: 'bench',
-      created_at: now(),
-      started_at: null,
-      finished_at: null,
-      deadline_at: null,
-      last_seq: 1,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-    },
+    id: runId,
+    workflowId: wf,
+    version: 1,
+    input: {},
+    createdBy: 'bench',
+    createdAt: Date.now(),
+    deadlineAt: null,
+    claim: null,
     nodeIds: NODES,
-    events: [{ run_id: runId, seq: 1, type: 'run.queued', node_id: null, at: now(), data: '{}' }],
+    events: [{ seq: 1, runId, type: 'run.queued', at: now(), data: { workflowId: wf, version: 1 } }],
   });
   let seq = 1;
   for (const n of NODES) {

@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunStatus } from '@trellis/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   addScratchVersion,
@@ -33,30 +34,20 @@ const DIALECTS = [
   { name: 'postgres', target: async () => (await pgServer()).createDatabase('history') },
 ] as const;
 
-async function addRun(store: Store, id: string, workflowId: string, version: number, status: string, createdAt: string) {
+async function addRun(store: Store, id: string, workflowId: string, version: number, status: RunStatus, createdAt: string) {
   await store.runs.createRun({
-    row: {
-      id,
-      workflow_id: workflowId,
-      version,
-      status,
-      input: JSON.stringify({ q: id, pad: 'x'.repeat(300) }),
-      output: null,
-      error: null,
-      cost_usd: 0,
-      created_by: 'alice',
-      created_at: createdAt,
-      started_at: null,
-      finished_at: null,
-      deadline_at: null,
-      last_seq: 1,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-    },
+    id,
+    workflowId,
+    version,
+    input: { q: id, pad: 'x'.repeat(300) },
+    createdBy: 'alice',
+    createdAt: Date.parse(createdAt),
+    deadlineAt: null,
+    claim: null,
     nodeIds: ['a'],
-    events: [{ run_id: id, seq: 1, type: 'run.queued', node_id: null, at: createdAt, data: '{}' }],
+    events: [{ seq: 1, runId: id, type: 'run.queued', at: createdAt, data: { workflowId, version } }],
   });
+  if (status !== 'queued') await store.runs.commit([{ op: 'run.patch', runId: id, patch: { status } }]);
 }
 
 for (const d of DIALECTS) {

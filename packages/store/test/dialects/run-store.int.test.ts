@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunStatus } from '@trellis/core';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +17,6 @@ import {
   createWorkflow,
   deleteAgent,
   deleteToolServer,
-  type EventsTable,
   ensureAdmin,
   getAgent,
   getRole,
@@ -51,6 +51,7 @@ import {
   verifyToken,
   type WriteOp,
 } from '../../src/index.ts';
+import type { EventsTable } from '../../src/internal.ts';
 import { backfillLeaseLost } from '../../src/migrations/0018_lease_lost.ts';
 import { lowerWrites } from '../../src/runs/mapping.ts';
 import { batchDocument } from '../../src/runs/pg-run-store.ts';
@@ -78,32 +79,30 @@ function event(runId: string, seq: number, type = 'node.started', nodeId: string
   return { run_id: runId, seq, type, node_id: nodeId, at: at(seq), data: JSON.stringify({ seq, text: "it's \\ 'quoted'" }) };
 }
 
-function newRun(id: string, workflowId: string, extra: Partial<NewRun['row']> = {}, idem?: NewRun['idempotency']): NewRun {
+const T0MS = Date.parse(T0);
+
+/** A queued run as the engine creates it (domain values; the store encodes them). */
+function newRun(id: string, workflowId: string, extra: Partial<NewRun> = {}, idem?: NewRun['idempotency']): NewRun {
   return {
-    row: {
-      id,
-      workflow_id: workflowId,
-      version: 1,
-      status: 'queued',
-      input: JSON.stringify({ topic: 'x' }),
-      output: null,
-      error: null,
-      cost_usd: 0,
-      created_by: 'alice',
-      created_at: T0,
-      started_at: null,
-      finished_at: null,
-      deadline_at: null,
-      last_seq: 1,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-      ...extra,
-    },
+    id,
+    workflowId,
+    version: 1,
+    input: { topic: 'x' },
+    createdBy: 'alice',
+    createdAt: T0MS,
+    deadlineAt: null,
+    claim: null,
     nodeIds: ['a', 'b'],
-    events: [{ run_id: id, seq: 1, type: 'run.queued', node_id: null, at: T0, data: '{}' }],
+    events: [{ seq: 1, runId: id, type: 'run.queued', at: T0, data: { workflowId, version: 1 } }],
     ...(idem ? { idempotency: idem } : {}),
+    ...extra,
   };
+}
+
+/** Creates a run, then moves it to `status` (as the runner would, by a run patch). */
+async function create(store: Store, run: NewRun, status?: RunStatus): Promise<void> {
+  await store.runs.createRun(run);
+  if (status !== undefined) await store.runs.commit([{ op: 'run.patch', runId: run.id, patch: { status } }]);
 }
 
 const DEFINITION = { name: 'Demo', description: 'a demo', nodes: [{ id: 'a', type: 'noop' }], edges: [] };
@@ -120,7 +119,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   });
 
   it('a retry is created with its prewritten node rows and copied attempts; both records link', async () => {
-    await store.runs.createRun(newRun('orig', wf, { status: 'failed' }));
+    await create(store, newRun('orig', wf), 'failed');
     await store.runs.commit([
       { op: 'node', runId: 'orig', nodeId: 'a', set: { status: 'succeeded', attempt: 1, output: '{"v":1}', cost_usd: 0.5 } },
       {
@@ -140,34 +139,41 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
         },
       },
     ]);
-    const rows = await store.runs.readRunRows('orig');
-    expect(rows?.nodes).toHaveLength(2);
-    const retry = newRun('again', wf, {
-      created_at: at(10),
-      retry_of: 'orig',
-      retry_info: JSON.stringify({ version: 'same', fromVersion: 1, costSavedUsd: 0.5 }),
+    const past = await store.runs.readPastRun('orig');
+    expect(past).toMatchObject({ id: 'orig', workflowId: wf, version: 1, status: 'failed', input: { topic: 'x' } });
+    expect([...past!.nodes.keys()].sort()).toEqual(['a', 'b']);
+    const a = past!.nodes.get('a')!;
+    expect(a).toMatchObject({
+      status: 'succeeded',
+      attempt: 1,
+      output: { v: 1 },
+      costUsd: 0.5,
+      reusedFrom: null,
+      retryInfo: null,
     });
-    const base = rows!.nodes.find((n) => n.node_id === 'a')!;
-    await store.runs.createRun({
-      ...retry,
-      nodeIds: [],
-      retry: {
-        nodes: [
-          { ...base, run_id: 'again', cost_usd: 0, reused_from: 'orig', retry_info: JSON.stringify({ costSavedUsd: 0.5 }) },
-          {
-            ...base,
-            run_id: 'again',
-            node_id: 'b',
-            status: 'pending',
-            attempt: 0,
-            output: null,
-            cost_usd: 0,
-            retry_info: JSON.stringify({ notReused: "'b' failed in run orig", approvalRequired: 'approve?' }),
-          },
-        ],
-        copyAttempts: { fromRunId: 'orig', nodeIds: ['a'] },
-      },
-    });
+    await store.runs.createRun(
+      newRun('again', wf, {
+        createdAt: T0MS + 10,
+        nodeIds: [],
+        retry: {
+          retryOf: 'orig',
+          info: { version: 'same', fromVersion: 1, costSavedUsd: 0.5 },
+          fromRunId: 'orig',
+          nodes: [
+            { ...a, nodeId: 'a', reusedFrom: 'orig', retryInfo: { costSavedUsd: 0.5 } },
+            {
+              ...a,
+              nodeId: 'b',
+              status: 'pending',
+              attempt: 0,
+              output: undefined,
+              reusedFrom: null,
+              retryInfo: { notReused: "'b' failed in run orig", approvalRequired: 'approve?' },
+            },
+          ],
+        },
+      }),
+    );
     const rec = await store.runs.getRunRecord('again');
     expect(rec).toMatchObject({ retryOf: 'orig', costSavedUsd: 0.5, retries: [] });
     expect(rec!.nodes.a).toMatchObject({
@@ -258,7 +264,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     expect(loaded?.cancelRequested).toBe(false);
     const a = loaded?.nodes.get('a');
     expect(a).toMatchObject({ status: 'retrying', attempt: 1, nextAttemptAt: Date.parse(at(500)), costUsd: 0.125 });
-    expect((await store.runs.readRunRows('r1'))?.nodes.find((n) => n.node_id === 'a')?.input).toBe('{"x":1}');
+    expect((await store.runs.readPastRun('r1'))?.nodes.get('a')?.input).toEqual({ x: 1 });
 
     const rec = await store.runs.getRunRecord('r1');
     expect(rec).toMatchObject({
@@ -325,10 +331,10 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('lists resumable runs, due gate timeouts and due run deadlines', async () => {
     await store.runs.createRun(newRun('queued', wf));
-    await store.runs.createRun(newRun('running', wf, { status: 'running' }));
-    await store.runs.createRun(newRun('done', wf, { status: 'succeeded' }));
-    await store.runs.createRun(newRun('gate', wf, { status: 'waiting', deadline_at: at(5_000) }));
-    await store.runs.createRun(newRun('decided', wf, { status: 'waiting', deadline_at: at(50_000) }));
+    await create(store, newRun('running', wf), 'running');
+    await create(store, newRun('done', wf), 'succeeded');
+    await create(store, newRun('gate', wf, { deadlineAt: T0MS + 5_000 }), 'waiting');
+    await create(store, newRun('decided', wf, { deadlineAt: T0MS + 50_000 }), 'waiting');
     await store.runs.commit([
       { op: 'node', runId: 'gate', nodeId: 'a', set: { status: 'waiting', wait_until: at(1_000), prompt: 'ok?' } },
       { op: 'node', runId: 'decided', nodeId: 'a', set: { status: 'waiting', wait_until: at(9_000) } },
@@ -349,7 +355,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   });
 
   it('records exactly one of many concurrent gate decisions', async () => {
-    await store.runs.createRun(newRun('r1', wf, { status: 'waiting' }));
+    await create(store, newRun('r1', wf), 'waiting');
     expect(await store.runs.recordDecision('r1', 'a', '{}')).toBe(false); // not waiting yet
     await store.runs.commit([{ op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'waiting' } }]);
     const wins = await Promise.all(
@@ -363,7 +369,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   });
 
   it('counts lease losses per node when loading a run', async () => {
-    await store.runs.createRun(newRun('r1', wf, { status: 'running' }));
+    await create(store, newRun('r1', wf), 'running');
     const attempt = (n: number, error: string | null) =>
       ({
         op: 'attempt.insert',
@@ -412,7 +418,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   });
 
   it('migration 0018 backfills lease losses recorded before the column existed', async () => {
-    await store.runs.createRun(newRun('r1', wf, { status: 'running' }));
+    await create(store, newRun('r1', wf), 'running');
     const row = (n: number, error: string) =>
       ({
         op: 'attempt.insert',
@@ -441,7 +447,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('pages run history newest first by cursor, per workflow, and refuses a foreign cursor', async () => {
     const other = (await createWorkflow(store.db, { name: 'Other', definition: DEFINITION, owner: 'alice' })).id;
-    for (let i = 0; i < 7; i++) await store.runs.createRun(newRun(`r${i}`, wf, { created_at: at(i % 3) }));
+    for (let i = 0; i < 7; i++) await store.runs.createRun(newRun(`r${i}`, wf, { createdAt: T0MS + (i % 3) }));
     await store.runs.createRun(newRun('x1', other));
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -617,7 +623,7 @@ describe('leases on postgres', () => {
   });
 
   it('treats a NULL lease as expired, and reclaims an expired lease; the old holder learns it lost it', async () => {
-    await store.runs.createRun(newRun('r1', wf, { worker_id: 'creator', lease_expires_at: null }));
+    await store.runs.createRun(newRun('r1', wf, { claim: { workerId: 'creator', leaseExpiresAt: null } }));
     expect(await leases.claimRuns('w1', 150, 10)).toEqual(['r1']);
     expect(await leases.claimRuns('w2', 60_000, 10)).toEqual([]);
     expect(await leases.renewLeases('w1', ['r1'], 150)).toEqual([]);
@@ -630,12 +636,12 @@ describe('leases on postgres', () => {
   });
 
   it('claims waiting runs only when they have something to do, and never finished runs', async () => {
-    await store.runs.createRun(newRun('idle', wf, { status: 'waiting' }));
-    await store.runs.createRun(newRun('decided', wf, { status: 'waiting' }));
-    await store.runs.createRun(newRun('timedout', wf, { status: 'waiting' }));
-    await store.runs.createRun(newRun('late', wf, { status: 'waiting', deadline_at: at(0) }));
-    await store.runs.createRun(newRun('cancel', wf, { status: 'waiting' }));
-    await store.runs.createRun(newRun('done', wf, { status: 'succeeded' }));
+    await create(store, newRun('idle', wf), 'waiting');
+    await create(store, newRun('decided', wf), 'waiting');
+    await create(store, newRun('timedout', wf), 'waiting');
+    await create(store, newRun('late', wf, { deadlineAt: T0MS }), 'waiting');
+    await create(store, newRun('cancel', wf), 'waiting');
+    await create(store, newRun('done', wf), 'succeeded');
     const future = new Date(Date.now() + 3_600_000).toISOString();
     await store.runs.commit([
       { op: 'node', runId: 'idle', nodeId: 'a', set: { status: 'waiting', wait_until: future } },
@@ -895,7 +901,7 @@ describe('a PostgreSQL restart', () => {
       );
       expect((await listWorkflows(store.db, { principal: 'a', isAdmin: true, limit: 5 })).items).toHaveLength(1);
       await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 3 } }]);
-      expect((await store.runs.readRunRows('r1'))?.run.cost_usd).toBe(3);
+      expect((await store.runs.loadRun('r1'))?.costUsd).toBe(3);
       await until(() => got.some(([c]) => c === RECONNECTED), 'the listener to reconnect');
       await leases.wake('trellis_wake', 'after');
       await until(() => got.some(([, p]) => p === 'after'), 'a notification after the restart');

@@ -1,29 +1,29 @@
 import type { NewRun } from '../../src/index.ts';
 
-/** A queued run as the engine creates it: its row, one pending row per node, its `run.queued` event. */
-export function queuedRun(o: { id: string; workflowId: string; at: string; nodeIds: string[]; idempotencyKey?: string }): NewRun {
+/**
+ * A queued run as the engine creates it, in domain values: one pending node per node id, its
+ * `run.queued` event; `at` in epoch ms.
+ */
+export function queuedRun(o: { id: string; workflowId: string; at: number; nodeIds: string[]; idempotencyKey?: string }): NewRun {
   return {
-    row: {
-      id: o.id,
-      workflow_id: o.workflowId,
-      version: 1,
-      status: 'queued',
-      input: '{}',
-      output: null,
-      error: null,
-      cost_usd: 0,
-      created_by: null,
-      created_at: o.at,
-      started_at: null,
-      finished_at: null,
-      deadline_at: null,
-      last_seq: 1,
-      worker_id: null,
-      lease_expires_at: null,
-      cancel_requested: 0,
-    },
+    id: o.id,
+    workflowId: o.workflowId,
+    version: 1,
+    input: {},
+    createdBy: null,
+    createdAt: o.at,
+    deadlineAt: null,
+    claim: null,
     nodeIds: o.nodeIds,
-    events: [{ run_id: o.id, seq: 1, type: 'run.queued', node_id: null, at: o.at, data: '{}' }],
+    events: [
+      {
+        seq: 1,
+        runId: o.id,
+        type: 'run.queued',
+        at: new Date(o.at).toISOString(),
+        data: { workflowId: o.workflowId, version: 1 },
+      },
+    ],
     ...(o.idempotencyKey === undefined ? {} : { idempotency: { scope: o.workflowId, key: o.idempotencyKey } }),
   };
 }
