@@ -248,7 +248,7 @@ export async function startTrellisServer(options: ServeOptions): Promise<Running
 
     // One loop starts every due schedule tick (exactly once per tick, also with several servers).
     const triggers = new TriggerScheduler({
-      db: store.db,
+      db: store.handle,
       engine: runner,
       logger: {
         info: (msg, data) => log?.info({ triggers: true, ...data }, msg),

@@ -86,7 +86,7 @@ describe('schedules (manual clock)', () => {
     const clock = new ManualClock(Date.parse('2026-03-27T12:00:00Z'));
     await resetTriggers(created.id);
     await syncTriggers(t.handle.db, created.id, 1, scheduled('dst', '30 2 * * *', 'Europe/Paris').triggers as never, clock.now());
-    const s = new TriggerScheduler({ db: t.handle.db, engine: t.engine, clock, pollMs: 86_400_000 });
+    const s = new TriggerScheduler({ db: t.handle, engine: t.engine, clock, pollMs: 86_400_000 });
     s.start();
     await s.pass();
     for (let h = 0; h < 4 * 6; h++) {
@@ -113,7 +113,7 @@ describe('schedules (manual clock)', () => {
     const clock = new ManualClock(Date.parse('2026-06-01T10:30:00Z'));
     await resetTriggers(created.id);
     await syncTriggers(t.handle.db, created.id, 1, def.triggers as never, clock.now());
-    const s = new TriggerScheduler({ db: t.handle.db, engine: t.engine, clock, pollMs: 60_000 });
+    const s = new TriggerScheduler({ db: t.handle, engine: t.engine, clock, pollMs: 60_000 });
     // Everything is down for ten hours.
     await clock.advance(10 * 3_600_000);
     s.start();

@@ -67,6 +67,14 @@ export {
 } from './areas/run-history.ts';
 /** The workflows a principal may run (role `runner` or above. */
 export { type RunnableWorkflow, runnableWorkflows } from './areas/runnable.ts';
+/** Triggers. */
+export {
+  type DueSchedule,
+  type ScheduleQueries,
+  type ScheduleQuerySource,
+  scheduleDb,
+  scheduleQueries,
+} from './areas/schedule-queries.ts';
 /** Scratch workflows. */
 export { addScratchVersion, deleteScratchRuns, isScratchWorkflow, scratchRunOwner } from './areas/scratch.ts';
 /** One-time console sign-in codes. */
@@ -106,7 +114,6 @@ export {
   type ToolServerTransport,
   updateToolServerTools,
 } from './areas/tool-servers.ts';
-/** Triggers. */
 export {
   activeTriggerCounts,
   type CompletedTick,

@@ -102,7 +102,7 @@ export async function worker(argv: string[]): Promise<number> {
   }
   const { engine } = trellis;
   // Workers fire schedules too: each tick starts exactly one run, whichever process gets there first.
-  const triggers = new TriggerScheduler({ db: store.db, engine, logger });
+  const triggers = new TriggerScheduler({ db: store.handle, engine, logger });
   triggers.start();
   log('info', 'worker started', { leaseMs, maxRuns });
   await new Promise<void>((resolve) => {

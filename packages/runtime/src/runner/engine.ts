@@ -28,7 +28,6 @@ import {
   toErrorInfo,
 } from '@trellis/core';
 import { iso, itemKey, parseItemKey, type RunStore, toPersistedRunState } from '@trellis/store';
-import { v7 as timeOrderedId } from 'uuid';
 import { type Clock, systemClock } from '../clock.ts';
 import type {
   Engine,
@@ -57,14 +56,8 @@ import { HotRun, type ParentLink } from './hot-run.ts';
 import { Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
 import { maxOutputBytes } from './output-cap.ts';
 import { buildRetry } from './retry.ts';
+import { newRunId } from './run-id.ts';
 import { Subscriptions } from './subscriptions.ts';
-
-/**
- * Run ids are UUIDv7 (RFC 9562): time-ordered, so the rows a run adds to the runs, node and event
- * indexes land at the right edge of each B-tree instead of on random pages — a burst of thousands
- * of run starts (a schedule tick, a map) writes a fraction of the pages a random UUID would.
- */
-const newRunId = (): string => timeOrderedId();
 
 export interface EngineLogger {
   info(msg: string, data?: Record<string, unknown>): void;
@@ -1094,6 +1087,15 @@ export class RunnerEngine implements Engine {
         error: { ...toErrorInfo(err), message: `the run's output bindings failed: ${toErrorInfo(err).message}` },
       });
     }
+  }
+
+  /**
+   * Compiles a workflow version into the prepared cache ahead of its runs (the schedule loop does
+   * this for the ticks due soon, so a tick pays no compile). Throws as `startRun` would for a
+   * version that does not exist.
+   */
+  async prepare(workflowId: string, version: number): Promise<void> {
+    await this.prepared(workflowId, version);
   }
 
   // ── loading, recovery, timers ──────────────────────────────────────────────

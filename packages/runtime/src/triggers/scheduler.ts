@@ -16,21 +16,32 @@
 import { nextFireTime, type ScheduleTrigger, TrellisError } from '@trellis/core';
 import {
   type CompletedTick,
-  completeTicks,
   type Database,
-  dueSchedules,
-  earliestTick,
+  type DueSchedule,
   pruneDeliveries,
-  type TriggerInfo,
+  type ScheduleQueries,
+  type ScheduleQuerySource,
+  scheduleDb,
+  scheduleQueries,
 } from '@trellis/store';
 import type { Kysely } from 'kysely';
 import { type Clock, systemClock, type TimerHandle } from '../clock.ts';
 import type { Engine } from '../engine.ts';
 import type { EngineLogger } from '../runner/engine.ts';
 
+/** What the loop needs of the engine: starting runs, and (optionally) compiling ahead of a tick. */
+export type TriggerEngine = Pick<Engine, 'startRun'> & {
+  /** Compiles a workflow version into the engine's cache (RunnerEngine.prepare). */
+  prepare?(workflowId: string, version: number): Promise<void>;
+};
+
 export interface TriggerSchedulerOptions {
-  db: Kysely<Database>;
-  engine: Pick<Engine, 'startRun'>;
+  /**
+   * The database: a store handle (on SQLite its raw connection runs the loop's queries as
+   * prepared statements) or the query builder.
+   */
+  db: ScheduleQuerySource;
+  engine: TriggerEngine;
   clock?: Clock;
   logger?: EngineLogger;
   /**
@@ -42,6 +53,12 @@ export interface TriggerSchedulerOptions {
   batchSize?: number;
   /** Ticks started at once (default 256; runs created in the same turn share one transaction). */
   concurrency?: number;
+  /**
+   * How long before a tick the workflows of the schedules due by then are compiled (default
+   * 10 s), so the tick itself pays no compile — the first tick after a start included, when the
+   * process started at least this long (plus the compile time) before it.
+   */
+  prepareAheadMs?: number;
 }
 
 export interface TriggerSchedulerStats {
@@ -56,14 +73,20 @@ const quiet: EngineLogger = { info() {}, warn() {}, error() {} };
 
 export class TriggerScheduler {
   private readonly db: Kysely<Database>;
-  private readonly engine: Pick<Engine, 'startRun'>;
+  private readonly queries: ScheduleQueries;
+  private readonly engine: TriggerEngine;
   private readonly clock: Clock;
   private readonly logger: EngineLogger;
   private readonly pollMs: number;
   private readonly batchSize: number;
   private readonly concurrency: number;
+  private readonly prepareAheadMs: number;
+  /** The tick whose schedules were last prepared (so the next passes before it skip the work). */
+  private preparedFor: string | undefined;
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
+  /** Arming the next pass (with the preparation of the ticks due soon) after a pass. */
+  private arming: Promise<void> | undefined;
   private again = false;
   /** The loop re-arms itself only between start() and stop(); pass() works either way. */
   private looping = false;
@@ -72,13 +95,15 @@ export class TriggerScheduler {
   readonly stats: TriggerSchedulerStats = { passes: 0, started: 0, deduplicated: 0, failed: 0 };
 
   constructor(options: TriggerSchedulerOptions) {
-    this.db = options.db;
+    this.db = scheduleDb(options.db);
+    this.queries = scheduleQueries(options.db);
     this.engine = options.engine;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? quiet;
     this.pollMs = options.pollMs ?? 1000;
     this.batchSize = options.batchSize ?? 1000;
     this.concurrency = options.concurrency ?? 256;
+    this.prepareAheadMs = options.prepareAheadMs ?? 10_000;
   }
 
   start(): void {
@@ -96,25 +121,30 @@ export class TriggerScheduler {
     void this.pass();
   }
 
+  /** Resolves once the pass in progress (with the preparation that follows it), if any, has finished. */
+  async idle(): Promise<void> {
+    for (let p = this.running ?? this.arming; p; p = this.running ?? this.arming) await p;
+  }
+
   /** Stops the loop; resolves when the pass in progress (if any) has finished. */
   async stop(): Promise<void> {
     this.looping = false;
     this.stopping = true;
     this.timer?.cancel();
     this.timer = undefined;
-    await this.running;
+    await this.idle();
   }
 
   /**
-   * One pass: starts every due tick, then arms the next pass. Resolves when done; concurrent
-   * calls share the pass in progress and schedule one more after it.
+   * One pass: starts every due tick, then arms the next pass. Resolves when done (armed
+   * included); concurrent calls share the pass in progress and schedule one more after it.
    */
   pass(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
+    const done = (async () => {
       try {
         do {
           this.again = false;
@@ -124,10 +154,18 @@ export class TriggerScheduler {
         this.logger.error('schedule pass failed', { error: err instanceof Error ? err.message : String(err) });
       } finally {
         this.running = undefined;
-        if (this.looping) await this.arm();
+      }
+      // Arming (and preparing the ticks due soon) is not part of the pass: a wake meanwhile
+      // starts a pass of its own.
+      if (this.looping) {
+        const arming = this.arm();
+        this.arming = arming;
+        await arming;
+        if (this.arming === arming) this.arming = undefined;
       }
     })();
-    return this.running;
+    this.running = done;
+    return done;
   }
 
   private async runDue(): Promise<void> {
@@ -154,27 +192,27 @@ export class TriggerScheduler {
   private async admitDue(hold: Promise<void>): Promise<void> {
     for (;;) {
       const now = this.clock.now();
-      const due = await dueSchedules(this.db, new Date(now).toISOString(), this.batchSize);
+      const due = await this.queries.due(new Date(now).toISOString(), this.batchSize);
       if (due.length === 0) break;
       let next = 0;
       const done: CompletedTick[] = [];
       const worker = async () => {
         while (next < due.length && !this.stopping) {
-          const handled = await this.fire(due[next++] as TriggerInfo, now, hold);
+          const handled = await this.fire(due[next++] as DueSchedule, now, hold);
           if (handled) done.push(handled);
         }
       };
       await Promise.all(Array.from({ length: Math.min(this.concurrency, due.length) }, worker));
       // One transaction records the batch's runs and moves its schedules on.
-      await completeTicks(this.db, done);
+      await this.queries.complete(done);
       if (due.length < this.batchSize || this.stopping) break;
     }
   }
 
   /** Starts one due tick's run; returns what to record (undefined: leave the tick due). */
-  private async fire(t: TriggerInfo, now: number, hold: Promise<void>): Promise<CompletedTick | undefined> {
+  private async fire(t: DueSchedule, now: number, hold: Promise<void>): Promise<CompletedTick | undefined> {
     const tick = t.nextFireAt;
-    if (tick === null || t.definition.type !== 'schedule') return undefined;
+    if (t.definition.type !== 'schedule') return undefined;
     const def: ScheduleTrigger = t.definition;
     let runId: string | null = null;
     try {
@@ -210,13 +248,46 @@ export class TriggerScheduler {
   private async arm(): Promise<void> {
     let delay = this.pollMs;
     try {
-      const next = await earliestTick(this.db);
-      if (next !== undefined) delay = Math.max(0, Math.min(delay, Date.parse(next) - this.clock.now()));
+      const next = await this.queries.earliest();
+      if (next !== undefined) {
+        const until = Date.parse(next) - this.clock.now();
+        if (until > this.prepareAheadMs) delay = Math.min(delay, until - this.prepareAheadMs);
+        else {
+          if (next !== this.preparedFor) await this.prepareSoon(next);
+          delay = Math.max(0, Math.min(delay, Date.parse(next) - this.clock.now()));
+        }
+      }
     } catch {
       // The database is busy or closing: poll again at the usual pace.
     }
     if (!this.looping) return;
     this.timer?.cancel();
     this.timer = this.clock.setTimeout(() => void this.pass(), delay, { background: true });
+  }
+
+  /**
+   * Compiles the workflows of the schedules due within `prepareAheadMs` into the engine's cache
+   * (a version already there costs a lookup), yielding to the event loop as it goes so requests
+   * are not held up. A version that cannot be prepared is left for its tick to report.
+   */
+  private async prepareSoon(tick: string): Promise<void> {
+    const prepare = this.engine.prepare?.bind(this.engine);
+    if (!prepare) return;
+    this.preparedFor = tick;
+    const by = new Date(this.clock.now() + this.prepareAheadMs).toISOString();
+    const versions = await this.queries.dueVersions(by, 100_000);
+    let slice = performance.now();
+    for (const v of versions) {
+      if (this.stopping) return;
+      try {
+        await prepare(v.workflowId, v.version);
+      } catch {
+        // Reported when the tick tries to start its run.
+      }
+      if (performance.now() - slice > 10) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
+    }
   }
 }
