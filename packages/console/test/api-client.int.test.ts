@@ -90,4 +90,20 @@ describe('ApiClient against the real server', () => {
     const runs = await api.listRuns(wf.id);
     expect(runs.items.map((r) => r.id)).toContain(run.id);
   });
+  it('reads how to call a workflow and its triggers, and creates a webhook secret, all through the schemas', async () => {
+    const created = await api.createWorkflow({
+      ...gated,
+      name: 'client-triggers',
+      triggers: [{ id: 'hook', type: 'webhook' }],
+    } as unknown as WorkflowDefinition);
+    const info = await api.callInfo(created.id);
+    expect(info).toMatchObject({ workflowId: created.id, canRun: true, rest: { runUrl: expect.stringContaining(created.id) } });
+    const [hook] = await api.listTriggers(created.id);
+    expect(hook).toMatchObject({ id: 'hook', type: 'webhook', webhook: { hasSecret: false } });
+    const { secret } = await api.createTriggerSecret(created.id, 'hook');
+    expect(secret).toMatch(/^whsec_/);
+    expect((await api.listTriggers(created.id))[0]?.webhook?.hasSecret).toBe(true);
+    const missing = await api.createTriggerSecret(created.id, 'nope').catch((e: unknown) => e);
+    expect(missing).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
 });

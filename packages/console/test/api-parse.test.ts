@@ -58,6 +58,16 @@ describe('responses off the contract', () => {
     expect(describeError(err)).toMatch(/listWorkflows answered with a body that does not match the API schema/);
   });
 
+  it.each([
+    ['callInfo', (api: ApiClient) => api.callInfo('w'), 'workflowCallInfo', { workflowId: 'w', mcp: {} }],
+    ['listTriggers', (api: ApiClient) => api.listTriggers('w'), 'listTriggers', [{ id: 't', type: 'webhook' }]],
+    ['createTriggerSecret', (api: ApiClient) => api.createTriggerSecret('w', 't'), 'createTriggerSecret', { key: 's' }],
+  ])('%s parses its answer with the API schema too (no unparsed route)', async (_name, call, operation, body) => {
+    const err = await call(clientAnswering(body, operation === 'createTriggerSecret' ? 201 : 200)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'bad_response', code: 'BAD_RESPONSE' });
+    expect(describeError(err)).toContain(`${operation} answered with a body that does not match the API schema`);
+  });
+
   it('reads a problem+json failure: status, code, the compiler problems', async () => {
     const problem = {
       type: 'about:blank',

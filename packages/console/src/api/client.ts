@@ -5,9 +5,8 @@
  * guess. This class keeps the console's vocabulary (method names, the view types of types.ts)
  * on top of it. The token is passed in (not read from storage) so the client is testable.
  */
-import { errorFromResponse, TrellisClient } from '@trellis/client';
+import { type ResponseBody, TrellisClient } from '@trellis/client';
 import type { CompiledSummary, RunEvent, RunRecord, RunSummary, ValidationError, WorkflowDefinition } from '@trellis/core';
-import { ApiError } from './problem.ts';
 import type {
   Agent,
   Page,
@@ -48,52 +47,16 @@ export class ApiClient {
   readonly token: string;
   /** The typed client underneath: use `api.client.call(operationId, …)` for calls without a method here. */
   readonly client: TrellisClient;
-  private readonly onUnauthorized: (() => void) | undefined;
-  private readonly fetchImpl: typeof fetch;
 
   constructor(opts: ApiClientOptions) {
     this.baseUrl = (opts.baseUrl ?? '').replace(/\/$/, '');
     this.token = opts.token;
-    this.onUnauthorized = opts.onUnauthorized;
-    this.fetchImpl = opts.fetch ?? ((input, init) => fetch(input, init));
     this.client = new TrellisClient({
       baseUrl: this.baseUrl,
       token: opts.token,
-      fetch: this.fetchImpl,
+      fetch: opts.fetch ?? ((input, init) => fetch(input, init)),
       ...(opts.onUnauthorized ? { onUnauthorized: opts.onUnauthorized } : {}),
     });
-  }
-
-  /**
-   * Sends one request to a route the typed client does not know yet and resolves its JSON body
-   * unparsed (undefined for 204), or throws ApiError. Prefer `client.call`: add the route to
-   * @trellis/client's operation table (its test checks it against the OpenAPI document).
-   */
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const init: RequestInit = {
-      method,
-      headers: {
-        Accept: 'application/json',
-        Authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...headers,
-      },
-    };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    let res: Response;
-    try {
-      res = await this.fetchImpl(`${this.baseUrl}/api/v1${path}`, init);
-    } catch (err) {
-      throw new ApiError(0, 'Network error', err instanceof Error ? err.message : String(err));
-    }
-    const text = await res.text();
-    if (!res.ok) {
-      const problem = errorFromResponse(res.status, res.statusText, text);
-      if (problem.kind === 'unauthorized') this.onUnauthorized?.();
-      throw problem;
-    }
-    if (res.status === 204) return undefined as T;
-    return (text ? JSON.parse(text) : undefined) as T;
   }
 
   /** WebSocket URL of a run's event stream, resuming after `after`. */
@@ -296,6 +259,21 @@ export class ApiClient {
       TestRunResult,
       'id' | 'finished' | 'record'
     >;
+  }
+
+  /** How to call a workflow: its MCP tool, A2A card and endpoint, REST run URL. */
+  async callInfo(workflowId: string): Promise<ResponseBody<'workflowCallInfo'>> {
+    return this.client.call('workflowCallInfo', { params: { id: workflowId } });
+  }
+
+  /** A saved workflow's triggers with their next ticks, last run and webhook URL. */
+  async listTriggers(workflowId: string): Promise<ResponseBody<'listTriggers'>['items']> {
+    return (await this.client.call('listTriggers', { params: { id: workflowId } })).items;
+  }
+
+  /** Creates (or rotates) a webhook trigger's signing secret; it is shown this once. */
+  async createTriggerSecret(workflowId: string, triggerId: string): Promise<{ secret: string }> {
+    return this.client.call('createTriggerSecret', { params: { id: workflowId, triggerId } });
   }
 
   /** Who the token belongs to, and whether it is an administrator's (the Tools page offers stdio to them only). */

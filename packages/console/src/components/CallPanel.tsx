@@ -29,10 +29,7 @@ function CopyButton({ text, label }: { text: string; label: string }) {
 
 export function CallPanel({ workflowId, inputSchema }: { workflowId: string; inputSchema: unknown }) {
   const api = useApi();
-  const info = useAsync(
-    () => api.request<CallInfo>('GET', `/workflows/${encodeURIComponent(workflowId)}/call`),
-    [api, workflowId],
-  );
+  const info = useAsync((): Promise<CallInfo> => api.callInfo(workflowId), [api, workflowId]);
   const snippets = useMemo(() => (info.data ? callSnippets(info.data, inputSchema) : []), [info.data, inputSchema]);
   const [selected, setSelected] = useState('mcp-vscode');
   const shown = snippets.find((s) => s.id === selected) ?? snippets[0];

@@ -76,10 +76,7 @@ export function TriggersPanel({ workflowId, doc, dirty, dispatch, onClose }: Pro
   const api = useApi();
   const triggers = (doc.meta.triggers ?? []) as DraftTrigger[];
   const saved = useAsync(
-    async () =>
-      workflowId
-        ? (await api.request<{ items: SavedTrigger[] }>('GET', `/workflows/${encodeURIComponent(workflowId)}/triggers`)).items
-        : [],
+    async (): Promise<SavedTrigger[]> => (workflowId ? await api.listTriggers(workflowId) : []),
     [api, workflowId],
   );
   const savedById = useMemo(() => new Map((saved.data ?? []).map((t) => [t.id, t])), [saved.data]);
@@ -101,11 +98,7 @@ export function TriggersPanel({ workflowId, doc, dirty, dispatch, onClose }: Pro
     if (!workflowId) return;
     setError(undefined);
     try {
-      const r = await api.request<{ secret: string }>(
-        'POST',
-        `/workflows/${encodeURIComponent(workflowId)}/triggers/${encodeURIComponent(triggerId)}/secret`,
-        {},
-      );
+      const r = await api.createTriggerSecret(workflowId, triggerId);
       setSecret({ triggerId, secret: r.secret });
       saved.reload();
     } catch (err) {
