@@ -2,7 +2,9 @@
  * Event subscriptions: replay the log after a seq, then stream live events, with no gap and no
  * duplicate at the seam. Runs executed in this process are published to the hub right after
  * their commit; runs executed by another process (PostgreSQL) are fed from the log when a
- * notification says new events were committed (`remoteEvents`).
+ * notification says new events were committed (`remoteEvents`). A read of the log that fails —
+ * the replay, or a later read of another process's events — ends the subscription with
+ * `REPLAY_FAILED` and the seq to resume after; it never goes on with a gap or silently stalls.
  */
 import { type ErrorInfo, type RunEvent, toErrorInfo } from '@trellis/core';
 import type { RunStore } from '@trellis/store';
@@ -26,8 +28,8 @@ export function replayFailure(runId: string, resumeAfter: number, cause: unknown
 }
 
 export class Subscriptions {
-  /** Positions of this process's subscribers, per run. */
-  private readonly positions = new Map<string, Set<{ last: number }>>();
+  /** This process's subscribers, per run: each one's position, and how to end it on a failed read. */
+  private readonly positions = new Map<string, Set<{ last: number; fail(err: unknown): void }>>();
   /** One log read at a time per run, for runs executed elsewhere. */
   private readonly remoteReads = new Map<string, Promise<void>>();
 
@@ -38,8 +40,21 @@ export class Subscriptions {
   ) {}
 
   subscribe(runId: string, options: SubscribeOptions): Subscription {
-    const pos = { last: options.after };
     let closed = false;
+    const pos = {
+      last: options.after,
+      /**
+       * Going on after a failed read of the log would hide the events it could not give: the
+       * subscriber is told, with the position to resume from, and gets nothing more.
+       */
+      fail: (err: unknown) => {
+        buffered.length = 0;
+        if (closed) return;
+        closed = true;
+        detach();
+        options.onError?.(replayFailure(runId, pos.last, err));
+      },
+    };
     let replaying = true;
     const buffered: RunEvent[] = [];
     const positions = this.positions;
@@ -78,14 +93,9 @@ export class Subscriptions {
           if (page.length < 1000 || closed) break;
         }
       } catch (err) {
-        // Going live from here would hide the events the log could not give: the subscriber is
-        // told, with the position to resume from, and gets nothing more from this subscription.
+        // Going live from here would skip what the log could not give.
         this.logger.error('event replay failed', { runId, error: toErrorInfo(err).message });
-        buffered.length = 0;
-        if (closed) return;
-        closed = true;
-        detach();
-        options.onError?.(replayFailure(runId, pos.last, err));
+        pos.fail(err);
         return;
       }
       replaying = false;
@@ -125,7 +135,12 @@ export class Subscriptions {
       }
     });
     const tracked: Promise<void> = next
-      .catch((err) => this.logger.warn('reading remote events failed', { runId, error: String(err) }))
+      .catch((err) => {
+        // The subscribers of the run would wait for events that never come (or, were a later
+        // read to work, only by luck): each is told, with its own position to resume from.
+        this.logger.error('reading remote events failed', { runId, error: toErrorInfo(err).message });
+        for (const sub of [...(this.positions.get(runId) ?? [])]) sub.fail(err);
+      })
       .finally(() => {
         if (this.remoteReads.get(runId) === tracked) this.remoteReads.delete(runId);
       });
