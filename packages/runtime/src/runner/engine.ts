@@ -208,6 +208,7 @@ export class RunnerEngine implements Engine {
           remoteEvents: (id, seq) => {
             if (!this.hot.has(id)) this.subscriptions.remoteEvents(id, seq); // else published locally already
           },
+          missedEvents: () => this.subscriptions.catchUp((id) => !this.hot.has(id)),
         },
         this.logger,
       );

@@ -67,6 +67,8 @@ export interface LeasedEngineHooks {
   woken(runId: string): void;
   /** Another process committed events of a run. */
   remoteEvents(runId: string, seq: number): void;
+  /** Notifications may have been missed (the listening connection was down): catch subscribers up. */
+  missedEvents(): void;
 }
 
 export class Leasing {
@@ -153,6 +155,7 @@ export class Leasing {
         // Anything notified while the connection was down was missed: look again.
         this.poke();
         for (const id of this.hooks.hotIds()) this.hooks.woken(id);
+        this.hooks.missedEvents();
         return;
       default:
         return;

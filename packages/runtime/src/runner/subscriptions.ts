@@ -110,6 +110,14 @@ export class Subscriptions {
   }
 
   /**
+   * Notifications of new events may have been missed (the listening connection dropped): read
+   * the log of every run followed here that `remote` says another process executes, up to its end.
+   */
+  catchUp(remote: (runId: string) => boolean): void {
+    for (const runId of [...this.positions.keys()]) if (remote(runId)) this.remoteEvents(runId, Number.POSITIVE_INFINITY);
+  }
+
+  /**
    * Another process committed events of `runId` up to `seq`. If anyone here listens, read the
    * log from the position of the furthest-behind subscriber (one read at a time per run) and
    * publish: each subscriber drops what it already has, so none sees a gap or a duplicate.
