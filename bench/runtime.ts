@@ -179,18 +179,12 @@ async function throughput(): Promise<Row[]> {
 }
 
 function waitingMemory(): Row[] {
-  // Compiled JavaScript against the packages' dist/, no TypeScript loader: the process as an
-  // installed server runs. Default V8 settings, and with a 2 MB young generation (V8's
-  // semi-space), which is most of the resident set beyond the JS heap: see docs/runtime.md, Memory.
+  // Compiled JavaScript against the packages' dist/, no TypeScript loader and no Node flag: the
+  // process as an installed server runs it (see docs/runtime.md, Memory).
   const script = compileBench(join(import.meta.dirname, 'runtime-waiting.ts'));
-  return [[], ['--max-semi-space-size=2']].map((flags) => {
-    const res = spawnSync(process.execPath, ['--expose-gc', ...flags, script, String(quick ? 2000 : 10_000)], {
-      encoding: 'utf8',
-      env: userEnv(),
-    });
-    if (res.status !== 0) throw new Error(`waiting-memory bench failed: ${res.stderr}`);
-    return { 'node flags': flags.join(' ') || '(defaults)', ...(JSON.parse(res.stdout.trim().split('\n').pop()!) as Row) };
-  });
+  const res = spawnSync(process.execPath, [script, String(quick ? 2000 : 10_000)], { encoding: 'utf8', env: userEnv() });
+  if (res.status !== 0) throw new Error(`waiting-memory bench failed: ${res.stderr}`);
+  return [JSON.parse(res.stdout.trim().split('\n').pop()!) as Row];
 }
 
 const results: Record<string, Row[]> = {};

@@ -241,4 +241,30 @@ describe('pool size', () => {
       await p.close();
     }
   });
+
+  it('stops its last worker once it has had no work for lastWorkerIdleMs, and starts one again for the next job', async () => {
+    const p = new ExpressionPool({ workers: 2 }, { retireIdleMs: 100, lastWorkerIdleMs: 400 });
+    try {
+      expect(await p.evaluate([{ source: '$a * 2', scope: { a: 2 } }])).toEqual([4]);
+      expect(p.stats()).toMatchObject({ workers: 1, spawned: 1, retired: 0 });
+      await expect.poll(() => p.stats().workers, { timeout: 5000, interval: 50 }).toBe(0);
+      expect(p.stats().retired).toBe(1);
+      // The next expression pays a worker start, and is answered.
+      expect(await p.evaluate([{ source: '$a * 3', scope: { a: 2 } }])).toEqual([6]);
+      expect(p.stats()).toMatchObject({ workers: 1, spawned: 2 });
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('keeps one worker for good with lastWorkerIdleMs: Infinity', async () => {
+    const p = new ExpressionPool({ workers: 1 }, { retireIdleMs: 100, lastWorkerIdleMs: Number.POSITIVE_INFINITY });
+    try {
+      expect(await p.evaluate([{ source: '$a * 2', scope: { a: 2 } }])).toEqual([4]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(p.stats()).toMatchObject({ workers: 1, retired: 0 });
+    } finally {
+      await p.close();
+    }
+  });
 });

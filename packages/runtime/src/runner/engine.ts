@@ -42,6 +42,7 @@ import type {
 } from '../engine.ts';
 import { EventHub } from '../events/hub.ts';
 import { createExecutorResolver } from '../executors/registry.ts';
+import { retainIdleTrim } from '../memory/idle-trim.ts';
 import { PreparedCache, type PreparedWorkflow, prepareWorkflow } from '../prepared.ts';
 import { sharedExpressionPool } from '../sandbox/pool.ts';
 import { runTracerFromEnv } from '../tracing/from-env.ts';
@@ -106,6 +107,11 @@ export interface EngineOptions {
    * variables, off unless an OTLP endpoint is set; `false`: off whatever the environment says.
    */
   tracing?: RunTracer | false;
+  /**
+   * Give V8's spare memory back once the process has been quiet for a few seconds after a burst
+   * (one memory-reducing garbage collection; memory/idle-trim.ts). Default true; process-wide.
+   */
+  idleMemoryTrim?: boolean;
 }
 
 /** Node types executed by the engine itself, with no side effect outside the process. */
@@ -147,6 +153,7 @@ export class RunnerEngine implements Engine {
   private readonly maxDepth: number;
   /** Set when runs are traced; it observes the committed events through the hub. */
   readonly tracer: RunTracer | undefined;
+  private readonly releaseIdleTrim: (() => void) | undefined;
 
   constructor(options: EngineOptions) {
     this.store = options.store;
@@ -229,6 +236,7 @@ export class RunnerEngine implements Engine {
     this.maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
     this.tracer = options.tracing === false ? undefined : (options.tracing ?? runTracerFromEnv());
     if (this.tracer) this.traceRuns(this.tracer);
+    this.releaseIdleTrim = options.idleMemoryTrim === false ? undefined : retainIdleTrim();
     if (options.recover !== 'deferred') void this.startRecovery();
   }
 
@@ -489,6 +497,7 @@ export class RunnerEngine implements Engine {
     // `graceMs` to finish, and their results are committed as usual.
     this.stopping = true;
     this.pollTimer?.cancel();
+    this.releaseIdleTrim?.();
     await this.leasing?.stop();
     for (const run of this.hot.values()) run.clearTimers();
     const deadline = Date.now() + graceMs;

@@ -13,9 +13,11 @@
  * - A plain `$node.path` reference through objects needs no JSONata: it is read here.
  * - Workers start lazily and only as needed: the first with the first job, another only when a
  *   job has to wait because every worker is busy (up to `workers`). A worker beyond the first
- *   that has been idle for `IDLE_RETIRE_MS` is stopped (each holds an isolate of its own, some
- *   15 MB). Workers hold the process open only while they have work, and run with an empty
- *   environment (no secrets from `process.env`).
+ *   that has been idle for `IDLE_RETIRE_MS` is stopped (each holds an isolate of its own, 10–40
+ *   MB), and the last one too once the pool has had no work for `LAST_WORKER_RETIRE_MS`: an
+ *   idle server holds no sandbox isolate; the next expression starts a worker again (tens of
+ *   milliseconds). Workers hold the process open only while they have work, and run with an
+ *   empty environment (no secrets from `process.env`).
  */
 import { Worker } from 'node:worker_threads';
 import {
@@ -29,10 +31,19 @@ import {
 import { SANDBOX_ENV, type SandboxLimits, sandboxLimits } from './limits.ts';
 
 const WORKER_URL = new URL('./expression-worker.mjs', import.meta.url);
+/** Workers of every pool in this process that are starting (their isolate is being set up). */
+const startingSlots = new Set<object>();
+
+/** How many sandbox workers are starting right now, across every pool (see memory/idle-trim.ts). */
+export function sandboxWorkersStarting(): number {
+  return startingSlots.size;
+}
 /** Workers that die before they are ready this many times in a row mean the sandbox cannot start. */
 const MAX_START_FAILURES = 3;
 /** A worker beyond the first, idle this long, is stopped (the pool shrinks back after a burst). */
 export const IDLE_RETIRE_MS = 5000;
+/** The last worker is stopped once the pool has had no work this long (an idle server holds none). */
+export const LAST_WORKER_RETIRE_MS = 30_000;
 
 interface Job {
   readonly id: number;
@@ -74,7 +85,7 @@ export interface SandboxStats {
   /** Workers that died otherwise. */
   crashes: number;
   spawned: number;
-  /** Workers beyond the first stopped after the pool sat idle (`retireIdleMs`). */
+  /** Workers stopped after the pool sat idle (`retireIdleMs`; the last one `lastWorkerIdleMs`). */
   retired: number;
 }
 
@@ -96,11 +107,17 @@ export class ExpressionPool implements ExpressionEvaluator {
   private retireTimer: NodeJS.Timeout | undefined;
 
   private readonly retireIdleMs: number;
+  private readonly lastWorkerIdleMs: number;
 
-  /** `retireIdleMs`: how long a worker beyond the first may sit idle (default `IDLE_RETIRE_MS`). */
-  constructor(limits: Partial<SandboxLimits> = {}, options: { retireIdleMs?: number } = {}) {
+  /**
+   * `retireIdleMs`: how long a worker beyond the first may sit idle (default `IDLE_RETIRE_MS`);
+   * `lastWorkerIdleMs`: how long the pool may sit idle before its last worker stops too
+   * (default `LAST_WORKER_RETIRE_MS`; `Infinity` keeps one worker for good).
+   */
+  constructor(limits: Partial<SandboxLimits> = {}, options: { retireIdleMs?: number; lastWorkerIdleMs?: number } = {}) {
     this.limits = sandboxLimits(limits);
     this.retireIdleMs = options.retireIdleMs ?? IDLE_RETIRE_MS;
+    this.lastWorkerIdleMs = Math.max(this.retireIdleMs, options.lastWorkerIdleMs ?? LAST_WORKER_RETIRE_MS);
   }
 
   evaluate(requests: readonly EvaluationRequest[], options?: EvaluationOptions): Promise<unknown[]> {
@@ -142,6 +159,7 @@ export class ExpressionPool implements ExpressionEvaluator {
     await Promise.all(
       slots.map((s) => {
         s.dead = true;
+        startingSlots.delete(s);
         if (s.timer) clearTimeout(s.timer);
         s.job?.reject(err);
         return s.worker.terminate();
@@ -197,6 +215,7 @@ export class ExpressionPool implements ExpressionEvaluator {
     this.counters.spawned++;
     const slot: Slot = { worker, ready: false, dead: false, job: undefined, timer: undefined };
     this.slots.push(slot);
+    startingSlots.add(slot);
     worker.unref();
     worker.on('message', (m: Answer) => this.onMessage(slot, m));
     worker.on('error', (err: Error & { code?: string }) => {
@@ -223,6 +242,7 @@ export class ExpressionPool implements ExpressionEvaluator {
     if (slot.dead) return;
     if ('ready' in m) {
       slot.ready = true;
+      startingSlots.delete(slot);
       this.startFailures = 0;
       this.dispatch();
       return;
@@ -287,6 +307,7 @@ export class ExpressionPool implements ExpressionEvaluator {
   private lose(slot: Slot, message: string, startError?: string): void {
     if (slot.dead) return;
     slot.dead = true;
+    startingSlots.delete(slot);
     if (slot.timer) clearTimeout(slot.timer);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
@@ -319,24 +340,35 @@ export class ExpressionPool implements ExpressionEvaluator {
       else s.worker.unref();
     }
     if (busy) this.lastBusy = Date.now();
-    else if (this.slots.length > 1) this.scheduleRetire(this.retireIdleMs);
+    else if (this.slots.length > 0) this.scheduleRetire(this.retireIdleMs);
   }
 
-  /** Stops the idle workers beyond the first once the pool has had no work for `retireIdleMs`. */
+  /**
+   * Once the pool has had no work for `retireIdleMs`, stops the workers beyond the first; once
+   * for `lastWorkerIdleMs`, the last one too.
+   */
   private scheduleRetire(delayMs: number): void {
-    if (this.retireTimer || this.closed) return;
+    if (this.retireTimer || this.closed || !Number.isFinite(delayMs)) return;
     this.retireTimer = setTimeout(() => {
       this.retireTimer = undefined;
       if (this.closed || this.queue.length > 0 || this.slots.some((s) => s.job)) return;
       const idleFor = Date.now() - this.lastBusy;
       if (idleFor < this.retireIdleMs) return this.scheduleRetire(this.retireIdleMs - idleFor);
-      for (const slot of this.slots.splice(1)) {
-        slot.dead = true;
-        this.counters.retired++;
-        void slot.worker.terminate().catch(() => {});
-      }
+      this.retire(this.slots.splice(1));
+      if (this.slots.length === 0) return;
+      if (idleFor < this.lastWorkerIdleMs) return this.scheduleRetire(this.lastWorkerIdleMs - idleFor);
+      this.retire(this.slots.splice(0));
     }, delayMs);
     this.retireTimer.unref();
+  }
+
+  private retire(slots: Slot[]): void {
+    for (const slot of slots) {
+      slot.dead = true;
+      startingSlots.delete(slot);
+      this.counters.retired++;
+      void slot.worker.terminate().catch(() => {});
+    }
   }
 }
 
