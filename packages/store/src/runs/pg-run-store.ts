@@ -245,72 +245,91 @@ function jsonValue(v: unknown): string | number | null {
   throw new TypeError(`cannot store a ${typeof v} in a column`);
 }
 
-function patchOf(set: object, allowed: ReadonlySet<string>): Record<string, string | number | null> | undefined {
-  const out: Record<string, string | number | null> = {};
-  for (const [c, v] of Object.entries(set)) {
+/**
+ * A row or patch as trellis_commit reads it, or undefined when it names a column outside
+ * `allowed`. The object itself when every value already is its JSON (a string, a finite
+ * number, null), which is the rule: the document is then one JSON.stringify over the batch's
+ * own objects. Otherwise (a boolean, a bigint, an undefined that must be written as null) a
+ * converted copy.
+ */
+function columnsOf(row: object, allowed: ReadonlySet<string>): object | undefined {
+  let plain = true;
+  for (const c in row) {
     if (!allowed.has(c)) return undefined;
-    out[c] = jsonValue(v);
+    const v = (row as Record<string, unknown>)[c];
+    if (typeof v === 'string' || v === null) continue;
+    if (typeof v === 'number' && Number.isFinite(v)) continue;
+    plain = false;
   }
+  if (plain) return row;
+  const out: Record<string, string | number | null> = {};
+  for (const c in row) out[c] = jsonValue((row as Record<string, unknown>)[c]);
   return out;
 }
 
-function rowOf(row: object, allowed: ReadonlySet<string>): Record<string, string | number | null> | undefined {
-  const out: Record<string, string | number | null> = {};
-  for (const [c, v] of Object.entries(row)) {
-    if (!allowed.has(c)) return undefined;
-    out[c] = jsonValue(v);
+/** Pending patches of one table, by row key: a second patch of a row merges into a copy. */
+class Patches {
+  private readonly rows = new Map<string, { k: unknown[]; s: object; copied: boolean }>();
+  add(key: string, k: unknown[], s: object): void {
+    const prev = this.rows.get(key);
+    if (!prev) this.rows.set(key, { k, s, copied: false });
+    else {
+      if (!prev.copied) {
+        prev.s = { ...prev.s };
+        prev.copied = true;
+      }
+      Object.assign(prev.s, s);
+    }
   }
-  return out;
+  get size(): number {
+    return this.rows.size;
+  }
+  /** `[{ k, s }, …]`, or undefined when a patch names a column outside `allowed`. */
+  entries(allowed: ReadonlySet<string>): { k: unknown[]; s: object }[] | undefined {
+    const out: { k: unknown[]; s: object }[] = [];
+    for (const { k, s } of this.rows.values()) {
+      const set = columnsOf(s, allowed);
+      if (set === undefined) return undefined;
+      out.push({ k, s: set });
+    }
+    return out;
+  }
 }
 
 /**
  * A batch as the JSON document `trellis_commit` applies (inserts, then patches, then
- * notifications), or undefined when it patches a column the function does not know. Patches
+ * notifications), or undefined when it names a column the function does not know. Patches
  * of one row merge in order, as consecutive UPDATEs would.
  */
 export function batchDocument(ops: readonly RowOp[], notify: readonly Notification[] = []): string | undefined {
-  const e: Record<string, unknown>[] = [];
-  const a: Record<string, unknown>[] = [];
-  const au = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
-  const n = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
-  const r = new Map<string, { k: unknown[]; s: Record<string, unknown> }>();
-  const merge = (m: typeof au, key: string, k: unknown[], s: Record<string, unknown>) => {
-    const prev = m.get(key);
-    if (prev) Object.assign(prev.s, s);
-    else m.set(key, { k, s });
-  };
+  const e: object[] = [];
+  const a: object[] = [];
+  const au = new Patches();
+  const n = new Patches();
+  const r = new Patches();
   for (const op of ops) {
     switch (op.op) {
       case 'event': {
-        const row = rowOf(op.row, FAST_INSERT_COLUMNS.events);
-        if (!row) return undefined;
+        const row = columnsOf(op.row, FAST_INSERT_COLUMNS.events);
+        if (row === undefined) return undefined;
         e.push(row);
         break;
       }
       case 'attempt.insert': {
-        const row = rowOf(op.row, FAST_INSERT_COLUMNS.attempts);
-        if (!row) return undefined;
+        const row = columnsOf(op.row, FAST_INSERT_COLUMNS.attempts);
+        if (row === undefined) return undefined;
         a.push(row);
         break;
       }
-      case 'attempt.update': {
-        const s = patchOf(op.set, FAST_PATCH_COLUMNS.attempts);
-        if (!s) return undefined;
-        merge(au, `${op.runId}|${op.nodeId}|${op.attempt}`, [op.runId, op.nodeId, op.attempt], s);
+      case 'attempt.update':
+        au.add(`${op.runId}|${op.nodeId}|${op.attempt}`, [op.runId, op.nodeId, op.attempt], op.set);
         break;
-      }
-      case 'node': {
-        const s = patchOf(op.set, FAST_PATCH_COLUMNS.node_runs);
-        if (!s) return undefined;
-        merge(n, `${op.runId}|${op.nodeId}`, [op.runId, op.nodeId], s);
+      case 'node':
+        n.add(`${op.runId}|${op.nodeId}`, [op.runId, op.nodeId], op.set);
         break;
-      }
-      case 'run': {
-        const s = patchOf(op.set, FAST_PATCH_COLUMNS.runs);
-        if (!s) return undefined;
-        merge(r, op.runId, [op.runId], s);
+      case 'run':
+        r.add(op.runId, [op.runId], op.set);
         break;
-      }
       case 'item.start':
         // An upsert that must land between the patches around it (a map item's retry):
         // such a batch keeps the statement order.
@@ -324,9 +343,16 @@ export function batchDocument(ops: readonly RowOp[], notify: readonly Notificati
   const doc: Record<string, unknown> = {};
   if (e.length) doc.e = e;
   if (a.length) doc.a = a;
-  if (au.size) doc.au = [...au.values()];
-  if (n.size) doc.n = [...n.values()];
-  if (r.size) doc.r = [...r.values()];
+  for (const [name, patches, allowed] of [
+    ['au', au, FAST_PATCH_COLUMNS.attempts],
+    ['n', n, FAST_PATCH_COLUMNS.node_runs],
+    ['r', r, FAST_PATCH_COLUMNS.runs],
+  ] as const) {
+    if (patches.size === 0) continue;
+    const entries = patches.entries(allowed);
+    if (entries === undefined) return undefined;
+    doc[name] = entries;
+  }
   if (notify.length) {
     for (const x of notify) checkNotification(x);
     doc.notify = notify.map((x) => [x.channel, x.payload]);
