@@ -88,4 +88,42 @@ describe('events notifier (one notification per window)', () => {
     expect(sent.join(',')).toContain('r1:2');
     expect(sent.join(',')).not.toContain('r2:7');
   });
+  it('while commits flow, what waits rides the next commit: no round trip of its own; once they stop, it is sent', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const sent: string[] = [];
+      const notifier = new EventsNotifier(
+        async (ns) => {
+          sent.push(...payloads(ns));
+        },
+        () => {},
+        40,
+      );
+      const first = notifier.take(m(['r1', 1]));
+      expect(payloads(first)).toEqual(['r1:1']);
+      notifier.settle(m(['r1', 1]), first, true);
+      vi.advanceTimersByTime(30);
+      const inside = notifier.take(m(['r1', 2]));
+      expect(inside).toEqual([]);
+      notifier.settle(m(['r1', 2]), inside, true);
+      // The window ends 10 ms after a commit began: its timer waits one window more.
+      vi.advanceTimersByTime(20);
+      expect(sent).toEqual([]);
+      const next = notifier.take(m(['r2', 1]));
+      expect(payloads(next)).toEqual(['r1:2,r2:1']);
+      notifier.settle(m(['r2', 1]), next, true);
+      // Commits stop after one more inside the window: what it committed is sent by the
+      // timer, one window after the window's end (two after the last notification).
+      vi.advanceTimersByTime(10);
+      const last = notifier.take(m(['r2', 4]));
+      expect(last).toEqual([]);
+      notifier.settle(m(['r2', 4]), last, true);
+      vi.advanceTimersByTime(69);
+      expect(sent).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(sent).toEqual(['r2:4']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
