@@ -79,4 +79,9 @@ export { traceHeadersFor } from './tracing/propagation.ts';
 /** OpenTelemetry traces of runs, built from the engine's committed events (it listens to the event hub. */
 export { RunTracer, type RunTracerOptions, runSpanContext, type TracedRunInfo } from './tracing/run-tracer.ts';
 /** The schedule loop. */
-export { TriggerScheduler, type TriggerSchedulerOptions, type TriggerSchedulerStats } from './triggers/scheduler.ts';
+export {
+  type TriggerEngine,
+  TriggerScheduler,
+  type TriggerSchedulerOptions,
+  type TriggerSchedulerStats,
+} from './triggers/scheduler.ts';

@@ -49,7 +49,11 @@ export interface TriggerSchedulerOptions {
    * this time; saves through this process call `wake()`.
    */
   pollMs?: number;
-  /** Schedules handled per query (default 1,000); a pass repeats until nothing is due. */
+  /**
+   * Schedules handled per query (default 10,000); a pass repeats until nothing is due. A batch's
+   * runs are all created before the batch is recorded (its trigger runs, its schedules moved on),
+   * so a tick of up to this many schedules has every run queued before that bookkeeping.
+   */
   batchSize?: number;
   /** Ticks started at once (default 256; runs created in the same turn share one transaction). */
   concurrency?: number;
@@ -101,7 +105,7 @@ export class TriggerScheduler {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? quiet;
     this.pollMs = options.pollMs ?? 1000;
-    this.batchSize = options.batchSize ?? 1000;
+    this.batchSize = options.batchSize ?? 10_000;
     this.concurrency = options.concurrency ?? 256;
     this.prepareAheadMs = options.prepareAheadMs ?? 10_000;
   }
