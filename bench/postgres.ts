@@ -4,7 +4,7 @@
  * 1. Per-step cost: chains of 100 and 1,000 tool nodes (a no-op tool) and built-in nodes
  *    (transform), executed by one leased worker engine in this process: µs per step, database
  *    CPU ms per step (utime+stime of every PostgreSQL process, from /proc), engine CPU per step,
- *    and commits (round trips) per step.
+ *    and commits (round trips) per step; each shape after a warm-up of 1,000 steps (DBOS too).
  * 2. Scale-out: five-node runs per second with 1, 2 and 4 `trellis worker` processes, started
  *    by an API-only process; the latency from start to the first node.started (notification +
  *    claim + commit); database CPU per run and as a share of the machine.
@@ -29,6 +29,8 @@ import { fiveNodes } from './lib/engine-fixture.ts';
 import { median, printTable, type Row, writeResults } from './lib/report.ts';
 
 const quick = process.argv.includes('--quick');
+/** Steps run before each measured chain shape, by Trellis and by DBOS alike. */
+const WARM_STEPS = 1000;
 const runsPerRound = quick ? 150 : 600;
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'trellis.mjs');
 
@@ -111,7 +113,10 @@ async function perStep(url: string): Promise<Row[]> {
     for (const [kind, n, def] of shapes) {
       const wf = await saveWorkflow(w.store, def);
       const run = async () => w.engine.waitForRun((await w.engine.startRun({ workflowId: wf, version: 1, input: {} })).runId);
-      await run(); // warm-up: prepared statements, JIT
+      // Warm-up of at least 1,000 steps per shape (prepared statements, JIT): the figure is the
+      // steady state. One run of 100 steps left the first shape measuring V8 compiling the
+      // engine (engine CPU 0.87 ms/step after 10 warm runs, 0.48 after 40, same code).
+      for (let i = Math.ceil(WARM_STEPS / n); i > 0; i--) await run();
       const reps = Math.max(quick ? 1 : 2, Math.round((quick ? 1000 : 3000) / n));
       const cpu0 = postgresCpuSeconds(pg.dir);
       const own0 = process.cpuUsage();
@@ -158,7 +163,7 @@ interface DbosFigures {
  * start and end of each measured round on stdout and waits for an answer, so the database's
  * CPU is read exactly around it.
  */
-function dbosChains(url: string, lengths: readonly number[], reps: readonly number[]): Promise<DbosFigures[]> {
+function dbosChains(url: string, lengths: readonly number[], reps: readonly number[], warm: number): Promise<DbosFigures[]> {
   const child = spawn(
     process.execPath,
     [
@@ -169,6 +174,7 @@ function dbosChains(url: string, lengths: readonly number[], reps: readonly numb
       url,
       lengths.join(','),
       reps.join(','),
+      String(warm),
     ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
@@ -216,6 +222,7 @@ try {
       dbosUrl,
       lengths,
       lengths.map((n) => Math.max(quick ? 1 : 2, Math.round((quick ? 1000 : 3000) / n))),
+      WARM_STEPS,
     );
     for (const f of figures) {
       const trellis = steps.find((r) => r.chain === `${f.steps} tool nodes`);

@@ -4,14 +4,16 @@
  * benchmark's PostgreSQL. Prints one JSON line: wall ms and this process's CPU ms over `reps`
  * runs of each chain length. The parent measures the database's CPU around it.
  *
- *   node --import tsx bench/lib/dbos-chain.ts <postgres-url> <steps,steps,…> <reps,reps,…>
+ *   node --import tsx bench/lib/dbos-chain.ts <postgres-url> <steps,steps,…> <reps,reps,…> [warm-up steps]
  */
 import { DBOS } from '@dbos-inc/dbos-sdk';
 
-const [url, lengthsArg, repsArg] = process.argv.slice(2);
+const [url, lengthsArg, repsArg, warmArg] = process.argv.slice(2);
 if (!url || !lengthsArg || !repsArg) throw new Error('usage: dbos-chain.ts <url> <steps,…> <reps,…>');
 const lengths = lengthsArg.split(',').map(Number);
 const reps = repsArg.split(',').map(Number);
+/** Steps run before each measured chain length (as the Trellis side does): the steady state. */
+const warmSteps = Number(warmArg ?? 1000);
 
 // A no-op step, as the Trellis chains use a no-op tool: what is measured is the checkpointing.
 const step = async (i: number) => i;
@@ -26,9 +28,10 @@ DBOS.setConfig({ name: 'trellis-bench', systemDatabaseUrl: url, logLevel: 'error
 await DBOS.launch();
 const out: { steps: number; runs: number; ms: number; cpuMs: number }[] = [];
 try {
-  await workflow(10); // warm-up: connections, prepared plans
   for (const [k, n] of lengths.entries()) {
     const r = reps[k] ?? 1;
+    // Warm-up: connections, prepared plans, JIT.
+    for (let i = Math.ceil(warmSteps / n); i > 0; i--) await workflow(n);
     // Tell the parent to read the database's CPU now; it answers on stdin.
     process.stdout.write(`${JSON.stringify({ mark: 'start', steps: n })}\n`);
     await new Promise((res) => process.stdin.once('data', res));
