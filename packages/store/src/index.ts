@@ -196,7 +196,6 @@ export {
   runStatusOf,
   type StoredNode,
   toPersistedRunState,
-  type WriteOp,
   writeRunId,
 } from './runs/mapping.ts';
 /** The runs area on PostgreSQL, and the lease store for many workers. */

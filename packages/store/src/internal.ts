@@ -9,7 +9,7 @@ export { guardPg, isConnectionError, toStoreError } from './postgres.ts';
 /** Many workers, one database. */
 export { checkNotification, type Notification, type NotificationHandler, runIdsOf } from './runs/lease-store.ts';
 /** Row operations and the lowering of domain writes to them (runs/mapping.ts). */
-export { lowerWrites, type RowOp } from './runs/mapping.ts';
+export { lowerWrites, type RowOp, type StoreOp } from './runs/mapping.ts';
 /** The runs area on PostgreSQL, and the lease store for many workers. */
 export { batchDocument, batchSql, literal } from './runs/pg-run-store.ts';
 /** Maps run rows to the run record of SPEC §1 (the API shape). */

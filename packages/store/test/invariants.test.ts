@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { RunEvent } from '@trellis/core';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -13,9 +14,9 @@ import {
   createWorkflow,
   formatInvariantReport,
   openSqlite,
+  type RunWriteOp,
   type SqliteHandle,
   SqliteRunStore,
-  type WriteOp,
 } from '../src/index.ts';
 import { queuedRun } from './helpers/queued-run.ts';
 
@@ -39,25 +40,20 @@ async function finishedRun(): Promise<{ h: SqliteHandle; runId: string }> {
   const runId = 'r1';
   await store.createRun(queuedRun({ id: runId, workflowId: wf, at: Date.parse(at), nodeIds: ['a', 'b'] }));
   let seq = 1;
-  const ev = (type: string, node: string | null): WriteOp => ({
-    op: 'event',
-    row: { run_id: runId, seq: ++seq, type, node_id: node, at, data: '{}' },
-  });
-  const attempt = (node: string, cost: number): WriteOp => ({
-    op: 'attempt.insert',
-    row: {
-      run_id: runId,
-      node_id: node,
-      attempt: 1,
-      status: 'succeeded',
-      started_at: at,
-      finished_at: at,
-      error: null,
-      cost_usd: cost,
-      usage: null,
-      worker_id: null,
-      lease_expires_at: null,
-    },
+  const ms = Date.parse(at);
+  const ev = (type: string, node: string | null): RunWriteOp => {
+    const event = { seq: ++seq, runId, type, at, data: {} } as RunEvent;
+    if (node !== null) event.nodeId = node;
+    return { op: 'run.event', event };
+  };
+  const attempt = (node: string, cost: number): RunWriteOp => ({
+    op: 'attempt.start',
+    runId,
+    nodeId: node,
+    attempt: 1,
+    at: ms,
+    workerId: null,
+    end: { status: 'succeeded', at: ms, cost: { costUsd: cost } },
   });
   await store.commit([
     ev('run.started', null),
@@ -65,13 +61,13 @@ async function finishedRun(): Promise<{ h: SqliteHandle; runId: string }> {
     ev('node.started', 'a'),
     attempt('a', 0.25),
     ev('node.succeeded', 'a'),
-    { op: 'node', runId, nodeId: 'a', set: { status: 'succeeded', attempt: 1, cost_usd: 0.25 } },
+    { op: 'node.patch', runId, nodeId: 'a', patch: { status: 'succeeded', attempt: 1, costUsd: 0.25 } },
     ev('node.started', 'b'),
     attempt('b', 0.5),
     ev('node.succeeded', 'b'),
-    { op: 'node', runId, nodeId: 'b', set: { status: 'succeeded', attempt: 1, cost_usd: 0.5 } },
+    { op: 'node.patch', runId, nodeId: 'b', patch: { status: 'succeeded', attempt: 1, costUsd: 0.5 } },
     ev('run.succeeded', null),
-    { op: 'run', runId, set: { status: 'succeeded', cost_usd: 0.75, finished_at: at } },
+    { op: 'run.patch', runId, patch: { status: 'succeeded', costUsd: 0.75, finishedAt: ms } },
   ]);
   return { h, runId };
 }

@@ -5,7 +5,7 @@
  * merge, so a node that is queued and started in the same tick costs one UPDATE.
  */
 import type { RunEvent } from '@trellis/core';
-import { type WriteOp, writeRunId } from '@trellis/store';
+import { type RunWriteOp, writeRunId } from '@trellis/store';
 import type { HotRun } from './hot-run.ts';
 
 /** An action to take once the batch has committed, on behalf of a run. */
@@ -15,7 +15,7 @@ export interface PostCommit {
 }
 
 export class Batch {
-  ops: WriteOp[] = [];
+  ops: RunWriteOp[] = [];
   events: RunEvent[] = [];
   after: PostCommit[] = [];
   /** Runs this batch changed (checked for eviction once the batch is carried out). */
@@ -47,7 +47,7 @@ export class Batch {
     this.after.push({ run, act });
   }
 
-  push(op: WriteOp): void {
+  push(op: RunWriteOp): void {
     if (op.op === 'attempt.start') {
       // Keep a handle so that an end in the same tick folds into the start.
       const copy = { ...op };
@@ -97,10 +97,10 @@ export class Batch {
   }
 }
 
-type NodePatchOp = Extract<WriteOp, { op: 'node.patch' }>;
-type RunPatchOp = Extract<WriteOp, { op: 'run.patch' }>;
-type AttemptStartOp = Extract<WriteOp, { op: 'attempt.start' }>;
-type AttemptEndOp = Extract<WriteOp, { op: 'attempt.end' }>;
+type NodePatchOp = Extract<RunWriteOp, { op: 'node.patch' }>;
+type RunPatchOp = Extract<RunWriteOp, { op: 'run.patch' }>;
+type AttemptStartOp = Extract<RunWriteOp, { op: 'attempt.start' }>;
+type AttemptEndOp = Extract<RunWriteOp, { op: 'attempt.end' }>;
 
 function attemptKey(op: { runId: string; nodeId: string; item?: number | undefined; attempt: number }): string {
   return `${op.runId}|${op.nodeId}|${op.item ?? ''}|${op.attempt}`;

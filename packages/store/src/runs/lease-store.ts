@@ -14,7 +14,7 @@
  *   delivered only if the transaction commits, and never before.
  */
 import { TrellisError } from '@trellis/core';
-import { type WriteOp, writeRunId } from './mapping.ts';
+import { type RunWriteOp, writeRunId } from './mapping.ts';
 
 /** A notification to send when (and only if) a fenced commit commits. */
 export interface Notification {
@@ -65,7 +65,7 @@ export interface RunLeaseStore {
    * checks `workerId` holds an unexpired lease on each. If not, nothing is written, nothing is
    * notified, and it throws `LeaseLostError`. `notify` is sent only if the commit commits.
    */
-  commitFenced(workerId: string, ops: readonly WriteOp[], notify?: readonly Notification[]): Promise<void>;
+  commitFenced(workerId: string, ops: readonly RunWriteOp[], notify?: readonly Notification[]): Promise<void>;
   /** Listens on `channels` on a dedicated connection that reconnects after a drop or a restart. */
   listen(channels: readonly string[], handler: NotificationHandler): Promise<Subscription>;
   /** Marks a non-terminal run for cancellation and notifies `CHANNELS.cancel`; false when terminal or unknown. */
@@ -89,7 +89,7 @@ export class LeaseLostError extends TrellisError {
 }
 
 /** The distinct run ids a batch of operations writes to (what a fenced commit must hold). */
-export function runIdsOf(ops: readonly WriteOp[]): string[] {
+export function runIdsOf(ops: readonly RunWriteOp[]): string[] {
   const ids = new Set<string>();
   for (const op of ops) ids.add(writeRunId(op));
   return [...ids];

@@ -343,11 +343,11 @@ export type RowOp =
    */
   | { op: 'item.start'; runId: string; nodeId: string; attempt: number; at: string };
 
-/** What a run store commits: domain writes, or (stores' tests and tools) row operations. */
-export type WriteOp = RunWriteOp | RowOp;
+/** What a run store executes inside: domain writes, or row operations (the store's own tests and tools). */
+export type StoreOp = RunWriteOp | RowOp;
 
 /** Lowers one operation to the row operations that carry it out, in order, onto `out`. */
-export function lowerWrite(op: WriteOp, out: RowOp[]): void {
+export function lowerWrite(op: StoreOp, out: RowOp[]): void {
   switch (op.op) {
     case 'node.patch':
       out.push({ op: 'node', runId: op.runId, nodeId: rowKey(op.nodeId, op.item), set: nodeRowSet(op.patch) });
@@ -388,14 +388,14 @@ export function lowerWrite(op: WriteOp, out: RowOp[]): void {
   }
 }
 
-export function lowerWrites(ops: readonly WriteOp[]): RowOp[] {
+export function lowerWrites(ops: readonly StoreOp[]): RowOp[] {
   const out: RowOp[] = [];
   for (const op of ops) lowerWrite(op, out);
   return out;
 }
 
 /** The run an operation writes to. */
-export function writeRunId(op: WriteOp): string {
+export function writeRunId(op: StoreOp): string {
   switch (op.op) {
     case 'run.event':
       return op.event.runId;

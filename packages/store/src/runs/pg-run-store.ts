@@ -39,10 +39,10 @@ import {
   RETRY_NODE_COLUMNS,
   type RowOp,
   RUN_COLUMNS,
+  type RunWriteOp,
   retryNodeRow,
   reusedRowKeys,
   runStatusOf,
-  type WriteOp,
 } from './mapping.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
 import type { NewRetry, NewRun, PastRun, RunListPage, RunStore } from './run-store.ts';
@@ -466,7 +466,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     await this.onCommitter({ text: statements.join(';\n') });
   }
 
-  async commit(writes: readonly WriteOp[]): Promise<void> {
+  async commit(writes: readonly RunWriteOp[]): Promise<void> {
     if (writes.length === 0) return;
     const ops = lowerWrites(writes);
     try {
@@ -505,7 +505,7 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return false;
   }
 
-  async commitFenced(workerId: string, writes: readonly WriteOp[], notify: readonly Notification[] = []): Promise<void> {
+  async commitFenced(workerId: string, writes: readonly RunWriteOp[], notify: readonly Notification[] = []): Promise<void> {
     if (writes.length === 0 && notify.length === 0) return;
     const runIds = runIdsOf(writes);
     const ops = lowerWrites(writes);

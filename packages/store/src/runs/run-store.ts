@@ -7,9 +7,9 @@
  */
 import type { ErrorInfo, NodeStatus, RunEvent, RunRecord, RunStatus, RunSummary } from '@trellis/core';
 import type { NodeRetryInfo, RunRetryInfo } from '../tables.ts';
-import type { LoadedRun, WriteOp } from './mapping.ts';
+import type { LoadedRun, RunWriteOp } from './mapping.ts';
 
-export type { LoadedRun, WriteOp } from './mapping.ts';
+export type { LoadedRun, RunWriteOp } from './mapping.ts';
 
 /**
  * A run to create, in domain values (JSON values, epoch milliseconds); the store encodes it.
@@ -128,7 +128,7 @@ export interface RunStore {
   /** Creates a run, or returns the existing one for a reused idempotency key. */
   createRun(run: NewRun): Promise<{ runId: string; created: boolean }>;
   /** Applies the operations in one transaction. */
-  commit(ops: readonly WriteOp[]): Promise<void>;
+  commit(ops: readonly RunWriteOp[]): Promise<void>;
   /** A run in domain values, to rebuild its scheduler state (`toPersistedRunState`). */
   loadRun(runId: string): Promise<LoadedRun | undefined>;
   /** Runs a restarted worker must resume: queued or running, or waiting with a decision not yet applied. */

@@ -20,12 +20,13 @@ import {
   nodeRowSet,
   pastRunFrom,
   RETRY_NODE_COLUMNS,
+  type RunWriteOp,
   retryNodeRow,
   reusedRowKeys,
   rowKey,
   runRowSet,
   runStatusOf,
-  type WriteOp,
+  type StoreOp,
 } from './mapping.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
 import type { NewRetry, NewRun, PastRun, RunListPage, RunStore } from './run-store.ts';
@@ -43,7 +44,7 @@ export class SqliteRunStore implements RunStore {
   private readonly insertEvent: Stmt;
   private readonly insertAttempt: Stmt;
   private readonly startItem: Stmt;
-  private readonly applyBatch: (ops: readonly WriteOp[]) => void;
+  private readonly applyBatch: (ops: readonly RunWriteOp[]) => void;
   private readonly createMany: ReturnType<SqliteRunStore['makeCreateMany']>;
   private readonly createOne: ReturnType<SqliteRunStore['makeCreateOne']>;
   private readonly createAll: ReturnType<SqliteRunStore['makeCreateAll']>;
@@ -61,11 +62,10 @@ export class SqliteRunStore implements RunStore {
     this.createMany = this.makeCreateMany();
     this.createOne = this.makeCreateOne();
     this.createAll = this.makeCreateAll();
-    this.applyBatch = this.raw.transaction((ops: readonly WriteOp[]) => {
+    this.applyBatch = this.raw.transaction((ops: readonly RunWriteOp[]) => {
       const events: EventsTable[] = [];
       for (const op of ops) {
         if (op.op === 'run.event') events.push(eventRow(op.event));
-        else if (op.op === 'event') events.push(op.row);
         else this.applyOp(op);
       }
       this.insertEvents(events);
@@ -76,7 +76,7 @@ export class SqliteRunStore implements RunStore {
    * Applies one operation outside any batch transaction (tests use it to die mid-commit). Domain
    * writes are mapped straight to statement parameters (mapping.ts), without row objects.
    */
-  applyOp(op: WriteOp): void {
+  applyOp(op: StoreOp): void {
     switch (op.op) {
       case 'node.patch':
         this.update('node_runs', nodeRowSet(op.patch), 'run_id = ? and node_id = ?', [op.runId, rowKey(op.nodeId, op.item)]);
@@ -200,7 +200,7 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
-  async commit(ops: readonly WriteOp[]): Promise<void> {
+  async commit(ops: readonly RunWriteOp[]): Promise<void> {
     if (ops.length > 0) this.applyBatch(ops);
   }
 

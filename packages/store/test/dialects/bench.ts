@@ -11,16 +11,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkflow, openStore, type Store, type WriteOp } from '../../src/index.ts';
-import type { EventsTable } from '../../src/internal.ts';
+import type { RunEvent } from '@trellis/core';
+import { createWorkflow, openStore, type RunWriteOp, type Store } from '../../src/index.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
-const now = () => new Date().toISOString();
-const ev = (runId: string, seq: number, type: string, nodeId: string | null): WriteOp => ({
-  op: 'event',
-  row: { run_id: runId, seq, type, node_id: nodeId, at: now(), data: '{"ok":true}' } satisfies EventsTable,
-});
+const ev = (runId: string, seq: number, type: string, nodeId: string | null): RunWriteOp => {
+  const event = { runId, seq, type, at: new Date().toISOString(), data: { ok: true } } as RunEvent;
+  if (nodeId !== null) event.nodeId = nodeId;
+  return { op: 'run.event', event };
+};
 
 async function fiveNodeRun(store: Store, wf: string, runId: string): Promise<void> {
   await store.runs.createRun({
@@ -33,39 +33,24 @@ async function fiveNodeRun(store: Store, wf: string, runId: string): Promise<voi
     deadlineAt: null,
     claim: null,
     nodeIds: NODES,
-    events: [{ seq: 1, runId, type: 'run.queued', at: now(), data: { workflowId: wf, version: 1 } }],
+    events: [{ seq: 1, runId, type: 'run.queued', at: new Date().toISOString(), data: { workflowId: wf, version: 1 } }],
   });
   let seq = 1;
   for (const n of NODES) {
     await store.runs.commit([
-      ...(seq === 1 ? [{ op: 'run', runId, set: { status: 'running', started_at: now() } } as WriteOp] : []),
-      { op: 'node', runId, nodeId: n, set: { status: 'running', attempt: 1, input: '{"x":1}', started_at: now() } },
-      {
-        op: 'attempt.insert',
-        row: {
-          run_id: runId,
-          node_id: n,
-          attempt: 1,
-          status: 'running',
-          started_at: now(),
-          finished_at: null,
-          error: null,
-          cost_usd: 0,
-          usage: null,
-          worker_id: 'w',
-          lease_expires_at: null,
-        },
-      },
+      ...(seq === 1 ? [{ op: 'run.patch', runId, patch: { status: 'running', startedAt: Date.now() } } as const] : []),
+      { op: 'node.patch', runId, nodeId: n, patch: { status: 'running', attempt: 1, input: { x: 1 }, startedAt: Date.now() } },
+      { op: 'attempt.start', runId, nodeId: n, attempt: 1, at: Date.now(), workerId: 'w' },
       ev(runId, ++seq, 'node.started', n),
     ]);
     await store.runs.commit([
-      { op: 'attempt.update', runId, nodeId: n, attempt: 1, set: { status: 'succeeded', finished_at: now() } },
-      { op: 'node', runId, nodeId: n, set: { status: 'succeeded', output: '{"y":2}', finished_at: now() } },
+      { op: 'attempt.end', runId, nodeId: n, attempt: 1, end: { status: 'succeeded', at: Date.now() } },
+      { op: 'node.patch', runId, nodeId: n, patch: { status: 'succeeded', output: { y: 2 }, finishedAt: Date.now() } },
       ev(runId, ++seq, 'node.succeeded', n),
     ]);
   }
   await store.runs.commit([
-    { op: 'run', runId, set: { status: 'succeeded', output: '{}', finished_at: now() } },
+    { op: 'run.patch', runId, patch: { status: 'succeeded', output: {}, finishedAt: Date.now() } },
     ev(runId, ++seq, 'run.succeeded', null),
   ]);
 }

@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunStatus } from '@trellis/core';
+import type { ErrorInfo, RunEvent, RunStatus } from '@trellis/core';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -40,6 +40,7 @@ import {
   type PostgresHandle,
   RECONNECTED,
   type RunLeaseStore,
+  type RunWriteOp,
   revokeToken,
   type Store,
   StoreOpenError,
@@ -49,9 +50,7 @@ import {
   updateToolServerTools,
   upsertBuiltinTemplates,
   verifyToken,
-  type WriteOp,
 } from '../../src/index.ts';
-import type { EventsTable } from '../../src/internal.ts';
 import { backfillLeaseLost } from '../../src/migrations/0018_lease_lost.ts';
 import { lowerWrites } from '../../src/runs/mapping.ts';
 import { batchDocument } from '../../src/runs/pg-run-store.ts';
@@ -75,8 +74,11 @@ const DIALECTS = [
 const T0 = '2026-01-01T00:00:00.000Z';
 const at = (ms: number) => new Date(Date.parse(T0) + ms).toISOString();
 
-function event(runId: string, seq: number, type = 'node.started', nodeId: string | null = 'a'): EventsTable {
-  return { run_id: runId, seq, type, node_id: nodeId, at: at(seq), data: JSON.stringify({ seq, text: "it's \\ 'quoted'" }) };
+/** An event in domain values (its data has quotes and a backslash, to check the encoding). */
+function event(runId: string, seq: number, type = 'node.started', nodeId: string | null = 'a'): RunWriteOp {
+  const e = { runId, seq, type, at: at(seq), data: { seq, text: "it's \\ 'quoted'" } } as RunEvent;
+  if (nodeId !== null) e.nodeId = nodeId;
+  return { op: 'run.event', event: e };
 }
 
 const T0MS = Date.parse(T0);
@@ -121,22 +123,20 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   it('a retry is created with its prewritten node rows and copied attempts; both records link', async () => {
     await create(store, newRun('orig', wf), 'failed');
     await store.runs.commit([
-      { op: 'node', runId: 'orig', nodeId: 'a', set: { status: 'succeeded', attempt: 1, output: '{"v":1}', cost_usd: 0.5 } },
       {
-        op: 'attempt.insert',
-        row: {
-          run_id: 'orig',
-          node_id: 'a',
-          attempt: 1,
-          status: 'succeeded',
-          started_at: T0,
-          finished_at: at(5),
-          error: null,
-          cost_usd: 0.5,
-          usage: null,
-          worker_id: 'w1',
-          lease_expires_at: null,
-        },
+        op: 'node.patch',
+        runId: 'orig',
+        nodeId: 'a',
+        patch: { status: 'succeeded', attempt: 1, output: { v: 1 }, costUsd: 0.5 },
+      },
+      {
+        op: 'attempt.start',
+        runId: 'orig',
+        nodeId: 'a',
+        attempt: 1,
+        at: T0MS,
+        workerId: 'w1',
+        end: { status: 'succeeded', at: T0MS + 5, cost: { costUsd: 0.5 } },
       },
     ]);
     const past = await store.runs.readPastRun('orig');
@@ -218,41 +218,31 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('commits every op kind in one batch, and reads them back with the same types', async () => {
     await store.runs.createRun(newRun('r1', wf));
-    const ops: WriteOp[] = [
-      { op: 'run', runId: 'r1', set: { status: 'running', started_at: at(1), cost_usd: 0.25 } },
-      { op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'running', attempt: 1, input: '{"x":1}', started_at: at(1) } },
+    const ops: RunWriteOp[] = [
+      { op: 'run.patch', runId: 'r1', patch: { status: 'running', startedAt: T0MS + 1, costUsd: 0.25 } },
       {
-        op: 'attempt.insert',
-        row: {
-          run_id: 'r1',
-          node_id: 'a',
-          attempt: 1,
-          status: 'running',
-          started_at: at(1),
-          finished_at: null,
-          error: null,
-          cost_usd: 0,
-          usage: null,
-          worker_id: 'w1',
-          lease_expires_at: null,
-        },
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'a',
+        patch: { status: 'running', attempt: 1, input: { x: 1 }, startedAt: T0MS + 1 },
       },
-      { op: 'event', row: event('r1', 2, 'node.started') },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'a', attempt: 1, at: T0MS + 1, workerId: 'w1' },
+      event('r1', 2, 'node.started'),
       {
-        op: 'attempt.update',
+        op: 'attempt.end',
         runId: 'r1',
         nodeId: 'a',
         attempt: 1,
-        set: { status: 'failed', finished_at: at(2), error: '{"code":"TIMEOUT","message":"slow"}', cost_usd: 0.125 },
+        end: { status: 'failed', at: T0MS + 2, error: { code: 'TIMEOUT', message: 'slow' }, cost: { costUsd: 0.125 } },
       },
       {
-        op: 'node',
+        op: 'node.patch',
         runId: 'r1',
         nodeId: 'a',
-        set: { status: 'retrying', next_attempt_at: at(500), cost_usd: 0.125, prompt: 'Approve?' },
+        patch: { status: 'retrying', nextAttemptAt: T0MS + 500, costUsd: 0.125, prompt: 'Approve?' },
       },
-      { op: 'event', row: event('r1', 3, 'node.failed') },
-      { op: 'event', row: event('r1', 4, 'node.retrying') },
+      event('r1', 3, 'node.failed'),
+      event('r1', 4, 'node.retrying'),
     ];
     await store.runs.commit(ops);
 
@@ -294,10 +284,10 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('a batch with a failing operation changes nothing', async () => {
     await store.runs.createRun(newRun('r1', wf));
-    const bad: WriteOp[] = [
-      { op: 'run', runId: 'r1', set: { status: 'running' } },
-      { op: 'event', row: event('r1', 2) },
-      { op: 'event', row: event('r1', 1) }, // seq 1 exists: primary key violation
+    const bad: RunWriteOp[] = [
+      { op: 'run.patch', runId: 'r1', patch: { status: 'running' } },
+      event('r1', 2),
+      event('r1', 1), // seq 1 exists: primary key violation
     ];
     await expect(store.runs.commit(bad)).rejects.toThrow();
     expect(await store.runs.getRunStatus('r1')).toBe('queued');
@@ -308,9 +298,9 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   it('reads events in seq order, paged, with their data and node id', async () => {
     await store.runs.createRun(newRun('r1', wf));
     await store.runs.createRun(newRun('r2', wf));
-    const ops: WriteOp[] = [];
-    for (let s = 30; s >= 2; s--) ops.push({ op: 'event', row: event('r1', s, 'node.started', s % 2 ? 'a' : null) });
-    ops.push({ op: 'event', row: event('r2', 2) });
+    const ops: RunWriteOp[] = [];
+    for (let s = 30; s >= 2; s--) ops.push(event('r1', s, 'node.started', s % 2 ? 'a' : null));
+    ops.push(event('r2', 2));
     await store.runs.commit(ops);
     const page1 = await store.runs.readEvents('r1', 0, 10);
     expect(page1.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
@@ -336,8 +326,8 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     await create(store, newRun('gate', wf, { deadlineAt: T0MS + 5_000 }), 'waiting');
     await create(store, newRun('decided', wf, { deadlineAt: T0MS + 50_000 }), 'waiting');
     await store.runs.commit([
-      { op: 'node', runId: 'gate', nodeId: 'a', set: { status: 'waiting', wait_until: at(1_000), prompt: 'ok?' } },
-      { op: 'node', runId: 'decided', nodeId: 'a', set: { status: 'waiting', wait_until: at(9_000) } },
+      { op: 'node.patch', runId: 'gate', nodeId: 'a', patch: { status: 'waiting', waitUntil: T0MS + 1_000, prompt: 'ok?' } },
+      { op: 'node.patch', runId: 'decided', nodeId: 'a', patch: { status: 'waiting', waitUntil: T0MS + 9_000 } },
     ]);
     expect(await store.runs.recordDecision('decided', 'a', '{"approved":true}')).toBe(true);
 
@@ -357,7 +347,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   it('records exactly one of many concurrent gate decisions', async () => {
     await create(store, newRun('r1', wf), 'waiting');
     expect(await store.runs.recordDecision('r1', 'a', '{}')).toBe(false); // not waiting yet
-    await store.runs.commit([{ op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'waiting' } }]);
+    await store.runs.commit([{ op: 'node.patch', runId: 'r1', nodeId: 'a', patch: { status: 'waiting' } }]);
     const wins = await Promise.all(
       Array.from({ length: 10 }, (_, i) => store.runs.recordDecision('r1', 'a', JSON.stringify({ approved: true, by: `u${i}` }))),
     );
@@ -370,23 +360,6 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('counts lease losses per node when loading a run', async () => {
     await create(store, newRun('r1', wf), 'running');
-    const attempt = (n: number, error: string | null) =>
-      ({
-        op: 'attempt.insert',
-        row: {
-          run_id: 'r1',
-          node_id: 'a',
-          attempt: n,
-          status: 'failed',
-          started_at: at(n),
-          finished_at: at(n + 1),
-          error,
-          cost_usd: 0,
-          usage: null,
-          worker_id: null,
-          lease_expires_at: null,
-        },
-      }) as const;
     const lost = { code: 'LEASE_EXPIRED', message: 'worker gone', retryable: true };
     const start = (n: number) =>
       ({ op: 'attempt.start', runId: 'r1', nodeId: 'a', attempt: n, at: Date.parse(at(n)), workerId: 'w1' }) as const;
@@ -410,7 +383,12 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     await store.runs.commit([end(2, true), start(3)]);
     await store.runs.commit([end(3, false)]);
     // An error that merely reads like a lease loss is not one.
-    await store.runs.commit([attempt(4, '{"code":"LEASE_EXPIRED","message":"an executor said so"}')]);
+    await store.runs.commit([
+      {
+        ...start(4),
+        end: { status: 'failed', at: T0MS + 5, error: { code: 'LEASE_EXPIRED', message: 'an executor said so' } },
+      },
+    ]);
     const loaded = await store.runs.loadRun('r1');
     expect(loaded?.nodes.get('a')?.leaseLosses).toBe(2);
     expect(loaded?.nodes.get('b')?.leaseLosses).toBe(0);
@@ -419,26 +397,19 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('migration 0018 backfills lease losses recorded before the column existed', async () => {
     await create(store, newRun('r1', wf), 'running');
-    const row = (n: number, error: string) =>
-      ({
-        op: 'attempt.insert',
-        row: {
-          run_id: 'r1',
-          node_id: 'b',
-          attempt: n,
-          status: 'failed',
-          started_at: at(n),
-          finished_at: at(n + 1),
-          error,
-          cost_usd: 0,
-          usage: null,
-          worker_id: null,
-          lease_expires_at: null,
-        },
-      }) as const;
+    // Rows as written before the column existed: the loss only in the error.
+    const row = (n: number, error: ErrorInfo): RunWriteOp => ({
+      op: 'attempt.start',
+      runId: 'r1',
+      nodeId: 'b',
+      attempt: n,
+      at: T0MS + n,
+      workerId: null,
+      end: { status: 'failed', at: T0MS + n + 1, error },
+    });
     await store.runs.commit([
-      row(1, '{"code":"LEASE_EXPIRED","message":"the worker running this attempt stopped; retrying","retryable":true}'),
-      row(2, '{"code":"HTTP_503","message":"down"}'),
+      row(1, { code: 'LEASE_EXPIRED', message: 'the worker running this attempt stopped; retrying', retryable: true }),
+      row(2, { code: 'HTTP_503', message: 'down' }),
     ]);
     expect((await store.runs.loadRun('r1'))?.nodes.get('b')?.leaseLosses).toBe(0);
     await backfillLeaseLost(store.db);
@@ -642,11 +613,11 @@ describe('leases on postgres', () => {
     await create(store, newRun('late', wf, { deadlineAt: T0MS }), 'waiting');
     await create(store, newRun('cancel', wf), 'waiting');
     await create(store, newRun('done', wf), 'succeeded');
-    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const future = Date.now() + 3_600_000;
     await store.runs.commit([
-      { op: 'node', runId: 'idle', nodeId: 'a', set: { status: 'waiting', wait_until: future } },
-      { op: 'node', runId: 'decided', nodeId: 'a', set: { status: 'waiting', wait_until: future } },
-      { op: 'node', runId: 'timedout', nodeId: 'a', set: { status: 'waiting', wait_until: at(0) } },
+      { op: 'node.patch', runId: 'idle', nodeId: 'a', patch: { status: 'waiting', waitUntil: future } },
+      { op: 'node.patch', runId: 'decided', nodeId: 'a', patch: { status: 'waiting', waitUntil: future } },
+      { op: 'node.patch', runId: 'timedout', nodeId: 'a', patch: { status: 'waiting', waitUntil: T0MS } },
     ]);
     expect((await leases.claimRuns('w1', 60_000, 10)).sort()).toEqual(['late', 'timedout']);
     expect(await store.runs.recordDecision('decided', 'a', '{"approved":false}')).toBe(true);
@@ -667,10 +638,7 @@ describe('leases on postgres', () => {
     try {
       await leases.commitFenced(
         'w1',
-        [
-          { op: 'run', runId: 'r1', set: { status: 'running' } },
-          { op: 'event', row: event('r1', 2) },
-        ],
+        [{ op: 'run.patch', runId: 'r1', patch: { status: 'running' } }, event('r1', 2)],
         [{ channel: 'trellis_events', payload: 'r1:2' }],
       );
       await until(() => seen.length === 1, 'the notification');
@@ -692,10 +660,7 @@ describe('leases on postgres', () => {
       for (const runId of ['r1', 'r2']) {
         const late = leases.commitFenced(
           'w1',
-          [
-            { op: 'run', runId, set: { status: 'succeeded' } },
-            { op: 'event', row: event(runId, 2, 'run.succeeded', null) },
-          ],
+          [{ op: 'run.patch', runId, patch: { status: 'succeeded' } }, event(runId, 2, 'run.succeeded', null)],
           [{ channel: 'trellis_events', payload: `stale ${runId}` }],
         );
         await expect(late).rejects.toMatchObject({ code: 'LEASE_LOST', name: 'LeaseLostError', runIds: [runId] });
@@ -708,15 +673,15 @@ describe('leases on postgres', () => {
       expect((await leases.claimRuns('w1', 60_000, 5)).sort()).toEqual(['r2', 'r3']); // r2: its own expired lease
       expect(await leases.renewLeases('w1', ['r1', 'r2', 'r3'], 60_000)).toEqual(['r1']);
       const mixed = leases.commitFenced('w1', [
-        { op: 'run', runId: 'r3', set: { status: 'running' } },
-        { op: 'run', runId: 'r1', set: { status: 'running' } },
+        { op: 'run.patch', runId: 'r3', patch: { status: 'running' } },
+        { op: 'run.patch', runId: 'r1', patch: { status: 'running' } },
       ]);
       await expect(mixed).rejects.toMatchObject({ code: 'LEASE_LOST', runIds: ['r1'] });
       expect(await store.runs.getRunStatus('r3')).toBe('queued');
       // The current holder commits fine, and its notification is the only one delivered.
       await leases.commitFenced(
         'w2',
-        [{ op: 'run', runId: 'r1', set: { status: 'running' } }],
+        [{ op: 'run.patch', runId: 'r1', patch: { status: 'running' } }],
         [{ channel: 'trellis_events', payload: 'fresh' }],
       );
       await until(() => got.length > 0, 'the holder’s notification');
@@ -746,41 +711,25 @@ describe('leases on postgres', () => {
   it('a batch retried after an unanswered commit is applied once; a different colliding batch still fails', async () => {
     await store.runs.createRun(newRun('r1', wf));
     expect(await leases.claimRuns('w1', 60_000, 1)).toEqual(['r1']);
-    const batch: WriteOp[] = [
-      { op: 'run', runId: 'r1', set: { status: 'running' } },
-      { op: 'node', runId: 'r1', nodeId: 'a', set: { status: 'running', attempt: 1 } },
-      {
-        op: 'attempt.insert',
-        row: {
-          run_id: 'r1',
-          node_id: 'a',
-          attempt: 1,
-          status: 'running',
-          started_at: at(1),
-          finished_at: null,
-          error: null,
-          cost_usd: 0,
-          usage: null,
-          worker_id: 'w1',
-          lease_expires_at: null,
-        },
-      },
-      { op: 'event', row: event('r1', 2) },
-      { op: 'event', row: event('r1', 3, 'node.progress', null) },
+    const batch: RunWriteOp[] = [
+      { op: 'run.patch', runId: 'r1', patch: { status: 'running' } },
+      { op: 'node.patch', runId: 'r1', nodeId: 'a', patch: { status: 'running', attempt: 1 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'a', attempt: 1, at: T0MS + 1, workerId: 'w1' },
+      event('r1', 2),
+      event('r1', 3, 'node.progress', null),
     ];
     await store.runs.commit(batch);
     await store.runs.commit(batch); // the retry of a commit that landed
     await leases.commitFenced('w1', batch);
     expect((await store.runs.readEvents('r1', 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3]);
-    const other = batch.map((o) => (o.op === 'event' ? { ...o, row: { ...o.row, data: '{"other":true}' } } : o));
+    // The same rows, one event different: not the batch that landed.
+    const other = batch.map((o) => (o.op === 'run.event' && o.event.seq === 2 ? event('r1', 2, 'node.other') : o));
     await expect(store.runs.commit(other)).rejects.toMatchObject({ code: '23505' });
-    const attemptsOnly = batch.filter((o) => o.op === 'attempt.insert');
+    const attemptsOnly = batch.filter((o) => o.op === 'attempt.start');
     await store.runs.commit(attemptsOnly);
-    await expect(
-      store.runs.commit(
-        attemptsOnly.map((o) => (o.op === 'attempt.insert' ? { ...o, row: { ...o.row, node_id: 'b' } } : o)).concat(attemptsOnly),
-      ),
-    ).rejects.toMatchObject({ code: '23505' });
+    await expect(store.runs.commit(attemptsOnly.map((o) => ({ ...o, nodeId: 'b' })).concat(attemptsOnly))).rejects.toMatchObject({
+      code: '23505',
+    });
   });
 
   it('refuses notifications PostgreSQL would reject, with what to change', async () => {
@@ -880,10 +829,12 @@ describe('a PostgreSQL restart', () => {
       await leases.wake('trellis_wake', 'before');
       await until(() => got.length === 1, 'the first notification');
       // Batches commit on a connection of their own: it fails the same way and is replaced.
-      await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 1 } }]);
+      await store.runs.commit([{ op: 'run.patch', runId: 'r1', patch: { costUsd: 1 } }]);
 
       await pgs.stop();
-      const downCommit = await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 2 } }]).catch((e: unknown) => e);
+      const downCommit = await store.runs
+        .commit([{ op: 'run.patch', runId: 'r1', patch: { costUsd: 2 } }])
+        .catch((e: unknown) => e);
       expect(downCommit).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
       const down = await store.runs.getRunStatus('r1').catch((e: unknown) => e);
       expect(down).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
@@ -900,7 +851,7 @@ describe('a PostgreSQL restart', () => {
         'the pool to reconnect',
       );
       expect((await listWorkflows(store.db, { principal: 'a', isAdmin: true, limit: 5 })).items).toHaveLength(1);
-      await store.runs.commit([{ op: 'run', runId: 'r1', set: { cost_usd: 3 } }]);
+      await store.runs.commit([{ op: 'run.patch', runId: 'r1', patch: { costUsd: 3 } }]);
       expect((await store.runs.loadRun('r1'))?.costUsd).toBe(3);
       await until(() => got.some(([c]) => c === RECONNECTED), 'the listener to reconnect');
       await leases.wake('trellis_wake', 'after');
