@@ -18,9 +18,10 @@
  * - V8 12 and later (Node 22, 24): one `gc({ type: 'major', flavor: 'last-resort' })`, V8's
  *   memory-reducing collection (what it runs on memory pressure): shrinks the young generation,
  *   compacts, releases free and pooled pages. 50–150 ms of main-thread time, once per burst.
- * - V8 11 (Node 20), whose `gc` has no such flavour: a full collection (frees old-space pages),
- *   then, still quiet 5 s later, a young-generation collection, which shrinks the young
- *   generation because the recent allocation rate is low.
+ * - V8 11 (Node 20), whose `gc` has no such flavour: a full collection; then, still quiet 5 s
+ *   later, a young-generation collection, which shrinks the young generation because the recent
+ *   allocation rate is low, and a second full one, which releases the old-space pages the first
+ *   one's sweeping emptied.
  *
  * When: checked every `CHECK_MS` by one unreferenced timer (it never keeps the process alive).
  * Quiet means the event loop was busy less than 5% of the time over `IDLE_TRIM_MS`; worth it
@@ -49,7 +50,7 @@ type GcFunction = (options?: unknown) => unknown;
 export interface IdleTrimStats {
   /** Memory-reducing collections run (on Node 20: full collections). */
   trims: number;
-  /** Node 20's second step: young-generation collections after a full one. */
+  /** Node 20's second step (a young-generation collection, then a full one) 5 s after the first. */
   youngTrims: number;
   /** Main-thread time spent in them, ms. */
   pauseMs: number;
@@ -150,6 +151,7 @@ function youngStep(): void {
   if (!gc) return;
   const t0 = performance.now();
   gc(true); // V8 11: a truthy argument means a young-generation collection
+  gc(); // and the old-space pages the first collection's sweeping emptied go back
   stats.youngTrims++;
   stats.pauseMs += performance.now() - t0;
 }
