@@ -280,9 +280,7 @@ async function retry(args: ReturnType<typeof parse>): Promise<number> {
       throw err;
     }
     newRunId = result.runId;
-    const targetDef = JSON.parse(
-      (await trellis.store.runs.getDefinition(workflow.id, latestVersion ?? original.version)) ?? '{"nodes":[]}',
-    );
+    const targetDef = (await trellis.store.runs.getDefinition(workflow.id, latestVersion ?? original.version)) ?? { nodes: [] };
     const progress = new Progress(process.stderr, {
       quiet: args.values.quiet ?? false,
       nodes: (targetDef as { nodes: unknown[] }).nodes.length,

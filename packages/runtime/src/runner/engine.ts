@@ -439,7 +439,7 @@ export class RunnerEngine implements Engine {
    * else done) when the node was not waiting or already decided.
    */
   private async applyDecision(runId: string, key: string, decision: GateDecision): Promise<boolean> {
-    const won = await this.store.recordDecision(runId, key, JSON.stringify(decision));
+    const won = await this.store.recordDecision(runId, key, decision);
     if (!won) return false;
     if (this.leasing && !this.hot.has(runId)) {
       // Recorded durably; whichever worker holds or claims the run applies it.
@@ -1114,10 +1114,10 @@ export class RunnerEngine implements Engine {
     const key = `${workflowId}@${version}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
-    const text = await this.store.getDefinition(workflowId, version);
-    if (text === undefined)
+    const definition = await this.store.getDefinition(workflowId, version);
+    if (definition === undefined)
       throw new TrellisError('WORKFLOW_NOT_FOUND', `workflow ${workflowId} has no version ${version}`, { category: 'user' });
-    const p = prepareWorkflow(key, JSON.parse(text));
+    const p = prepareWorkflow(key, definition);
     this.cache.set(p);
     return p;
   }

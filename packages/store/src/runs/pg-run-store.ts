@@ -9,7 +9,7 @@
  * network round trip each (node-postgres does not pipeline). Reads that take parameters use
  * named (prepared-once-per-connection) statements.
  */
-import type { RunEvent, RunRecord, RunStatus } from '@trellis/core';
+import type { GateDecision, RunEvent, RunRecord, RunStatus } from '@trellis/core';
 import type pg from 'pg';
 import { pgModule } from '../pg-module.ts';
 import { guardPg, isConnectionError, listenPostgres, type PostgresHandle, toStoreError } from '../postgres.ts';
@@ -595,13 +595,13 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return res.rows.map((r) => r.id);
   }
 
-  async recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean> {
+  async recordDecision(runId: string, nodeId: string, decision: GateDecision): Promise<boolean> {
     // Row lock + re-check of `decision is null` under READ COMMITTED: of concurrent decisions,
     // exactly one updates the row, on any number of servers.
     const res = await this.q(
       'trellis_record_decision',
       `update node_runs set decision = $1 where run_id = $2 and node_id = $3 and status = 'waiting' and decision is null`,
-      [decision, runId, nodeId],
+      [JSON.stringify(decision), runId, nodeId],
     );
     return res.rowCount === 1;
   }
@@ -678,13 +678,14 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     };
   }
 
-  async getDefinition(workflowId: string, version: number): Promise<string | undefined> {
+  async getDefinition(workflowId: string, version: number): Promise<Record<string, unknown> | undefined> {
     const res = await this.q<{ definition: string }>(
       'trellis_definition',
       'select definition from workflow_versions where workflow_id = $1 and version = $2',
       [workflowId, version],
     );
-    return res.rows[0]?.definition;
+    const text = res.rows[0]?.definition;
+    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
   }
 
   // ---- leases ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * commits in one transaction, so a group of transitions costs one commit. Reads give domain
  * values back (`LoadedRun`, statuses of their closed unions). One implementation per dialect.
  */
-import type { ErrorInfo, NodeStatus, RunEvent, RunRecord, RunStatus, RunSummary } from '@trellis/core';
+import type { ErrorInfo, GateDecision, NodeStatus, RunEvent, RunRecord, RunStatus, RunSummary } from '@trellis/core';
 import type { NodeRetryInfo, RunRetryInfo } from '../tables.ts';
 import type { LoadedRun, RunWriteOp } from './mapping.ts';
 
@@ -141,7 +141,7 @@ export interface RunStore {
    * Records a gate decision if the node is waiting and undecided. Returns false when it is not
    * (another decision won, or the node is not waiting): exactly one of concurrent decisions wins.
    */
-  recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean>;
+  recordDecision(runId: string, nodeId: string, decision: GateDecision): Promise<boolean>;
   /** A run's status, or undefined when there is no such run. */
   getRunStatus(runId: string): Promise<RunStatus | undefined>;
   readEvents(runId: string, after: number, limit: number): Promise<RunEvent[]>;
@@ -149,6 +149,6 @@ export interface RunStore {
   listRuns(query: { workflowId?: string; limit: number; cursor?: string }): Promise<RunListPage>;
   /** A run and its nodes as a retry reads them, or undefined when there is no such run. */
   readPastRun(runId: string): Promise<PastRun | undefined>;
-  /** The stored definition of a workflow version (JSON text). */
-  getDefinition(workflowId: string, version: number): Promise<string | undefined>;
+  /** The stored definition of a workflow version (a JSON object, as saved), or undefined when there is none. */
+  getDefinition(workflowId: string, version: number): Promise<Record<string, unknown> | undefined>;
 }

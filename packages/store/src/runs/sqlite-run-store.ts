@@ -4,7 +4,7 @@
  * per-statement parse, no await between statements. Statements are cached by the set of
  * columns they write, so a batch of a thousand node updates prepares nothing new.
  */
-import type { RunEvent, RunRecord, RunStatus } from '@trellis/core';
+import type { GateDecision, RunEvent, RunRecord, RunStatus } from '@trellis/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteHandle } from '../sqlite.ts';
 import type { AttemptsTable, EventsTable, NodeRunsTable, RunsTable } from '../tables.ts';
@@ -408,10 +408,10 @@ export class SqliteRunStore implements RunStore {
       .all(iso(now), limit) as string[];
   }
 
-  async recordDecision(runId: string, nodeId: string, decision: string): Promise<boolean> {
+  async recordDecision(runId: string, nodeId: string, decision: GateDecision): Promise<boolean> {
     const res = this.statement(
       "update node_runs set decision = ? where run_id = ? and node_id = ? and status = 'waiting' and decision is null",
-    ).run(decision, runId, nodeId);
+    ).run(JSON.stringify(decision), runId, nodeId);
     return res.changes === 1;
   }
 
@@ -473,9 +473,10 @@ export class SqliteRunStore implements RunStore {
     };
   }
 
-  async getDefinition(workflowId: string, version: number): Promise<string | undefined> {
-    return this.statement('select definition from workflow_versions where workflow_id = ? and version = ?')
+  async getDefinition(workflowId: string, version: number): Promise<Record<string, unknown> | undefined> {
+    const text = this.statement('select definition from workflow_versions where workflow_id = ? and version = ?')
       .pluck()
       .get(workflowId, version) as string | undefined;
+    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
   }
 }

@@ -329,7 +329,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
       { op: 'node.patch', runId: 'gate', nodeId: 'a', patch: { status: 'waiting', waitUntil: T0MS + 1_000, prompt: 'ok?' } },
       { op: 'node.patch', runId: 'decided', nodeId: 'a', patch: { status: 'waiting', waitUntil: T0MS + 9_000 } },
     ]);
-    expect(await store.runs.recordDecision('decided', 'a', '{"approved":true}')).toBe(true);
+    expect(await store.runs.recordDecision('decided', 'a', { approved: true, by: 'alice' })).toBe(true);
 
     expect((await store.runs.listResumable()).sort()).toEqual(['decided', 'queued', 'running']);
     expect(await store.runs.dueGateTimeouts(Date.parse(T0) + 999, 10)).toEqual([]);
@@ -346,16 +346,16 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
 
   it('records exactly one of many concurrent gate decisions', async () => {
     await create(store, newRun('r1', wf), 'waiting');
-    expect(await store.runs.recordDecision('r1', 'a', '{}')).toBe(false); // not waiting yet
+    expect(await store.runs.recordDecision('r1', 'a', { approved: true, by: 'alice' })).toBe(false); // not waiting yet
     await store.runs.commit([{ op: 'node.patch', runId: 'r1', nodeId: 'a', patch: { status: 'waiting' } }]);
     const wins = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => store.runs.recordDecision('r1', 'a', JSON.stringify({ approved: true, by: `u${i}` }))),
+      Array.from({ length: 10 }, (_, i) => store.runs.recordDecision('r1', 'a', { approved: true, by: `u${i}` })),
     );
     expect(wins.filter(Boolean)).toHaveLength(1);
     const winner = wins.indexOf(true);
     const node = (await store.runs.loadRun('r1'))?.nodes.get('a');
     expect(node?.decision).toEqual({ approved: true, by: `u${winner}` });
-    expect(await store.runs.recordDecision('nope', 'a', '{}')).toBe(false);
+    expect(await store.runs.recordDecision('nope', 'a', { approved: true, by: 'alice' })).toBe(false);
   });
 
   it('counts lease losses per node when loading a run', async () => {
@@ -435,7 +435,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   });
 
   it('returns the stored definition of a workflow version', async () => {
-    expect(JSON.parse((await store.runs.getDefinition(wf, 1)) ?? 'null')).toEqual(DEFINITION);
+    expect(await store.runs.getDefinition(wf, 1)).toEqual(DEFINITION);
     expect(await store.runs.getDefinition(wf, 2)).toBeUndefined();
   });
 
@@ -620,7 +620,7 @@ describe('leases on postgres', () => {
       { op: 'node.patch', runId: 'timedout', nodeId: 'a', patch: { status: 'waiting', waitUntil: T0MS } },
     ]);
     expect((await leases.claimRuns('w1', 60_000, 10)).sort()).toEqual(['late', 'timedout']);
-    expect(await store.runs.recordDecision('decided', 'a', '{"approved":false}')).toBe(true);
+    expect(await store.runs.recordDecision('decided', 'a', { approved: false, by: 'alice' })).toBe(true);
     expect(await leases.requestCancel('cancel')).toBe(true);
     expect(await leases.requestCancel('done')).toBe(false);
     expect(await leases.requestCancel('nope')).toBe(false);
