@@ -82,6 +82,8 @@ export class Leasing {
   private listener: { close(): Promise<void> } | undefined;
   private claiming: Promise<void> | undefined;
   private claimAgain = false;
+  /** The next claim round looks for everything claimable, not only new runs. */
+  private claimAll = true;
   private stopped = false;
   private lastRenewOk: number;
   readonly execute: boolean;
@@ -120,9 +122,15 @@ export class Leasing {
     await this.listener?.close().catch(() => {});
   }
 
-  /** Asks for a claim round soon (coalesced). */
-  poke(): void {
+  /**
+   * Asks for a claim round soon (coalesced). `newRuns` when all there can be to claim is new
+   * (queued, unleased) runs: a "new run" wake-up reaches every worker, and all but one of them
+   * find nothing, so their round looks up only queued runs (an index range) instead of reading
+   * every run in flight. Every other round, and the periodic one, claims everything claimable.
+   */
+  poke(newRuns = false): void {
     if (this.stopped || !this.execute) return;
+    if (!newRuns) this.claimAll = true;
     if (this.claiming) this.claimAgain = true;
     else void this.claim();
   }
@@ -148,7 +156,10 @@ export class Leasing {
         else this.poke();
         return;
       case WAKE_CHANNEL:
-        if (payload && this.hooks.isHot(payload)) this.hooks.woken(payload);
+        // An empty payload: new runs were queued (a run or a retry started by a process that
+        // executes nothing). A run id: a decision for that run.
+        if (!payload) this.poke(true);
+        else if (this.hooks.isHot(payload)) this.hooks.woken(payload);
         else this.poke();
         return;
       case RECONNECTED:
@@ -166,10 +177,14 @@ export class Leasing {
     this.claiming = (async () => {
       do {
         this.claimAgain = false;
+        const all = this.claimAll;
         try {
           const room = Math.min(this.claimBatch, this.maxRuns - this.hooks.hotIds().length);
           if (room <= 0) break;
-          const ids = await this.store.claimRuns(this.workerId, this.leaseMs, room);
+          this.claimAll = false;
+          const ids = all
+            ? await this.store.claimRuns(this.workerId, this.leaseMs, room)
+            : await this.store.claimQueuedRuns(this.workerId, this.leaseMs, room);
           await Promise.all(
             ids.map((id) =>
               this.hooks
@@ -177,8 +192,12 @@ export class Leasing {
                 .catch((err) => this.logger.error('could not adopt a claimed run', { runId: id, error: String(err) })),
             ),
           );
-          if (ids.length === room) this.claimAgain = true;
+          if (ids.length === room) {
+            this.claimAgain = true;
+            if (all) this.claimAll = true;
+          }
         } catch (err) {
+          if (all) this.claimAll = true;
           this.logger.warn('claim failed; will retry', { error: String(err) });
         }
       } while (this.claimAgain && !this.stopped);

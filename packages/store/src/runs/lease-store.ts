@@ -54,6 +54,12 @@ export interface RunLeaseStore {
    */
   claimRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]>;
   /**
+   * `claimRuns` restricted to queued runs (new runs nobody has started): what a "new run"
+   * wake-up can be about. It reads only queued runs, not the runs in flight elsewhere, so the
+   * workers a wake-up reaches in vain cost the database little. Same guarantees.
+   */
+  claimQueuedRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]>;
+  /**
    * Extends the leases `workerId` still holds on `runIds` to now + `leaseMs`. Returns the ids
    * it no longer holds (another worker reclaimed them): stop working on those.
    */

@@ -723,6 +723,26 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     return res.rows.map((r) => r.id);
   }
 
+  async claimQueuedRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]> {
+    if (limit <= 0) return [];
+    // As claimRuns (lock, skip locked, re-check under the lock), over the queued runs only:
+    // an index range of runs_status (status, lease_expires_at).
+    const res = await this.q<{ id: string }>(
+      'trellis_claim_queued',
+      `update runs set worker_id = $1, lease_expires_at = ${leaseEnd('$2')}
+       where id in (
+         select r.id from runs r
+         where r.status = 'queued' and (r.lease_expires_at is null or r.lease_expires_at <= trellis_iso(now()))
+         order by r.created_at, r.id
+         limit $3
+         for update skip locked
+       )
+       returning id`,
+      [workerId, leaseMs, limit],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
   async renewLeases(workerId: string, runIds: readonly string[], leaseMs: number): Promise<string[]> {
     if (runIds.length === 0) return [];
     const res = await this.q<{ id: string }>(
