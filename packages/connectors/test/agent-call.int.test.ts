@@ -159,6 +159,50 @@ describe.each(['stream', 'plain', 'legacy'] as const)('agent_call against a %s a
     expect(agents[kind].cancels).toContain(ref.taskId);
   });
 
+  it('an agent registered again at another URL (restarted on another port): the resumed attempt answers the same task there', async () => {
+    // A second address for the same agent: a server that hands out its card (whose interface
+    // points at the agent), registered under another name, as after a re-registration.
+    const card = agents[kind].card;
+    const moved = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(card));
+    });
+    await new Promise<void>((r) => moved.listen(0, '127.0.0.1', r));
+    const movedName = `${kind}-moved`;
+    try {
+      await registry.register({
+        url: `http://127.0.0.1:${(moved.address() as AddressInfo).port}`,
+        name: movedName,
+        createdBy: 'tester',
+      });
+      const first = makeContext({ node: node(kind) });
+      expect(await exec.execute({ script: 'ask' }, first)).toEqual({ kind: 'waiting', prompt: 'Which colour do you want?' });
+      const ref = first.savedRefs.at(-1) as A2ARemoteRef;
+      const before = agents[kind].sends.length;
+      const resumed = makeContext({
+        node: node(movedName),
+        remoteRef: ref,
+        decision: { approved: true, by: 'ana', comment: 'blue' },
+      });
+      expect(await exec.execute({ script: 'ask' }, resumed)).toMatchObject({ kind: 'succeeded', output: { reply: 'blue' } });
+      // One message, the reply, to the same task; the ref now names the new address.
+      expect(agents[kind].sends.length).toBe(before + 1);
+      expect(agents[kind].sends.at(-1)?.taskId).toBe(ref.taskId);
+      expect(resumed.savedRefs[0]).toMatchObject({
+        taskId: ref.taskId,
+        agentUrl: expect.stringContaining(`:${(moved.address() as AddressInfo).port}`),
+      });
+      // A task the agent at the new address does not know: a new task, started once.
+      const unknown = makeContext({ node: node(movedName), remoteRef: { ...ref, taskId: 'no-such-task' } });
+      expect(await exec.execute({ script: 'complete' }, unknown)).toMatchObject({ kind: 'succeeded', output: { answer: 42 } });
+      expect(agents[kind].sends.length).toBe(before + 2);
+      expect(agents[kind].sends.at(-1)?.taskId).not.toBe('no-such-task');
+    } finally {
+      await registry.delete(movedName);
+      moved.close();
+    }
+  });
+
   it('a worker that dies after saving the task id: the next attempt re-attaches, no second send', async () => {
     const before = agents[kind].sends.length;
     const dying = makeContext({

@@ -234,8 +234,20 @@ export function createAgentCallExecutor(deps: AgentCallExecutorDeps): Executor {
 
     const tracker = new TaskTracker();
     try {
+      // The agent was registered again at another URL since the task started (moved to another
+      // host, or restarted on another port): its task may live on there. Ask for it before
+      // starting anything, so a resumed attempt answers (or follows) the same task instead of
+      // sending its message twice; a task the agent does not know means a new one.
+      let moved: Task | undefined;
+      if (ref && ref.agentUrl !== agent.url) {
+        moved = await taskIfKnown(client, ref.taskId, opts(signal));
+        if (moved) {
+          ref = { ...ref, agentUrl: agent.url };
+          await ctx.saveRemoteRef(ref);
+        }
+      }
       if (ref && ref.agentUrl === agent.url) {
-        tracker.task = await client.getTask({ tenant: '', id: ref.taskId }, opts(signal));
+        tracker.task = moved ?? (await client.getTask({ tenant: '', id: ref.taskId }, opts(signal)));
         const state = tracker.task.status?.state;
         if (ctx.decision && !ctx.decision.approved) {
           await cancelQuietly(client, ref.taskId, cancelTimeoutMs);
@@ -291,6 +303,26 @@ function streamUnsupported(err: unknown): boolean {
     if (code === -32601 || code === -32004) return true;
     if (/Invalid response Content-Type for SSE stream|HTTP error establishing stream[^:]*: (404|405|415|501)\b/.test(e.message))
       return true;
+  }
+  return false;
+}
+
+/** The task, or undefined when the agent answers that it has no task with this id (A2A TaskNotFoundError). */
+async function taskIfKnown(client: Client, taskId: string, options: Parameters<Client['getTask']>[1]): Promise<Task | undefined> {
+  try {
+    return await client.getTask({ tenant: '', id: taskId }, options);
+  } catch (err) {
+    if (taskNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A2A's TaskNotFoundError: JSON-RPC code -32001, or HTTP 404 from a REST binding. */
+function taskNotFound(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e instanceof Error && i < 4; e = e.cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === -32001 || code === 404) return true;
+    if (/\btask\b.*\bnot found\b|TaskNotFound/i.test(e.message)) return true;
   }
   return false;
 }
