@@ -159,6 +159,17 @@ function send(parts: Message['parts'], taskId = '', contextId = '') {
   };
 }
 
+/** Sends an empty data message without blocking: the task comes back while it still works. */
+const startTask = async (a2a: Client) =>
+  (await a2a.sendMessage({
+    ...send([part.data({})]),
+    configuration: {
+      acceptedOutputModes: [],
+      taskPushNotificationConfig: undefined,
+      historyLength: undefined,
+      returnImmediately: true,
+    },
+  })) as Task;
 const get = (a2a: Client, id: string) => a2a.getTask({ tenant: '', id, historyLength: undefined });
 const dataOf = (t: Task) =>
   t.status?.message?.parts.find((p) => p.content?.$case === 'data')?.content?.value as Record<string, unknown> | undefined;
@@ -241,15 +252,7 @@ describe('A2A tasks across a restart of the serving Trellis', () => {
     });
     const a2a = await client(wf.id);
     // Non-blocking: the task comes back working.
-    const started = (await a2a.sendMessage({
-      ...send([part.data({})]),
-      configuration: {
-        acceptedOutputModes: [],
-        taskPushNotificationConfig: undefined,
-        historyLength: undefined,
-        returnImmediately: true,
-      },
-    })) as Task;
+    const started = await startTask(a2a);
     const runId = String(started.metadata?.trellisRunId);
     await expect.poll(async () => (await running.engine.getRun(runId))?.nodes.nap?.status).toBe('running');
 
@@ -324,15 +327,7 @@ describe('the A2A SDK client (1.0), no restart', () => {
       output: { slept: '$nap.slept' },
     });
     const a2a = await client(wf.id);
-    const started = (await a2a.sendMessage({
-      ...send([part.data({})]),
-      configuration: {
-        acceptedOutputModes: [],
-        taskPushNotificationConfig: undefined,
-        historyLength: undefined,
-        returnImmediately: true,
-      },
-    })) as Task;
+    const started = await startTask(a2a);
     let last: Task['status'];
     for await (const ev of a2a.resubscribeTask({ tenant: '', id: started.id })) {
       if (ev.payload?.$case === 'statusUpdate') last = ev.payload.value.status;

@@ -229,8 +229,10 @@ describe('Trellis calling Trellis in the demo: two instances', () => {
     };
     const before = await peerTokens();
     expect(before).toHaveLength(1);
-    const restart = async () => {
+    /** Stops the server, does `whileStopped`, and starts it again on the same databases. */
+    const restart = async (whileStopped?: () => void) => {
       await srv.close(0);
+      whileStopped?.();
       srv = await startTrellisServer({
         db,
         host: '127.0.0.1',
@@ -252,19 +254,10 @@ describe('Trellis calling Trellis in the demo: two instances', () => {
     expect(agent.url.startsWith(`${srv.demoPeer.instance.url}/a2a/workflows/`)).toBe(true);
 
     // The second database removed while stopped: a new one, a new token, kept in the main secret.
-    await srv.close(0);
-    for (const f of readdirSync(dirname(peerDb)).filter((n) => n.startsWith(DEMO_PEER.dbFile))) rmSync(join(dirname(peerDb), f));
-    srv = await startTrellisServer({
-      db,
-      host: '127.0.0.1',
-      port: 0,
-      ...EXAMPLE_OPTIONS,
-      demo: true,
-      adminToken: ADMIN,
-      consoleDir: false,
-      graceMs: 0,
+    await restart(() => {
+      for (const f of readdirSync(dirname(peerDb)).filter((n) => n.startsWith(DEMO_PEER.dbFile)))
+        rmSync(join(dirname(peerDb), f));
     });
-    expect(srv.demoPeer).toMatchObject({ registered: true });
     if (!srv.demoPeer?.registered) return;
     const fresh = await peerTokens();
     expect(fresh).toHaveLength(1);
