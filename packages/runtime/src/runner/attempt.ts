@@ -20,6 +20,7 @@ import {
   willRetry,
 } from '@trellis/core';
 import type { Clock } from '../clock.ts';
+import { AttemptAbort } from './attempt-abort.ts';
 import type { EngineLogger } from './engine.ts';
 import type { HotRun, InFlight } from './hot-run.ts';
 
@@ -59,13 +60,9 @@ export class AttemptRunner {
     const started = this.o.clock.now();
     // Each run's expressions queue on their own in the sandbox (runs take turns).
     const ev = keyedEvaluator(this.o.evaluator, run.id);
-    const controller = new AbortController();
+    const controller = new AttemptAbort();
     let cost: CostReport | undefined;
     let input: unknown;
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-    });
-    aborted.catch(() => {});
     const flight: InFlight = { attempt, controller };
     run.inflight.set(flightKey, flight);
     const timeoutMs = def.type === 'human_gate' ? undefined : def.timeoutMs;
@@ -111,7 +108,9 @@ export class AttemptRunner {
         ...(item === undefined ? {} : { item }),
         attempt,
         idempotencyKey: `${run.id}:${key}:${attempt}`,
-        signal: controller.signal,
+        get signal() {
+          return controller.signal;
+        },
         node: def,
         scope,
         logger: { debug() {}, info: this.o.logger.info, warn: this.o.logger.warn, error: this.o.logger.error },
@@ -128,7 +127,7 @@ export class AttemptRunner {
         },
         decision,
       };
-      const result: ExecutionResult = await Promise.race([executor.execute(input, ctx), aborted]);
+      const result: ExecutionResult = await Promise.race([executor.execute(input, ctx), controller.aborted]);
       if (result.kind === 'waiting') return { kind: 'waiting', input, prompt: result.prompt };
       if (result.cost) cost = addCost(cost, result.cost);
       const output = result.output === undefined ? null : result.output;

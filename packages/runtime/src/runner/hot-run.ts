@@ -6,11 +6,12 @@
 import type { RunState } from '@trellis/core';
 import type { TimerHandle } from '../clock.ts';
 import type { PreparedWorkflow } from '../prepared.ts';
+import type { AttemptAbort } from './attempt-abort.ts';
 
 export interface InFlight {
   attempt: number;
   /** Aborting it settles the attempt at once, even if the executor ignores the signal. */
-  controller: AbortController;
+  controller: AttemptAbort;
   /** The attempt's resolved input, once resolved: recorded on the node if the attempt is cancelled. */
   input?: unknown;
 }

@@ -44,6 +44,7 @@ import {
   reusedRowKeys,
   runStatusOf,
 } from './mapping.ts';
+import { callPrepared, PreparedStatement, textArrayLiteral } from './pg-prepared-call.ts';
 import { decodeCursor, encodeCursor, toRunEvent, toRunRecord, toRunSummary } from './record.ts';
 import type { NewRetry, NewRun, PastRun, RunListPage, RunStore } from './run-store.ts';
 
@@ -367,6 +368,9 @@ function notifySql(notify: readonly Notification[]): string[] {
   });
 }
 
+/** The commit function as the commit connection's prepared statement (see `apply`). */
+const COMMIT_STATEMENT = new PreparedStatement('trellis_commit', 'select from trellis_commit($1, $2, $3)');
+
 /** A lease's end: the database's now + ms, as ISO text. */
 const leaseEnd = (param: string) => `trellis_iso(now() + ${param} * interval '1 millisecond')`;
 
@@ -374,6 +378,8 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   private readonly pool: pg.Pool;
   /** The connection batches commit on (see `committer`); undefined until the first commit. */
   private commitConnection: Promise<pg.Client> | undefined;
+  /** The commit connection once connected (the same client `commitConnection` resolves to). */
+  private commitClient: pg.Client | undefined;
   private closed = false;
 
   constructor(private readonly handle: Pick<PostgresHandle, 'pool' | 'clientConfig'>) {
@@ -391,7 +397,10 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     if (this.commitConnection) return this.commitConnection;
     const client = new (pgModule().Client)(this.handle.clientConfig);
     const connecting: Promise<pg.Client> = client.connect().then(
-      () => client,
+      () => {
+        if (this.commitConnection === connecting) this.commitClient = client;
+        return client;
+      },
       (err) => {
         this.dropCommitter(connecting, client);
         throw err;
@@ -406,7 +415,10 @@ export class PgRunStore implements RunStore, RunLeaseStore {
   }
 
   private dropCommitter(which: Promise<pg.Client>, client: pg.Client): void {
-    if (this.commitConnection === which) this.commitConnection = undefined;
+    if (this.commitConnection === which) {
+      this.commitConnection = undefined;
+      this.commitClient = undefined;
+    }
     client.end().catch(() => {});
   }
 
@@ -415,17 +427,24 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     this.closed = true;
     const which = this.commitConnection;
     this.commitConnection = undefined;
+    this.commitClient = undefined;
     const client = await which?.catch(() => undefined);
     await client?.end().catch(() => {});
   }
 
-  /** One query on the commit connection; a connection failure drops it (STORE_UNAVAILABLE). */
-  private async onCommitter(config: pg.QueryConfig): Promise<void> {
+  /**
+   * One call on the commit connection: the commit function's prepared statement with these
+   * parameters, or a text of statements. A connection failure drops the connection
+   * (STORE_UNAVAILABLE); the next call connects again.
+   */
+  private async onCommitter(call: readonly (string | null)[] | string): Promise<void> {
     const which = this.committer();
     let client: pg.Client | undefined;
     try {
-      client = await which;
-      await client.query(config);
+      // The connected client itself when there is one: awaiting its promise would cost a turn.
+      client = this.commitClient ?? (await which);
+      if (typeof call === 'string') await client.query(call);
+      else await callPrepared(client, COMMIT_STATEMENT, call);
     } catch (err) {
       if (isConnectionError(err) && client) this.dropCommitter(which, client);
       throw toStoreError(err);
@@ -453,17 +472,13 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     const doc = batchDocument(ops, notify);
     if (doc !== undefined) {
       // `select from`: a result of no columns, so the driver has no field to describe or parse.
-      await this.onCommitter({
-        name: 'trellis_commit',
-        text: 'select from trellis_commit($1, $2, $3)',
-        values: [workerId, runIds, doc],
-      });
+      await this.onCommitter([workerId, textArrayLiteral(runIds), doc]);
       return;
     }
     const statements = [...batchSql(ops), ...notifySql(notify)];
     if (workerId !== null && runIds.length > 0)
       statements.unshift(`select trellis_fence(${literal(workerId)}, array[${runIds.map(literal).join(', ')}]::text[])`);
-    await this.onCommitter({ text: statements.join(';\n') });
+    await this.onCommitter(statements.join(';\n'));
   }
 
   async commit(writes: readonly RunWriteOp[]): Promise<void> {

@@ -745,6 +745,36 @@ describe('leases on postgres', () => {
     });
   });
 
+  it('a commit whose connection drops mid-commit fails as STORE_UNAVAILABLE; the next commit connects again', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    expect(await leases.claimRuns('w1', 60_000, 1)).toEqual(['r1']);
+    await leases.commitFenced('w1', [{ op: 'run.patch', runId: 'r1', patch: { status: 'running' } }]);
+    // Another session holds the run's row: the commit waits on it, in the middle of trellis_commit.
+    const url = (store.handle as PostgresHandle).clientConfig.connectionString ?? '';
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query(`begin; select 1 from runs where id = 'r1' for update`);
+      const stuck = leases.commitFenced('w1', [{ op: 'run.patch', runId: 'r1', patch: { costUsd: 1 } }]).catch((e: unknown) => e);
+      let pid: number | undefined;
+      await until(async () => {
+        const r = await holder.query(
+          `select pid from pg_stat_activity where query like 'select from trellis_commit%' and wait_event_type = 'Lock'`,
+        );
+        pid = r.rows[0]?.pid;
+        return pid !== undefined;
+      }, 'the commit to wait on the row lock');
+      await holder.query('select pg_terminate_backend($1)', [pid]);
+      expect(await stuck).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+    }
+    expect((await store.runs.loadRun('r1'))?.costUsd).toBe(0);
+    await leases.commitFenced('w1', [{ op: 'run.patch', runId: 'r1', patch: { costUsd: 2 } }]);
+    expect((await store.runs.loadRun('r1'))?.costUsd).toBe(2);
+  });
+
   it('refuses notifications PostgreSQL would reject, with what to change', async () => {
     await expect(leases.wake('bad channel!', 'x')).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
     await expect(leases.wake('ok', 'x'.repeat(8_000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
