@@ -6,8 +6,14 @@
  *    CPU ms per step (utime+stime of every PostgreSQL process, from /proc), engine CPU per step,
  *    and commits (round trips) per step; each shape after a warm-up of 1,000 steps (DBOS too).
  * 2. Scale-out: five-node runs per second with 1, 2 and 4 `trellis worker` processes, started
- *    by an API-only process; the latency from start to the first node.started (notification +
- *    claim + commit); database CPU per run and as a share of the machine.
+ *    by an API-only process, 64 in flight, after a warm-up of 400 runs per worker (each worker
+ *    process compiles the engine and its sandbox's expressions for itself: 20 warm runs left
+ *    the 4-worker round measuring four cold processes); the latency from start to the first
+ *    node.started (seen by the starter: notification + claim + commit + notification; and
+ *    stamped by the worker: up to the claim and load), also with one run in flight; CPU per
+ *    run of the database, the workers and the API process; how busy the whole machine was
+ *    (every process on it, ours or not); and the runs/s the database alone could carry on this
+ *    machine's cores at its CPU per run (the ceiling).
  * 3. The run invariant checker's verdict over every run the benchmark made.
  * 4. Side by side with DBOS Transact (@dbos-inc/dbos-sdk, a devDependency) on the same
  *    PostgreSQL in the same sitting: a DBOS workflow of 100 and 1,000 no-op steps, each step
@@ -18,7 +24,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type RunnerEngine } from '@trellis/runtime';
 import { checkRunInvariants, createWorkflow, openStore } from '@trellis/store';
@@ -32,6 +38,8 @@ const quick = process.argv.includes('--quick');
 /** Steps run before each measured chain shape, by Trellis and by DBOS alike. */
 const WARM_STEPS = 1000;
 const runsPerRound = quick ? 150 : 600;
+/** Five-node runs before the measured round, per worker process (each warms up on its own). */
+const warmRunsPerWorker = quick ? 200 : 400;
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'trellis.mjs');
 
 const five = fiveNodes((id) => ({ type: 'transform', expression: id === 'a' ? '$context.i' : `$a + ${'abcd'.indexOf(id)}` }));
@@ -60,6 +68,32 @@ function postgresCpuSeconds(dir: string): number {
   return ticks / hz;
 }
 
+/** CPU seconds used so far by these processes (all their threads). */
+function processCpuSeconds(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks / 100;
+}
+
+/** The machine's busy and total CPU time so far (every process on it; /proc/stat). */
+function machineTicks(): { busy: number; total: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number) as number[];
+  const busy = user! + nice! + system! + irq! + softirq! + steal!;
+  return { busy, total: busy + idle! + iowait! };
+}
+
 function startWorker(url: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [bin, 'worker', '--db', url, '--lease-ms', '5000'], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -74,7 +108,16 @@ function startWorker(url: string): Promise<ChildProcess> {
   });
 }
 
-function firstStarted(engine: RunnerEngine, runId: string, t0: number): Promise<{ claimMs: number; done: Promise<void> }> {
+/**
+ * When a run's first node.started reaches `engine` (ms after `t0`), and when the worker stamped
+ * it (ms after `wall0`, the wall clock at the start: same machine, millisecond resolution).
+ */
+function firstStarted(
+  engine: RunnerEngine,
+  runId: string,
+  t0: number,
+  wall0: number,
+): Promise<{ claimMs: number; pickupMs: number; done: Promise<void> }> {
   return new Promise((resolve) => {
     let claimMs = -1;
     let finish!: () => void;
@@ -86,7 +129,7 @@ function firstStarted(engine: RunnerEngine, runId: string, t0: number): Promise<
       onEvent: (e) => {
         if (claimMs < 0 && e.type === 'node.started') {
           claimMs = performance.now() - t0;
-          resolve({ claimMs, done });
+          resolve({ claimMs, pickupMs: Date.parse(e.at) - wall0, done });
         }
       },
       onEnd: () => {
@@ -250,6 +293,7 @@ try {
     sideBySide.push({ engine: 'DBOS 5.3', steps: 0, runs: 0, error: String(err) });
   }
   printTable(`Side by side on the same PostgreSQL: a chain of no-op steps; load ${load()}`, sideBySide);
+  const cores = availableParallelism();
   for (const workers of [1, 2, 4]) {
     const url = await pg.createDatabase(`bench${workers}`);
     urls.push([`five-node runs, ${workers} worker(s)`, url]);
@@ -259,40 +303,58 @@ try {
     const { id } = await createWorkflow(store.db, { name: 'five', definition: five, owner: 'bench' });
     const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(url)));
     try {
-      // Warm-up, then the measured round.
-      await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          api.startRun({ workflowId: id, version: 1, input: { i } }).then((r) => api.waitForRun(r.runId)),
-        ),
-      );
-      const cpu0 = postgresCpuSeconds(pg.dir);
-      const t0 = performance.now();
-      const claims: number[] = [];
-      const inFlight = 64;
-      let next = 0;
-      const lane = async () => {
-        while (next < runsPerRound) {
-          const i = next++;
-          const s = performance.now();
-          const { runId } = await api.startRun({ workflowId: id, version: 1, input: { i } });
-          const { claimMs, done } = await firstStarted(api, runId, s);
-          claims.push(claimMs);
-          await done;
-        }
+      /** `total` runs, `inFlight` at a time; the latencies to each run's first node.started. */
+      const round = async (total: number, inFlight: number) => {
+        const claims: number[] = [];
+        const pickups: number[] = [];
+        let next = 0;
+        const lane = async () => {
+          while (next < total) {
+            const i = next++;
+            const s = performance.now();
+            const wall = Date.now();
+            const { runId } = await api.startRun({ workflowId: id, version: 1, input: { i } });
+            const { claimMs, pickupMs, done } = await firstStarted(api, runId, s, wall);
+            claims.push(claimMs);
+            pickups.push(pickupMs);
+            await done;
+          }
+        };
+        await Promise.all(Array.from({ length: inFlight }, lane));
+        claims.sort((a, b) => a - b);
+        pickups.sort((a, b) => a - b);
+        return { claims, pickups };
       };
-      await Promise.all(Array.from({ length: inFlight }, lane));
+      // Warm-up (every worker process, and this one), then one run at a time, then the measured round.
+      await round(warmRunsPerWorker * workers, 64);
+      const idle = await round(quick ? 20 : 50, 1);
+      const cpu0 = postgresCpuSeconds(pg.dir);
+      const workerPids = procs.map((p) => p.pid!);
+      const workers0 = processCpuSeconds(workerPids);
+      const own0 = process.cpuUsage();
+      const machine0 = machineTicks();
+      const t0 = performance.now();
+      const { claims, pickups } = await round(runsPerRound, 64);
       const secs = (performance.now() - t0) / 1000;
       const cpu = postgresCpuSeconds(pg.dir) - cpu0;
-      claims.sort((a, b) => a - b);
+      const workersCpu = processCpuSeconds(workerPids) - workers0;
+      const own = process.cpuUsage(own0);
+      const machine1 = machineTicks();
+      const dbMsPerRun = (cpu * 1000) / runsPerRound;
       rows.push({
         workers,
         runs: runsPerRound,
         'runs / s': runsPerRound / secs,
         'claim p50 ms': median(claims),
         'claim p99 ms': claims[Math.floor(claims.length * 0.99)] ?? 0,
-        'db CPU ms / run': (cpu * 1000) / runsPerRound,
-        'db CPU % of a core': (cpu / secs) * 100,
-        'db CPU % of machine': (cpu / secs / 2) * 100,
+        'pickup p50 ms': median(pickups),
+        'claim p50 ms, 1 in flight': median(idle.claims),
+        'pickup p50 ms, 1 in flight': median(idle.pickups),
+        'db CPU ms / run': dbMsPerRun,
+        'workers CPU ms / run': (workersCpu * 1000) / runsPerRound,
+        'API CPU ms / run': (own.user + own.system) / 1000 / runsPerRound,
+        'machine busy %': ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * 100,
+        'db-bound runs / s': (cores * 1000) / dbMsPerRun,
       });
     } finally {
       for (const p of procs) p.kill('SIGTERM');
@@ -320,8 +382,12 @@ try {
   await pg.destroy();
 }
 printTable(
-  `Five-node runs on PostgreSQL 15 (synchronous_commit=off), started by an API-only process, 64 in flight; load ${load()}`,
+  `Five-node runs on PostgreSQL 15 (synchronous_commit=off), started by an API-only process, 64 in flight; ${availableParallelism()} cores; load ${load()}`,
   rows,
+);
+process.stdout.write(
+  'claim: start → first node.started seen by the starter; pickup: → stamped by the worker. machine busy: every process on the machine.\n' +
+    'db-bound runs / s: what the database alone could carry on all cores at its CPU per run (the ceiling).\n',
 );
 process.stdout.write('\n');
 printTable('Run invariants over every run this benchmark made', verdicts);

@@ -308,7 +308,7 @@ export class RunnerEngine implements Engine {
     }
     if (this.leasing && !this.leasing.execute) {
       this.hub.publish(queued);
-      await this.leasing.store.wake(WAKE_CHANNEL, '');
+      await this.leasing.wakeForNewRuns();
       return { runId: id, status: 'queued', created: true };
     }
     const run = new HotRun(id, prepared, createRunState(id, prepared.compiled), 1, input ?? null);
@@ -380,7 +380,7 @@ export class RunnerEngine implements Engine {
     }
     for (const e of built.events) this.hub.publish(e);
     if (this.leasing && !this.leasing.execute) {
-      await this.leasing.store.wake(WAKE_CHANNEL, '');
+      await this.leasing.wakeForNewRuns();
       return { runId: id, status: 'queued', created: true, ...summary };
     }
     const state = rebuildRunState(id, target.compiled, { status: 'queued', costUsd: 0, nodes: built.persisted });

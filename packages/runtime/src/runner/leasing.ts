@@ -81,11 +81,17 @@ export class Leasing {
   private claimTimer: TimerHandle | undefined;
   private listener: { close(): Promise<void> } | undefined;
   private claiming: Promise<void> | undefined;
+  /** Claimed runs being loaded (adopted), and how many. */
+  private readonly adopting = new Set<Promise<void>>();
+  private loading = 0;
   private claimAgain = false;
   /** The next claim round looks for everything claimable, not only new runs. */
   private claimAll = true;
   private stopped = false;
   private lastRenewOk: number;
+  /** The "new runs" wake-up being sent, and the one that follows it (shared by every caller meanwhile). */
+  private wakeSending: Promise<void> | undefined;
+  private wakeNext: Promise<void> | undefined;
   readonly execute: boolean;
 
   constructor(
@@ -119,6 +125,7 @@ export class Leasing {
     this.heartbeatTimer?.cancel();
     this.claimTimer?.cancel();
     await this.claiming;
+    await Promise.all(this.adopting);
     await this.listener?.close().catch(() => {});
   }
 
@@ -133,6 +140,40 @@ export class Leasing {
     if (!newRuns) this.claimAll = true;
     if (this.claiming) this.claimAgain = true;
     else void this.claim();
+  }
+
+  /**
+   * Wakes the workers for runs this process queued and will not execute (it executes nothing).
+   * Resolves once a wake-up sent after the call has been sent, so it covers every run committed
+   * before the call. One wake-up per burst: every listening worker and its database backend wake
+   * for each notification, and each such worker runs a claim, so a wake-up per run made every
+   * worker claim once per run, all but one in vain. While one is being sent, calls share the next
+   * one (sent when the first is done): at most one in flight and one waiting, whatever the rate.
+   */
+  wakeForNewRuns(): Promise<void> {
+    if (this.wakeNext) return this.wakeNext;
+    const sending = this.wakeSending;
+    if (!sending) return this.sendWake();
+    // The wake-up in flight may have left before the caller's run committed: the next one covers it.
+    const next = sending
+      .then(
+        () => {},
+        () => {},
+      )
+      .then(() => {
+        this.wakeNext = undefined;
+        return this.sendWake();
+      });
+    this.wakeNext = next;
+    return next;
+  }
+
+  private sendWake(): Promise<void> {
+    const sent: Promise<void> = this.store.wake(WAKE_CHANNEL, '').finally(() => {
+      if (this.wakeSending === sent) this.wakeSending = undefined;
+    });
+    this.wakeSending = sent;
+    return sent;
   }
 
   release(runId: string): void {
@@ -173,25 +214,25 @@ export class Leasing {
     }
   }
 
+  /**
+   * Claim rounds, one at a time. A round does not wait for the runs it claimed to be loaded
+   * (each load waits for the commit in flight, then reads the run): a wake-up that comes
+   * meanwhile claims at once, so a newly queued run is not held up behind a whole batch of
+   * loads. Runs still loading count against `maxRuns`.
+   */
   private claim(): Promise<void> {
     this.claiming = (async () => {
       do {
         this.claimAgain = false;
         const all = this.claimAll;
         try {
-          const room = Math.min(this.claimBatch, this.maxRuns - this.hooks.hotIds().length);
+          const room = Math.min(this.claimBatch, this.maxRuns - this.hooks.hotIds().length - this.loading);
           if (room <= 0) break;
           this.claimAll = false;
           const ids = all
             ? await this.store.claimRuns(this.workerId, this.leaseMs, room)
             : await this.store.claimQueuedRuns(this.workerId, this.leaseMs, room);
-          await Promise.all(
-            ids.map((id) =>
-              this.hooks
-                .adopt(id)
-                .catch((err) => this.logger.error('could not adopt a claimed run', { runId: id, error: String(err) })),
-            ),
-          );
+          for (const id of ids) this.adopt(id);
           if (ids.length === room) {
             this.claimAgain = true;
             if (all) this.claimAll = true;
@@ -205,6 +246,18 @@ export class Leasing {
       this.claiming = undefined;
     });
     return this.claiming;
+  }
+
+  private adopt(id: string): void {
+    this.loading++;
+    const p = this.hooks
+      .adopt(id)
+      .catch((err) => this.logger.error('could not adopt a claimed run', { runId: id, error: String(err) }))
+      .finally(() => {
+        this.loading--;
+        this.adopting.delete(p);
+      });
+    this.adopting.add(p);
   }
 
   private armClaim(): void {
