@@ -270,7 +270,7 @@ function columnsOf(row: object, allowed: ReadonlySet<string>): object | undefine
 
 /** Pending patches of one table, by row key: a second patch of a row merges into a copy. */
 class Patches {
-  private readonly rows = new Map<string, { k: unknown[]; s: object; copied: boolean }>();
+  readonly rows = new Map<string, { k: unknown[]; s: object; copied: boolean }>();
   add(key: string, k: unknown[], s: object): void {
     const prev = this.rows.get(key);
     if (!prev) this.rows.set(key, { k, s, copied: false });
@@ -282,29 +282,54 @@ class Patches {
       Object.assign(prev.s, s);
     }
   }
-  get size(): number {
-    return this.rows.size;
+}
+
+/**
+ * The patch shapes `trellis_commit` (migration 0024) writes with a statement of their own,
+ * which sets only the shape's columns: a patch whose columns are exactly one of these sets.
+ * Every other patch takes the per-column path (`n`, `au`, `r`), which works for any column the
+ * function knows. A tool step in a chain is one node finished, the next one started and their
+ * attempts ended and inserted; a built-in node starts and finishes in one batch.
+ */
+const NODE_START = ['status', 'attempt', 'started_at'] as const;
+const NODE_FINISH = ['status', 'output', 'error', 'cost_usd', 'finished_at', 'taken'] as const;
+const NODE_SHAPES = [
+  ['ns', new Set<string>(NODE_START)],
+  ['nf', new Set<string>(NODE_FINISH)],
+  ['nsf', new Set<string>([...NODE_START, ...NODE_FINISH])],
+] as const;
+const ATTEMPT_END = new Set(['status', 'finished_at']);
+
+/** True when `set` names exactly the columns of `shape`. */
+function hasShape(set: object, shape: ReadonlySet<string>): boolean {
+  let n = 0;
+  for (const c in set) {
+    if (!shape.has(c)) return false;
+    n++;
   }
-  /** `[{ k, s }, …]`, or undefined when a patch names a column outside `allowed`. */
-  entries(allowed: ReadonlySet<string>): { k: unknown[]; s: object }[] | undefined {
-    const out: { k: unknown[]; s: object }[] = [];
-    for (const { k, s } of this.rows.values()) {
-      const set = columnsOf(s, allowed);
-      if (set === undefined) return undefined;
-      out.push({ k, s: set });
-    }
-    return out;
-  }
+  return n === shape.size;
+}
+
+/** A row key and the patch's columns as one flat object (a shape's row in the document). */
+function shapedRow(key: Record<string, unknown>, set: object): object {
+  const row: Record<string, unknown> = key;
+  for (const c in set) row[c] = jsonValue((set as Record<string, unknown>)[c]);
+  return row;
 }
 
 /**
  * A batch as the JSON document `trellis_commit` applies (inserts, then patches, then
  * notifications), or undefined when it names a column the function does not know. Patches
- * of one row merge in order, as consecutive UPDATEs would.
+ * of one row merge in order, as consecutive UPDATEs would; a patch of an attempt this batch
+ * inserts is merged into the inserted row (the function inserts before it patches, so the
+ * result is the same, with one statement fewer). Patches of a common shape (see NODE_SHAPES)
+ * go to that shape's list.
  */
 export function batchDocument(ops: readonly RowOp[], notify: readonly Notification[] = []): string | undefined {
   const e: object[] = [];
   const a: object[] = [];
+  /** Attempt inserts by key, while they are still the batch's own objects (copied before a merge). */
+  const inserted = new Map<string, { row: AttemptsTable; copied: boolean; at: number }>();
   const au = new Patches();
   const n = new Patches();
   const r = new Patches();
@@ -317,14 +342,25 @@ export function batchDocument(ops: readonly RowOp[], notify: readonly Notificati
         break;
       }
       case 'attempt.insert': {
-        const row = columnsOf(op.row, FAST_INSERT_COLUMNS.attempts);
-        if (row === undefined) return undefined;
-        a.push(row);
+        const key = `${op.row.run_id}|${op.row.node_id}|${op.row.attempt}`;
+        if (inserted.has(key)) return undefined; // a key inserted twice fails as statements would
+        inserted.set(key, { row: op.row, copied: false, at: a.length });
+        a.push(op.row);
         break;
       }
-      case 'attempt.update':
-        au.add(`${op.runId}|${op.nodeId}|${op.attempt}`, [op.runId, op.nodeId, op.attempt], op.set);
+      case 'attempt.update': {
+        const key = `${op.runId}|${op.nodeId}|${op.attempt}`;
+        const ins = inserted.get(key);
+        if (ins) {
+          if (!ins.copied) {
+            ins.row = { ...ins.row };
+            ins.copied = true;
+            a[ins.at] = ins.row;
+          }
+          Object.assign(ins.row, op.set);
+        } else au.add(key, [op.runId, op.nodeId, op.attempt], op.set);
         break;
+      }
       case 'node':
         n.add(`${op.runId}|${op.nodeId}`, [op.runId, op.nodeId], op.set);
         break;
@@ -343,16 +379,51 @@ export function batchDocument(ops: readonly RowOp[], notify: readonly Notificati
   }
   const doc: Record<string, unknown> = {};
   if (e.length) doc.e = e;
-  if (a.length) doc.a = a;
-  for (const [name, patches, allowed] of [
-    ['au', au, FAST_PATCH_COLUMNS.attempts],
-    ['n', n, FAST_PATCH_COLUMNS.node_runs],
-    ['r', r, FAST_PATCH_COLUMNS.runs],
-  ] as const) {
-    if (patches.size === 0) continue;
-    const entries = patches.entries(allowed);
-    if (entries === undefined) return undefined;
-    doc[name] = entries;
+  if (a.length) {
+    for (let i = 0; i < a.length; i++) {
+      const row = columnsOf(a[i] as object, FAST_INSERT_COLUMNS.attempts);
+      if (row === undefined) return undefined;
+      a[i] = row;
+    }
+    doc.a = a;
+  }
+  const ae: object[] = [];
+  const auRows: object[] = [];
+  for (const { k, s } of au.rows.values()) {
+    if (hasShape(s, ATTEMPT_END)) {
+      ae.push(shapedRow({ run_id: k[0], node_id: k[1], attempt: k[2] }, s));
+      continue;
+    }
+    const set = columnsOf(s, FAST_PATCH_COLUMNS.attempts);
+    if (set === undefined) return undefined;
+    auRows.push({ k, s: set });
+  }
+  if (ae.length) doc.ae = ae;
+  if (auRows.length) doc.au = auRows;
+  const shaped: Record<string, object[]> = {};
+  const nRows: object[] = [];
+  for (const { k, s } of n.rows.values()) {
+    const name = NODE_SHAPES.find(([, shape]) => hasShape(s, shape))?.[0];
+    if (name !== undefined) {
+      const list = shaped[name] ?? [];
+      shaped[name] = list;
+      list.push(shapedRow({ run_id: k[0], node_id: k[1] }, s));
+      continue;
+    }
+    const set = columnsOf(s, FAST_PATCH_COLUMNS.node_runs);
+    if (set === undefined) return undefined;
+    nRows.push({ k, s: set });
+  }
+  Object.assign(doc, shaped);
+  if (nRows.length) doc.n = nRows;
+  if (r.rows.size) {
+    const rRows: object[] = [];
+    for (const { k, s } of r.rows.values()) {
+      const set = columnsOf(s, FAST_PATCH_COLUMNS.runs);
+      if (set === undefined) return undefined;
+      rRows.push({ k, s: set });
+    }
+    doc.r = rRows;
   }
   if (notify.length) {
     for (const x of notify) checkNotification(x);

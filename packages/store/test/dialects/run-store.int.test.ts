@@ -282,6 +282,98 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     expect(await store.runs.getRunRecord('nope')).toBeUndefined();
   });
 
+  it('chain steps read back as written: node start, finish, start and finish in one batch, attempt ends; and patches of other shapes', async () => {
+    await store.runs.createRun(newRun('r1', wf, { nodeIds: ['a', 'b', 'c', 'd'] }));
+    // Step 1: a starts (a node start, an attempt inserted).
+    await store.runs.commit([
+      { op: 'run.patch', runId: 'r1', patch: { status: 'running', startedAt: T0MS + 1 } },
+      { op: 'node.patch', runId: 'r1', nodeId: 'a', patch: { status: 'running', attempt: 1, startedAt: T0MS + 1 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'a', attempt: 1, at: T0MS + 1, workerId: 'w1' },
+      event('r1', 2),
+    ]);
+    // Step 2, a tool step in a chain: a's attempt ends, a finishes, b starts.
+    const aEnd = T0MS + 2;
+    await store.runs.commit([
+      { op: 'attempt.end', runId: 'r1', nodeId: 'a', attempt: 1, end: { status: 'succeeded', at: aEnd } },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'a',
+        patch: { status: 'succeeded', output: { it: "a's" }, error: null, costUsd: 0, finishedAt: aEnd, taken: [0] },
+      },
+      event('r1', 3, 'node.succeeded'),
+      { op: 'node.patch', runId: 'r1', nodeId: 'b', patch: { status: 'running', attempt: 1, startedAt: aEnd } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'b', attempt: 1, at: aEnd, workerId: 'w1' },
+      event('r1', 4, 'node.started', 'b'),
+    ]);
+    // Step 3: b fails (an end with an error and a cost), c starts and finishes in the same
+    // batch (a built-in node: its attempt's end lands with its insert), d starts with its input.
+    const lost: ErrorInfo = { code: 'TOOL_FAILED', message: 'no', retryable: false };
+    await store.runs.commit([
+      {
+        op: 'attempt.end',
+        runId: 'r1',
+        nodeId: 'b',
+        attempt: 1,
+        end: { status: 'failed', at: T0MS + 3, error: lost, cost: { costUsd: 0.5 } },
+      },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'b',
+        patch: { status: 'failed', output: null, error: lost, costUsd: 0.5, finishedAt: T0MS + 3, taken: [] },
+      },
+      { op: 'node.patch', runId: 'r1', nodeId: 'c', patch: { status: 'running', attempt: 1, startedAt: T0MS + 3 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'c', attempt: 1, at: T0MS + 3, workerId: 'w1' },
+      { op: 'attempt.end', runId: 'r1', nodeId: 'c', attempt: 1, end: { status: 'succeeded', at: T0MS + 4 } },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'c',
+        patch: { status: 'succeeded', output: 7, error: null, costUsd: 0, finishedAt: T0MS + 4, taken: [1, 2] },
+      },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'd',
+        patch: { status: 'running', attempt: 2, startedAt: T0MS + 4, input: { x: 'y' } },
+      },
+      event('r1', 5, 'node.failed', 'b'),
+    ]);
+    const rec = await store.runs.getRunRecord('r1');
+    expect(rec?.nodes.a).toMatchObject({
+      status: 'succeeded',
+      output: { it: "a's" },
+      error: null,
+      costUsd: 0,
+      startedAt: at(1),
+      finishedAt: at(2),
+      attempts: [{ attempt: 1, status: 'succeeded', startedAt: at(1), finishedAt: at(2) }],
+    });
+    expect(rec?.nodes.b).toMatchObject({
+      status: 'failed',
+      costUsd: 0.5,
+      error: lost,
+      startedAt: at(2),
+      finishedAt: at(3),
+      attempts: [{ attempt: 1, status: 'failed', startedAt: at(2), finishedAt: at(3), costUsd: 0.5, error: lost }],
+    });
+    expect(rec?.nodes.c).toMatchObject({
+      status: 'succeeded',
+      output: 7,
+      startedAt: at(3),
+      finishedAt: at(4),
+      attempts: [{ attempt: 1, status: 'succeeded', startedAt: at(3), finishedAt: at(4) }],
+    });
+    expect(rec?.nodes.d).toMatchObject({ status: 'running', input: { x: 'y' }, startedAt: at(4), finishedAt: null });
+    expect(rec?.nodes.a?.attempts[0]?.error).toBeUndefined();
+    const loaded = await store.runs.loadRun('r1');
+    expect([...(loaded?.nodes.values() ?? [])].map((n) => n.attempt)).toEqual([1, 1, 1, 2]);
+    expect(loaded?.nodes.get('a')?.taken).toEqual([0]);
+    expect(loaded?.nodes.get('c')?.taken).toEqual([1, 2]);
+    expect(loaded?.nodes.get('b')?.taken).toEqual([]);
+  });
+
   it('a batch with a failing operation changes nothing', async () => {
     await store.runs.createRun(newRun('r1', wf));
     const bad: RunWriteOp[] = [
@@ -775,6 +867,41 @@ describe('leases on postgres', () => {
     expect((await store.runs.loadRun('r1'))?.costUsd).toBe(2);
   });
 
+  it('a chain step retried after an unanswered commit is applied once (shaped patches, an end merged with its insert)', async () => {
+    await store.runs.createRun(newRun('r1', wf));
+    expect(await leases.claimRuns('w1', 60_000, 1)).toEqual(['r1']);
+    await leases.commitFenced('w1', [
+      { op: 'node.patch', runId: 'r1', nodeId: 'a', patch: { status: 'running', attempt: 1, startedAt: T0MS + 1 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'a', attempt: 1, at: T0MS + 1, workerId: 'w1' },
+      event('r1', 2),
+    ]);
+    const step: RunWriteOp[] = [
+      { op: 'attempt.end', runId: 'r1', nodeId: 'a', attempt: 1, end: { status: 'succeeded', at: T0MS + 2 } },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'a',
+        patch: { status: 'succeeded', output: 1, error: null, costUsd: 0, finishedAt: T0MS + 2, taken: [0] },
+      },
+      event('r1', 3, 'node.succeeded'),
+      { op: 'node.patch', runId: 'r1', nodeId: 'b', patch: { status: 'running', attempt: 1, startedAt: T0MS + 2 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'b', attempt: 1, at: T0MS + 2, workerId: 'w1' },
+      { op: 'attempt.end', runId: 'r1', nodeId: 'b', attempt: 1, end: { status: 'succeeded', at: T0MS + 3 } },
+      event('r1', 4, 'node.started', 'b'),
+    ];
+    await leases.commitFenced('w1', step);
+    await leases.commitFenced('w1', step); // the retry of a commit that landed
+    expect((await store.runs.readEvents('r1', 0, 10)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    const rec = await store.runs.getRunRecord('r1');
+    expect(rec?.nodes.a?.attempts).toMatchObject([{ attempt: 1, status: 'succeeded', finishedAt: at(2) }]);
+    expect(rec?.nodes.b).toMatchObject({
+      status: 'running',
+      attempts: [{ attempt: 1, status: 'succeeded', startedAt: at(2), finishedAt: at(3) }],
+    });
+    // Another worker's commit of the same step is fenced out, shapes or not.
+    await expect(leases.commitFenced('w2', step)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+  });
+
   it('refuses notifications PostgreSQL would reject, with what to change', async () => {
     await expect(leases.wake('bad channel!', 'x')).rejects.toMatchObject({ code: 'INVALID_CHANNEL' });
     await expect(leases.wake('ok', 'x'.repeat(8_000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
@@ -840,8 +967,74 @@ describe('openPostgres', () => {
     );
     expect(doc).toBeDefined();
     const parsed = JSON.parse(doc ?? '{}') as { a: { lease_lost?: number }[]; au: { s: { lease_lost?: number } }[] };
-    expect(parsed.au.map((u) => u.s.lease_lost)).toEqual([1, 1]);
-    expect(parsed.a).toHaveLength(1);
+    expect(parsed.au.map((u) => u.s.lease_lost)).toEqual([1]);
+    // b's lease loss is merged into its inserted row (migration 0024).
+    expect(parsed.a).toMatchObject([{ node_id: 'b', status: 'failed', lease_lost: 1 }]);
+  });
+
+  it('the batch document puts each common patch shape in its own list (migration 0024), and every other patch in the per-column one', () => {
+    const ops = lowerWrites([
+      { op: 'attempt.end', runId: 'r1', nodeId: 'a', attempt: 1, end: { status: 'succeeded', at: 2 } },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'a',
+        patch: { status: 'succeeded', output: 1, error: null, costUsd: 0, finishedAt: 2, taken: [] },
+      },
+      { op: 'node.patch', runId: 'r1', nodeId: 'b', patch: { status: 'running', attempt: 1, startedAt: 2 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'b', attempt: 1, at: 2, workerId: 'w1' },
+      // c starts and finishes in one batch: its patches merge into one of the start+finish shape.
+      { op: 'node.patch', runId: 'r1', nodeId: 'c', patch: { status: 'running', attempt: 1, startedAt: 2 } },
+      { op: 'attempt.start', runId: 'r1', nodeId: 'c', attempt: 1, at: 2, workerId: 'w1' },
+      { op: 'attempt.end', runId: 'r1', nodeId: 'c', attempt: 1, end: { status: 'succeeded', at: 3 } },
+      {
+        op: 'node.patch',
+        runId: 'r1',
+        nodeId: 'c',
+        patch: { status: 'succeeded', output: 2, error: null, costUsd: 0, finishedAt: 3, taken: [0] },
+      },
+      // Other shapes: a retry's patch, an end with a cost.
+      { op: 'node.patch', runId: 'r1', nodeId: 'd', patch: { status: 'retrying', nextAttemptAt: 9 } },
+      { op: 'node.patch', runId: 'r1', nodeId: 'e', patch: { status: 'running', attempt: 2, startedAt: 2, input: 1 } },
+      { op: 'attempt.end', runId: 'r1', nodeId: 'd', attempt: 1, end: { status: 'failed', at: 2, cost: { costUsd: 1 } } },
+    ]);
+    // RowOps of a store's own tests and tools: an attempt patched after its insert in the same batch.
+    ops.push({ op: 'attempt.update', runId: 'r1', nodeId: 'b', attempt: 1, set: { cost_usd: 0.5 } });
+    const doc = JSON.parse(batchDocument(ops) ?? '{}') as Record<string, Record<string, unknown>[]>;
+    const keys = (list: string) => (doc[list] ?? []).map((r) => r.node_id ?? (r.k as string[])[1]);
+    expect(Object.keys(doc).sort()).toEqual(['a', 'ae', 'au', 'n', 'nf', 'ns', 'nsf']);
+    expect(doc.ae).toEqual([
+      { run_id: 'r1', node_id: 'a', attempt: 1, status: 'succeeded', finished_at: new Date(2).toISOString() },
+    ]);
+    expect(doc.nf).toEqual([
+      {
+        run_id: 'r1',
+        node_id: 'a',
+        status: 'succeeded',
+        output: '1',
+        error: 'null',
+        cost_usd: 0,
+        finished_at: new Date(2).toISOString(),
+        taken: '[]',
+      },
+    ]);
+    expect(doc.ns).toEqual([
+      { run_id: 'r1', node_id: 'b', status: 'running', attempt: 1, started_at: new Date(2).toISOString() },
+    ]);
+    expect(keys('nsf')).toEqual(['c']);
+    expect(doc.nsf?.[0]).toMatchObject({ status: 'succeeded', attempt: 1, started_at: new Date(2).toISOString(), taken: '[0]' });
+    expect(keys('n')).toEqual(['d', 'e']);
+    expect(keys('au')).toEqual(['d']);
+    // Ends of attempts this batch inserts are merged into the inserted rows, not patched after.
+    expect(doc.a).toMatchObject([
+      { node_id: 'b', status: 'running', cost_usd: 0.5 },
+      { node_id: 'c', status: 'succeeded', finished_at: new Date(3).toISOString() },
+    ]);
+    // The batch's own objects are not changed by the merge.
+    expect(ops.find((o) => o.op === 'attempt.insert')).toMatchObject({ row: { node_id: 'b', cost_usd: 0 } });
+    // An attempt inserted twice in one batch is left to the statements (which fail on the key).
+    const twice = ops.filter((o) => o.op === 'attempt.insert').slice(0, 1);
+    expect(batchDocument([...twice, ...twice])).toBeUndefined();
   });
 
   it('the test harness says how to get PostgreSQL when its binaries are missing', () => {
