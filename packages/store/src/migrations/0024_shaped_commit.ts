@@ -140,9 +140,16 @@ export async function up(db: Kysely<any>): Promise<void> {
       held integer;
     begin
       if p_worker is not null and cardinality(p_runs) > 0 then
-        perform 1 from runs
-        where id = any(p_runs) and worker_id = p_worker and lease_expires_at > trellis_iso(now())
-        for update;
+        -- One run (the rule): a plain key lookup, cheaper than the array's.
+        if cardinality(p_runs) = 1 then
+          perform 1 from runs
+          where id = p_runs[1] and worker_id = p_worker and lease_expires_at > trellis_iso(now())
+          for update;
+        else
+          perform 1 from runs
+          where id = any(p_runs) and worker_id = p_worker and lease_expires_at > trellis_iso(now())
+          for update;
+        end if;
         get diagnostics held = row_count;
         if held < cardinality(p_runs) then
           -- Raises TR001 naming the runs whose lease this worker lost.
