@@ -24,11 +24,19 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
  * into the inserted row by `batchDocument`. Each list is applied row by row, a primary-key
  * lookup with a plan made once (see 0019: generic plans), walking the list by index rather
  * than with `for … in select` (each such query is one more executor start-up per batch).
- * Measured (committing backend's CPU, the same chain steps through both functions, interleaved):
- * about 15 % less per tool step than 0019. Tried and not kept: one `update … from
- * jsonb_to_recordset(…)` per shape (its generic plan may join by a sequential scan: some runs
- * took 20 times longer), and an attempt's end written by the next attempt's insert (`on conflict
- * do update`; no cheaper than the end's own update).
+ * Measured (committing backend's CPU, the same chain steps through both functions,
+ * interleaved): 15–22 % less per tool step than 0019, with the fence and the setting below.
+ * Tried and not kept: one `update … from jsonb_to_recordset(…)` per shape (its generic plan
+ * may join by a sequential scan: some rounds took 15 times longer), and an attempt's end
+ * written by the next attempt's insert (`on conflict do update`; no cheaper than the end's
+ * own update). See docs/postgres.md, "Where a tool step goes".
+ *
+ * **Generic plans, set by the session.** 0019 made the function run with `plan_cache_mode =
+ * force_generic_plan` (so its statements are not re-planned per call); as a SET clause of the
+ * function that costs every call a settings save and restore (about 20 µs, a twentieth of a
+ * step). The store's commit connection sets it for its session instead (pg-run-store.ts,
+ * `committer`); called from any other session the function is as correct, only slower. A
+ * batch fencing one run (the rule) locks it by `id = p_runs[1]`, a plain key lookup.
  *
  * Everything else is 0019's function (same signature, fence, order: inserts, then patches,
  * then notifications). A column added to these tables later must be added here by a new
@@ -130,7 +138,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .raw(`
     create or replace function trellis_commit(p_worker text, p_runs text[], p_batch jsonb) returns void
     language plpgsql
-    set plan_cache_mode = force_generic_plan
     as $$
     declare
       u record;

@@ -467,16 +467,21 @@ export class PgRunStore implements RunStore, RunLeaseStore {
     if (this.closed) return Promise.reject(toStoreError(new Error('Client was closed')));
     if (this.commitConnection) return this.commitConnection;
     const client = new (pgModule().Client)(this.handle.clientConfig);
-    const connecting: Promise<pg.Client> = client.connect().then(
-      () => {
-        if (this.commitConnection === connecting) this.commitClient = client;
-        return client;
-      },
-      (err) => {
-        this.dropCommitter(connecting, client);
-        throw err;
-      },
-    );
+    // Statements in trellis_commit keep plans made once (see migration 0024); set for the
+    // session rather than on the function, whose SET clause costs every call a GUC save and restore.
+    const connecting: Promise<pg.Client> = client
+      .connect()
+      .then(() => client.query('set plan_cache_mode = force_generic_plan'))
+      .then(
+        () => {
+          if (this.commitConnection === connecting) this.commitClient = client;
+          return client;
+        },
+        (err) => {
+          this.dropCommitter(connecting, client);
+          throw err;
+        },
+      );
     // An idle connection whose server went away emits 'error'; without a listener that would
     // crash the process. It is dropped and the next commit connects again.
     client.on('error', () => this.dropCommitter(connecting, client));
