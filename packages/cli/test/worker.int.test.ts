@@ -73,6 +73,41 @@ describe('trellis worker', () => {
     }
   });
 
+  it('trellis serve on PostgreSQL shows the database URL without its password', async () => {
+    const url = await pg.createDatabase('banner');
+    const child = spawn(process.execPath, [...TRELLIS, 'serve', '--db', url, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      out += d;
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const t = setInterval(() => {
+          if (out.includes('Database: ')) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 50);
+        child.on('exit', (code) => {
+          clearInterval(t);
+          reject(new Error(`serve exited early (${code}): ${out}`));
+        });
+      });
+      const banner = out.split('\n').find((l) => l.startsWith('Database: '))!;
+      expect(banner).toBe(`Database: postgres://postgres:***@${pg.host}:${pg.port}/${new URL(url).pathname.slice(1)}`);
+      expect(out).not.toContain(pg.password);
+    } finally {
+      const exited = new Promise((r) => child.on('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 90_000);
+
   it('refuses a SQLite path and a missing --db with exit 2', async () => {
     const run = (args: string[]) =>
       new Promise<number | null>((r) =>

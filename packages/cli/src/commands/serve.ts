@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_DB, DEFAULT_HOST, DEFAULT_PORT, startTrellisServer } from '@trellis/server';
+import { isPostgresUrl, redactUrl } from '@trellis/store';
 import { consoleDir, examplesDir, startDemoServices } from '../assets.ts';
 import { signInLines } from './sign-in-banner.ts';
 
@@ -87,7 +88,8 @@ export async function serve(argv: string[]): Promise<number> {
   }
   const lines = [
     `Trellis is serving at ${running.url}  (API ${running.url}/api/v1, docs ${running.url}/api/v1/docs)`,
-    `Database: ${db}`,
+    // A PostgreSQL URL carries its password: the banner (often kept in a log) shows it redacted.
+    `Database: ${isPostgresUrl(db) ? redactUrl(db) : db}`,
   ];
   lines.push(...(await signInLines(running, db, process.stdout.isTTY === true)));
   if (values.demo) {
