@@ -43,6 +43,8 @@ const SLACK_BYTES = 8 * 1024 * 1024;
 const MIN_INTERVAL_MS = 30_000;
 /** Node 20: the young-generation collection that shrinks it comes this long after the full one. */
 const SECOND_STEP_MS = 5000;
+/** Node 20: young-generation steps per trim at most (a step that shrank nothing is tried again later). */
+const MAX_YOUNG_STEPS = 3;
 
 type GcFunction = (options?: unknown) => unknown;
 
@@ -66,6 +68,8 @@ let quietSince: number | undefined;
 let lastTrimAt = Number.NEGATIVE_INFINITY;
 /** Node 20: when the full collection ran whose young-generation step is still due. */
 let secondStepDue: number | undefined;
+/** Node 20: young-generation steps taken since the last full collection. */
+let youngSteps = 0;
 let gcFn: GcFunction | undefined;
 let gcUnavailable = false;
 
@@ -137,6 +141,7 @@ export function trimNow(): boolean {
   else {
     gc();
     secondStepDue = t0 + SECOND_STEP_MS;
+    youngSteps = 0;
   }
   const t1 = performance.now();
   stats.trims++;
@@ -145,15 +150,29 @@ export function trimNow(): boolean {
   return true;
 }
 
+/**
+ * V8 11 shrinks the young generation in a young collection only when the allocation rate of the
+ * last few seconds was low; on a loaded machine (a process descheduled, a late timer) its
+ * estimate can miss that, and the step shrinks nothing. Such a step is taken again, still quiet,
+ * `SECOND_STEP_MS` later, up to `MAX_YOUNG_STEPS` times.
+ */
 function youngStep(): void {
   secondStepDue = undefined;
   const gc = memoryGc();
   if (!gc) return;
+  const before = youngGenerationBytes();
   const t0 = performance.now();
   gc(true); // V8 11: a truthy argument means a young-generation collection
   gc(); // and the old-space pages the first collection's sweeping emptied go back
+  const t1 = performance.now();
   stats.youngTrims++;
-  stats.pauseMs += performance.now() - t0;
+  stats.pauseMs += t1 - t0;
+  youngSteps++;
+  if (youngGenerationBytes() >= before && youngSteps < MAX_YOUNG_STEPS) secondStepDue = t1 + SECOND_STEP_MS;
+}
+
+function youngGenerationBytes(): number {
+  return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.physical_space_size ?? 0;
 }
 
 /** V8's `gc`, taken once (see the module comment); undefined while a sandbox worker starts. */
