@@ -105,6 +105,47 @@ describe('commit order on PostgreSQL: finished means committed, nothing dropped'
     }, 600_000);
   }
 
+  it('a queued run of built-in nodes, claimed by a worker, commits once: its nodes and its output are not each a round trip', async () => {
+    const url = await pg.createDatabase('once');
+    const api = await pgNode(url, { execute: false });
+    // A hold long enough for any machine: the count is then exact.
+    const worker = await pgNode(url, { tools, leaseMs: 10_000, commitHoldMs: 60_000 });
+    try {
+      const def: WorkflowDefinitionInput = {
+        name: 'five',
+        nodes: [
+          { id: 'a', type: 'transform', expression: '$context.i' },
+          { id: 'b', type: 'transform', expression: '$a + 1' },
+          { id: 'c', type: 'transform', expression: '$a + 2' },
+          { id: 'd', type: 'transform', expression: '$a + 3' },
+          { id: 'e', type: 'join' },
+        ],
+        edges: [
+          { from: 'a', to: 'b' },
+          { from: 'a', to: 'c' },
+          { from: 'a', to: 'd' },
+          { from: 'b', to: 'e' },
+          { from: 'c', to: 'e' },
+          { from: 'd', to: 'e' },
+        ],
+        output: { sum: '{{ $b + $c + $d }}' },
+      };
+      const wf = await saveWorkflow(api.store, def);
+      const before = worker.engine.commitStats.commits;
+      for (let i = 0; i < 5; i++) {
+        const { runId } = await api.engine.startRun({ workflowId: wf, version: 1, input: { i } });
+        const rec = await api.engine.waitForRun(runId);
+        expect(rec.status).toBe('succeeded');
+        expect(rec.output).toEqual({ sum: 3 * i + 6 });
+      }
+      expect(worker.engine.commitStats.commits - before).toBe(5);
+      await expectInvariants(api.store);
+    } finally {
+      await worker.close();
+      await api.close();
+    }
+  }, 120_000);
+
   it('a worker SIGKILLed mid-run: the survivor finishes every run of every shape, all invariants hold', async () => {
     const url = await pg.createDatabase('kill');
     const api = await pgNode(url, { execute: false });

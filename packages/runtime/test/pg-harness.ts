@@ -20,6 +20,7 @@ export async function pgNode(
     clock?: Clock;
     workerId?: string;
     claimBatch?: number;
+    commitHoldMs?: number;
   } = {},
 ): Promise<PgNode> {
   const store = await openStore(url);
@@ -35,6 +36,7 @@ export async function pgNode(
     },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.workerId ? { workerId: options.workerId } : {}),
+    ...(options.commitHoldMs !== undefined ? { commitHoldMs: options.commitHoldMs } : {}),
     random: () => 0.5,
   });
   await engine.whenReady();

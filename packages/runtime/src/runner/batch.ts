@@ -18,6 +18,11 @@ export class Batch {
   ops: RunWriteOp[] = [];
   events: RunEvent[] = [];
   after: PostCommit[] = [];
+  /**
+   * Work waits for this batch to commit before it can begin (an attempt that reaches outside the
+   * process: a tool, an agent, a child run): the batch is then never held back (CommitQueue).
+   */
+  awaited = false;
   /** Runs this batch changed (checked for eviction once the batch is carried out). */
   touched = new Set<HotRun>();
   /** Pending patches by row (`n|run|node|item` or `r|run`): a second patch of a row merges. */

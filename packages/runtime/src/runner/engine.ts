@@ -51,7 +51,7 @@ import type { RunTracer } from '../tracing/run-tracer.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import type { Batch } from './batch.ts';
 import { ChildRuns, type WorkflowResolver } from './children.ts';
-import { CommitQueue } from './commit-queue.ts';
+import { CommitQueue, HOLD_MAX_MS } from './commit-queue.ts';
 import { EventsNotifier } from './events-notifier.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
 import { Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
@@ -112,6 +112,11 @@ export interface EngineOptions {
    * (one memory-reducing garbage collection; memory/idle-trim.ts). Default true; process-wide.
    */
   idleMemoryTrim?: boolean;
+  /**
+   * How long a commit may wait for built-in nodes still evaluating, in ms (default: 1 where the
+   * store's commits are network round trips, as on PostgreSQL; 0 elsewhere). 0: never.
+   */
+  commitHoldMs?: number;
 }
 
 /** Node types executed by the engine itself, with no side effect outside the process. */
@@ -149,6 +154,14 @@ export class RunnerEngine implements Engine {
   private readonly leasing: Leasing | undefined;
   private readonly subscriptions: Subscriptions;
   private readonly evaluator: ExpressionEvaluator;
+  /**
+   * Built-in attempts started at once (not after a commit) whose outcome is not fed yet: while
+   * any is, the tick-end commit waits a little for them (see CommitQueue, `holdBack`).
+   */
+  private pureInFlight = 0;
+  private readonly pureSettled = (): void => {
+    this.pureInFlight--;
+  };
   private readonly children: ChildRuns;
   private readonly maxDepth: number;
   /** Set when runs are traced; it observes the committed events through the hub. */
@@ -167,6 +180,9 @@ export class RunnerEngine implements Engine {
     this.commits = new CommitQueue(
       (b) => this.commitBatch(b),
       (err) => this.logger.error('a commit failed', { error: toErrorInfo(err).message }),
+      () => this.pureInFlight > 0,
+      // Only where a commit has a fixed cost worth sharing (a network round trip).
+      options.commitHoldMs ?? (this.store.remoteCommits === true ? HOLD_MAX_MS : 0),
     );
     this.maxDepth = options.maxWorkflowDepth ?? DEFAULT_MAX_WORKFLOW_DEPTH;
     this.children = new ChildRuns(
@@ -609,13 +625,22 @@ export class RunnerEngine implements Engine {
           // holds its pure nodes back until it has committed: a long chain of them cannot grow
           // one batch without bound, and it waits for the database instead of racing ahead of it.
           const type = item === undefined ? nodes[node]!.type : nodes[node]!.map!.body.type;
-          if (PURE_NODE_TYPES.has(type) && !this.recovering && b.ops.length <= MAX_BATCH_OPS)
-            queueMicrotask(() => this.execute(run, node, attempt, undefined, item));
-          else b.later(run, () => this.execute(run, node, attempt, undefined, item));
+          if (PURE_NODE_TYPES.has(type) && !this.recovering && b.ops.length <= MAX_BATCH_OPS) {
+            this.pureInFlight++;
+            queueMicrotask(() => {
+              const p = this.execute(run, node, attempt, undefined, item);
+              if (p) void p.finally(this.pureSettled);
+              else this.pureSettled();
+            });
+          } else {
+            b.awaited = true;
+            b.later(run, () => this.execute(run, node, attempt, undefined, item));
+          }
           break;
         }
         case 'attempt.resume': {
           const { node, attempt, decision, item } = fx;
+          b.awaited = true;
           b.later(run, () => this.execute(run, node, attempt, decision, item));
           break;
         }
@@ -677,7 +702,12 @@ export class RunnerEngine implements Engine {
           break;
         }
         case 'output.resolve':
-          b.later(run, () => void this.resolveOutput(run));
+          // Pure, like a built-in node: resolved at once, its result commits with the nodes' own.
+          this.pureInFlight++;
+          queueMicrotask(() => {
+            if (this.hot.get(run.id) === run && !this.closed) void this.resolveOutput(run).finally(this.pureSettled);
+            else this.pureSettled();
+          });
           break;
         case 'run.finished':
           if (fx.status !== 'succeeded' && run.prepared.hasChildRuns) this.children.cancelChildren(b, run);
@@ -847,19 +877,21 @@ export class RunnerEngine implements Engine {
 
   // ── attempts ───────────────────────────────────────────────────────────────
 
-  private execute(run: HotRun, node: number, attempt: number, decision: GateDecision | undefined, item?: number): void {
+  /** Runs an attempt; the promise settles once its outcome has been fed (never rejects). */
+  private execute(
+    run: HotRun,
+    node: number,
+    attempt: number,
+    decision: GateDecision | undefined,
+    item?: number,
+  ): Promise<void> | undefined {
     // While stopping, a newly started attempt stays `running` in the database; the next start
     // (or another worker) takes it over as a new attempt.
-    if (this.closed || this.stopping || this.hot.get(run.id) !== run) return;
-    if (item !== undefined) {
-      void this.attempts.run(run, node, attempt, decision, item).then((o) => this.settleItem(run, node, item, attempt, o));
-      return;
-    }
-    if (run.prepared.compiled.nodes[node]!.map) {
-      void this.expandMap(run, node, attempt);
-      return;
-    }
-    void this.attempts.run(run, node, attempt, decision).then((outcome) => this.settleAttempt(run, node, attempt, outcome));
+    if (this.closed || this.stopping || this.hot.get(run.id) !== run) return undefined;
+    if (item !== undefined)
+      return this.attempts.run(run, node, attempt, decision, item).then((o) => this.settleItem(run, node, item, attempt, o));
+    if (run.prepared.compiled.nodes[node]!.map) return this.expandMap(run, node, attempt);
+    return this.attempts.run(run, node, attempt, decision).then((outcome) => this.settleAttempt(run, node, attempt, outcome));
   }
 
   // ── map nodes ──────────────────────────────────────────────────────────────
@@ -1175,7 +1207,9 @@ export class RunnerEngine implements Engine {
       }
     }
     // A node that may have killed the process runs again only once its recovery count is durable.
-    this.recovering = true;
+    // A queued run has run nothing yet: its built-in nodes start at once, as in the process that
+    // started it.
+    this.recovering = loaded.status !== 'queued';
     try {
       this.feed(run, { type: 'recover', maxRecoveries: this.maxRecoveries });
     } finally {

@@ -125,6 +125,12 @@ export interface RunListPage {
 }
 
 export interface RunStore {
+  /**
+   * True when a commit has a fixed cost worth sharing between transitions (a network round trip
+   * and a function call, as on PostgreSQL): the engine then lets a commit wait up to a
+   * millisecond for built-in nodes still evaluating, so that they commit together.
+   */
+  readonly remoteCommits?: boolean;
   /** Creates a run, or returns the existing one for a reused idempotency key. */
   createRun(run: NewRun): Promise<{ runId: string; created: boolean }>;
   /** Applies the operations in one transaction. */
