@@ -299,6 +299,11 @@ const NODE_SHAPES = [
   ['nsf', new Set<string>([...NODE_START, ...NODE_FINISH])],
 ] as const;
 const ATTEMPT_END = new Set(['status', 'finished_at']);
+/** A run's start, and its successful finish giving the lease back (0025_run_shapes). */
+const RUN_SHAPES = [
+  ['rs', new Set<string>(['status', 'started_at'])],
+  ['rf', new Set<string>(['status', 'output', 'finished_at', 'worker_id', 'lease_expires_at'])],
+] as const;
 
 /** True when `set` names exactly the columns of `shape`. */
 function hasShape(set: object, shape: ReadonlySet<string>): boolean {
@@ -414,17 +419,24 @@ export function batchDocument(ops: readonly RowOp[], notify: readonly Notificati
     if (set === undefined) return undefined;
     nRows.push({ k, s: set });
   }
-  Object.assign(doc, shaped);
   if (nRows.length) doc.n = nRows;
   if (r.rows.size) {
     const rRows: object[] = [];
     for (const { k, s } of r.rows.values()) {
+      const name = RUN_SHAPES.find(([, shape]) => hasShape(s, shape))?.[0];
+      if (name !== undefined) {
+        const list = shaped[name] ?? [];
+        shaped[name] = list;
+        list.push(shapedRow({ id: k[0] }, s));
+        continue;
+      }
       const set = columnsOf(s, FAST_PATCH_COLUMNS.runs);
       if (set === undefined) return undefined;
       rRows.push({ k, s: set });
     }
-    doc.r = rRows;
+    if (rRows.length) doc.r = rRows;
   }
+  Object.assign(doc, shaped);
   if (notify.length) {
     for (const x of notify) checkNotification(x);
     doc.notify = notify.map((x) => [x.channel, x.payload]);
@@ -446,6 +458,8 @@ const COMMIT_STATEMENT = new PreparedStatement('trellis_commit', 'select from tr
 const leaseEnd = (param: string) => `trellis_iso(now() + ${param} * interval '1 millisecond')`;
 
 export class PgRunStore implements RunStore, RunLeaseStore {
+  /** Every commit is a network round trip and a function call with a fixed cost. */
+  readonly remoteCommits = true;
   private readonly pool: pg.Pool;
   /** The connection batches commit on (see `committer`); undefined until the first commit. */
   private commitConnection: Promise<pg.Client> | undefined;

@@ -340,7 +340,18 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
       },
       event('r1', 5, 'node.failed', 'b'),
     ]);
+    const mid = await store.runs.getRunRecord('r1');
+    expect(mid).toMatchObject({ status: 'running', startedAt: at(1), finishedAt: null });
+    // The run finishes, giving its lease back (PostgreSQL: the run shapes of migration 0025).
+    await store.runs.commit([
+      {
+        op: 'run.patch',
+        runId: 'r1',
+        patch: { status: 'succeeded', output: { done: 1 }, finishedAt: T0MS + 5, releaseLease: true },
+      },
+    ]);
     const rec = await store.runs.getRunRecord('r1');
+    expect(rec).toMatchObject({ status: 'succeeded', output: { done: 1 }, startedAt: at(1), finishedAt: at(5) });
     expect(rec?.nodes.a).toMatchObject({
       status: 'succeeded',
       output: { it: "a's" },
@@ -1035,6 +1046,36 @@ describe('openPostgres', () => {
     // An attempt inserted twice in one batch is left to the statements (which fail on the key).
     const twice = ops.filter((o) => o.op === 'attempt.insert').slice(0, 1);
     expect(batchDocument([...twice, ...twice])).toBeUndefined();
+  });
+
+  it("a run's start and its successful finish have lists of their own (migration 0025); other run patches stay per column", () => {
+    const doc = JSON.parse(
+      batchDocument(
+        lowerWrites([
+          { op: 'run.patch', runId: 'r1', patch: { status: 'running', startedAt: 1 } },
+          { op: 'run.patch', runId: 'r2', patch: { status: 'succeeded', output: { x: 1 }, finishedAt: 2, releaseLease: true } },
+          // Without the lease given back (an engine that does not lease), and a failure: per column.
+          { op: 'run.patch', runId: 'r3', patch: { status: 'succeeded', output: 1, finishedAt: 2 } },
+          {
+            op: 'run.patch',
+            runId: 'r4',
+            patch: { status: 'failed', error: { code: 'X', message: 'm' }, finishedAt: 2, releaseLease: true },
+          },
+        ]),
+      ) ?? '{}',
+    ) as Record<string, Record<string, unknown>[]>;
+    expect(doc.rs).toEqual([{ id: 'r1', status: 'running', started_at: new Date(1).toISOString() }]);
+    expect(doc.rf).toEqual([
+      {
+        id: 'r2',
+        status: 'succeeded',
+        output: '{"x":1}',
+        finished_at: new Date(2).toISOString(),
+        worker_id: null,
+        lease_expires_at: null,
+      },
+    ]);
+    expect((doc.r ?? []).map((u) => (u.k as string[])[0])).toEqual(['r3', 'r4']);
   });
 
   it('the test harness says how to get PostgreSQL when its binaries are missing', () => {
