@@ -35,9 +35,15 @@ import { fiveNodes } from './lib/engine-fixture.ts';
 import { median, printTable, type Row, writeResults } from './lib/report.ts';
 
 const quick = process.argv.includes('--quick');
-/** Steps run before each measured chain shape, by Trellis and by DBOS alike. */
-const WARM_STEPS = 1000;
+/**
+ * Steps run before each measured chain shape, by Trellis and by DBOS alike. With 1,000 the
+ * first shape (100 tool nodes) was still measuring V8 optimising the engine (engine CPU 0.36
+ * ms/step against 0.18 for the next shape, same code path).
+ */
+const WARM_STEPS = 3000;
 const runsPerRound = quick ? 150 : 600;
+/** Rounds of the per-step chains, Trellis and DBOS alternating (the tables give medians). */
+const STEP_ROUNDS = quick ? 1 : 3;
 /** Five-node runs before the measured round, per worker process (each warms up on its own). */
 const warmRunsPerWorker = quick ? 200 : 400;
 const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'trellis.mjs');
@@ -187,6 +193,27 @@ async function perStep(url: string): Promise<Row[]> {
   return out;
 }
 
+/**
+ * One row per `key` with the median of every numeric column over the rounds, and the range of
+ * µs / step (rounds that failed, rows with an `error`, are left out).
+ */
+function medianRows(rounds: readonly Row[][], key: string): Row[] {
+  const first = rounds.find((r) => r.length > 0 && r.every((x) => x.error === undefined));
+  if (!first) return [];
+  return first.map((row) => {
+    const same = rounds.flatMap((r) => r.filter((x) => x[key] === row[key] && x.error === undefined));
+    const out: Row = {};
+    for (const [col, v] of Object.entries(row)) {
+      out[col] = typeof v === 'number' ? median(same.map((x) => x[col] as number)) : v;
+      if (col === 'µs / step') {
+        const all = same.map((x) => x[col] as number);
+        out['µs / step, range'] = `${Math.round(Math.min(...all))}–${Math.round(Math.max(...all))}`;
+      }
+    }
+    return out;
+  });
+}
+
 /** Load average now (1, 5, 15 min), printed with the figures: on a shared machine they depend on it. */
 const load = () =>
   loadavg()
@@ -252,47 +279,68 @@ const steps: Row[] = [];
 const verdicts: Row[] = [];
 const sideBySide: Row[] = [];
 const urls: [string, string][] = [];
+const stepRounds: Row[][] = [];
+const dbosRounds: Row[][] = [];
 try {
-  const stepUrl = await pg.createDatabase('steps');
-  urls.push(['per-step chains', stepUrl]);
-  steps.push(...(await perStep(stepUrl)));
-  printTable(`Per step, one worker engine in this process (chains; a no-op tool; transform nodes); load ${load()}`, steps);
-  // DBOS in the same sitting, on the same server, with the same chain lengths and step counts.
-  const dbosUrl = await pg.createDatabase('dbos');
-  try {
-    const lengths = [100, 1000];
-    const figures = await dbosChains(
-      dbosUrl,
-      lengths,
-      lengths.map((n) => Math.max(quick ? 1 : 2, Math.round((quick ? 1000 : 3000) / n))),
-      WARM_STEPS,
-    );
-    for (const f of figures) {
-      const trellis = steps.find((r) => r.chain === `${f.steps} tool nodes`);
-      if (trellis)
-        sideBySide.push({
-          engine: 'Trellis (tool nodes)',
-          steps: f.steps,
-          runs: trellis.runs!,
-          'µs / step': trellis['µs / step']!,
-          'db CPU ms / step': trellis['db CPU ms / step']!,
-          'process CPU ms / step': trellis['engine CPU ms / step']!,
-        });
-      const n = f.steps * f.runs;
-      sideBySide.push({
-        engine: 'DBOS 5.3 (steps)',
-        steps: f.steps,
-        runs: f.runs,
-        'µs / step': (f.ms * 1000) / n,
-        'db CPU ms / step': f.dbCpuMs / n,
-        'process CPU ms / step': f.cpuMs / n,
-      });
+  // Rounds alternate Trellis and DBOS, each on fresh databases of the same server: on a shared
+  // machine one sitting of each can land on a slow minute; the tables give each figure's median
+  // over the rounds and the range of µs / step.
+  const lengths = [100, 1000];
+  for (let round = 0; round < STEP_ROUNDS; round++) {
+    const stepUrl = await pg.createDatabase(`steps${round}`);
+    urls.push([`per-step chains, round ${round + 1}`, stepUrl]);
+    stepRounds.push(await perStep(stepUrl));
+    // DBOS in the same sitting, on the same server, with the same chain lengths and step counts.
+    const dbosUrl = await pg.createDatabase(`dbos${round}`);
+    try {
+      const figures = await dbosChains(
+        dbosUrl,
+        lengths,
+        lengths.map((n) => Math.max(quick ? 1 : 2, Math.round((quick ? 1000 : 3000) / n))),
+        WARM_STEPS,
+      );
+      dbosRounds.push(
+        figures.map((f) => {
+          const n = f.steps * f.runs;
+          return {
+            engine: 'DBOS 5.3 (steps)',
+            steps: f.steps,
+            runs: f.runs,
+            'µs / step': (f.ms * 1000) / n,
+            'db CPU ms / step': f.dbCpuMs / n,
+            'process CPU ms / step': f.cpuMs / n,
+          };
+        }),
+      );
+    } catch (err) {
+      // Say why instead of failing the whole benchmark: the Trellis figures stand on their own.
+      dbosRounds.push([{ engine: 'DBOS 5.3', steps: 0, runs: 0, error: String(err) }]);
     }
-  } catch (err) {
-    // Say why instead of failing the whole benchmark: the Trellis figures stand on their own.
-    sideBySide.push({ engine: 'DBOS 5.3', steps: 0, runs: 0, error: String(err) });
   }
-  printTable(`Side by side on the same PostgreSQL: a chain of no-op steps; load ${load()}`, sideBySide);
+  steps.push(...medianRows(stepRounds, 'chain'));
+  printTable(
+    `Per step, one worker engine in this process (chains; a no-op tool; transform nodes): median of ${STEP_ROUNDS} round(s); load ${load()}`,
+    steps,
+  );
+  for (const n of lengths) {
+    const trellis = steps.find((r) => r.chain === `${n} tool nodes`);
+    if (trellis)
+      sideBySide.push({
+        engine: 'Trellis (tool nodes)',
+        steps: n,
+        runs: trellis.runs!,
+        'µs / step': trellis['µs / step']!,
+        'µs / step, range': trellis['µs / step, range']!,
+        'db CPU ms / step': trellis['db CPU ms / step']!,
+        'process CPU ms / step': trellis['engine CPU ms / step']!,
+      });
+    const dbos = medianRows(
+      dbosRounds.map((r) => r.filter((x) => x.steps === n)),
+      'engine',
+    );
+    sideBySide.push(...(dbos.length ? dbos : (dbosRounds.at(-1) ?? []).filter((x) => x.error !== undefined)));
+  }
+  printTable(`Side by side on the same PostgreSQL: a chain of no-op steps, rounds alternating; load ${load()}`, sideBySide);
   const cores = availableParallelism();
   for (const workers of [1, 2, 4]) {
     const url = await pg.createDatabase(`bench${workers}`);
@@ -392,6 +440,6 @@ process.stdout.write(
 process.stdout.write('\n');
 printTable('Run invariants over every run this benchmark made', verdicts);
 process.stdout.write(
-  `\nwritten ${writeResults('postgres', { perStep: steps, dbos: sideBySide, scaleOut: rows, invariants: verdicts })}\n`,
+  `\nwritten ${writeResults('postgres', { perStep: steps, dbos: sideBySide, perStepRounds: stepRounds, dbosRounds, scaleOut: rows, invariants: verdicts })}\n`,
 );
 if (verdicts.some((v) => v.violations !== 0)) process.exitCode = 1;
