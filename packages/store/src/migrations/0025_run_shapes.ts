@@ -4,12 +4,12 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
  * PostgreSQL only (a no-op on SQLite): `trellis_commit` as 0024, with two changes that lower
  * the database's CPU per run (measured with pg_stat_statements on five-node runs, 4 in flight):
  *
- * - **The fence of a batch of several runs locks them by primary key.** Its generic plan
- *   (0019: `plan_cache_mode = force_generic_plan`) used to scan the `runs_status` index for
- *   `lease_expires_at > now` and filter by id: about 250 µs a call, growing with the number of
- *   leased runs, where a key lookup costs a tenth of that. The lease condition is now written so
- *   that no index matches it (`coalesce(lease_expires_at, '') > …`: the same rows, since a null
- *   lease never compared greater), and the planner takes `runs_pkey` for `id = any(p_runs)`.
+ * - **The fence of a batch of several runs locks them one key lookup at a time.** Its generic
+ *   plan (0019: `plan_cache_mode = force_generic_plan`) for `id = any(p_runs)` scanned the
+ *   `runs_status` index for `lease_expires_at > now` and filtered by id, and even a plan by
+ *   `runs_pkey` (a bitmap scan) cost 250–400 µs a call in pg_stat_statements at 2–3 runs a
+ *   batch; a loop of primary-key lookups, the statement of the one-run fence, costs about 13 µs
+ *   a run. The store sends the runs sorted, so they are locked in key order.
  * - **A run's start and its successful finish have shapes of their own**, like the node and
  *   attempt patches of 0024: `rs` (`status`, `started_at`) and `rf` (`status`, `output`,
  *   `finished_at`, `worker_id`, `lease_expires_at`: the lease given back in the same
@@ -125,18 +125,17 @@ export async function up(db: Kysely<any>): Promise<void> {
       held integer;
     begin
       if p_worker is not null and cardinality(p_runs) > 0 then
-        -- One run (the rule): a plain key lookup, cheaper than the array's.
-        if cardinality(p_runs) = 1 then
+        -- One key lookup per run, in the order given (the store sends them sorted, the order
+        -- of runs_pkey, in which a heartbeat's UPDATE locks them too).
+        held := 0;
+        for ji in 1 .. cardinality(p_runs) loop
           perform 1 from runs
-          where id = p_runs[1] and worker_id = p_worker and lease_expires_at > trellis_iso(now())
+          where id = p_runs[ji] and worker_id = p_worker and lease_expires_at > trellis_iso(now())
           for update;
-        else
-          -- No index matches the lease condition: the plan looks the runs up by key.
-          perform 1 from runs
-          where id = any(p_runs) and worker_id = p_worker and coalesce(lease_expires_at, '') > trellis_iso(now())
-          for update;
-        end if;
-        get diagnostics held = row_count;
+          if found then
+            held := held + 1;
+          end if;
+        end loop;
         if held < cardinality(p_runs) then
           -- Raises TR001 naming the runs whose lease this worker lost.
           perform trellis_fence(p_worker, p_runs);

@@ -98,7 +98,9 @@ export class LeaseLostError extends TrellisError {
 export function runIdsOf(ops: readonly RunWriteOp[]): string[] {
   const ids = new Set<string>();
   for (const op of ops) ids.add(writeRunId(op));
-  return [...ids];
+  // Sorted: PostgreSQL's fence locks the runs in this order, the order of their key (ids are
+  // ASCII, so code-unit order is the key's byte order), as a heartbeat's UPDATE does.
+  return ids.size > 1 ? [...ids].sort() : [...ids];
 }
 
 /** Checks a notification fits PostgreSQL's limits, with a message saying what to change. */
