@@ -403,6 +403,9 @@ try {
         'API CPU ms / run': (own.user + own.system) / 1000 / runsPerRound,
         'machine busy %': ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * 100,
         'db-bound runs / s': (cores * 1000) / dbMsPerRun,
+        // Every process of the run's path on the machine's cores at their CPU per run.
+        'machine-bound runs / s':
+          (cores * 1000) / (dbMsPerRun + (workersCpu * 1000) / runsPerRound + (own.user + own.system) / 1000 / runsPerRound),
       });
     } finally {
       for (const p of procs) p.kill('SIGTERM');
@@ -435,7 +438,8 @@ printTable(
 );
 process.stdout.write(
   'claim: start → first node.started seen by the starter; pickup: → stamped by the worker. machine busy: every process on the machine.\n' +
-    'db-bound runs / s: what the database alone could carry on all cores at its CPU per run (the ceiling).\n',
+    'db-bound runs / s: what the database alone could carry on all cores at its CPU per run (the ceiling with workers elsewhere).\n' +
+    'machine-bound runs / s: what this machine can carry at the CPU per run of the database, the workers and the API together.\n',
 );
 process.stdout.write('\n');
 printTable('Run invariants over every run this benchmark made', verdicts);
