@@ -125,17 +125,25 @@ export async function up(db: Kysely<any>): Promise<void> {
       held integer;
     begin
       if p_worker is not null and cardinality(p_runs) > 0 then
-        -- One key lookup per run, in the order given (the store sends them sorted, the order
-        -- of runs_pkey, in which a heartbeat's UPDATE locks them too).
-        held := 0;
-        for ji in 1 .. cardinality(p_runs) loop
+        if cardinality(p_runs) = 1 then
+          -- One run (the rule): a plain key lookup.
           perform 1 from runs
-          where id = p_runs[ji] and worker_id = p_worker and lease_expires_at > trellis_iso(now())
+          where id = p_runs[1] and worker_id = p_worker and lease_expires_at > trellis_iso(now())
           for update;
-          if found then
-            held := held + 1;
-          end if;
-        end loop;
+          get diagnostics held = row_count;
+        else
+          -- One key lookup per run, in the order given (the store sends them sorted, the order
+          -- of runs_pkey, in which a heartbeat's UPDATE locks them too).
+          held := 0;
+          for ji in 1 .. cardinality(p_runs) loop
+            perform 1 from runs
+            where id = p_runs[ji] and worker_id = p_worker and lease_expires_at > trellis_iso(now())
+            for update;
+            if found then
+              held := held + 1;
+            end if;
+          end loop;
+        end if;
         if held < cardinality(p_runs) then
           -- Raises TR001 naming the runs whose lease this worker lost.
           perform trellis_fence(p_worker, p_runs);
