@@ -339,6 +339,21 @@ try {
       'engine',
     );
     sideBySide.push(...(dbos.length ? dbos : (dbosRounds.at(-1) ?? []).filter((x) => x.error !== undefined)));
+    // Each round's Trellis and DBOS ran minutes apart on the same server: their ratio is the figure a
+    // busy machine moves least.
+    const ratios = stepRounds.flatMap((round, i) => {
+      const t = round.find((r) => r.chain === `${n} tool nodes`)?.['µs / step'];
+      const d = dbosRounds[i]?.find((r) => r.steps === n && r.error === undefined)?.['µs / step'];
+      return typeof t === 'number' && typeof d === 'number' ? [t / d] : [];
+    });
+    if (ratios.length)
+      sideBySide.push({
+        engine: 'Trellis ÷ DBOS, per round',
+        steps: n,
+        runs: '',
+        'µs / step': median(ratios).toFixed(2),
+        'µs / step, range': `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`,
+      });
   }
   printTable(`Side by side on the same PostgreSQL: a chain of no-op steps, rounds alternating; load ${load()}`, sideBySide);
   const cores = availableParallelism();
