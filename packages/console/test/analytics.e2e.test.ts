@@ -59,14 +59,26 @@ describe.skipIf(!chromiumAvailable)('workflow analytics and run comparison in th
     await expect.poll(() => new URL(page.url()).search).toBe('?window=24h');
     await expect.poll(() => page.getByRole('button', { name: '24h' }).getAttribute('aria-pressed')).toBe('true');
 
-    // Click the last bar (the current hour) of "Runs by status": its three runs are listed.
+    // Click the last bar (the current hour) of "Runs by status": its three runs are listed. The
+    // chart is drawn again for the new window (a fetch, then uPlot): on a busy machine its plotting
+    // area can be missing or not yet final when first looked for, so the click is repeated (a click
+    // picks the bar; it does not toggle) until the list is there.
     const over = page.getByTestId('chart-Runs by status').locator('.u-over');
-    const box = await over.boundingBox();
-    if (!box) throw new Error('the chart has no plotting area');
-    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
-    await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
     const listed = page.getByRole('table', { name: 'Runs in the period' });
-    await expect.poll(() => listed.locator('tbody tr').count()).toBe(3);
+    await expect
+      .poll(
+        async () => {
+          if ((await listed.count()) > 0 && (await listed.locator('tbody tr').count()) === 3) return 3;
+          const box = await over.boundingBox();
+          if (!box || box.width < 10 || box.height < 10) return 'no plotting area yet';
+          await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+          await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
+          await listed.waitFor({ timeout: 2000 }).catch(() => {});
+          return listed.locator('tbody tr').count();
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(3);
     // Only the failed ones.
     await page.getByRole('button', { name: 'failed 2' }).click();
     await expect.poll(() => listed.locator('tbody tr').count()).toBe(2);
