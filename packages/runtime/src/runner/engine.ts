@@ -162,6 +162,15 @@ export class RunnerEngine implements Engine {
   private readonly pureSettled = (): void => {
     this.pureInFlight--;
   };
+  /** Starts pure work (a built-in attempt, a run's output) in a microtask, counted in `pureInFlight` until it settles. */
+  private startPure(work: () => Promise<void> | undefined): void {
+    this.pureInFlight++;
+    queueMicrotask(() => {
+      const p = work();
+      if (p) void p.finally(this.pureSettled);
+      else this.pureSettled();
+    });
+  }
   private readonly children: ChildRuns;
   private readonly maxDepth: number;
   /** Set when runs are traced; it observes the committed events through the hub. */
@@ -625,14 +634,9 @@ export class RunnerEngine implements Engine {
           // holds its pure nodes back until it has committed: a long chain of them cannot grow
           // one batch without bound, and it waits for the database instead of racing ahead of it.
           const type = item === undefined ? nodes[node]!.type : nodes[node]!.map!.body.type;
-          if (PURE_NODE_TYPES.has(type) && !this.recovering && b.ops.length <= MAX_BATCH_OPS) {
-            this.pureInFlight++;
-            queueMicrotask(() => {
-              const p = this.execute(run, node, attempt, undefined, item);
-              if (p) void p.finally(this.pureSettled);
-              else this.pureSettled();
-            });
-          } else {
+          if (PURE_NODE_TYPES.has(type) && !this.recovering && b.ops.length <= MAX_BATCH_OPS)
+            this.startPure(() => this.execute(run, node, attempt, undefined, item));
+          else {
             b.awaited = true;
             b.later(run, () => this.execute(run, node, attempt, undefined, item));
           }
@@ -703,11 +707,7 @@ export class RunnerEngine implements Engine {
         }
         case 'output.resolve':
           // Pure, like a built-in node: resolved at once, its result commits with the nodes' own.
-          this.pureInFlight++;
-          queueMicrotask(() => {
-            if (this.hot.get(run.id) === run && !this.closed) void this.resolveOutput(run).finally(this.pureSettled);
-            else this.pureSettled();
-          });
+          this.startPure(() => (this.hot.get(run.id) === run && !this.closed ? this.resolveOutput(run) : undefined));
           break;
         case 'run.finished':
           if (fx.status !== 'succeeded' && run.prepared.hasChildRuns) this.children.cancelChildren(b, run);
@@ -877,7 +877,7 @@ export class RunnerEngine implements Engine {
 
   // ── attempts ───────────────────────────────────────────────────────────────
 
-  /** Runs an attempt; the promise settles once its outcome has been fed (never rejects). */
+  /** Runs an attempt; the promise settles once its outcome has been fed (undefined: nothing started). */
   private execute(
     run: HotRun,
     node: number,

@@ -298,12 +298,27 @@ const NODE_SHAPES = [
   ['nf', new Set<string>(NODE_FINISH)],
   ['nsf', new Set<string>([...NODE_START, ...NODE_FINISH])],
 ] as const;
-const ATTEMPT_END = new Set(['status', 'finished_at']);
+const ATTEMPT_SHAPES = [['ae', new Set<string>(['status', 'finished_at'])]] as const;
 /** A run's start, and its successful finish giving the lease back (0025_run_shapes). */
 const RUN_SHAPES = [
   ['rs', new Set<string>(['status', 'started_at'])],
   ['rf', new Set<string>(['status', 'output', 'finished_at', 'worker_id', 'lease_expires_at'])],
 ] as const;
+
+/** Per patched table: its shapes, its row key in a shape's list, the columns of the per-column path. */
+const PATCHED = {
+  attempts: {
+    shapes: ATTEMPT_SHAPES,
+    key: (k: unknown[]) => ({ run_id: k[0], node_id: k[1], attempt: k[2] }),
+    allowed: FAST_PATCH_COLUMNS.attempts,
+  },
+  node_runs: {
+    shapes: NODE_SHAPES,
+    key: (k: unknown[]) => ({ run_id: k[0], node_id: k[1] }),
+    allowed: FAST_PATCH_COLUMNS.node_runs,
+  },
+  runs: { shapes: RUN_SHAPES, key: (k: unknown[]) => ({ id: k[0] }), allowed: FAST_PATCH_COLUMNS.runs },
+} as const;
 
 /** True when `set` names exactly the columns of `shape`. */
 function hasShape(set: object, shape: ReadonlySet<string>): boolean {
@@ -315,11 +330,45 @@ function hasShape(set: object, shape: ReadonlySet<string>): boolean {
   return n === shape.size;
 }
 
-/** A row key and the patch's columns as one flat object (a shape's row in the document). */
-function shapedRow(key: Record<string, unknown>, set: object): object {
+/**
+ * Puts a patch of one of `shapes` in that shape's list of `doc`, as one flat object of its row
+ * key and columns; false when the patch has none of these shapes.
+ */
+function addShaped(
+  doc: Record<string, unknown>,
+  shapes: readonly (readonly [string, ReadonlySet<string>])[],
+  key: Record<string, unknown>,
+  set: object,
+): boolean {
+  const name = shapes.find(([, shape]) => hasShape(set, shape))?.[0];
+  if (name === undefined) return false;
   const row: Record<string, unknown> = key;
   for (const c in set) row[c] = jsonValue((set as Record<string, unknown>)[c]);
-  return row;
+  const list = (doc[name] as object[] | undefined) ?? [];
+  list.push(row);
+  doc[name] = list;
+  return true;
+}
+
+/**
+ * The per-column path: `{ k, s }` of every patch `addShaped` did not take, or undefined when one
+ * names a column outside `allowed`.
+ */
+function unshaped(
+  doc: Record<string, unknown>,
+  patches: Patches,
+  shapes: readonly (readonly [string, ReadonlySet<string>])[],
+  key: (k: unknown[]) => Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): { k: unknown[]; s: object }[] | undefined {
+  const out: { k: unknown[]; s: object }[] = [];
+  for (const { k, s } of patches.rows.values()) {
+    if (addShaped(doc, shapes, key(k), s)) continue;
+    const set = columnsOf(s, allowed);
+    if (set === undefined) return undefined;
+    out.push({ k, s: set });
+  }
+  return out;
 }
 
 /**
@@ -392,51 +441,15 @@ export function batchDocument(ops: readonly RowOp[], notify: readonly Notificati
     }
     doc.a = a;
   }
-  const ae: object[] = [];
-  const auRows: object[] = [];
-  for (const { k, s } of au.rows.values()) {
-    if (hasShape(s, ATTEMPT_END)) {
-      ae.push(shapedRow({ run_id: k[0], node_id: k[1], attempt: k[2] }, s));
-      continue;
-    }
-    const set = columnsOf(s, FAST_PATCH_COLUMNS.attempts);
-    if (set === undefined) return undefined;
-    auRows.push({ k, s: set });
+  for (const [name, patches, { shapes, key, allowed }] of [
+    ['au', au, PATCHED.attempts],
+    ['n', n, PATCHED.node_runs],
+    ['r', r, PATCHED.runs],
+  ] as const) {
+    const rest = unshaped(doc, patches, shapes, key, allowed);
+    if (rest === undefined) return undefined;
+    if (rest.length) doc[name] = rest;
   }
-  if (ae.length) doc.ae = ae;
-  if (auRows.length) doc.au = auRows;
-  const shaped: Record<string, object[]> = {};
-  const nRows: object[] = [];
-  for (const { k, s } of n.rows.values()) {
-    const name = NODE_SHAPES.find(([, shape]) => hasShape(s, shape))?.[0];
-    if (name !== undefined) {
-      const list = shaped[name] ?? [];
-      shaped[name] = list;
-      list.push(shapedRow({ run_id: k[0], node_id: k[1] }, s));
-      continue;
-    }
-    const set = columnsOf(s, FAST_PATCH_COLUMNS.node_runs);
-    if (set === undefined) return undefined;
-    nRows.push({ k, s: set });
-  }
-  if (nRows.length) doc.n = nRows;
-  if (r.rows.size) {
-    const rRows: object[] = [];
-    for (const { k, s } of r.rows.values()) {
-      const name = RUN_SHAPES.find(([, shape]) => hasShape(s, shape))?.[0];
-      if (name !== undefined) {
-        const list = shaped[name] ?? [];
-        shaped[name] = list;
-        list.push(shapedRow({ id: k[0] }, s));
-        continue;
-      }
-      const set = columnsOf(s, FAST_PATCH_COLUMNS.runs);
-      if (set === undefined) return undefined;
-      rRows.push({ k, s: set });
-    }
-    if (rRows.length) doc.r = rRows;
-  }
-  Object.assign(doc, shaped);
   if (notify.length) {
     for (const x of notify) checkNotification(x);
     doc.notify = notify.map((x) => [x.channel, x.payload]);
