@@ -12,7 +12,7 @@ const event = (seq: number) =>
     Batch['push']
   >[0];
 
-function queue(holdMaxMs: number) {
+function queue(holdMaxMs: number, holdCapMs = holdMaxMs) {
   const state = { pure: 0 };
   const committed: number[][] = [];
   let release: (() => void) | undefined;
@@ -27,6 +27,7 @@ function queue(holdMaxMs: number) {
     },
     () => state.pure > 0,
     holdMaxMs,
+    holdCapMs,
   );
   const add = (seq: number) => {
     q.batch.push(event(seq));
@@ -83,6 +84,40 @@ describe('CommitQueue', () => {
     expect(t.committed).toEqual([]);
     await new Promise((r) => setTimeout(r, 80));
     expect(t.committed).toEqual([[1]]);
+  });
+
+  it('with a cap above the least hold, holds as long as commits have lately taken, within the bounds', async () => {
+    const t = queue(20, 200);
+    expect(t.q.holdMaxMs).toBe(20); // no commit measured yet: the least
+    // One commit that takes about 100 ms (a busy database).
+    t.gateNext();
+    t.add(1);
+    await tick();
+    await tick();
+    await new Promise((r) => setTimeout(r, 100));
+    t.release();
+    await t.q.flush();
+    expect(t.q.holdMaxMs).toBeGreaterThanOrEqual(90);
+    expect(t.q.holdMaxMs).toBeLessThanOrEqual(200);
+    // Now a hold lasts that long: past the least (20 ms) nothing has left yet…
+    t.state.pure = 1;
+    t.add(2);
+    await tick();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.committed).toEqual([[1]]);
+    // …and it still ends while the built-in work goes on.
+    for (let i = 0; i < 100 && t.committed.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(t.committed).toEqual([[1], [2]]);
+    // A commit slower than the cap: the hold stops at the cap.
+    t.state.pure = 0;
+    t.gateNext();
+    t.add(3);
+    await tick();
+    await tick();
+    await new Promise((r) => setTimeout(r, 1000));
+    t.release();
+    await t.q.flush();
+    expect(t.q.holdMaxMs).toBe(200);
   });
 
   it('never holds a batch that work waits for, nor an explicit flush', async () => {

@@ -51,7 +51,7 @@ import type { RunTracer } from '../tracing/run-tracer.ts';
 import { type AttemptOutcome, AttemptRunner } from './attempt.ts';
 import type { Batch } from './batch.ts';
 import { ChildRuns, type WorkflowResolver } from './children.ts';
-import { CommitQueue, HOLD_MAX_MS } from './commit-queue.ts';
+import { CommitQueue, HOLD_CAP_MS, HOLD_MIN_MS } from './commit-queue.ts';
 import { EventsNotifier } from './events-notifier.ts';
 import { HotRun, type ParentLink } from './hot-run.ts';
 import { Leasing, type LeasingOptions, WAKE_CHANNEL } from './leasing.ts';
@@ -113,8 +113,9 @@ export interface EngineOptions {
    */
   idleMemoryTrim?: boolean;
   /**
-   * How long a commit may wait for built-in nodes still evaluating, in ms (default: 1 where the
-   * store's commits are network round trips, as on PostgreSQL; 0 elsewhere). 0: never.
+   * How long a commit may wait for built-in nodes still evaluating, in ms: a fixed limit. By
+   * default, where the store's commits are network round trips (PostgreSQL), as long as commits
+   * have lately taken, from 1 to 4 ms; 0 elsewhere. 0: never.
    */
   commitHoldMs?: number;
 }
@@ -191,7 +192,8 @@ export class RunnerEngine implements Engine {
       (err) => this.logger.error('a commit failed', { error: toErrorInfo(err).message }),
       () => this.pureInFlight > 0,
       // Only where a commit has a fixed cost worth sharing (a network round trip).
-      options.commitHoldMs ?? (this.store.remoteCommits === true ? HOLD_MAX_MS : 0),
+      options.commitHoldMs ?? (this.store.remoteCommits === true ? HOLD_MIN_MS : 0),
+      options.commitHoldMs ?? (this.store.remoteCommits === true ? HOLD_CAP_MS : 0),
     );
     this.maxDepth = options.maxWorkflowDepth ?? DEFAULT_MAX_WORKFLOW_DEPTH;
     this.children = new ChildRuns(

@@ -20,6 +20,7 @@ import * as m0021b from './0021_analytics_rollup_2.ts';
 import * as m0023 from './0023_a2a_tasks.ts';
 import * as m0024 from './0024_shaped_commit.ts';
 import * as m0025 from './0025_run_shapes.ts';
+import * as m0026 from './0026_new_runs_index.ts';
 
 /**
  * Every migration, in order. Listed statically (not read from a folder) so the set is fixed at
@@ -47,6 +48,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0023_a2a_tasks': m0023,
   '0024_shaped_commit': m0024,
   '0025_run_shapes': m0025,
+  '0026_new_runs_index': m0026,
 };
 
 export const migrationProvider: MigrationProvider = {

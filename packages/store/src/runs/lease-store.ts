@@ -54,9 +54,10 @@ export interface RunLeaseStore {
    */
   claimRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]>;
   /**
-   * `claimRuns` restricted to queued runs (new runs nobody has started): what a "new run"
-   * wake-up can be about. It reads only queued runs, not the runs in flight elsewhere, so the
-   * workers a wake-up reaches in vain cost the database little. Same guarantees.
+   * `claimRuns` restricted to new runs (queued, never claimed or given back): what a "new run"
+   * wake-up can be about. It reads only an index of those, not the runs in flight elsewhere, so
+   * the workers a wake-up reaches in vain cost the database little. A queued run whose lease
+   * lapsed is left to `claimRuns`. Same guarantees.
    */
   claimQueuedRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]>;
   /**

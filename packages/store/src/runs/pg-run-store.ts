@@ -860,14 +860,15 @@ export class PgRunStore implements RunStore, RunLeaseStore {
 
   async claimQueuedRuns(workerId: string, leaseMs: number, limit: number): Promise<string[]> {
     if (limit <= 0) return [];
-    // As claimRuns (lock, skip locked, re-check under the lock), over the queued runs only:
-    // an index range of runs_status (status, lease_expires_at).
+    // As claimRuns (lock, skip locked, re-check under the lock), over the runs nobody has
+    // claimed: a plain scan of the partial index runs_new from its start (migration 0026), which
+    // marks the entries of runs claimed since dead as it passes them.
     const res = await this.q<{ id: string }>(
-      'trellis_claim_queued',
+      'trellis_claim_new',
       `update runs set worker_id = $1, lease_expires_at = ${leaseEnd('$2')}
        where id in (
          select r.id from runs r
-         where r.status = 'queued' and (r.lease_expires_at is null or r.lease_expires_at <= trellis_iso(now()))
+         where r.status = 'queued' and r.lease_expires_at is null
          order by r.created_at, r.id
          limit $3
          for update skip locked

@@ -709,17 +709,20 @@ describe('leases on postgres', () => {
     expect(await leases.claimRuns('w3', 60_000, 10)).toEqual(['r1']);
   });
 
-  it('claimQueuedRuns (a "new run" wake-up) claims queued runs with no live lease, and nothing else', async () => {
+  it('claimQueuedRuns (a "new run" wake-up) claims queued runs nobody holds or held, and nothing else', async () => {
     await create(store, newRun('new', wf));
     await create(store, newRun('held', wf, { claim: { workerId: 'w0', leaseExpiresAt: Date.now() + 60_000 } }));
     await create(store, newRun('lapsed', wf, { claim: { workerId: 'w0', leaseExpiresAt: Date.now() - 1_000 } }));
     await create(store, newRun('running', wf, { claim: { workerId: 'w0', leaseExpiresAt: Date.now() - 1_000 } }), 'running');
     await create(store, newRun('late', wf, { deadlineAt: T0MS }), 'waiting');
-    expect((await leases.claimQueuedRuns('w1', 60_000, 10)).sort()).toEqual(['lapsed', 'new']);
+    expect(await leases.claimQueuedRuns('w1', 60_000, 10)).toEqual(['new']);
     expect(await leases.claimQueuedRuns('w2', 60_000, 10)).toEqual([]);
-    expect(await leases.renewLeases('w1', ['lapsed', 'new'], 60_000)).toEqual([]);
-    // The full claim still finds the rest.
-    expect((await leases.claimRuns('w2', 60_000, 10)).sort()).toEqual(['late', 'running']);
+    expect(await leases.renewLeases('w1', ['new'], 60_000)).toEqual([]);
+    // The full claim still finds the rest, the queued run whose lease lapsed among them.
+    expect((await leases.claimRuns('w2', 60_000, 10)).sort()).toEqual(['lapsed', 'late', 'running']);
+    // A run given back is new again.
+    expect(await leases.releaseRun('w1', 'new')).toBe(true);
+    expect(await leases.claimQueuedRuns('w3', 60_000, 10)).toEqual(['new']);
   });
 
   it('claims waiting runs only when they have something to do, and never finished runs', async () => {
