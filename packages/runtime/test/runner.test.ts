@@ -47,6 +47,9 @@ describe('runner on SQLite', () => {
       'node.succeeded:c',
       'run.succeeded',
     ]);
+    // Waiting for a finished run answers at once with its record; for no run, RUN_NOT_FOUND.
+    expect((await h.engine.waitForRun(rec.id)).nodes.c!.output).toEqual({ result: 10 });
+    await expect(h.engine.waitForRun('run_nope')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   });
 
   it('rejects input that violates inputSchema before anything runs', async () => {

@@ -499,8 +499,10 @@ export class RunnerEngine implements Engine {
   }
 
   async waitForRun(runId: string, options: { orWaiting?: boolean } = {}): Promise<RunRecord> {
-    const first = await this.store.getRunRecord(runId);
-    if (!first) throw new TrellisError('RUN_NOT_FOUND', `no run ${runId}`, { category: 'user' });
+    // Only whether the run exists: the record is read once, when the wait is over.
+    if ((await this.store.getRunStatus(runId)) === undefined) {
+      throw new TrellisError('RUN_NOT_FOUND', `no run ${runId}`, { category: 'user' });
+    }
     await new Promise<void>((resolve, reject) => {
       const sub = this.subscribe(runId, {
         after: 0,
