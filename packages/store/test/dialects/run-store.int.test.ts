@@ -208,6 +208,51 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
     expect(loaded?.lastSeq).toBe(1);
   });
 
+  it('creates a run without a key: every field, node and event reads back as written, and a failed create adds nothing', async () => {
+    await create(store, newRun('parent', wf));
+    const odd = ['a', 'with "quotes"', 'comma,brace{}', 'back\\slash', 'ünï ✓', 'NULL'];
+    const input = { text: "it's \"quoted\"\n\u0000-free ✓", n: 0.1 + 0.2, nested: { list: [1, null, true] } };
+    const run = newRun('kid', wf, {
+      input,
+      createdBy: null,
+      deadlineAt: T0MS + 60_000,
+      claim: { workerId: 'w1', leaseExpiresAt: T0MS + 30_000 },
+      parent: { runId: 'parent', nodeKey: 'per_item[2]', depth: 1 },
+      traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      nodeIds: odd,
+      events: [
+        { seq: 1, runId: 'kid', type: 'run.queued', at: T0, data: { workflowId: wf, version: 1, note: 'ünï ✓' } },
+        { seq: 2, runId: 'kid', type: 'node.queued', nodeId: 'with "quotes"', at: T0, data: {} },
+      ],
+    });
+    expect(await store.runs.createRun(run)).toEqual({ runId: 'kid', created: true });
+    const rec = await store.runs.getRunRecord('kid');
+    expect(rec).toMatchObject({
+      id: 'kid',
+      workflowId: wf,
+      version: 1,
+      status: 'queued',
+      input,
+      output: null,
+      error: null,
+      costUsd: 0,
+      createdBy: null,
+      lastSeq: 2,
+      parentRunId: 'parent',
+      parentNodeId: 'per_item',
+      parentItem: 2,
+    });
+    expect(Object.keys(rec!.nodes).sort()).toEqual([...odd].sort());
+    for (const n of Object.values(rec!.nodes)) expect(n).toMatchObject({ status: 'pending', costUsd: 0, attempts: [] });
+    expect(await store.runs.readEvents('kid', 0, 10)).toEqual(run.events);
+    const loaded = await store.runs.loadRun('kid');
+    expect(loaded).toMatchObject({ deadlineAt: T0MS + 60_000, traceParent: run.traceParent, depth: 1 });
+    // All or nothing: a second run with the same id adds nothing (no node rows, no events).
+    await expect(store.runs.createRun({ ...run, nodeIds: ['zzz'], events: [{ ...run.events[0]!, seq: 3 }] })).rejects.toThrow();
+    expect(Object.keys((await store.runs.getRunRecord('kid'))!.nodes)).not.toContain('zzz');
+    expect(await store.runs.readEvents('kid', 2, 10)).toEqual([]);
+  });
+
   it('concurrent starts with one idempotency key create exactly one run', async () => {
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => store.runs.createRun(newRun(`c${i}`, wf, {}, { scope: 's', key: 'same' }))),
