@@ -221,7 +221,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
       traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       nodeIds: odd,
       events: [
-        { seq: 1, runId: 'kid', type: 'run.queued', at: T0, data: { workflowId: wf, version: 1, note: 'ünï ✓' } },
+        { seq: 1, runId: 'kid', type: 'run.queued', at: T0, data: { workflowId: wf, version: 1 } },
         { seq: 2, runId: 'kid', type: 'node.queued', nodeId: 'with "quotes"', at: T0, data: {} },
       ],
     });
