@@ -211,7 +211,7 @@ describe.each(DIALECTS)('store on $name', (dialect) => {
   it('creates a run without a key: every field, node and event reads back as written, and a failed create adds nothing', async () => {
     await create(store, newRun('parent', wf));
     const odd = ['a', 'with "quotes"', 'comma,brace{}', 'back\\slash', 'ünï ✓', 'NULL'];
-    const input = { text: "it's \"quoted\"\n\u0000-free ✓", n: 0.1 + 0.2, nested: { list: [1, null, true] } };
+    const input = { text: 'it\'s "quoted"\n\u0000-free ✓', n: 0.1 + 0.2, nested: { list: [1, null, true] } };
     const run = newRun('kid', wf, {
       input,
       createdBy: null,
