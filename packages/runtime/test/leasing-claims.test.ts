@@ -37,6 +37,8 @@ const logger: EngineLogger = { info: () => {}, warn: () => {}, error: () => {} }
 const hooksWith = (over: Partial<LeasedEngineHooks> = {}): LeasedEngineHooks => ({
   hotIds: () => [],
   isHot: () => false,
+  heldIds: () => [],
+  holds: () => false,
   adopt: async () => {},
   drop: () => {},
   cancelRequested: () => {},
@@ -156,5 +158,42 @@ describe('new-run wake-ups from a process that executes nothing', () => {
     await expect(leasing.wakeForNewRuns()).rejects.toThrow('down');
     await leasing.wakeForNewRuns();
     expect(n).toBe(2);
+  });
+});
+
+describe('heartbeats', () => {
+  it('renew only runs held and not finished; a lease found gone for a run that finished meanwhile is no loss', async () => {
+    const renewed: string[][] = [];
+    const { store } = fakeStore();
+    (store as { renewLeases: RunLeaseStore['renewLeases'] }).renewLeases = async (_w, ids) => {
+      renewed.push([...ids]);
+      // The commit that finished 'done-meanwhile' gave its lease back before the renewal ran.
+      return ['done-meanwhile', 'stolen'];
+    };
+    const held = new Set(['stolen', 'done-meanwhile', 'kept']);
+    const dropped: string[] = [];
+    const warned: unknown[] = [];
+    const hooks = hooksWith({
+      // 'finished' is hot but finished in memory: the engine leaves it out.
+      hotIds: () => ['stolen', 'done-meanwhile', 'kept', 'finished'],
+      heldIds: () => ['stolen', 'done-meanwhile', 'kept'],
+      holds: (id) => held.has(id),
+      drop: (id) => {
+        dropped.push(id);
+      },
+    });
+    const clock = new ManualClock();
+    const leasing = new Leasing({ store, leaseMs: 300, claimIntervalMs: 60_000 }, 'w1', clock, hooks, {
+      ...logger,
+      warn: (msg, data) => warned.push([msg, data]),
+    });
+    await leasing.start();
+    held.delete('done-meanwhile');
+    await clock.advance(100);
+    await settle();
+    expect(renewed).toEqual([['stolen', 'done-meanwhile', 'kept']]);
+    expect(dropped).toEqual(['stolen']);
+    expect(warned).toEqual([['lease lost; another worker owns the run now', { runId: 'stolen' }]]);
+    await leasing.stop();
   });
 });

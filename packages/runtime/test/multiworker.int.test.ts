@@ -70,6 +70,54 @@ describe('many workers, one PostgreSQL', () => {
     }
   });
 
+  it('heartbeats racing the commits that finish runs: no lease reported lost, every parent resumed by its child', async () => {
+    const url = await pg.createDatabase('heartbeats');
+    const warnings: string[] = [];
+    const logger = { info: () => {}, warn: (msg: string) => warnings.push(msg), error: (msg: string) => warnings.push(msg) };
+    const server = await pgNode(url, { execute: false });
+    // A heartbeat every 200 ms while runs finish all the time: renewals meet the commits that
+    // give finished runs' leases back.
+    const worker = await pgNode(url, { leaseMs: 600, workerId: 'hb', logger });
+    try {
+      const child = await saveWorkflow(server.store, {
+        name: 'child',
+        nodes: [
+          { id: 'x', type: 'transform', expression: '$context.n * 2' },
+          { id: 'y', type: 'transform', expression: '$x + 1' },
+        ],
+        edges: [{ from: 'x', to: 'y' }],
+        output: { y: '$y' },
+      });
+      const parent = await saveWorkflow(server.store, {
+        name: 'parent',
+        nodes: [
+          { id: 'prep', type: 'transform', expression: '$context.n' },
+          { id: 'sub', type: 'workflow', workflow: child, input: { n: '$prep' } },
+        ],
+        edges: [{ from: 'prep', to: 'sub' }],
+        output: { y: '$sub.y' },
+      } as unknown as Parameters<typeof saveWorkflow>[1]);
+      const total = 240;
+      let next = 0;
+      const outputs: unknown[] = [];
+      const lane = async () => {
+        while (next < total) {
+          const n = next++;
+          const { runId } = await server.engine.startRun({ workflowId: parent, version: 1, input: { n } });
+          const rec = await server.engine.waitForRun(runId);
+          expect(rec.status, JSON.stringify(rec.error)).toBe('succeeded');
+          outputs[n] = rec.output;
+        }
+      };
+      await Promise.all(Array.from({ length: 24 }, lane));
+      expect(outputs).toEqual(Array.from({ length: total }, (_, n) => ({ y: n * 2 + 1 })));
+      expect(warnings.filter((w) => w.startsWith('lease lost'))).toEqual([]);
+    } finally {
+      await worker.close();
+      await server.close();
+    }
+  }, 120_000);
+
   it('fences a stale worker: its late result changes nothing, another worker completes the run', async () => {
     const url = await pg.createDatabase('fence');
     let release!: () => void;

@@ -2,8 +2,9 @@
  * Several engines on one throwaway PostgreSQL, as several workers and servers would be.
  */
 import type { Executor, WorkflowDefinitionInput } from '@trellis/core';
-import { createWorkflow, openStore, type Store } from '@trellis/store';
+import { createWorkflow, createWorkflowResolver, openStore, type Store } from '@trellis/store';
 import { type Clock, createEngine, createExecutorResolver, type RunnerEngine } from '../src/index.ts';
+import type { EngineLogger } from '../src/runner/engine.ts';
 
 export interface PgNode {
   store: Store;
@@ -21,12 +22,14 @@ export async function pgNode(
     workerId?: string;
     claimBatch?: number;
     commitHoldMs?: number;
+    logger?: EngineLogger;
   } = {},
 ): Promise<PgNode> {
   const store = await openStore(url);
   const engine = createEngine({
     store: store.runs,
     executors: createExecutorResolver({ tools: options.tools ?? {} }),
+    workflows: createWorkflowResolver(store.db),
     leasing: {
       store: store.leases!,
       leaseMs: options.leaseMs ?? 2000,
@@ -37,6 +40,7 @@ export async function pgNode(
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.workerId ? { workerId: options.workerId } : {}),
     ...(options.commitHoldMs !== undefined ? { commitHoldMs: options.commitHoldMs } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     random: () => 0.5,
   });
   await engine.whenReady();

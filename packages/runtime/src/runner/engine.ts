@@ -230,6 +230,15 @@ export class RunnerEngine implements Engine {
         {
           hotIds: () => [...this.hot.keys()],
           isHot: (id) => this.hot.has(id),
+          heldIds: () => {
+            const ids: string[] = [];
+            for (const [id, run] of this.hot) if (!isTerminalRunStatus(run.state.status)) ids.push(id);
+            return ids;
+          },
+          holds: (id) => {
+            const run = this.hot.get(id);
+            return run !== undefined && !isTerminalRunStatus(run.state.status);
+          },
           adopt: async (id) => {
             await this.getHot(id);
           },

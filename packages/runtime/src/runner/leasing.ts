@@ -57,6 +57,14 @@ export interface LeasingOptions {
 export interface LeasedEngineHooks {
   hotIds(): string[];
   isHot(runId: string): boolean;
+  /**
+   * The runs whose leases the heartbeat renews: held in memory and not finished. A finished
+   * run's last commit gives its lease back; renewing it would wait for that commit's row locks
+   * and then find the lease gone.
+   */
+  heldIds(): string[];
+  /** True while this worker holds the run in memory and it has not finished. */
+  holds(runId: string): boolean;
   /** Load (rebuild) a claimed run and carry on with it. */
   adopt(runId: string): Promise<void>;
   /** The lease is gone: forget the run without writing anything. */
@@ -284,7 +292,7 @@ export class Leasing {
   }
 
   private async heartbeat(): Promise<void> {
-    const ids = this.hooks.hotIds();
+    const ids = this.hooks.heldIds();
     if (ids.length === 0) {
       this.lastRenewOk = this.clock.now();
       return;
@@ -293,6 +301,10 @@ export class Leasing {
       const lost = await this.store.renewLeases(this.workerId, ids, this.leaseMs);
       this.lastRenewOk = this.clock.now();
       for (const id of lost) {
+        // A run that finished (its last commit gave the lease back) or was let go while the
+        // renewal was on its way lost nothing: dropping it would skip what its last commit
+        // still has to do here (resume a waiting parent run, cancel child runs).
+        if (!this.hooks.holds(id)) continue;
         this.logger.warn('lease lost; another worker owns the run now', { runId: id });
         this.hooks.drop(id);
       }
