@@ -13,7 +13,7 @@ import { checkRunInvariants, formatInvariantReport, type Store } from '@trellis/
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type TestPostgres } from '../../store/test/helpers/postgres.ts';
 import type { RunnerEngine } from '../src/index.ts';
-import { type PgNode, pgNode, saveWorkflow } from './pg-harness.ts';
+import { fiveNodeGraph, type PgNode, pgNode, saveWorkflow } from './pg-harness.ts';
 import { builtinChain, builtinFan, toolChain } from './shapes.ts';
 
 let pg: TestPostgres;
@@ -111,22 +111,10 @@ describe('commit order on PostgreSQL: finished means committed, nothing dropped'
     const worker = await pgNode(url, { tools, leaseMs: 10_000, commitHoldMs: 60_000 });
     try {
       const def: WorkflowDefinitionInput = {
-        name: 'five',
-        nodes: [
-          { id: 'a', type: 'transform', expression: '$context.i' },
-          { id: 'b', type: 'transform', expression: '$a + 1' },
-          { id: 'c', type: 'transform', expression: '$a + 2' },
-          { id: 'd', type: 'transform', expression: '$a + 3' },
-          { id: 'e', type: 'join' },
-        ],
-        edges: [
-          { from: 'a', to: 'b' },
-          { from: 'a', to: 'c' },
-          { from: 'a', to: 'd' },
-          { from: 'b', to: 'e' },
-          { from: 'c', to: 'e' },
-          { from: 'd', to: 'e' },
-        ],
+        ...fiveNodeGraph((id) => ({
+          type: 'transform',
+          expression: id === 'a' ? '$context.i' : `$a + ${'abcd'.indexOf(id)}`,
+        })),
         output: { sum: '{{ $b + $c + $d }}' },
       };
       const wf = await saveWorkflow(api.store, def);

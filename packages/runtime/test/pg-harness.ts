@@ -58,14 +58,13 @@ export async function saveWorkflow(store: Store, def: WorkflowDefinitionInput): 
   return (await createWorkflow(store.db, { name: def.name, definition: def, owner: 'tester' })).id;
 }
 
-export function fiveNodes(tool: string): WorkflowDefinitionInput {
+/** The five-node shape: a → (b, c, d) → join e, with the given bodies for a–d. */
+export function fiveNodeGraph(body: (id: 'a' | 'b' | 'c' | 'd') => Record<string, unknown>): WorkflowDefinitionInput {
+  const ids = ['a', 'b', 'c', 'd'] as const;
   return {
     name: 'five',
     nodes: [
-      { id: 'a', type: 'tool_call', tool },
-      { id: 'b', type: 'tool_call', tool, input: { from: '$a.by' } },
-      { id: 'c', type: 'tool_call', tool },
-      { id: 'd', type: 'tool_call', tool },
+      ...ids.map((id) => ({ id, ...body(id) }) as NonNullable<WorkflowDefinitionInput['nodes']>[number]),
       { id: 'e', type: 'join' },
     ],
     edges: [
@@ -77,4 +76,9 @@ export function fiveNodes(tool: string): WorkflowDefinitionInput {
       { from: 'd', to: 'e' },
     ],
   };
+}
+
+/** Five tool nodes calling `tool` (b binds a's output). */
+export function fiveNodes(tool: string): WorkflowDefinitionInput {
+  return fiveNodeGraph((id) => ({ type: 'tool_call', tool, ...(id === 'b' ? { input: { from: '$a.by' } } : {}) }));
 }

@@ -163,6 +163,11 @@ export class RunnerEngine implements Engine {
   private readonly pureSettled = (): void => {
     this.pureInFlight--;
   };
+  /** True while this worker holds the run in memory and it has not finished (its lease matters). */
+  private readonly holds = (runId: string): boolean => {
+    const run = this.hot.get(runId);
+    return run !== undefined && !isTerminalRunStatus(run.state.status);
+  };
   /** Starts pure work (a built-in attempt, a run's output) in a microtask, counted in `pureInFlight` until it settles. */
   private startPure(work: () => Promise<void> | undefined): void {
     this.pureInFlight++;
@@ -230,15 +235,8 @@ export class RunnerEngine implements Engine {
         {
           hotIds: () => [...this.hot.keys()],
           isHot: (id) => this.hot.has(id),
-          heldIds: () => {
-            const ids: string[] = [];
-            for (const [id, run] of this.hot) if (!isTerminalRunStatus(run.state.status)) ids.push(id);
-            return ids;
-          },
-          holds: (id) => {
-            const run = this.hot.get(id);
-            return run !== undefined && !isTerminalRunStatus(run.state.status);
-          },
+          heldIds: () => [...this.hot.keys()].filter(this.holds),
+          holds: this.holds,
           adopt: async (id) => {
             await this.getHot(id);
           },

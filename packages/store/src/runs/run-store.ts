@@ -127,8 +127,9 @@ export interface RunListPage {
 export interface RunStore {
   /**
    * True when a commit has a fixed cost worth sharing between transitions (a network round trip
-   * and a function call, as on PostgreSQL): the engine then lets a commit wait up to a
-   * millisecond for built-in nodes still evaluating, so that they commit together.
+   * and a function call, as on PostgreSQL): the engine then lets a commit wait briefly (1–4 ms,
+   * as long as commits lately took) for built-in nodes still evaluating, so that they commit
+   * together.
    */
   readonly remoteCommits?: boolean;
   /** Creates a run, or returns the existing one for a reused idempotency key. */
