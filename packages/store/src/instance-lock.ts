@@ -42,13 +42,36 @@ export class DatabaseInUseError extends TrellisError {
 /** Locks this process holds (two servers in one process — tests, embedders — are refused too). */
 const HELD = new Map<string, LockOwner>();
 
+/**
+ * True while `pid` is a running process. A process killed a moment ago still answers signal 0
+ * while the kernel tears it down and, once dead, until its parent reaps it (a zombie): on Linux
+ * its state in /proc says so (`Z` zombie, `X` dead), and it counts as gone.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()?.[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is the answer
+  }
+}
+
+/**
+ * `alive`, asked again for up to half a second before saying yes: a server killed just before
+ * a restart (`kill -9` then `trellis serve`) may still be exiting, and is not a reason to refuse.
+ */
+function stillAlive(pid: number): boolean {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let i = 0; i < 10; i++) {
+    if (!alive(pid)) return false;
+    Atomics.wait(pause, 0, 0, 50);
+  }
+  return alive(pid);
 }
 
 function readOwner(path: string): LockOwner | undefined {
@@ -91,7 +114,7 @@ export function acquireInstanceLock(target: string, what: string): InstanceLock 
       // Held by a live process on this host: refuse. A lock from another host (a shared folder)
       // cannot be checked, so it is respected too. Our own pid in the file (and not in HELD) is
       // a previous life of a process with a reused pid (pid 1 in containers): stale.
-      if (owner && owner.pid !== process.pid && (owner.host !== me.host || alive(owner.pid))) {
+      if (owner && owner.pid !== process.pid && (owner.host !== me.host || stillAlive(owner.pid))) {
         throw new DatabaseInUseError(
           `the database ${target} is in use by ${owner.what} (pid ${owner.pid}${owner.host !== me.host ? ` on ${owner.host}` : ''}, since ${owner.startedAt}); stop that process, use it, or pass another --db (if that process is gone, delete ${path})`,
           owner,
