@@ -87,14 +87,21 @@ describe('trellis worker', () => {
     });
     try {
       await new Promise<void>((resolve, reject) => {
+        // Says what the server printed if it never gets to its banner (not a bare test timeout).
+        const late = setTimeout(() => {
+          clearInterval(t);
+          reject(new Error(`no banner after 60 s; the server printed: ${out}`));
+        }, 60_000);
         const t = setInterval(() => {
           if (out.includes('Database: ')) {
             clearInterval(t);
+            clearTimeout(late);
             resolve();
           }
         }, 50);
         child.on('exit', (code) => {
           clearInterval(t);
+          clearTimeout(late);
           reject(new Error(`serve exited early (${code}): ${out}`));
         });
       });
@@ -102,9 +109,17 @@ describe('trellis worker', () => {
       expect(banner).toBe(`Database: postgres://postgres:***@${pg.host}:${pg.port}/${new URL(url).pathname.slice(1)}`);
       expect(out).not.toContain(pg.password);
     } finally {
-      const exited = new Promise((r) => child.on('exit', r));
+      const exited = new Promise((r) => (child.exitCode !== null ? r(null) : child.on('exit', r)));
       child.kill('SIGTERM');
+      // A graceful stop has 10 s of grace; past 20 s, say so with what it printed, and kill it.
+      let stuck = false;
+      const slow = setTimeout(() => {
+        stuck = true;
+        child.kill('SIGKILL');
+      }, 20_000);
       await exited;
+      clearTimeout(slow);
+      if (stuck) throw new Error(`serve did not stop within 20 s of SIGTERM; it printed: ${out}`);
     }
   }, 90_000);
 
